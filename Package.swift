@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "outlierd",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "outlierd", targets: ["outlierd"]),
+    .library(name: "OutlierdCore", targets: ["OutlierdCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+  ],
+  targets: [
+    .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+    .target(
+      name: "OutlierdCore",
+      dependencies: [
+        "CSQLite",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "outlierd",
+      dependencies: [
+        "OutlierdCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "outlierd-bench",
+      dependencies: ["OutlierdCore"]
+    ),
+    .testTarget(
+      name: "OutlierdCoreTests",
+      dependencies: ["OutlierdCore"],
+      exclude: ["Fixtures"]
+    ),
+  ]
+)

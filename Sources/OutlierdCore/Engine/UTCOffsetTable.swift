@@ -1,0 +1,63 @@
+import Foundation
+
+/// The UTC offsets of one IANA time zone as a sorted table of transitions,
+/// so that turning a Unix time into local wall-clock time is a binary search
+/// over a few hundred integers instead of a call into Foundation per sample.
+///
+/// The table is built once by sampling the zone every day from 1970 to 2100
+/// and bisecting each day whose offset changed down to the second. That finds
+/// every change of offset (daylight saving and changes of standard time
+/// alike) unless two changes fall within one day, which no zone in the tz
+/// database does after 1970. Outside the table the nearest offset holds.
+struct UTCOffsetTable: Sendable, Hashable {
+  /// Unix seconds at which `offsets[i + 1]` takes effect.
+  private let transitions: [Int64]
+  /// `offsets[0]` applies before the first transition.
+  private let offsets: [Int32]
+
+  static let tableStart: Int64 = 0
+  static let tableEnd: Int64 = 4_102_444_800  // 2100-01-01T00:00:00Z
+
+  init(timeZone: TimeZone) {
+    func offset(_ t: Int64) -> Int32 {
+      Int32(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t))))
+    }
+    var transitions: [Int64] = []
+    var offsets: [Int32] = [offset(Self.tableStart)]
+    var previous = Self.tableStart
+    var previousOffset = offsets[0]
+    while previous < Self.tableEnd {
+      let next = previous + 86_400
+      let nextOffset = offset(next)
+      if nextOffset != previousOffset {
+        // Invariant: offset(lo) == previousOffset, offset(hi) == nextOffset.
+        var lo = previous
+        var hi = next
+        while hi - lo > 1 {
+          let mid = lo + (hi - lo) / 2
+          if offset(mid) == previousOffset { lo = mid } else { hi = mid }
+        }
+        transitions.append(hi)
+        offsets.append(nextOffset)
+        previousOffset = nextOffset
+      }
+      previous = next
+    }
+    self.transitions = transitions
+    self.offsets = offsets
+  }
+
+  /// Seconds to add to a Unix time to get local wall-clock seconds.
+  @inline(__always)
+  func offset(at unixSeconds: Int64) -> Int64 {
+    if transitions.isEmpty { return Int64(offsets[0]) }
+    // Index of the first transition after `unixSeconds`.
+    var lo = 0
+    var hi = transitions.count
+    while lo < hi {
+      let mid = (lo + hi) >> 1
+      if transitions[mid] <= unixSeconds { lo = mid + 1 } else { hi = mid }
+    }
+    return Int64(offsets[lo])
+  }
+}
