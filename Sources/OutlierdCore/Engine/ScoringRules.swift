@@ -63,28 +63,28 @@ public struct ScoringRules: Sendable, Hashable {
       return .cannotJudge(.tooFewSamples(have: n, need: minimumSamples))
     }
     guard slot.cxx > 0 else { return .cannotJudge(.noSpreadInTime) }
-    let slope = slot.cxy / slot.cxx
+    let inverseCxx = 1 / slot.cxx
+    let slope = slot.cxy * inverseCxx
     let dx = slot.deviationX(x)
     let expectedOffset = slot.offsetMeanY + slope * dx
     let expected = slot.originY + expectedOffset
     let rss = slot.cyy - slot.cxy * slope
-    var s = rss > 0 ? (rss / (n - 2)).squareRoot() : 0
+    var variance = rss > 0 ? rss / (n - 2) : 0
     let floor = max(noiseFloor.absolute, noiseFloor.relative * abs(expected))
-    if s < floor { s = floor }
-    guard s > 0 else { return .cannotJudge(.noResidualVariance) }
-    let leverage = 1 / n + dx * dx / slot.cxx
-    let standardError = s * (1 + leverage).squareRoot()
+    if variance < floor * floor { variance = floor * floor }
+    guard variance > 0 else { return .cannotJudge(.noResidualVariance) }
+    let leverage = 1 / n + dx * dx * inverseCxx
     // y − ŷ as (y − y₀) − (ŷ − y₀): exact where y is near y₀.
     let residual = (y - slot.originY) - expectedOffset
     return .scored(
       SlotScore(
-        expected: expected, residual: residual, residualStandardError: s,
-        standardError: standardError, studentized: residual / standardError, samples: n))
+        expected: expected, residual: residual, residualVariance: variance,
+        predictionVariance: variance * (1 + leverage), samples: n))
   }
 
   @inline(__always)
   public func isAlert(_ score: SlotScore) -> Bool {
-    abs(score.studentized) > threshold
+    score.exceeds(threshold)
   }
 
   /// The value the slot learns for a sample, by the learning policy; nil

@@ -68,10 +68,11 @@ public struct SlotRegression: Sendable, Hashable {
       cyy *= decay
     }
     let newWeight = weight + 1
+    let share = 1 / newWeight
     let dx = (x - originX) - offsetMeanX
     let dy = (y - originY) - offsetMeanY
-    offsetMeanX += dx / newWeight
-    offsetMeanY += dy / newWeight
+    offsetMeanX += dx * share
+    offsetMeanY += dy * share
     // dx·(x − new x̄) = dx²·w/(w+1): the exact co-moment increments.
     let ex = (x - originX) - offsetMeanX
     let ey = (y - originY) - offsetMeanY

@@ -5,29 +5,52 @@ public struct SlotScore: Sendable, Hashable {
   public let expected: Double
   /// y − ŷ.
   public let residual: Double
-  /// s = √(RSS / (n − 2)), raised to the noise floor where it is below it.
-  public let residualStandardError: Double
-  /// Standard error of a new observation at this x:
-  /// s·√(1 + 1/n + (x − x̄)²/Cxx).
-  public let standardError: Double
-  /// The studentized residual (y − ŷ) / standardError, signed.
-  public let studentized: Double
+  /// s² = RSS / (n − 2), raised to the noise floor's square where below it.
+  public let residualVariance: Double
+  /// SE² = s²·(1 + 1/n + (x − x̄)²/Cxx), the variance of a new observation
+  /// at this x around the line.
+  public let predictionVariance: Double
   /// The slot's weight n at scoring time.
   public let samples: Double
+
+  public init(expected: Double, residual: Double, residualVariance: Double, predictionVariance: Double, samples: Double)
+  {
+    self.expected = expected
+    self.residual = residual
+    self.residualVariance = residualVariance
+    self.predictionVariance = predictionVariance
+    self.samples = samples
+  }
+
+  // The square roots and the division below are left to the readers that
+  // need them: the hot path decides an alert from the variances alone.
+
+  /// s, the residual standard error.
+  public var residualStandardError: Double { residualVariance.squareRoot() }
+  /// SE, the standard error of a new observation at this x.
+  public var standardError: Double { predictionVariance.squareRoot() }
+  /// The studentized residual (y − ŷ) / SE, signed.
+  public var studentized: Double { residual / standardError }
 
   /// n − 2, the residual degrees of freedom.
   public var degreesOfFreedom: Double { samples - 2 }
 
   /// Two-sided p-value of the studentized residual under Student's t with
-  /// n − 2 degrees of freedom. Computed on demand: it costs far more than
-  /// the score, and only flagged samples need it.
+  /// n − 2 degrees of freedom.
   public var pValue: Double {
     StudentT.twoSidedPValue(studentized, degreesOfFreedom: degreesOfFreedom)
   }
 
+  /// |studentized residual| > k, decided without a square root or division.
+  @inline(__always)
+  public func exceeds(_ k: Double) -> Bool {
+    residual * residual > k * k * predictionVariance
+  }
+
   /// The prediction band ŷ ± k·SE.
   public func band(threshold k: Double) -> ClosedRange<Double> {
-    (expected - k * standardError)...(expected + k * standardError)
+    let halfWidth = k * standardError
+    return (expected - halfWidth)...(expected + halfWidth)
   }
 }
 

@@ -14,6 +14,12 @@ struct UTCOffsetTable: Sendable, Hashable {
   private let transitions: [Int64]
   /// `offsets[0]` applies before the first transition.
   private let offsets: [Int32]
+  /// For each bucket of 2^20 s (about 12 days) from `tableStart`, the number
+  /// of transitions at or before the bucket's start. Transitions are months
+  /// apart, so from there at most one more comparison finds the offset: no
+  /// binary search on the hot path.
+  private let firstTransitionInBucket: [UInt16]
+  private static let bucketShift: Int64 = 20
 
   static let tableStart: Int64 = 0
   static let tableEnd: Int64 = 4_102_444_800  // 2100-01-01T00:00:00Z
@@ -45,19 +51,25 @@ struct UTCOffsetTable: Sendable, Hashable {
     }
     self.transitions = transitions
     self.offsets = offsets
+    let buckets = Int((Self.tableEnd - Self.tableStart) >> Self.bucketShift) + 1
+    var index: [UInt16] = []
+    index.reserveCapacity(buckets)
+    var count = 0
+    for bucket in 0..<buckets {
+      let bucketStart = Self.tableStart + Int64(bucket) << Self.bucketShift
+      while count < transitions.count && transitions[count] <= bucketStart { count += 1 }
+      index.append(UInt16(count))
+    }
+    self.firstTransitionInBucket = transitions.isEmpty ? [] : index
   }
 
   /// Seconds to add to a Unix time to get local wall-clock seconds.
   @inline(__always)
   func offset(at unixSeconds: Int64) -> Int64 {
-    if transitions.isEmpty { return Int64(offsets[0]) }
-    // Index of the first transition after `unixSeconds`.
-    var lo = 0
-    var hi = transitions.count
-    while lo < hi {
-      let mid = (lo + hi) >> 1
-      if transitions[mid] <= unixSeconds { lo = mid + 1 } else { hi = mid }
-    }
-    return Int64(offsets[lo])
+    if firstTransitionInBucket.isEmpty { return Int64(offsets[0]) }
+    let clamped = min(max(unixSeconds, Self.tableStart), Self.tableEnd)
+    var index = Int(firstTransitionInBucket[Int((clamped - Self.tableStart) >> Self.bucketShift)])
+    while index < transitions.count && transitions[index] <= unixSeconds { index += 1 }
+    return Int64(offsets[index])
   }
 }

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Synthetic metrics for demos, benchmarks and tests: a daily and weekly
+/// pattern with a slow trend and noise, at a fixed step, with labelled
+/// anomalies injected after a warm-up. Seeded, so reproducible.
+public struct DemoData: Sendable {
+  public struct Sample: Sendable, Hashable {
+    public var series: Int
+    public var time: Double
+    public var value: Double
+  }
+
+  /// An injected anomaly: `series` is off its pattern in [start, end).
+  public struct Anomaly: Sendable, Hashable {
+    public var series: Int
+    public var start: Double
+    public var end: Double
+    public var kind: String
+  }
+
+  public var seriesCount: Int
+  public var weeks: Int
+  public var step: Double
+  public var start: Double
+  public var anomaliesFromWeek: Int
+  public var seed: UInt64
+
+  public init(
+    seriesCount: Int = 5, weeks: Int = 8, step: Double = 300, start: Double = 1_767_571_200,  // Mon 2026-01-05Z
+    anomaliesFromWeek: Int = 5, seed: UInt64 = 42
+  ) {
+    self.seriesCount = seriesCount
+    self.weeks = weeks
+    self.step = step
+    self.start = start
+    self.anomaliesFromWeek = anomaliesFromWeek
+    self.seed = seed
+  }
+
+  public var samplesPerSeries: Int { Int(Double(weeks) * 604_800 / step) }
+
+  /// Three anomalies a series, spread over the weeks after the warm-up.
+  public var anomalies: [Anomaly] {
+    var rng = SplitMix64(seed: seed ^ 0xA5A5)
+    let first = start + Double(anomaliesFromWeek) * 604_800
+    let span = start + Double(weeks) * 604_800 - first
+    guard span > 0 else { return [] }
+    let kinds = ["spike", "dip", "level shift"]
+    return (0..<seriesCount).flatMap { series in
+      kinds.enumerated().map { index, kind in
+        let third = span / 3
+        let begin = first + Double(index) * third + rng.nextUnit() * third * 0.8
+        let length = (kind == "level shift" ? 6 : 2) * step
+        return Anomaly(series: series, start: (begin / step).rounded(.down) * step, end: 0, kind: kind)
+          .with(end: (begin / step).rounded(.down) * step + length)
+      }
+    }
+  }
+
+  /// The undisturbed pattern of a series at time t.
+  public func pattern(series: Int, at t: Double) -> Double {
+    let level = 100 * Double(series + 1)
+    let day = (t - start).truncatingRemainder(dividingBy: 86_400) / 86_400
+    let weekday = Int((t - start) / 86_400) % 7
+    let daily = sin(2 * Double.pi * (day - 0.25)) * 0.4 + 0.6
+    let weekend = weekday >= 5 ? 0.5 : 1.0
+    let trend = 1 + 0.01 * (t - start) / 604_800
+    return level * daily * weekend * trend
+  }
+
+  /// Every sample, in time order and then series order.
+  public func samples() -> [Sample] {
+    var rng = SplitMix64(seed: seed)
+    let anomalies = self.anomalies
+    var out: [Sample] = []
+    out.reserveCapacity(samplesPerSeries * seriesCount)
+    for i in 0..<samplesPerSeries {
+      let t = start + Double(i) * step
+      for series in 0..<seriesCount {
+        let base = pattern(series: series, at: t)
+        var value = base + rng.nextGaussian() * 0.03 * base + rng.nextGaussian()
+        for a in anomalies where a.series == series && t >= a.start && t < a.end {
+          switch a.kind {
+          case "spike": value += 0.6 * base + 30
+          case "dip": value -= 0.5 * base
+          default: value += 0.4 * base + 20
+          }
+        }
+        out.append(Sample(series: series, time: t, value: (value * 1000).rounded() / 1000))
+      }
+    }
+    return out
+  }
+
+  public func seriesName(_ series: Int) -> String { "demo.host\(series / 2 + 1).metric\(series % 2 + 1)" }
+}
+
+extension DemoData.Anomaly {
+  fileprivate func with(end: Double) -> Self {
+    var copy = self
+    copy.end = end
+    return copy
+  }
+}
+
+/// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+  public init(seed: UInt64) { state = seed }
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
+  public mutating func nextGaussian() -> Double {
+    // Box–Muller; 1 − u keeps the logarithm's argument in (0, 1].
+    let u = 1 - nextUnit()
+    let v = nextUnit()
+    return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+  }
+}
