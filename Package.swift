@@ -14,10 +14,12 @@ let package = Package(
   ],
   targets: [
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
     .target(
       name: "OutlierdCore",
       dependencies: [
         "CSQLite",
+        "CLinux",
         .product(name: "Logging", package: "swift-log"),
       ]
     ),

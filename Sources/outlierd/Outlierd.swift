@@ -1,9 +1,110 @@
 import ArgumentParser
+import Logging
 import OutlierdCore
 
 @main
 struct Outlierd: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "outlierd",
-    abstract: "Seasonal outlier detection for metric samples.")
+    abstract: "Seasonal outlier detection for metric samples dropped into a spool directory.",
+    discussion: """
+      outlierd learns, for every series and every slot of a week (or another period), a line \
+      through that slot's past values, and flags a sample whose studentized residual is above \
+      the threshold. Alerts go to the log and to the SQLite database.
+      """,
+    subcommands: [Run.self, Ingest.self, CheckConfig.self, Demo.self])
+}
+
+struct ConfigOption: ParsableArguments {
+  @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "path"))
+  var config: String = Settings.defaultPath
+
+  func load() throws -> Settings {
+    do {
+      return try Settings.load(path: config)
+    } catch {
+      throw ValidationError.init("\(error)")
+    }
+  }
+}
+
+func bootstrapLogging() -> Logger {
+  LoggingSystem.bootstrap { label in StderrLogHandler(label: label) }
+  return Logger(label: "outlierd")
+}
+
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Watch the spool directory and apply each file as it arrives (the service).",
+    discussion: """
+      Stops on SIGTERM or SIGINT (a file being applied is rolled back and stays in the spool). \
+      SIGHUP re-reads the configuration; a changed calendar is refused.
+      """)
+
+  @OptionGroup var options: ConfigOption
+  @Flag(help: "Exit once the spool is empty instead of waiting for more files.")
+  var exitWhenIdle = false
+
+  func run() throws {
+    let settings = try options.load()
+    let logger = bootstrapLogging()
+    do {
+      try Daemon(configPath: options.config, settings: settings, logger: logger).run(exitWhenIdle: exitWhenIdle)
+    } catch {
+      logger.critical("\(error)")
+      throw ExitCode.failure
+    }
+  }
+}
+
+struct Ingest: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Apply the given files once, then exit (backfill, scripts).",
+    discussion: """
+      The files are applied in the order given, each in its own transaction, exactly as the \
+      daemon would, but are left in place. A file already in the ledger is skipped. Exit status: \
+      0 when every file was applied or already applied, 2 when some were refused, 1 on errors.
+      """)
+
+  @OptionGroup var options: ConfigOption
+  @Argument(help: ArgumentHelp("Files in Graphite plaintext format.", valueName: "file"))
+  var files: [String]
+
+  func run() throws {
+    let settings = try options.load()
+    let logger = bootstrapLogging()
+    var refused = 0
+    do {
+      try FileSystem.makeDirectory(FileSystem.directoryName(settings.database))
+      let lock = try InstanceLock(database: settings.database)
+      defer { withExtendedLifetime(lock) {} }
+      let store = try Store(path: settings.database, calendar: try settings.calendar())
+      let processor = FileProcessor(
+        ingestor: try Ingestor(settings: settings, store: store), disposal: .keep, logger: logger)
+      for file in files {
+        switch try processor.process(path: file) {
+        case .refused, .vanished, .deferred: refused += 1
+        case .applied, .alreadyApplied: break
+        }
+      }
+    } catch {
+      logger.critical("\(error)")
+      throw ExitCode.failure
+    }
+    if refused > 0 { throw ExitCode(2) }
+  }
+}
+
+struct CheckConfig: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "check-config",
+    abstract: "Validate the configuration file and print the effective settings.")
+
+  @OptionGroup var options: ConfigOption
+
+  func run() throws {
+    let settings = try options.load()
+    print("# \(options.config): OK")
+    print(settings.rendered(), terminator: "")
+  }
 }

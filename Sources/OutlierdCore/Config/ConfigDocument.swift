@@ -1,0 +1,192 @@
+/// A parsed configuration file: the subset of TOML that outlierd.conf uses.
+///
+/// Supported: `# comments`, `[table]` headers, `[[array.of.tables]]`
+/// headers, and `key = value` with basic "strings", literal 'strings',
+/// integers (with _ separators), floats, and booleans. Everything else TOML
+/// has (inline tables, arrays, dates, multi-line strings) is reported as an
+/// error with its line, never silently misread.
+public struct ConfigDocument: Sendable {
+  public enum Value: Sendable, Equatable, CustomStringConvertible {
+    case string(String)
+    case integer(Int64)
+    case float(Double)
+    case boolean(Bool)
+
+    public var description: String {
+      switch self {
+      case .string(let s): return "\"\(s)\""
+      case .integer(let i): return String(i)
+      case .float(let d): return String(d)
+      case .boolean(let b): return String(b)
+      }
+    }
+  }
+
+  public struct Entry: Sendable {
+    public var key: String
+    public var value: Value
+    public var line: Int
+  }
+
+  /// A `[name]` table or one element of a `[[name]]` array; the unnamed
+  /// top-level table has the name "".
+  public struct Table: Sendable {
+    public var name: String
+    public var isArrayElement: Bool
+    public var line: Int
+    public var entries: [Entry]
+  }
+
+  public var tables: [Table]
+
+  public init(parsing text: String, file: String) throws(ConfigError) {
+    tables = [Table(name: "", isArrayElement: false, line: 0, entries: [])]
+    var seenTables: Set<String> = [""]
+    for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let line = index + 1
+      func fail(_ message: String) -> ConfigError { ConfigError(file: file, line: line, key: nil, message: message) }
+      var content = Substring(Self.stripComment(rawLine))
+      if content.hasSuffix("\r") { content.removeLast() }
+      content = content.trimmingSpaces()
+      if content.isEmpty { continue }
+      if content.hasPrefix("[[") {
+        guard content.hasSuffix("]]") else { throw fail("table header must end with ]]") }
+        let name = String(content.dropFirst(2).dropLast(2).trimmingSpaces())
+        guard Self.isBareKey(name) else { throw fail("invalid table name \"\(name)\"") }
+        tables.append(Table(name: name, isArrayElement: true, line: line, entries: []))
+      } else if content.hasPrefix("[") {
+        guard content.hasSuffix("]") else { throw fail("table header must end with ]") }
+        let name = String(content.dropFirst().dropLast().trimmingSpaces())
+        guard Self.isBareKey(name) else { throw fail("invalid table name \"\(name)\"") }
+        guard seenTables.insert(name).inserted else { throw fail("table [\(name)] is defined twice") }
+        tables.append(Table(name: name, isArrayElement: false, line: line, entries: []))
+      } else {
+        guard let equals = content.firstIndex(of: "=") else {
+          throw fail("expected `key = value`, `[table]` or a # comment")
+        }
+        let key = String(content[..<equals].trimmingSpaces())
+        guard Self.isBareKey(key) else { throw fail("invalid key \"\(key)\"") }
+        let valueText = content[content.index(after: equals)...].trimmingSpaces()
+        let value: Value
+        do { value = try Self.parseValue(valueText) } catch {
+          throw ConfigError(file: file, line: line, key: key, message: error.message)
+        }
+        if tables[tables.count - 1].entries.contains(where: { $0.key == key }) {
+          throw ConfigError(file: file, line: line, key: key, message: "key is set twice in the same table")
+        }
+        tables[tables.count - 1].entries.append(Entry(key: key, value: value, line: line))
+      }
+    }
+  }
+
+  /// The line without its comment; a # inside a quoted string is kept.
+  private static func stripComment(_ line: Substring) -> Substring {
+    var quote: Character? = nil
+    var escaped = false
+    for index in line.indices {
+      let c = line[index]
+      if let q = quote {
+        if escaped { escaped = false } else if c == "\\" && q == "\"" { escaped = true } else if c == q { quote = nil }
+      } else if c == "\"" || c == "'" {
+        quote = c
+      } else if c == "#" {
+        return line[..<index]
+      }
+    }
+    return line
+  }
+
+  private static func isBareKey(_ key: String) -> Bool {
+    !key.isEmpty
+      && key.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+          || $0 == "-"
+      }
+  }
+
+  struct ValueError: Error { var message: String }
+
+  private static func parseValue(_ text: Substring) throws(ValueError) -> Value {
+    guard let first = text.first else { throw ValueError(message: "missing value after =") }
+    switch first {
+    case "\"":
+      guard text.count >= 2, text.hasSuffix("\"") else { throw ValueError(message: "unterminated string") }
+      var result = ""
+      var escaped = false
+      for c in text.dropFirst().dropLast() {
+        if escaped {
+          switch c {
+          case "\\": result.append("\\")
+          case "\"": result.append("\"")
+          case "n": result.append("\n")
+          case "t": result.append("\t")
+          default: throw ValueError(message: "unsupported escape \\\(c) in string")
+          }
+          escaped = false
+        } else if c == "\\" {
+          escaped = true
+        } else if c == "\"" {
+          throw ValueError(message: "unexpected text after the closing quote")
+        } else {
+          result.append(c)
+        }
+      }
+      if escaped { throw ValueError(message: "unterminated string") }
+      return .string(result)
+    case "'":
+      guard text.count >= 2, text.hasSuffix("'") else { throw ValueError(message: "unterminated string") }
+      let inner = text.dropFirst().dropLast()
+      if inner.contains("'") { throw ValueError(message: "unexpected text after the closing quote") }
+      return .string(String(inner))
+    case "[", "{":
+      throw ValueError(message: "arrays and inline tables are not used by outlierd.conf")
+    default:
+      if text == "true" { return .boolean(true) }
+      if text == "false" { return .boolean(false) }
+      let digits = String(text.filter { $0 != "_" })
+      if let integer = Int64(digits) { return .integer(integer) }
+      if digits.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let float = Double(digits),
+        float.isFinite
+      {
+        return .float(float)
+      }
+      if ["inf", "+inf", "-inf", "nan", "+nan", "-nan"].contains(digits) {
+        throw ValueError(message: "\(digits) is not a usable setting")
+      }
+      throw ValueError(message: "cannot read \(text) as a value; quote strings, e.g. \"\(text)\"")
+    }
+  }
+}
+
+/// A configuration error that names the file, the line and the key.
+public struct ConfigError: Error, Equatable, CustomStringConvertible {
+  public var file: String
+  public var line: Int?
+  public var key: String?
+  public var message: String
+
+  public init(file: String, line: Int?, key: String?, message: String) {
+    self.file = file
+    self.line = line
+    self.key = key
+    self.message = message
+  }
+
+  public var description: String {
+    var text = file
+    if let line, line > 0 { text += ":\(line)" }
+    text += ": "
+    if let key { text += "\(key): " }
+    return text + message
+  }
+}
+
+extension Substring {
+  func trimmingSpaces() -> Substring {
+    var s = self
+    while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+    while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+    return s
+  }
+}
+

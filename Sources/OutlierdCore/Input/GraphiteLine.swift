@@ -1,0 +1,183 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// One sample of Graphite's plaintext protocol: `<series> <value> <timestamp>`.
+public struct ParsedSample: Sendable, Hashable {
+  public var series: String
+  public var value: Double
+  public var timestamp: Double
+}
+
+/// Why a line was not used. The description is what the rejected/ file and
+/// the `rejections` table say.
+public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
+  case fieldCount(Int)
+  case lineTooLong(length: Int, limit: Int)
+  case seriesTooLong(length: Int, limit: Int)
+  case badSeriesByte(UInt8, position: Int)
+  case badNumber(field: String, text: String)
+  case notFinite(field: String, text: String)
+  case timestampBefore1990(Double)
+  case timestampInFuture(Double, limit: Double)
+  case notNewer(timestamp: Double, newest: Double)
+  case tooManySeries(limit: Int)
+
+  public var description: String {
+    switch self {
+    case .fieldCount(let n):
+      return "expected 3 fields `<series> <value> <timestamp>`, found \(n)"
+    case .lineTooLong(let length, let limit):
+      return "line is \(length) bytes, over the limit of \(limit)"
+    case .seriesTooLong(let length, let limit):
+      return "series name is \(length) bytes, over the limit of \(limit)"
+    case .badSeriesByte(let byte, let position):
+      let shown = (0x21..<0x7f).contains(byte) ? "'\(Character(UnicodeScalar(byte)))'" : String(format: "0x%02x", byte)
+      return "series name has \(shown) at byte \(position + 1); allowed are A-Z a-z 0-9 and . _ - : ; = / @ +"
+    case .badNumber(let field, let text):
+      return "\(field) \"\(text)\" is not a decimal number"
+    case .notFinite(let field, let text):
+      return "\(field) \"\(text)\" is not finite"
+    case .timestampBefore1990(let t):
+      return "timestamp \(t.formatted(maxFractionDigits: 3)) is before 1990-01-01 (Unix seconds expected)"
+    case .timestampInFuture(let t, let limit):
+      return "timestamp \(t.formatted(maxFractionDigits: 3)) is more than \(limit.formatted(maxFractionDigits: 0)) s ahead of the clock"
+    case .notNewer(let t, let newest):
+      return "timestamp \(t.formatted(maxFractionDigits: 3)) is not newer than the series' newest accepted sample \(newest.formatted(maxFractionDigits: 3)) (duplicate or out of order)"
+    case .tooManySeries(let limit):
+      return "new series refused: the cap of \(limit) series is reached (input.max_series)"
+    }
+  }
+
+  /// A short, stable name for the kind of rejection, for counting.
+  public var kind: String {
+    switch self {
+    case .fieldCount: return "field_count"
+    case .lineTooLong: return "line_too_long"
+    case .seriesTooLong: return "series_too_long"
+    case .badSeriesByte: return "bad_series"
+    case .badNumber: return "bad_number"
+    case .notFinite: return "not_finite"
+    case .timestampBefore1990: return "too_old"
+    case .timestampInFuture: return "in_future"
+    case .notNewer: return "not_newer"
+    case .tooManySeries: return "series_cap"
+    }
+  }
+}
+
+/// Parses Graphite plaintext lines from raw bytes, without building
+/// intermediate strings for the numbers.
+public struct GraphiteLineParser: Sendable {
+  public var maxLineLength: Int
+  public var maxSeriesNameLength: Int
+  /// Timestamps after this are rejected (the clock plus the allowed lead).
+  public var latestTimestamp: Double
+  public var maxFuture: Double
+
+  /// 1990-01-01T00:00:00Z: anything earlier is not a Unix-seconds timestamp
+  /// of a metric (milliseconds are far later, so they fail the future test).
+  public static let earliestTimestamp: Double = 631_152_000
+
+  public init(maxLineLength: Int, maxSeriesNameLength: Int, now: Double, maxFuture: Double) {
+    self.maxLineLength = maxLineLength
+    self.maxSeriesNameLength = maxSeriesNameLength
+    self.latestTimestamp = now + maxFuture
+    self.maxFuture = maxFuture
+  }
+
+  /// Parses one line, given without its line terminator. Returns nil for a
+  /// blank line or a `#` comment.
+  public func parse(_ line: UnsafeRawBufferPointer) -> Result<ParsedSample, LineRejection>? {
+    if line.count > maxLineLength { return .failure(.lineTooLong(length: line.count, limit: maxLineLength)) }
+    // Fields are separated by runs of spaces or tabs.
+    var fields: (Range<Int>, Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0)
+    var count = 0
+    var i = 0
+    let n = line.count
+    while i < n {
+      while i < n && (line[i] == 0x20 || line[i] == 0x09) { i += 1 }
+      if i == n { break }
+      let start = i
+      while i < n && line[i] != 0x20 && line[i] != 0x09 { i += 1 }
+      switch count {
+      case 0: fields.0 = start..<i
+      case 1: fields.1 = start..<i
+      case 2: fields.2 = start..<i
+      default: break
+      }
+      count += 1
+    }
+    if count == 0 { return nil }
+    if line[fields.0.lowerBound] == UInt8(ascii: "#") { return nil }
+    guard count == 3 else { return .failure(.fieldCount(count)) }
+
+    let name = fields.0
+    if name.count > maxSeriesNameLength {
+      return .failure(.seriesTooLong(length: name.count, limit: maxSeriesNameLength))
+    }
+    for position in name where !Self.isSeriesByte(line[position]) {
+      return .failure(.badSeriesByte(line[position], position: position - name.lowerBound))
+    }
+    let value: Double
+    switch Self.number(line, fields.1, field: "value") {
+    case .success(let v): value = v
+    case .failure(let e): return .failure(e)
+    }
+    let timestamp: Double
+    switch Self.number(line, fields.2, field: "timestamp") {
+    case .success(let v): timestamp = v
+    case .failure(let e): return .failure(e)
+    }
+    if timestamp < Self.earliestTimestamp { return .failure(.timestampBefore1990(timestamp)) }
+    if timestamp > latestTimestamp { return .failure(.timestampInFuture(timestamp, limit: maxFuture)) }
+    let series = String(decoding: UnsafeRawBufferPointer(rebasing: line[name]), as: UTF8.self)
+    return .success(ParsedSample(series: series, value: value, timestamp: timestamp))
+  }
+
+  private static let seriesBytes: [Bool] = (0..<256).map { b in
+    (0x30...0x39).contains(b) || (0x41...0x5a).contains(b) || (0x61...0x7a).contains(b)
+      || [".", "_", "-", ":", ";", "=", "/", "@", "+"].map { Int(UInt8(ascii: $0)) }.contains(b)
+  }
+
+  @inline(__always)
+  static func isSeriesByte(_ b: UInt8) -> Bool { seriesBytes[Int(b)] }
+
+  /// A decimal number: optional sign, digits with an optional point, an
+  /// optional exponent. Checked by hand first, so strtod never sees the hex
+  /// floats, "nan" and "inf" it would accept; then converted by strtod,
+  /// which rounds correctly.
+  static func number(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, field: String) -> Result<Double, LineRejection> {
+    func text() -> String { String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self) }
+    var i = range.lowerBound
+    let end = range.upperBound
+    if line[i] == UInt8(ascii: "+") || line[i] == UInt8(ascii: "-") { i += 1 }
+    var digits = 0
+    while i < end && (0x30...0x39).contains(line[i]) { i += 1; digits += 1 }
+    if i < end && line[i] == UInt8(ascii: ".") {
+      i += 1
+      while i < end && (0x30...0x39).contains(line[i]) { i += 1; digits += 1 }
+    }
+    guard digits > 0 else { return .failure(.badNumber(field: field, text: text())) }
+    if i < end && (line[i] == UInt8(ascii: "e") || line[i] == UInt8(ascii: "E")) {
+      i += 1
+      if i < end && (line[i] == UInt8(ascii: "+") || line[i] == UInt8(ascii: "-")) { i += 1 }
+      var exponentDigits = 0
+      while i < end && (0x30...0x39).contains(line[i]) { i += 1; exponentDigits += 1 }
+      guard exponentDigits > 0 else { return .failure(.badNumber(field: field, text: text())) }
+    }
+    guard i == end, range.count < 400 else { return .failure(.badNumber(field: field, text: text())) }
+    // strtod needs a NUL-terminated string; copy the field to the stack.
+    let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { buffer -> Double in
+      for (k, j) in range.enumerated() { buffer[k] = CChar(bitPattern: line[j]) }
+      buffer[range.count] = 0
+      return strtod(buffer.baseAddress!, nil)
+    }
+    guard value.isFinite else { return .failure(.notFinite(field: field, text: text())) }
+    return .success(value)
+  }
+}

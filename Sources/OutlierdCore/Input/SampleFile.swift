@@ -1,0 +1,40 @@
+/// The lines of one spool file, with the whole-file checks that come
+/// before any line is read: a file with NUL bytes is not text.
+public struct SampleFile: Sendable {
+  public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
+    case tooLarge(size: Int, limit: Int)
+    case notText(nulAt: Int)
+
+    public var description: String {
+      switch self {
+      case .tooLarge(let size, let limit): return "file is \(size) bytes, over input.max_file_size (\(limit))"
+      case .notText(let offset): return "file is not text (NUL byte at offset \(offset))"
+      }
+    }
+  }
+
+  /// Calls `body` with each line's number (from 1) and bytes, without the
+  /// terminator; LF and CRLF both end a line, a UTF-8 byte-order mark at the
+  /// start is skipped, and a last line without a newline is still a line.
+  public static func forEachLine(
+    in bytes: UnsafeRawBufferPointer, _ body: (Int, UnsafeRawBufferPointer) throws -> Void
+  ) rethrows {
+    var start = 0
+    if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
+    var lineNumber = 0
+    while start < bytes.count {
+      lineNumber += 1
+      let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+      let newline = rest.firstIndex(of: 0x0A).map { start + $0 } ?? bytes.count
+      var end = newline
+      if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+      try body(lineNumber, UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+      start = newline + 1
+    }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer) -> Rejection? {
+    if let nul = bytes.firstIndex(of: 0) { return .notText(nulAt: nul) }
+    return nil
+  }
+}

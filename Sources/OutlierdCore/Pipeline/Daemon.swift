@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `outlierd run`: watches the spool and applies each file as it arrives,
+/// until SIGTERM or SIGINT. SIGHUP re-reads the configuration.
+public final class Daemon {
+  public let configPath: String
+  private(set) var settings: Settings
+  private var logger: Logger
+  /// Counters for status lines.
+  public private(set) var statistics = Statistics()
+
+  public struct Statistics: Sendable {
+    public var files = 0
+    public var samples = 0
+    public var alerts = 0
+    public var rejectedLines = 0
+    public var refusedFiles = 0
+    /// Seconds between the newest sample of the last file and its commit.
+    public var lag: Double?
+  }
+
+  public init(configPath: String, settings: Settings, logger: Logger) {
+    self.configPath = configPath
+    self.settings = settings
+    self.logger = logger
+  }
+
+  /// Runs until told to stop. With `exitWhenIdle` it returns once the
+  /// spool is empty instead (for the demo and for scripts).
+  public func run(exitWhenIdle: Bool = false) throws {
+    umask(0o027)
+    let signals = SignalReceiver()
+    try FileSystem.makeDirectory(settings.spool, mode: 0o770)
+    try FileSystem.makeDirectory(FileSystem.directoryName(settings.database))
+    let lock = try InstanceLock(database: settings.database)
+    let store = try Store(path: settings.database, calendar: try settings.calendar())
+    let ingestor = try Ingestor(settings: settings, store: store)
+    let processor = FileProcessor(ingestor: ingestor, disposal: .removeFromSpool, logger: logger)
+    let watcher = try SpoolWatcher(directory: settings.spool)
+    logger.info(
+      "outlierd started: spool \(settings.spool), database \(settings.database), \(ingestor.seriesCount) series, calendar \(ingestor.calendar)"
+    )
+    withExtendedLifetime(lock) {}
+
+    var stopping = false
+    var backoff = 0.0
+    var lastError = ""
+    var nextScan = 0.0
+
+    func handleSignals() {
+      for signal in signals.pending() {
+        switch signal {
+        case .terminate:
+          if !stopping { logger.info("stopping: signal received") }
+          stopping = true
+        case .reload:
+          reload(ingestor)
+        }
+      }
+    }
+
+    while !stopping {
+      handleSignals()
+      if stopping { break }
+      watcher.drainEvents()
+      let now = Date().timeIntervalSince1970
+      var candidates: [SpoolWatcher.Candidate] = []
+      var settling = false
+      do {
+        (candidates, settling) = try watcher.scan(now: now)
+      } catch {
+        report("\(error)", &lastError)
+      }
+      nextScan = now + settings.rescanInterval
+      var failed = false
+      for candidate in candidates {
+        handleSignals()
+        if stopping { break }
+        do {
+          let outcome = try processor.process(path: candidate.path, shouldCancel: {
+            handleSignals()
+            return stopping
+          })
+          watcher.forget(candidate.name)
+          count(outcome)
+          if case .deferred(let reason) = outcome { report(reason, &lastError) }
+          backoff = 0
+          if !lastError.isEmpty {
+            logger.notice("recovered: files are being applied again")
+            lastError = ""
+          }
+        } catch is Ingestor.Cancelled {
+          logger.info("\(candidate.path): rolled back, stays in the spool for the next start")
+          break
+        } catch {
+          // The store could not take the file (locked, disk full, read-only,
+          // …): it stays in the spool and is retried after a pause.
+          report("\(candidate.path): not applied, will retry: \(error)", &lastError)
+          failed = true
+          break
+        }
+      }
+      if stopping { break }
+      if exitWhenIdle && candidates.isEmpty && !settling && !failed { break }
+      var timeout = max(0, nextScan - Date().timeIntervalSince1970)
+      if settling { timeout = min(timeout, watcher.settleTime) }
+      if failed {
+        backoff = min(max(backoff * 2, 0.5), 60)
+        timeout = backoff
+      }
+      wait(for: [watcher.inotifyDescriptor, signals.descriptor], timeout: timeout)
+    }
+    logger.info(
+      "outlierd stopped: \(statistics.files) files, \(statistics.samples) samples, \(statistics.alerts) alerts this run")
+  }
+
+  private func report(_ message: String, _ lastError: inout String) {
+    // One line per distinct error, not one per retry.
+    if message != lastError { logger.error("\(message)") }
+    lastError = message
+  }
+
+  private func count(_ outcome: FileProcessor.Outcome) {
+    switch outcome {
+    case .applied(let report):
+      statistics.files += 1
+      statistics.samples += report.accepted
+      statistics.alerts += report.alerts.count
+      statistics.rejectedLines += report.rejected.count
+    case .refused: statistics.refusedFiles += 1
+    case .alreadyApplied, .deferred, .vanished: break
+    }
+  }
+
+  private func reload(_ ingestor: Ingestor) {
+    do {
+      let newSettings = try Settings.load(path: configPath)
+      try ingestor.reload(newSettings)
+      let ignored = newSettings.differencesNeedingRestart(from: settings)
+      settings = newSettings
+      let note = ignored.isEmpty ? "" : "; \(ignored.joined(separator: ", ")) take effect after a restart"
+      logger.notice("configuration reloaded from \(configPath)\(note)")
+    } catch {
+      logger.error("reload refused, the running configuration stays in force: \(error)")
+    }
+  }
+
+  private func wait(for descriptors: [Int32], timeout: Double) {
+    var fds = descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+    _ = poll(&fds, nfds_t(fds.count), Int32(min(timeout, 3600) * 1000))
+  }
+}
+
+extension Settings {
+  /// Keys read once at start; a reload cannot change them.
+  func differencesNeedingRestart(from old: Settings) -> [String] {
+    var keys: [String] = []
+    if database != old.database { keys.append("storage.database") }
+    if spool != old.spool { keys.append("spool.directory") }
+    return keys
+  }
+}
+
+extension FileSystem {
+  public static func directoryName(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Takes one spool file from bytes on disk to committed and cleaned up:
+/// read it safely, apply it in one transaction, write the rejected lines
+/// beside the rejected/ folder, then remove it (or move it to processed/).
+///
+/// Crash safety comes from the order: the file leaves the spool only after
+/// the commit, and a file whose content is already in the ledger is only
+/// cleaned up, never applied again.
+public final class FileProcessor {
+  public enum Disposal: Sendable {
+    /// Daemon mode: delete committed files, or move them to processed/.
+    case removeFromSpool
+    /// `ingest FILE…`: the files are the operator's; leave them.
+    case keep
+  }
+
+  public enum Outcome: Sendable {
+    case applied(FileReport)
+    case alreadyApplied
+    /// The whole file was refused and moved to rejected/.
+    case refused(String)
+    /// Nothing was done; the file stays and is tried again.
+    case deferred(String)
+    case vanished
+  }
+
+  public let ingestor: Ingestor
+  public let disposal: Disposal
+  public var logger: Logger
+  private let timeFormatter: DateFormatter
+
+  public init(ingestor: Ingestor, disposal: Disposal, logger: Logger) {
+    self.ingestor = ingestor
+    self.disposal = disposal
+    self.logger = logger
+    timeFormatter = DateFormatter()
+    timeFormatter.locale = Locale(identifier: "en_US_POSIX")
+    timeFormatter.timeZone = TimeZone(identifier: ingestor.calendar.timeZoneIdentifier)
+    timeFormatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
+  }
+
+  var settings: Settings { ingestor.settings }
+
+  /// Processes one file. Errors of the store (busy, disk full, read-only)
+  /// are thrown: the caller keeps the file and retries with backoff.
+  public func process(path: String, shouldCancel: () -> Bool = { false }) throws -> Outcome {
+    let name = FileSystem.baseName(path)
+    let file: SpoolFile
+    do {
+      file = try SpoolFile.load(path, maxSize: settings.maxFileSize)
+    } catch let refusal as SpoolFile.Refusal {
+      try refuse(path: path, name: name, reason: refusal.description)
+      return .refused(refusal.description)
+    } catch let failure as SpoolFile.ReadFailure {
+      if failure.vanished { return .vanished }
+      return .deferred(failure.description)
+    }
+    let sha256 = file.bytes.withUnsafeBytes { SHA256.hex(of: $0) }
+    let report = try file.bytes.withUnsafeBytes { bytes in
+      try ingestor.apply(
+        bytes: bytes, name: name, sha256: sha256, shouldCancel: shouldCancel,
+        beforeCommit: { report in try self.writeRejectedLines(report) })
+    }
+    if report.alreadyApplied {
+      logger.info("\(path): already in the ledger (sha256 \(sha256.prefix(12))), not applied again")
+    } else {
+      log(report, path: path)
+    }
+    try dispose(file)
+    return report.alreadyApplied ? .alreadyApplied : .applied(report)
+  }
+
+  private func dispose(_ file: SpoolFile) throws {
+    guard case .removeFromSpool = disposal else { return }
+    // Only remove what was read: a producer may have renamed a new file
+    // onto the same name in the meantime.
+    var info = stat()
+    guard lstat(file.path, &info) == 0 else { return }
+    guard UInt64(info.st_dev) == file.device && UInt64(info.st_ino) == file.inode else {
+      logger.warning("\(file.path) was replaced while it was processed; the new file stays for the next pass")
+      return
+    }
+    if settings.processed.isEmpty {
+      if unlink(file.path) != 0 && errno != ENOENT {
+        throw FileSystem.Failure(path: file.path, operation: "remove", code: errno)
+      }
+    } else {
+      try FileSystem.move(file.path, intoDirectory: settings.processed, name: FileSystem.baseName(file.path))
+    }
+  }
+
+  /// Moves a whole refused file to rejected/ with a `.reason` file beside it.
+  private func refuse(path: String, name: String, reason: String) throws {
+    guard case .removeFromSpool = disposal else {
+      logger.error("\(path): refused: \(reason)")
+      return
+    }
+    try FileSystem.makeDirectory(settings.rejected)
+    let stamp = Int(Date().timeIntervalSince1970)
+    let target = "\(name).\(stamp)"
+    let note = "# \(path) refused by outlierd at \(timeFormatter.string(from: Date())): \(reason)\n"
+    try FileSystem.writeAtomically(settings.rejected + "/" + target + ".reason", Array(note.utf8))
+    let moved = try FileSystem.move(path, intoDirectory: settings.rejected, name: target)
+    logger.error("\(path): refused, moved to \(moved): \(reason)")
+  }
+
+  /// The rejected lines of a file as a file that is itself valid input:
+  /// each line preceded by a comment with its number and reason, so it can
+  /// be fixed and dropped into the spool again.
+  private func writeRejectedLines(_ report: FileReport) throws {
+    guard !report.rejected.isEmpty else { return }
+    try FileSystem.makeDirectory(settings.rejected)
+    var text = "# \(report.rejected.count) rejected lines of \(report.name) (sha256 \(report.sha256))\n"
+    for rejection in report.rejected {
+      text += "# line \(rejection.line): \(rejection.reason)\n"
+      text += rejection.text.replacingOccurrences(of: "\r", with: "") + "\n"
+    }
+    let path = settings.rejected + "/" + report.name + "." + report.sha256.prefix(12) + ".rejected"
+    try FileSystem.writeAtomically(path, Array(text.utf8))
+  }
+
+  private func log(_ report: FileReport, path: String) {
+    for alert in report.alerts {
+      let score = alert.score
+      let band = score.band(threshold: alert.threshold)
+      let time = timeFormatter.string(from: Date(timeIntervalSince1970: alert.timestamp))
+      logger.warning(
+        "ALERT \(alert.series) at \(time) (\(ingestor.calendar.label(ofSlot: alert.slot))): value \(g(alert.value)), expected \(g(score.expected)), band [\(g(band.lowerBound)), \(g(band.upperBound))], score \(String(format: "%+.2f", score.studentized)), p \(String(format: "%.2g", score.pValue)), n \(g(score.samples))"
+      )
+    }
+    let summary =
+      "\(path): \(report.accepted) samples applied, \(report.rejected.count) lines rejected, \(report.alerts.count) alerts"
+      + (report.newSeries > 0 ? ", \(report.newSeries) new series" : "")
+    if report.rejected.isEmpty {
+      logger.info("\(summary)")
+    } else {
+      logger.warning("\(summary); see \(settings.rejected)")
+      for rejection in report.rejected.prefix(3) { logger.notice("\(path):\(rejection.line): \(rejection.reason)") }
+    }
+  }
+}
+
+/// A number as an operator reads it: up to 6 significant digits.
+func g(_ value: Double) -> String { String(format: "%.6g", value) }

@@ -1,0 +1,32 @@
+/// A flagged sample, as stored in the alerts table and logged.
+public struct Alert: Sendable, Hashable {
+  public var series: String
+  public var timestamp: Double
+  public var value: Double
+  public var slot: Int
+  public var threshold: Double
+  public var score: SlotScore
+}
+
+/// A line that was not used, with its number in the file and why.
+public struct RejectedLine: Sendable, Hashable {
+  public var line: Int
+  public var reason: LineRejection
+  /// The line as it was, cut at 1000 bytes.
+  public var text: String
+}
+
+/// What applying one file did.
+public struct FileReport: Sendable {
+  public var name: String
+  public var size: Int
+  public var sha256: String
+  /// True when the ledger already held this content: nothing was applied.
+  public var alreadyApplied = false
+  public var accepted = 0
+  public var newSeries = 0
+  public var alerts: [Alert] = []
+  public var rejected: [RejectedLine] = []
+  /// Samples whose slot could not judge yet (warming up, no spread, …).
+  public var unjudged = 0
+}

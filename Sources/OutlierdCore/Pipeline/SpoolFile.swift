@@ -1,0 +1,90 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A spool file opened for reading: regular files only, never through a
+/// symlink, checked with fstat after open so nothing can be swapped in
+/// between the check and the read.
+public struct SpoolFile {
+  public var path: String
+  public var bytes: [UInt8]
+  public var device: UInt64
+  public var inode: UInt64
+  public var modified: Double
+
+  public enum Refusal: Error, CustomStringConvertible {
+    /// Not a regular file: a symlink, FIFO, device, socket.
+    case notRegular(kind: String)
+    case tooLarge(size: Int, limit: Int)
+    case notText(SampleFile.Rejection)
+
+    public var description: String {
+      switch self {
+      case .notRegular(let kind): return "not a regular file (\(kind)); only regular files are read"
+      case .tooLarge(let size, let limit): return SampleFile.Rejection.tooLarge(size: size, limit: limit).description
+      case .notText(let rejection): return rejection.description
+      }
+    }
+  }
+
+  /// Why a spool entry could not be read at all (it vanished, permissions):
+  /// the file stays where it is and is tried again later.
+  public struct ReadFailure: Error, CustomStringConvertible {
+    public var path: String
+    public var code: Int32
+    public var vanished: Bool { code == ENOENT }
+    public var description: String { "cannot read \(path): \(String(cString: strerror(code)))" }
+  }
+
+  static func kind(ofMode mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFLNK: return "symlink"
+    case S_IFIFO: return "FIFO"
+    case S_IFCHR: return "character device"
+    case S_IFBLK: return "block device"
+    case S_IFSOCK: return "socket"
+    case S_IFDIR: return "directory"
+    default: return "regular file"
+    }
+  }
+
+  /// Opens and reads a spool file.
+  public static func load(_ path: String, maxSize: Int) throws -> SpoolFile {
+    let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    if fd < 0 {
+      if errno == ELOOP { throw Refusal.notRegular(kind: "symlink") }
+      throw ReadFailure(path: path, code: errno)
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw ReadFailure(path: path, code: errno) }
+    guard info.st_mode & S_IFMT == S_IFREG else { throw Refusal.notRegular(kind: kind(ofMode: info.st_mode)) }
+    let size = Int(info.st_size)
+    guard size <= maxSize else { throw Refusal.tooLarge(size: size, limit: maxSize) }
+    // Read to end of file, not to st_size: a file still growing is read as
+    // it is now, and one that grows past the limit is refused.
+    var bytes = [UInt8](repeating: 0, count: max(size, 4096))
+    var filled = 0
+    while true {
+      if filled == bytes.count {
+        guard bytes.count <= maxSize else { throw Refusal.tooLarge(size: bytes.count, limit: maxSize) }
+        bytes.append(contentsOf: repeatElement(0, count: bytes.count))
+      }
+      let n = bytes[filled...].withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR || errno == EAGAIN { continue }
+        throw ReadFailure(path: path, code: errno)
+      }
+      if n == 0 { break }
+      filled += n
+    }
+    guard filled <= maxSize else { throw Refusal.tooLarge(size: filled, limit: maxSize) }
+    bytes.removeSubrange(filled...)
+    if let rejection = bytes.withUnsafeBytes({ SampleFile.check($0) }) { throw Refusal.notText(rejection) }
+    return SpoolFile(
+      path: path, bytes: bytes, device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
+      modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+  }
+}

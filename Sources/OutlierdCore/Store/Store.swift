@@ -1,0 +1,223 @@
+import Foundation
+
+/// What the store knows of a series between files.
+public struct SeriesState: Sendable, Hashable {
+  public var id: Int64
+  public var newest: Double
+  public var samples: Int64
+}
+
+public struct SlotKey: Hashable, Sendable {
+  public var series: Int64
+  public var slot: Int32
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+  case calendarMismatch(path: String, differences: [String])
+  case newerSchema(path: String, version: Int, supported: Int)
+  case sqlite(SQLiteError)
+
+  public var description: String {
+    switch self {
+    case .calendarMismatch(let path, let differences):
+      return
+        "\(path) was created with a different calendar: \(differences.joined(separator: "; ")). "
+        + "Slots would change meaning, so outlierd will not use it; restore the [calendar] settings or point [storage] database at a new file."
+    case .newerSchema(let path, let version, let supported):
+      return "\(path) has schema version \(version), newer than this outlierd supports (\(supported)); upgrade outlierd"
+    case .sqlite(let error):
+      return error.description
+    }
+  }
+
+  public var sqliteError: SQLiteError? {
+    if case .sqlite(let e) = self { return e }
+    return nil
+  }
+}
+
+/// The SQLite database: slot statistics, series, the file ledger, alerts
+/// and rejections. One writer (the daemon, or one `ingest`); any number of
+/// readers, which WAL mode never blocks.
+public final class Store {
+  public let path: String
+  let db: SQLiteDatabase
+  private let selectSlot: SQLiteStatement
+  private let upsertSlot: SQLiteStatement
+  private let insertSeries: SQLiteStatement
+  private let updateSeries: SQLiteStatement
+  private let insertFile: SQLiteStatement
+  private let updateFile: SQLiteStatement
+  private let insertAlert: SQLiteStatement
+  private let insertRejection: SQLiteStatement
+  private let selectLedger: SQLiteStatement
+
+  /// Opens (creating if needed) the database and checks its calendar.
+  public init(path: String, calendar: SlotCalendar, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError) {
+    self.path = path
+    do {
+      db = try SQLiteDatabase(path: path)
+      db.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+      // WAL: readers never block the writer nor the writer them.
+      // synchronous=FULL: a commit is on disk before the spool file is
+      // deleted, so even a power cut cannot lose an accepted file.
+      try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+      try Self.migrate(db, path: path)
+      try Self.checkCalendar(db, calendar, path: path)
+      selectSlot = try db.prepare(
+        "SELECT weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy FROM slots WHERE series_id = ? AND slot = ?")
+      upsertSlot = try db.prepare("REPLACE INTO slots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      insertSeries = try db.prepare(
+        "INSERT INTO series (name, newest_ts, samples, created_at) VALUES (?, ?, 0, ?)")
+      updateSeries = try db.prepare("UPDATE series SET newest_ts = ?, samples = ? WHERE id = ?")
+      insertFile = try db.prepare(
+        "INSERT INTO files (name, size, sha256, lines_accepted, lines_rejected, alerts, ingested_at) VALUES (?, ?, ?, 0, 0, 0, ?)")
+      updateFile = try db.prepare("UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
+      insertAlert = try db.prepare(
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
+      selectLedger = try db.prepare("SELECT id FROM files WHERE sha256 = ?")
+    } catch let error as StoreError {
+      throw error
+    } catch let error as SQLiteError {
+      throw .sqlite(error)
+    } catch {
+      fatalError("unexpected \(error)")
+    }
+  }
+
+  static func migrate(_ db: SQLiteDatabase, path: String) throws {
+    let version = Int(try db.scalarText("PRAGMA user_version") ?? "0") ?? 0
+    guard version <= Schema.migrations.count else {
+      throw StoreError.newerSchema(path: path, version: version, supported: Schema.migrations.count)
+    }
+    for (index, sql) in Schema.migrations.enumerated().dropFirst(version) {
+      try db.execute("BEGIN IMMEDIATE")
+      do {
+        try db.execute(sql)
+        try db.execute("PRAGMA user_version = \(index + 1)")
+        try db.execute("COMMIT")
+      } catch {
+        try? db.execute("ROLLBACK")
+        throw error
+      }
+    }
+  }
+
+  static func checkCalendar(_ db: SQLiteDatabase, _ calendar: SlotCalendar, path: String) throws {
+    let wanted = [
+      ("period", String(calendar.period)), ("slot_width", String(calendar.slotWidth)),
+      ("time_zone", calendar.timeZoneIdentifier),
+    ]
+    let read = try db.prepare("SELECT value FROM calendar WHERE key = ?")
+    var differences: [String] = []
+    var missing: [(String, String)] = []
+    for (key, value) in wanted {
+      if try read.bind(.text(key)).step() {
+        let stored = read.text(0) ?? ""
+        if stored != value { differences.append("\(key) is \(stored) in the database, \(value) in the config") }
+        _ = try read.step()
+      } else {
+        missing.append((key, value))
+      }
+    }
+    guard differences.isEmpty else { throw StoreError.calendarMismatch(path: path, differences: differences) }
+    if !missing.isEmpty {
+      let insert = try db.prepare("INSERT INTO calendar VALUES (?, ?)")
+      for (key, value) in missing { try insert.bind(.text(key), .text(value)).run() }
+    }
+  }
+
+  /// The calendar a database was created with, if it has one.
+  public static func storedCalendar(path: String) throws -> (period: Int, slotWidth: Int, timeZone: String)? {
+    let db = try SQLiteDatabase(path: path, readOnly: true)
+    let read = try db.prepare("SELECT key, value FROM calendar")
+    var values: [String: String] = [:]
+    while try read.step() { values[read.text(0) ?? ""] = read.text(1) }
+    guard let p = values["period"].flatMap(Int.init), let w = values["slot_width"].flatMap(Int.init),
+      let z = values["time_zone"]
+    else { return nil }
+    return (p, w, z)
+  }
+
+  // MARK: Reading
+
+  public func loadSeries() throws(SQLiteError) -> [String: SeriesState] {
+    let statement = try db.prepare("SELECT name, id, newest_ts, samples FROM series")
+    var result: [String: SeriesState] = [:]
+    while try statement.step() {
+      result[statement.text(0) ?? ""] = SeriesState(
+        id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3))
+    }
+    return result
+  }
+
+  public func slot(_ key: SlotKey) throws(SQLiteError) -> SlotRegression? {
+    let s = selectSlot.bind(.integer(key.series), .integer(Int64(key.slot)))
+    guard try s.step() else { return nil }
+    let slot = SlotRegression(
+      weight: s.double(0), originX: s.double(1), originY: s.double(2), offsetMeanX: s.double(3),
+      offsetMeanY: s.double(4), cxx: s.double(5), cxy: s.double(6), cyy: s.double(7))
+    _ = try s.step()
+    return slot
+  }
+
+  /// The ledger id of an applied file with this content, if any.
+  public func ledgerID(sha256: String) throws(SQLiteError) -> Int64? {
+    let s = selectLedger.bind(.text(sha256))
+    guard try s.step() else { return nil }
+    let id = s.int64(0)
+    _ = try s.step()
+    return id
+  }
+
+  // MARK: Writing, inside a transaction
+
+  public func begin() throws(SQLiteError) { try db.execute("BEGIN IMMEDIATE") }
+  public func commit() throws(SQLiteError) { try db.execute("COMMIT") }
+  public func rollback() {
+    if db.isInTransaction { try? db.execute("ROLLBACK") }
+  }
+
+  public func addFile(name: String, size: Int, sha256: String, at time: Double) throws(SQLiteError) -> Int64 {
+    try insertFile.bind(.text(name), .integer(Int64(size)), .text(sha256), .real(time)).run()
+    return db.lastInsertRowID
+  }
+
+  public func finishFile(id: Int64, accepted: Int, rejected: Int, alerts: Int) throws(SQLiteError) {
+    try updateFile.bind(.integer(Int64(accepted)), .integer(Int64(rejected)), .integer(Int64(alerts)), .integer(id))
+      .run()
+  }
+
+  public func addSeries(name: String, at time: Double) throws(SQLiteError) -> Int64 {
+    try insertSeries.bind(.text(name), .real(0), .real(time)).run()
+    return db.lastInsertRowID
+  }
+
+  public func saveSeries(_ state: SeriesState) throws(SQLiteError) {
+    try updateSeries.bind(.real(state.newest), .integer(state.samples), .integer(state.id)).run()
+  }
+
+  public func saveSlot(_ key: SlotKey, _ slot: SlotRegression) throws(SQLiteError) {
+    try upsertSlot.bind(
+      .integer(key.series), .integer(Int64(key.slot)), .real(slot.weight), .real(slot.originX), .real(slot.originY),
+      .real(slot.offsetMeanX), .real(slot.offsetMeanY), .real(slot.cxx), .real(slot.cxy), .real(slot.cyy)
+    ).run()
+  }
+
+  public func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
+    let band = alert.score.band(threshold: alert.threshold)
+    try insertAlert.bind(
+      .text(alert.series), .real(alert.timestamp), .real(alert.value), .real(alert.score.expected),
+      .real(band.lowerBound), .real(band.upperBound), .real(alert.score.studentized), .real(alert.score.pValue),
+      .integer(Int64(alert.slot)), .real(alert.score.samples), .real(alert.threshold), .integer(fileID)
+    ).run()
+  }
+
+  public func addRejection(_ rejection: RejectedLine, fileID: Int64) throws(SQLiteError) {
+    try insertRejection.bind(
+      .integer(fileID), .integer(Int64(rejection.line)), .text(rejection.reason.kind),
+      .text(rejection.reason.description), .text(rejection.text)
+    ).run()
+  }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Writes one line per event to stderr. Under systemd (JOURNAL_STREAM set)
+/// each line starts with its syslog priority, `<4>` for a warning, which
+/// journald turns into the entry's level, and carries no timestamp of its
+/// own since the journal adds one. Elsewhere lines start with an ISO time
+/// and the level's name.
+public struct StderrLogHandler: LogHandler {
+  public var logLevel: Logger.Level = .info
+  public var metadata: Logger.Metadata = [:]
+  public var metadataProvider: Logger.MetadataProvider?
+  private let journal: Bool
+
+  public init(label: String, journal: Bool = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil) {
+    self.journal = journal
+  }
+
+  public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+
+  static func syslogPriority(_ level: Logger.Level) -> Int {
+    switch level {
+    case .trace, .debug: return 7
+    case .info: return 6
+    case .notice: return 5
+    case .warning: return 4
+    case .error: return 3
+    case .critical: return 2
+    }
+  }
+
+  public func log(event: LogEvent) {
+    var line: String
+    if journal {
+      line = "<\(Self.syslogPriority(event.level))>\(event.message)"
+    } else {
+      var now = timespec()
+      clock_gettime(CLOCK_REALTIME, &now)
+      var tm = tm()
+      var seconds = now.tv_sec
+      gmtime_r(&seconds, &tm)
+      let stamp = String(
+        format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+        tm.tm_min, tm.tm_sec, now.tv_nsec / 1_000_000)
+      line = "\(stamp) \(event.level.rawValue.uppercased()) \(event.message)"
+    }
+    let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+    if !merged.isEmpty {
+      line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+    line += "\n"
+    // One write(2) per line: lines from several processes never interleave.
+    var bytes = Array(line.utf8)
+    bytes.withUnsafeMutableBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+  }
+}
