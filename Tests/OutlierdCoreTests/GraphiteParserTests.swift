@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+@Suite("Graphite plaintext input")
+struct GraphiteParserTests {
+  let now = 1_767_225_600.0  // 2026-01-01Z
+  var parser: GraphiteLineParser {
+    GraphiteLineParser(maxLineLength: 200, maxSeriesNameLength: 40, now: now, maxFuture: 900)
+  }
+
+  func parse(_ line: String) -> Result<ParsedSample, LineRejection>? {
+    Array(line.utf8).withUnsafeBytes { parser.parse($0) }
+  }
+
+  @Test func acceptsGraphiteLines() throws {
+    #expect(try parse("db.1.latency 12.5 1767225000")?.get() == ParsedSample(series: "db.1.latency", value: 12.5, timestamp: 1_767_225_000))
+    #expect(try parse("  a.b\t-3e2   1767225000.25 ")?.get() == ParsedSample(series: "a.b", value: -300, timestamp: 1_767_225_000.25))
+    #expect(try parse("x;host=a -0 1767225000")?.get().value == 0)
+    #expect(try parse("x 1e308 1767225000")?.get().value == 1e308)
+    #expect(try parse("x 0.1 1767225000")?.get().value == 0.1)
+    #expect(try parse("x 123456789012345678901234567890 1767225000")?.get().value == 123456789012345678901234567890.0)
+  }
+
+  @Test func blankLinesAndCommentsAreSkipped() {
+    #expect(parse("") == nil)
+    #expect(parse(" \t ") == nil)
+    #expect(parse("# a comment 1 2") == nil)
+  }
+
+  @Test(arguments: [
+    ("a.b 1", "field_count"),
+    ("a.b 1 2 3", "field_count"),
+    ("a b 1767225000", "bad_number"),
+    ("a.b nan 1767225000", "bad_number"),
+    ("a.b inf 1767225000", "bad_number"),
+    ("a.b 0x10 1767225000", "bad_number"),
+    ("a.b 1e 1767225000", "bad_number"),
+    ("a.b . 1767225000", "bad_number"),
+    ("a.b 1e999 1767225000", "not_finite"),
+    ("a.b 1 1767225000x", "bad_number"),
+    ("a.b 1 600000000", "too_old"),
+    ("a.b 1 1767226501", "in_future"),
+    ("a.b 1 1767225000000", "in_future"),
+    ("a/b\"c 1 1767225000", "bad_series"),
+    ("a.b* 1 1767225000", "bad_series"),
+    ("ümlaut 1 1767225000", "bad_series"),
+    ("this.series.name.is.far.too.long.for.the.limit 1 1767225000", "series_too_long"),
+  ])
+  func rejectsWithAReason(line: String, kind: String) {
+    guard case .failure(let reason)? = parse(line) else {
+      Issue.record("accepted: \(line)")
+      return
+    }
+    #expect(reason.kind == kind, "\(line): \(reason)")
+    #expect(!reason.description.isEmpty)
+  }
+
+  @Test func overlongLinesAreRejected() {
+    let line = "a " + String(repeating: "1", count: 300) + " 1767225000"
+    guard case .failure(.lineTooLong(let length, let limit))? = parse(line) else {
+      Issue.record("accepted")
+      return
+    }
+    #expect(length == line.utf8.count && limit == 200)
+  }
+
+  @Test func linesSplitOnLFAndCRLFWithBOMAndNoFinalNewline() {
+    let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("a 1 2\r\n\nb 3 4\nc 5 6".utf8)
+    var lines: [(Int, String)] = []
+    bytes.withUnsafeBytes { raw in
+      SampleFile.forEachLine(in: raw) { number, line in lines.append((number, String(decoding: line, as: UTF8.self))) }
+    }
+    #expect(lines.map(\.0) == [1, 2, 3, 4])
+    #expect(lines.map(\.1) == ["a 1 2", "", "b 3 4", "c 5 6"])
+  }
+
+  @Test func filesWithNulAreNotText() {
+    let bytes: [UInt8] = Array("a 1 2\n".utf8) + [0] + Array("b".utf8)
+    #expect(bytes.withUnsafeBytes { SampleFile.check($0) } == .notText(nulAt: 6))
+    #expect(Array("a 1 2\n".utf8).withUnsafeBytes { SampleFile.check($0) } == nil)
+  }
+}
+
+@Suite("SHA-256")
+struct SHA256Tests {
+  @Test(arguments: [
+    ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    (
+      "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    ),
+  ])
+  func knownVectors(input: String, digest: String) {
+    #expect(Array(input.utf8).withUnsafeBytes { SHA256.hex(of: $0) } == digest)
+  }
+
+  @Test func millionAsInPiecesEqualsWhole() {
+    let whole = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+    #expect(
+      whole.withUnsafeBytes { SHA256.hex(of: $0) }
+        == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    var hasher = SHA256()
+    var offset = 0
+    for size in [1, 63, 64, 65, 1000, 4096] {
+      whole[offset..<offset + size].withUnsafeBytes { hasher.update($0) }
+      offset += size
+    }
+    whole[offset...].withUnsafeBytes { hasher.update($0) }
+    #expect(hasher.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+  }
+}

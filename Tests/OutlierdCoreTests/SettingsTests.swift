@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+@Suite("Configuration file")
+struct SettingsTests {
+  func parse(_ text: String) throws(ConfigError) -> Settings { try Settings(parsing: text, file: "test.conf") }
+
+  func error(_ text: String) -> ConfigError? {
+    do {
+      _ = try parse(text)
+      return nil
+    } catch { return error }
+  }
+
+  @Test func shippedConfigIsValidAndHoldsTheDefaults() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("etc/outlierd.conf")
+    let text = try String(contentsOf: url, encoding: .utf8)
+    var settings = try parse(text)
+    // The shipped file shows one example override; the rest must be the defaults.
+    #expect(settings.overrides.count == 1)
+    settings.overrides = []
+    #expect(settings == Settings())
+  }
+
+  @Test func readsEveryKind() throws {
+    let s = try parse(
+      """
+      # comment
+      [storage]
+      database = "/tmp/x.db"   # trailing comment
+      [spool]
+      directory = '/tmp/spool#1'
+      rescan_interval = "2m"
+      [input]
+      max_file_size = "2MiB"
+      max_future = 60
+      [calendar]
+      period = "1d"
+      slot_width = 600
+      time_zone = "Europe/Berlin"
+      [detection]
+      threshold = 3.5
+      min_samples = 5
+      memory = 12
+      learning = "skip"
+      [[override]]
+      series = "db.*.latency"
+      threshold = 6
+      [[override]]
+      series = "web.*"
+      min_samples = 8
+      """)
+    #expect(s.database == "/tmp/x.db")
+    #expect(s.spool == "/tmp/spool#1")
+    #expect(s.rescanInterval == 120)
+    #expect(s.maxFileSize == 2 << 20)
+    #expect(s.maxFuture == 60)
+    #expect(s.period == 86_400 && s.slotWidth == 600 && s.timeZone == "Europe/Berlin")
+    #expect(s.threshold == 3.5 && s.minSamples == 5 && s.memory == 12 && s.learning == .skip)
+    #expect(s.rules(forSeries: "db.7.latency").threshold == 6)
+    #expect(s.rules(forSeries: "db.7.latency").minimumSamples == 5)
+    #expect(s.rules(forSeries: "web.front").minimumSamples == 8)
+    #expect(s.rules(forSeries: "web.front").threshold == 3.5)
+    #expect(s.rules(forSeries: "other").memory == 12)
+  }
+
+  @Test(arguments: [
+    ("[detection]\nthreshhold = 4", 2, "detection.threshhold", "unknown key"),
+    ("[detection]\nthreshold = \"high\"", 2, "detection.threshold", "expected a number"),
+    ("[detection]\nthreshold = -1", 2, "detection.threshold", "must be between"),
+    ("[detection]\nmin_samples = 2", 2, "detection.min_samples", "must be between 3"),
+    ("[detection]\nlearning = \"forget\"", 2, "detection.learning", "must be one of learn, clip, skip"),
+    ("\n\n[calender]\nperiod = 1", 3, nil, "unknown table [calender]"),
+    ("[spool]\ndirectory = /tmp", 2, "directory", "quote strings"),
+    ("[spool]\nrescan_interval = \"5 parsecs\"", 2, "spool.rescan_interval", "cannot read"),
+    ("[input]\nmax_file_size = \"12 XB\"", 2, "input.max_file_size", "cannot read"),
+    ("[detection]\nthreshold = 4\nthreshold = 5", 3, "threshold", "set twice"),
+    ("[detection]\nthreshold = [1, 2]", 2, "threshold", "arrays"),
+    ("[detection]\n[detection]", 2, nil, "defined twice"),
+    ("database = \"/x\"", 1, "database", "unknown key in the top level"),
+    ("[spool]\ndirectory = \"/tmp", 2, "directory", "unterminated"),
+    ("just words", 1, nil, "expected `key = value`"),
+  ] as [(String, Int, String?, String)])
+  func errorsNameFileLineAndKey(text: String, line: Int, key: String?, message: String) throws {
+    let e = try #require(error(text))
+    #expect(e.file == "test.conf")
+    #expect(e.line == line, "\(e)")
+    #expect(e.key == key, "\(e)")
+    #expect(e.message.contains(message), "\(e)")
+    #expect(e.description.hasPrefix("test.conf:\(line): "))
+  }
+
+  @Test func crossKeyChecks() throws {
+    let calendar = try #require(error("[calendar]\nslot_width = 7000"))
+    #expect(calendar.key == "calendar" && calendar.message.contains("does not divide"))
+    let zone = try #require(error("[calendar]\ntime_zone = \"Europe/Atlantis\""))
+    #expect(zone.message.contains("unknown time zone"))
+    let memory = try #require(error("[detection]\nmin_samples = 6\nmemory = 4"))
+    #expect(memory.key == "detection.memory")
+  }
+
+  @Test func renderedSettingsParseBackToTheSame() throws {
+    var s = Settings()
+    s.timeZone = "America/New_York"
+    s.threshold = 5.5
+    s.database = "/var/lib/a \"quoted\" name.db"
+    s.overrides = [.init(series: "db.*", threshold: 7, minSamples: nil)]
+    #expect(try parse(s.rendered()) == s)
+  }
+}
