@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+/// The real binary against a temporary spool and SQLite file.
+@Suite("Daemon end to end", .serialized)
+struct DaemonTests {
+  let t0 = 1_767_571_200  // Monday 2026-01-05 00:00Z
+
+  @Test func filesDroppedByRenameAreAppliedAndRemoved() throws {
+    let h = try Harness()
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { daemon.terminate() } }
+    #expect(h.waitFor { FileManager.default.fileExists(atPath: h.database) })
+    for week in 0..<3 {
+      try h.drop("w\(week).txt", "a.b \(10 + week) \(t0 + week * 604_800)\nc.d 5 \(t0 + week * 604_800)\n")
+    }
+    #expect(h.waitFor { h.spoolFiles().isEmpty && (try? h.count("files")) == 3 })
+    #expect(try h.query("SELECT name, lines_accepted, lines_rejected FROM files ORDER BY id") == [
+      ["w0.txt", "2", "0"], ["w1.txt", "2", "0"], ["w2.txt", "2", "0"],
+    ])
+    #expect(try h.query("SELECT name, samples, newest_ts FROM series ORDER BY name") == [
+      ["a.b", "3", "\(Double(t0 + 2 * 604_800))"], ["c.d", "3", "\(Double(t0 + 2 * 604_800))"],
+    ])
+    // Temporary names are never read.
+    try "x.y 1 \(t0)\n".write(toFile: h.spool + "/.partial", atomically: false, encoding: .utf8)
+    try "x.y 1 \(t0)\n".write(toFile: h.spool + "/half.tmp", atomically: false, encoding: .utf8)
+    usleep(1_500_000)
+    #expect(try h.count("files") == 3)
+    let started = Date()
+    daemon.terminate()
+    daemon.waitUntilExit()
+    #expect(daemon.terminationStatus == 0)
+    #expect(Date().timeIntervalSince(started) < 1.5)
+  }
+
+  @Test func badLinesAreRejectedWithLineNumbersAndReasons() throws {
+    let h = try Harness()
+    let file = h.root + "/mixed.txt"
+    try """
+      # a comment, then good and bad lines
+      good.one 1.5 \(t0)
+      bad line
+      good.two 2 \(t0)
+      nan.value nan \(t0)
+      good.one 1.0 \(t0)
+      weird*name 1 \(t0)
+
+      good.one 3 \(t0 + 60)
+      """.write(toFile: file, atomically: true, encoding: .utf8)
+    let result = try h.run(["ingest", "--config", h.config, file])
+    #expect(result.status == 0, "\(result.errors)")
+    #expect(try h.query("SELECT line, kind FROM rejections ORDER BY line") == [
+      ["3", "field_count"], ["5", "bad_number"], ["6", "not_newer"], ["7", "bad_series"],
+    ])
+    #expect(try h.query("SELECT lines_accepted, lines_rejected FROM files") == [["3", "4"]])
+    let rejectedFiles = try FileManager.default.contentsOfDirectory(atPath: h.rejected)
+    #expect(rejectedFiles.count == 1)
+    let text = try String(contentsOfFile: h.rejected + "/" + rejectedFiles[0], encoding: .utf8)
+    #expect(text.contains("# line 3: expected 3 fields"))
+    #expect(text.contains("\nbad line\n"))
+    #expect(text.contains("# line 6: timestamp \(t0) is not newer"))
+    // ingest leaves the operator's file in place.
+    #expect(FileManager.default.fileExists(atPath: file))
+  }
+
+  @Test func reDroppedFilesAndReSentSamplesChangeNothing() throws {
+    let h = try Harness()
+    let files = demoFiles(DemoData(seriesCount: 2, weeks: 5), hours: 24 * 7)
+    let paths = try files.map { file -> String in
+      let path = h.root + "/" + file.name
+      try file.content.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    #expect(try h.run(["ingest", "--config", h.config] + paths).status == 0)
+    let slots = try h.query("SELECT * FROM slots ORDER BY series_id, slot")
+    let alerts = try h.query("SELECT * FROM alerts ORDER BY id")
+    let series = try h.query("SELECT * FROM series ORDER BY id")
+    #expect(slots.count == 2 * 2016)
+    // The same files again: already in the ledger.
+    let again = try h.run(["ingest", "--config", h.config] + paths)
+    #expect(again.status == 0)
+    #expect(again.errors.contains("already in the ledger"))
+    #expect(try h.count("files") == files.count)
+    // The same samples in a new file (different bytes): every line rejected as not newer.
+    let resent = h.root + "/resent.txt"
+    try ("# re-sent\n" + files[2].content).write(toFile: resent, atomically: true, encoding: .utf8)
+    #expect(try h.run(["ingest", "--config", h.config, resent]).status == 0)
+    let lines = files[2].content.split(separator: "\n").count
+    #expect(try h.query("SELECT lines_accepted, lines_rejected FROM files WHERE name = 'resent.txt'") == [["0", "\(lines)"]])
+    #expect(try h.query("SELECT DISTINCT kind FROM rejections") == [["not_newer"]])
+    #expect(try h.query("SELECT * FROM slots ORDER BY series_id, slot") == slots)
+    #expect(try h.query("SELECT * FROM alerts ORDER BY id") == alerts)
+    #expect(try h.query("SELECT * FROM series ORDER BY id") == series)
+  }
+
+  @Test func alertScoresEqualTheEngines() throws {
+    let h = try Harness(detection: "threshold = 3.0\nmin_samples = 3\nlearning = \"clip\"")
+    let data = DemoData(seriesCount: 3, weeks: 6, anomaliesFromWeek: 3)
+    let paths = try demoFiles(data, hours: 24).map { file -> String in
+      let path = h.root + "/" + file.name
+      try file.content.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    #expect(try h.run(["ingest", "--config", h.config] + paths).status == 0)
+
+    // The same samples through the engine alone, in memory.
+    let settings = try Settings.load(path: h.config)
+    let calendar = try settings.calendar()
+    let rules = settings.rules(forSeries: "any")
+    var slots: [Int: SlotRegression] = [:]
+    var expected: [[String]] = []
+    for sample in data.samples() {
+      let slot = calendar.slot(at: sample.time)
+      var regression = slots[sample.series * 10_000 + slot] ?? SlotRegression()
+      let value = Double("\(sample.value)")!
+      if case .scored(let score) = rules.assessAndLearn(&regression, x: sample.time, y: value), rules.isAlert(score) {
+        expected.append([data.seriesName(sample.series), "\(sample.time)", "\(score.studentized)", "\(score.expected)", "\(score.pValue)"])
+      }
+      slots[sample.series * 10_000 + slot] = regression
+    }
+    let stored = try h.query("SELECT series, ts, score, expected, p_value FROM alerts ORDER BY ts, series")
+    expected.sort { ($0[1], $0[0]) < ($1[1], $1[0]) }
+    #expect(expected.count > 10)
+    #expect(stored.count == expected.count)
+    for (row, want) in zip(stored, expected) {
+      #expect(row[0] == want[0] && Double(row[1]) == Double(want[1]))
+      for column in 2...4 {
+        let a = Double(row[column])!, b = Double(want[column])!
+        #expect(abs(a - b) <= 1e-12 * abs(b), "\(row) vs \(want)")
+      }
+    }
+  }
+
+  @Test func refusedFilesAreMovedAsideWithTheirReason() throws {
+    let h = try Harness(input: "max_file_size = 100")
+    try Data([0x61, 0x20, 0x31, 0x00, 0x32]).write(to: URL(fileURLWithPath: h.spool + "/binary.dat"))
+    try String(repeating: "a.b 1 \(t0)\n", count: 20).write(toFile: h.spool + "/big.txt", atomically: true, encoding: .utf8)
+    symlink("/etc/passwd", h.spool + "/link")
+    mkfifo(h.spool + "/fifo", 0o600)
+    try "a.b 1 \(t0)\n".write(toFile: h.spool + "/fine.txt", atomically: true, encoding: .utf8)
+    usleep(1_100_000)  // let the scan-found files settle
+    let result = try h.run(["run", "--config", h.config, "--exit-when-idle"])
+    #expect(result.status == 0, "\(result.errors)")
+    #expect(h.spoolFiles().isEmpty)
+    let moved = try FileManager.default.contentsOfDirectory(atPath: h.rejected)
+    for name in ["binary.dat", "big.txt", "link", "fifo"] {
+      let reason = try #require(moved.first { $0.hasPrefix(name + ".") && $0.hasSuffix(".reason") }, "\(moved)")
+      let text = try String(contentsOfFile: h.rejected + "/" + reason, encoding: .utf8)
+      #expect(!text.isEmpty)
+      #expect(moved.contains(String(reason.dropLast(".reason".count))))
+    }
+    #expect(result.errors.contains("not text (NUL byte at offset 3)"))
+    #expect(result.errors.contains("over input.max_file_size"))
+    #expect(result.errors.contains("(symlink)"))
+    #expect(result.errors.contains("(FIFO)"))
+    #expect(try h.count("files") == 1)
+  }
+
+  @Test func configErrorsNameFileLineAndKeyAndFail() throws {
+    let h = try Harness(detection: "threshold = 4\nmin_sample = 3")
+    let result = try h.run(["check-config", "--config", h.config])
+    #expect(result.status != 0)
+    #expect(result.errors.contains("\(h.config):"))
+    #expect(result.errors.contains("detection.min_sample: unknown key"))
+    let run = try h.run(["run", "--config", h.config])
+    #expect(run.status != 0)
+    try h.writeConfig(detection: "threshold = 5")
+    let ok = try h.run(["check-config", "--config", h.config])
+    #expect(ok.status == 0)
+    #expect(ok.output.contains("threshold = 5.0"))
+  }
+
+  @Test func aChangedCalendarIsRefused() throws {
+    let h = try Harness()
+    try "a.b 1 \(t0)\n".write(toFile: h.spool + "/one.txt", atomically: true, encoding: .utf8)
+    #expect(try h.run(["ingest", "--config", h.config, h.spool + "/one.txt"]).status == 0)
+    try h.writeConfig(detection: "threshold = 4", timeZone: "Europe/Berlin")
+    let result = try h.run(["run", "--config", h.config, "--exit-when-idle"])
+    #expect(result.status != 0)
+    #expect(result.errors.contains("time_zone is UTC in the database, Europe/Berlin in the config"))
+  }
+
+  @Test func aSecondInstanceIsRefused() throws {
+    let h = try Harness()
+    let first = try h.start(["run", "--config", h.config])
+    defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
+    #expect(h.waitFor { (try? String(contentsOfFile: h.database + ".lock", encoding: .utf8))?.isEmpty == false })
+    let second = try h.run(["run", "--config", h.config])
+    #expect(second.status != 0)
+    #expect(second.errors.contains("another outlierd (pid \(first.processIdentifier)) is already using this database"))
+  }
+
+  @Test func sighupReloadsDetectionSettingsAndRefusesCalendarChanges() throws {
+    let h = try Harness()
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+    #expect(h.waitFor { h.stderr(of: daemon).contains("outlierd started") })
+    try h.writeConfig(detection: "threshold = 6.5")
+    kill(daemon.processIdentifier, SIGHUP)
+    #expect(h.waitFor { h.stderr(of: daemon).contains("configuration reloaded") })
+    try h.writeConfig(detection: "threshold = 6.5", timeZone: "Asia/Tokyo")
+    kill(daemon.processIdentifier, SIGHUP)
+    #expect(h.waitFor { h.stderr(of: daemon).contains("reload refused") })
+    #expect(daemon.isRunning)
+  }
+
+  @Test func readersNeverBlockTheDaemon() throws {
+    let h = try Harness()
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+    try h.drop("first.txt", "a.b 1 \(t0)\n")
+    #expect(h.waitFor { (try? h.count("files")) == 1 })
+    // A reader holds an open read transaction while files keep arriving.
+    let reader = try SQLiteDatabase(path: h.database, readOnly: true)
+    try reader.execute("BEGIN")
+    let select = try reader.prepare("SELECT count(*) FROM files")
+    #expect(try select.step() && select.int64(0) == 1)
+    for i in 1...5 { try h.drop("more\(i).txt", "a.b \(i + 1) \(t0 + i * 604_800)\n") }
+    #expect(h.waitFor(seconds: 10) { (try? h.count("files")) == 6 })
+    try reader.execute("COMMIT")
+  }
+}
