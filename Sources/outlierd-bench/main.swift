@@ -86,3 +86,14 @@ measure("p-value of a flagged sample (t=5, dof=6)", samples: 100_000) {
   for i in 0..<100_000 { sum += StudentT.twoSidedPValue(5 + Double(i & 7) * 1e-3, degreesOfFreedom: 6) }
   return sum
 }
+
+measure("calendar slot lookup alone (UTC)", samples: samples.count) {
+  var sum = 0
+  for s in samples { sum &+= utc.slot(at: s.time) }
+  return Double(sum)
+}
+measure("calendar slot lookup alone (Europe/Berlin)", samples: samples.count) {
+  var sum = 0
+  for s in samples { sum &+= berlin.slot(at: s.time) }
+  return Double(sum)
+}
