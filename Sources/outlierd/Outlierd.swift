@@ -19,12 +19,9 @@ struct ConfigOption: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "path"))
   var config: String = Settings.defaultPath
 
+  /// Loads the settings; a ConfigError is printed as "Error: file:line: key: message".
   func load() throws -> Settings {
-    do {
-      return try Settings.load(path: config)
-    } catch {
-      throw ValidationError.init("\(error)")
-    }
+    try Settings.load(path: config)
   }
 }
 

@@ -220,5 +220,20 @@ struct DaemonTests {
     for i in 1...5 { try h.drop("more\(i).txt", "a.b \(i + 1) \(t0 + i * 604_800)\n") }
     #expect(h.waitFor(seconds: 10) { (try? h.count("files")) == 6 })
     try reader.execute("COMMIT")
+    // The sqlite3 shell, as an operator runs it, while the daemon writes.
+    for i in 6...9 { try h.drop("shell\(i).txt", "a.b \(i + 1) \(t0 + i * 604_800)\n") }
+    let shell = Process()
+    shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    shell.arguments = [
+      h.database, "select series, datetime(ts,'unixepoch'), value, expected, score from alerts order by ts desc limit 10; select count(*) from files;",
+    ]
+    let output = Pipe()
+    shell.standardOutput = output
+    try shell.run()
+    shell.waitUntilExit()
+    #expect(shell.terminationStatus == 0)
+    let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(Int(printed.split(separator: "\n").last ?? "") ?? 0 >= 6)
+    #expect(h.waitFor(seconds: 10) { (try? h.count("files")) == 10 })
   }
 }
