@@ -42,10 +42,13 @@ public final class Daemon {
     let ingestor = try Ingestor(settings: settings, store: store)
     let processor = FileProcessor(ingestor: ingestor, disposal: .removeFromSpool, logger: logger)
     let watcher = try SpoolWatcher(directory: settings.spool)
+    let notifier = SystemdNotifier()
     logger.info(
       "outlierd started: spool \(settings.spool), database \(settings.database), \(ingestor.seriesCount) series, calendar \(ingestor.calendar)"
     )
-    withExtendedLifetime(lock) {}
+    defer { withExtendedLifetime(lock) {} }
+    // The database is open and the first scan (the backlog) starts now.
+    notifier.ready(status: "started; scanning the spool")
 
     var stopping = false
     var backoff = 0.0
@@ -56,10 +59,16 @@ public final class Daemon {
       for signal in signals.pending() {
         switch signal {
         case .terminate:
-          if !stopping { logger.info("stopping: signal received") }
+          if !stopping {
+            logger.info("stopping: signal received")
+            notifier.stopping()
+          }
           stopping = true
         case .reload:
+          notifier.reloading()
           reload(ingestor)
+          notifier.send("READY=1")
+          notifier.status(self.statusLine(), force: true)
         }
       }
     }
@@ -84,10 +93,13 @@ public final class Daemon {
         do {
           let outcome = try processor.process(path: candidate.path, shouldCancel: {
             handleSignals()
+            notifier.watchdogIfDue()
             return stopping
           })
           watcher.forget(candidate.name)
           count(outcome)
+          notifier.status(self.statusLine())
+          notifier.watchdogIfDue()
           if case .deferred(let reason) = outcome { report(reason, &lastError) }
           backoff = 0
           if !lastError.isEmpty {
@@ -112,11 +124,25 @@ public final class Daemon {
       if failed {
         backoff = min(max(backoff * 2, 0.5), 60)
         timeout = backoff
+        notifier.status("waiting \(Int(backoff.rounded(.up))) s to retry: \(lastError)", force: true)
+      } else {
+        notifier.status(self.statusLine(), force: true)
       }
+      if let interval = notifier.watchdogInterval { timeout = min(timeout, interval) }
+      notifier.watchdogIfDue()
       wait(for: [watcher.inotifyDescriptor, signals.descriptor], timeout: timeout)
     }
     logger.info(
       "outlierd stopped: \(statistics.files) files, \(statistics.samples) samples, \(statistics.alerts) alerts this run")
+  }
+
+  /// The one-line summary `systemctl status` shows.
+  func statusLine() -> String {
+    var line = "\(statistics.files) files, \(statistics.samples) samples, \(statistics.alerts) alerts"
+    if statistics.rejectedLines > 0 { line += ", \(statistics.rejectedLines) lines rejected" }
+    if statistics.refusedFiles > 0 { line += ", \(statistics.refusedFiles) files refused" }
+    if let lag = statistics.lag { line += String(format: ", lag %.1f s", lag) }
+    return line
   }
 
   private func report(_ message: String, _ lastError: inout String) {
@@ -128,6 +154,7 @@ public final class Daemon {
   private func count(_ outcome: FileProcessor.Outcome) {
     switch outcome {
     case .applied(let report):
+      if let newest = report.newestSample { statistics.lag = Date().timeIntervalSince1970 - newest }
       statistics.files += 1
       statistics.samples += report.accepted
       statistics.alerts += report.alerts.count

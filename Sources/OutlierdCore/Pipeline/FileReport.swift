@@ -27,6 +27,8 @@ public struct FileReport: Sendable {
   public var newSeries = 0
   public var alerts: [Alert] = []
   public var rejected: [RejectedLine] = []
+  /// The newest accepted sample's time: commit time minus this is the lag.
+  public var newestSample: Double?
   /// Samples whose slot could not judge yet (warming up, no spread, …).
   public var unjudged = 0
 }

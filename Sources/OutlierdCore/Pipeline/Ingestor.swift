@@ -119,6 +119,7 @@ public final class Ingestor {
         state.samples += 1
         changedSeries[sample.series] = state
         report.accepted += 1
+        report.newestSample = max(report.newestSample ?? sample.timestamp, sample.timestamp)
       }
 
       for (key, slot) in changedSlots { try store.saveSlot(key, slot) }
