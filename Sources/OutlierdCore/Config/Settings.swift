@@ -7,6 +7,8 @@ public struct Settings: Sendable, Equatable {
 
   // [storage]
   public var database = "/var/lib/outlierd/outlierd.db"
+  /// Days of raw samples kept per series for `outlierd plot`; 0 keeps none.
+  public var historyDays = 14
 
   // [spool]
   public var spool = "/var/spool/outlierd"
@@ -98,6 +100,12 @@ extension Settings {
         break
       case ("storage", false):
         database = try reader.path("database") ?? database
+        if let seconds = try reader.duration("history", in: 0...(3650 * 86_400)) {
+          guard seconds.truncatingRemainder(dividingBy: 86_400) == 0 else {
+            throw reader.error("history", "must be a whole number of days, e.g. \"14d\"")
+          }
+          historyDays = Int(seconds / 86_400)
+        }
       case ("spool", false):
         spool = try reader.path("directory") ?? spool
         processed = try reader.string("processed") ?? processed
@@ -165,7 +173,7 @@ extension Settings {
   public func rendered() -> String {
     func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
     var lines = [
-      "[storage]", "database = \(q(database))", "",
+      "[storage]", "database = \(q(database))", "history = \"\(historyDays)d\"", "",
       "[spool]", "directory = \(q(spool))", "processed = \(q(processed))", "rejected = \(q(rejected))",
       "rescan_interval = \(rescanInterval.formatted(maxFractionDigits: 3))", "",
       "[input]", "max_file_size = \(maxFileSize)", "max_line_length = \(maxLineLength)",

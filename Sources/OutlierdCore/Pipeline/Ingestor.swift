@@ -15,6 +15,11 @@ public final class Ingestor {
 
   public struct Cancelled: Error {}
 
+  private struct SeriesDay: Hashable {
+    var series: Int64
+    var day: Int64
+  }
+
   public init(settings: Settings, store: Store) throws {
     self.settings = settings
     self.calendar = try settings.calendar()
@@ -69,6 +74,8 @@ public final class Ingestor {
       let fileID = try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now)
       var changedSeries: [String: SeriesState] = [:]
       var changedSlots: [SlotKey: SlotRegression] = [:]
+      var history: [SeriesDay: [Double]] = [:]
+      let keepHistory = settings.historyDays > 0
 
       func reject(_ line: Int, _ reason: LineRejection, _ text: UnsafeRawBufferPointer) {
         let cut = UnsafeRawBufferPointer(rebasing: text.prefix(1000))
@@ -115,6 +122,10 @@ public final class Ingestor {
         case .cannotJudge: report.unjudged += 1
         }
         changedSlots[key] = slot
+        if keepHistory {
+          history[SeriesDay(series: state.id, day: Int64((sample.timestamp / 86_400).rounded(.down))), default: []]
+            .append(contentsOf: [sample.timestamp, sample.value])
+        }
         state.newest = sample.timestamp
         state.samples += 1
         changedSeries[sample.series] = state
@@ -124,6 +135,16 @@ public final class Ingestor {
 
       for (key, slot) in changedSlots { try store.saveSlot(key, slot) }
       for state in changedSeries.values { try store.saveSeries(state) }
+      for (key, pairs) in history { try store.appendHistory(series: key.series, day: key.day, pairs: pairs) }
+      if keepHistory {
+        for (name, state) in changedSeries {
+          let newestDay = Int64((state.newest / 86_400).rounded(.down))
+          let previousDay = series[name].map { Int64(($0.newest / 86_400).rounded(.down)) }
+          if previousDay != newestDay {
+            try store.pruneHistory(series: state.id, before: newestDay - Int64(settings.historyDays) + 1)
+          }
+        }
+      }
       for alert in report.alerts { try store.addAlert(alert, fileID: fileID) }
       for rejection in report.rejected { try store.addRejection(rejection, fileID: fileID) }
       try store.finishFile(

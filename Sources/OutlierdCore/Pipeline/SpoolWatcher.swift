@@ -80,8 +80,7 @@ public final class SpoolWatcher {
       throw FileSystem.Failure(path: directory, operation: "read directory", code: errno)
     }
     defer { closedir(dir) }
-    var ready: [Candidate] = []
-    var settling = false
+    var found: [(candidate: Candidate, settling: Bool)] = []
     var seen: Set<String> = []
     while let entry = readdir(dir) {
       let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -94,15 +93,15 @@ public final class SpoolWatcher {
       if info.st_mode & S_IFMT == S_IFDIR { continue }
       seen.insert(name)
       let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-      if info.st_mode & S_IFMT == S_IFREG && !announced.contains(name) && now - modified < settleTime {
-        settling = true
-        continue
-      }
-      ready.append(Candidate(path: path, name: name, modified: modified))
+      let settling = info.st_mode & S_IFMT == S_IFREG && !announced.contains(name) && now - modified < settleTime
+      found.append((Candidate(path: path, name: name, modified: modified), settling))
     }
     announced.formIntersection(seen)
-    ready.sort { ($0.modified, $0.name) < ($1.modified, $1.name) }
-    return (ready, settling)
+    found.sort { ($0.candidate.modified, $0.candidate.name) < ($1.candidate.modified, $1.candidate.name) }
+    // Oldest first holds even across the settling pause: a newer file that
+    // was announced waits behind an older one that is still settling.
+    let ready = found.prefix { !$0.settling }.map(\.candidate)
+    return (ready, ready.count < found.count)
   }
 
   public func forget(_ name: String) { announced.remove(name) }

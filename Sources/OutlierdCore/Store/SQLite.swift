@@ -105,6 +105,7 @@ public final class SQLiteStatement {
       case .integer(let v): sqlite3_bind_int64(handle, index, v)
       case .real(let v): sqlite3_bind_double(handle, index, v)
       case .text(let v): sqlite3_bind_text(handle, index, v, -1, Self.transient)
+      case .blob(let v): v.withUnsafeBytes { _ = sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
       }
     }
     return self
@@ -135,6 +136,12 @@ public final class SQLiteStatement {
   public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
   public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
   public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+  public func blob(_ column: Int32) -> [UInt8] {
+    let count = Int(sqlite3_column_bytes(handle, column))
+    guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
+    return [UInt8](UnsafeRawBufferPointer(start: pointer, count: count))
+  }
+
   public func text(_ column: Int32) -> String? {
     guard let pointer = sqlite3_column_text(handle, column) else { return nil }
     return String(cString: pointer)
@@ -146,6 +153,7 @@ public enum SQLiteValue: Sendable, Hashable {
   case integer(Int64)
   case real(Double)
   case text(String)
+  case blob([UInt8])
 }
 
 extension SQLiteValue: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByStringLiteral {

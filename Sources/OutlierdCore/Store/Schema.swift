@@ -79,6 +79,15 @@ enum Schema {
              round(a.score, 3) AS score, a.p_value, a.slot, a.n,
              f.name AS file
       FROM alerts a JOIN files f ON f.id = a.file_id;
+    """,
+    // 2: recent raw samples, for plots.
     """
+    CREATE TABLE samples (
+      series_id INTEGER NOT NULL REFERENCES series(id),
+      day INTEGER NOT NULL,         -- floor(ts / 86400), UTC days
+      data BLOB NOT NULL,           -- little-endian float64 pairs (ts, value), oldest first
+      PRIMARY KEY (series_id, day)
+    ) WITHOUT ROWID;
+    """,
   ]
 }

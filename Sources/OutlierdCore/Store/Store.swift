@@ -51,6 +51,8 @@ public final class Store {
   private let insertAlert: SQLiteStatement
   private let insertRejection: SQLiteStatement
   private let selectLedger: SQLiteStatement
+  private let appendSamples: SQLiteStatement
+  private let pruneSamples: SQLiteStatement
 
   /// Opens (creating if needed) the database and checks its calendar.
   public init(path: String, calendar: SlotCalendar, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError) {
@@ -77,6 +79,9 @@ public final class Store {
         "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
       selectLedger = try db.prepare("SELECT id FROM files WHERE sha256 = ?")
+      appendSamples = try db.prepare(
+        "INSERT INTO samples VALUES (?, ?, ?) ON CONFLICT (series_id, day) DO UPDATE SET data = data || excluded.data")
+      pruneSamples = try db.prepare("DELETE FROM samples WHERE series_id = ? AND day < ?")
     } catch let error as StoreError {
       throw error
     } catch let error as SQLiteError {
@@ -212,6 +217,37 @@ public final class Store {
       .real(band.lowerBound), .real(band.upperBound), .real(alert.score.studentized), .real(alert.score.pValue),
       .integer(Int64(alert.slot)), .real(alert.score.samples), .real(alert.threshold), .integer(fileID)
     ).run()
+  }
+
+  /// Appends (time, value) pairs to a series' day of history.
+  public func appendHistory(series: Int64, day: Int64, pairs: [Double]) throws(SQLiteError) {
+    let blob = pairs.withUnsafeBytes { raw in [UInt8](raw) }  // float64 is little-endian on our targets
+    try appendSamples.bind(.integer(series), .integer(day), .blob(blob)).run()
+  }
+
+  public func pruneHistory(series: Int64, before day: Int64) throws(SQLiteError) {
+    try pruneSamples.bind(.integer(series), .integer(day)).run()
+  }
+
+  /// A series' stored samples between two times, oldest first.
+  public static func history(
+    _ db: SQLiteDatabase, series: Int64, from: Double, to: Double
+  ) throws(SQLiteError) -> [(time: Double, value: Double)] {
+    let statement = try db.prepare(
+      "SELECT data FROM samples WHERE series_id = ? AND day BETWEEN ? AND ? ORDER BY day")
+    statement.bind(.integer(series), .integer(Int64((from / 86_400).rounded(.down))), .integer(Int64((to / 86_400).rounded(.down))))
+    var result: [(Double, Double)] = []
+    while try statement.step() {
+      let blob = statement.blob(0)
+      blob.withUnsafeBytes { raw in
+        for i in stride(from: 0, to: raw.count / 16 * 16, by: 16) {
+          let t = raw.loadUnaligned(fromByteOffset: i, as: Double.self)
+          let v = raw.loadUnaligned(fromByteOffset: i + 8, as: Double.self)
+          if t >= from && t <= to { result.append((t, v)) }
+        }
+      }
+    }
+    return result
   }
 
   public func addRejection(_ rejection: RejectedLine, fileID: Int64) throws(SQLiteError) {
