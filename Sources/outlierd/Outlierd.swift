@@ -12,7 +12,7 @@ struct Outlierd: ParsableCommand {
       through that slot's past values, and flags a sample whose studentized residual is above \
       the threshold. Alerts go to the log and to the SQLite database.
       """,
-    subcommands: [Run.self, Ingest.self, CheckConfig.self, Demo.self])
+    subcommands: [Run.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self, Plot.self, Demo.self])
 }
 
 struct ConfigOption: ParsableArguments {
@@ -78,12 +78,18 @@ struct Ingest: ParsableCommand {
       let store = try Store(path: settings.database, calendar: try settings.calendar())
       let processor = FileProcessor(
         ingestor: try Ingestor(settings: settings, store: store), disposal: .keep, logger: logger)
+      var progress = IngestProgress(total: files.count)
+      // A terminal shows the bar; per-file info lines would tear it.
+      if progress.interactive { processor.logger.logLevel = .error }
       for file in files {
-        switch try processor.process(path: file) {
+        let outcome = try processor.process(path: file)
+        progress.record(outcome)
+        switch outcome {
         case .refused, .vanished, .deferred: refused += 1
         case .applied, .alreadyApplied: break
         }
       }
+      if !progress.interactive { logger.info("\(progress.summary())") }
     } catch {
       logger.critical("\(error)")
       throw ExitCode.failure

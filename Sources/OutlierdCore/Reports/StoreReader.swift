@@ -1,0 +1,149 @@
+import Foundation
+
+/// Read-only access to a database for the operator's commands. Opens the
+/// file read-only: it can run beside the daemon and never blocks it.
+public final class StoreReader {
+  public let path: String
+  public let db: SQLiteDatabase
+  public let calendar: SlotCalendar
+
+  public struct NotFound: Error, CustomStringConvertible {
+    public var description: String
+  }
+
+  public init(path: String) throws {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw NotFound(description: "no database at \(path): has outlierd run with this configuration yet?")
+    }
+    self.path = path
+    db = try SQLiteDatabase(path: path, readOnly: true)
+    db.setBusyTimeout(milliseconds: 5000)
+    guard let stored = try Store.storedCalendar(path: path) else {
+      throw NotFound(description: "\(path) has no calendar: not an outlierd database, or never started")
+    }
+    calendar = try SlotCalendar(period: stored.period, slotWidth: stored.slotWidth, timeZone: stored.timeZone)
+  }
+
+  public var zone: TimeZone { TimeZone(identifier: calendar.timeZoneIdentifier) ?? .gmt }
+
+  public struct AlertRow: Sendable {
+    public var series: String
+    public var time: Double
+    public var value, expected, lower, upper, score, pValue, samples: Double
+    public var slot: Int
+  }
+
+  public func alerts(seriesGlob: String?, since: Double?, limit: Int) throws -> [AlertRow] {
+    var sql = "SELECT series, ts, value, expected, lower, upper, score, p_value, n, slot FROM alerts WHERE 1"
+    var values: [SQLiteValue] = []
+    if let seriesGlob {
+      sql += " AND series GLOB ?"
+      values.append(.text(seriesGlob))
+    }
+    if let since {
+      sql += " AND ts >= ?"
+      values.append(.real(since))
+    }
+    sql += " ORDER BY ts DESC, id DESC LIMIT ?"
+    values.append(.integer(Int64(limit)))
+    let statement = try db.prepare(sql)
+    statement.bind(values)
+    var rows: [AlertRow] = []
+    while try statement.step() {
+      rows.append(
+        AlertRow(
+          series: statement.text(0) ?? "", time: statement.double(1), value: statement.double(2),
+          expected: statement.double(3), lower: statement.double(4), upper: statement.double(5),
+          score: statement.double(6), pValue: statement.double(7), samples: statement.double(8),
+          slot: Int(statement.int64(9))))
+    }
+    return rows
+  }
+
+  public func series(named name: String) throws -> SeriesState? {
+    let statement = try db.prepare("SELECT id, newest_ts, samples FROM series WHERE name = ?")
+    statement.bind(.text(name))
+    guard try statement.step() else { return nil }
+    return SeriesState(id: statement.int64(0), newest: statement.double(1), samples: statement.int64(2))
+  }
+
+  public func slot(series: Int64, slot: Int) throws -> SlotRegression? {
+    let statement = try db.prepare(
+      "SELECT weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy FROM slots WHERE series_id = ? AND slot = ?")
+    statement.bind(.integer(series), .integer(Int64(slot)))
+    guard try statement.step() else { return nil }
+    return SlotRegression(
+      weight: statement.double(0), originX: statement.double(1), originY: statement.double(2),
+      offsetMeanX: statement.double(3), offsetMeanY: statement.double(4), cxx: statement.double(5),
+      cxy: statement.double(6), cyy: statement.double(7))
+  }
+
+  /// Every slot of a series, by slot index.
+  public func slots(series: Int64) throws -> [Int: SlotRegression] {
+    let statement = try db.prepare(
+      "SELECT slot, weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy FROM slots WHERE series_id = ?")
+    statement.bind(.integer(series))
+    var result: [Int: SlotRegression] = [:]
+    while try statement.step() {
+      result[Int(statement.int64(0))] = SlotRegression(
+        weight: statement.double(1), originX: statement.double(2), originY: statement.double(3),
+        offsetMeanX: statement.double(4), offsetMeanY: statement.double(5), cxx: statement.double(6),
+        cxy: statement.double(7), cyy: statement.double(8))
+    }
+    return result
+  }
+
+  public func history(series: Int64, from: Double, to: Double) throws -> [(time: Double, value: Double)] {
+    try Store.history(db, series: series, from: from, to: to)
+  }
+
+  public struct Status: Sendable {
+    public var series = 0
+    public var slotsWarm = 0
+    public var slotsCold = 0
+    public var files = 0
+    public var samples: Int64 = 0
+    public var lastFile: String?
+    public var lastFileAt: Double?
+    public var newestSample: Double?
+    public var alertsLastDay = 0
+    public var databaseBytes: Int64 = 0
+  }
+
+  /// A summary; a slot is warm once it has the samples its series' rules need.
+  public func status(settings: Settings, now: Double) throws -> Status {
+    var status = Status()
+    let series = try db.prepare("SELECT id, name, samples, newest_ts FROM series")
+    var minimum: [Int64: Double] = [:]
+    while try series.step() {
+      status.series += 1
+      status.samples += series.int64(2)
+      minimum[series.int64(0)] = Double(settings.rules(forSeries: series.text(1) ?? "").minimumSamples)
+      status.newestSample = max(status.newestSample ?? series.double(3), series.double(3))
+    }
+    let slots = try db.prepare("SELECT series_id, weight FROM slots")
+    while try slots.step() {
+      if slots.double(1) >= (minimum[slots.int64(0)] ?? Double(settings.minSamples)) * (1 - 1e-12) {
+        status.slotsWarm += 1
+      } else {
+        status.slotsCold += 1
+      }
+    }
+    let files = try db.prepare("SELECT count(*), (SELECT name FROM files ORDER BY id DESC LIMIT 1), max(ingested_at) FROM files")
+    if try files.step() {
+      status.files = Int(files.int64(0))
+      status.lastFile = files.text(1)
+      status.lastFileAt = files.isNull(2) ? nil : files.double(2)
+      _ = try files.step()
+    }
+    let alerts = try db.prepare("SELECT count(*) FROM alerts WHERE ts >= ?")
+    alerts.bind(.real(now - 86_400))
+    if try alerts.step() { status.alertsLastDay = Int(alerts.int64(0)) }
+    for suffix in ["", "-wal"] {
+      if let size = (try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? NSNumber {
+        status.databaseBytes += size.int64Value
+      }
+    }
+    return status
+  }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Times as operators type them on the command line.
+public enum TimeExpression {
+  /// Parses "now", a duration ago ("90m", "24h", "7d", "2w"), Unix seconds,
+  /// or an ISO 8601 date or date-time ("2026-03-01", "2026-03-01T09:30",
+  /// "2026-03-01 09:30:00+01:00"); a time without an offset is read in
+  /// `zone`.
+  public static func parse(_ text: String, now: Double = Date().timeIntervalSince1970, zone: TimeZone) -> Double? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    if trimmed == "now" { return now }
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+    if let unit = trimmed.last, let factor = units[unit], let amount = Double(trimmed.dropLast()), amount >= 0 {
+      return now - amount * factor
+    }
+    if let seconds = Double(trimmed), seconds > 100_000_000 { return seconds }
+    let normalized = trimmed.replacingOccurrences(of: " ", with: "T")
+    let formats = [
+      "yyyy-MM-dd'T'HH:mm:ssXXXXX", "yyyy-MM-dd'T'HH:mmXXXXX", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm",
+      "yyyy-MM-dd",
+    ]
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = zone
+    for format in formats {
+      formatter.dateFormat = format
+      if let date = formatter.date(from: normalized) { return date.timeIntervalSince1970 }
+    }
+    return nil
+  }
+
+  /// "2026-03-01 09:30:00 +01:00" in the given zone.
+  public static func format(_ time: Double, zone: TimeZone) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = zone
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+    return formatter.string(from: Date(timeIntervalSince1970: time))
+  }
+}

@@ -1,0 +1,234 @@
+import ArgumentParser
+import Foundation
+import OutlierdCore
+
+extension OutputTable.Format: ExpressibleByArgument {}
+
+/// Options of the commands that read the database.
+struct ReadOptions: ParsableArguments {
+  @Option(name: .long, help: ArgumentHelp("The configuration file (for the database path and the thresholds).", valueName: "path"))
+  var config: String = Settings.defaultPath
+  @Option(name: .long, help: ArgumentHelp("Read this database instead of the configured one.", valueName: "path"))
+  var database: String?
+  @Option(name: .long, help: "Output format: table, csv or json.")
+  var format: OutputTable.Format = .table
+
+  /// The settings; without a config file, the defaults (when --database says where to read).
+  func settings() throws -> Settings {
+    if database != nil && !FileManager.default.fileExists(atPath: config) { return Settings() }
+    return try Settings.load(path: config)
+  }
+
+  func reader() throws -> (StoreReader, Settings) {
+    let settings = try settings()
+    return (try StoreReader(path: database ?? settings.database), settings)
+  }
+}
+
+struct TimeArgument: ExpressibleByArgument {
+  var text: String
+  init?(argument: String) { text = argument }
+
+  func resolve(_ zone: TimeZone, name: String) throws -> Double {
+    guard let time = TimeExpression.parse(text, zone: zone) else {
+      throw ValidationError(
+        "\(name): cannot read \"\(text)\"; write e.g. 24h (ago), 7d, 2026-03-01, 2026-03-01T09:30, or Unix seconds")
+    }
+    return time
+  }
+}
+
+struct Alerts: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List recent alerts, newest first.",
+    discussion: """
+      Times are shown in the calendar's time zone. --since takes a duration ago (24h, 7d), \
+      a date or date-time (2026-03-01, 2026-03-01T09:30, read in the calendar's zone unless \
+      it has an offset) or Unix seconds.
+
+      Examples:
+        outlierd alerts --since 24h
+        outlierd alerts --series 'db.*.latency' --limit 100 --format csv > latency-alerts.csv
+      """)
+
+  @OptionGroup var options: ReadOptions
+  @Option(help: ArgumentHelp("Only series matching this shell glob.", valueName: "glob"))
+  var series: String?
+  @Option(help: ArgumentHelp("Only alerts at or after this time.", valueName: "time"))
+  var since: TimeArgument?
+  @Option(help: "At most this many alerts.")
+  var limit = 50
+
+  func run() throws {
+    let (reader, _) = try options.reader()
+    let rows = try reader.alerts(
+      seriesGlob: series, since: try since?.resolve(reader.zone, name: "--since"), limit: limit)
+    var table = OutputTable(columns: ["time", "series", "value", "expected", "lower", "upper", "score", "p_value", "n", "slot"])
+    for row in rows {
+      table.rows.append([
+        .text(TimeExpression.format(row.time, zone: reader.zone)), .text(row.series), .number(row.value),
+        .number(row.expected), .number(row.lower), .number(row.upper), .number(row.score), .number(row.pValue),
+        .number(row.samples), .text(reader.calendar.label(ofSlot: row.slot)),
+      ])
+    }
+    print(table.render(options.format), terminator: "")
+  }
+}
+
+struct Model: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show a slot's line: samples, slope, R², residual standard error and the band at a time.",
+    discussion: """
+      Without --slot or --at: the slot of the current time. With --slot N: the line evaluated \
+      where that slot next occurs after the series' newest sample. With --at TIME: the slot of \
+      that time, evaluated at it.
+
+      Examples:
+        outlierd model db.primary.latency_ms
+        outlierd model db.primary.latency_ms --at '2026-03-02T09:00'
+      """)
+
+  @OptionGroup var options: ReadOptions
+  @Argument(help: "The series name.")
+  var series: String
+  @Option(help: "A slot index (0 is the start of the period).")
+  var slot: Int?
+  @Option(help: ArgumentHelp("A time whose slot to show.", valueName: "time"))
+  var at: TimeArgument?
+
+  func run() throws {
+    let (reader, settings) = try options.reader()
+    guard let state = try reader.series(named: series) else {
+      throw ValidationError("no series named \"\(series)\" in \(reader.path)")
+    }
+    let calendar = reader.calendar
+    let time: Double
+    let index: Int
+    if let slot {
+      guard (0..<calendar.slotCount).contains(slot) else {
+        throw ValidationError("--slot must be between 0 and \(calendar.slotCount - 1)")
+      }
+      index = slot
+      // The next time this slot occurs after the newest sample.
+      var t = (state.newest / Double(calendar.slotWidth)).rounded(.down) * Double(calendar.slotWidth) + Double(calendar.slotWidth)
+      let limit = t + Double(calendar.period) + 7200
+      while calendar.slot(at: t) != slot && t < limit { t += Double(calendar.slotWidth) }
+      time = t
+    } else {
+      time = try at?.resolve(reader.zone, name: "--at") ?? Date().timeIntervalSince1970
+      index = calendar.slot(at: time)
+    }
+    let rules = settings.rules(forSeries: series)
+    let regression = try reader.slot(series: state.id, slot: index) ?? SlotRegression()
+    var fields: [(String, OutputTable.Cell)] = [
+      ("series", .text(series)), ("slot", .integer(Int64(index))), ("slot_start", .text(calendar.label(ofSlot: index))),
+      ("at", .text(TimeExpression.format(time, zone: reader.zone))), ("samples", .number(regression.weight)),
+      ("mean", regression.weight > 0 ? .number(regression.meanY) : .null),
+      ("slope_per_week", regression.slope.map { .number($0 * 604_800) } ?? .null),
+      ("r_squared", regression.rSquared.map { .number($0) } ?? .null),
+      ("threshold", .number(rules.threshold)),
+    ]
+    switch rules.assess(regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0) {
+    case .scored(let score):
+      let band = score.band(threshold: rules.threshold)
+      fields += [
+        ("expected", .number(score.expected)), ("residual_se", .number(score.residualStandardError)),
+        ("prediction_se", .number(score.standardError)), ("lower", .number(band.lowerBound)),
+        ("upper", .number(band.upperBound)), ("judges", .text("yes")),
+      ]
+    case .cannotJudge(let reason):
+      fields += [("expected", regression.weight > 0 ? .number(regression.predict(at: time)) : .null), ("judges", .text("no: \(reason)"))]
+    }
+    if options.format == .table {
+      let table = OutputTable(columns: ["field", "value"], rows: fields.map { [.text($0.0), $0.1] })
+      print(table.render(.table), terminator: "")
+    } else {
+      print(OutputTable(columns: fields.map(\.0), rows: [fields.map(\.1)]).render(options.format), terminator: "")
+    }
+  }
+}
+
+struct Status: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Summarize the database: series, warm and cold slots, files, lag, alerts, size.",
+    discussion: """
+      A slot is warm once it has the samples its series needs to judge (min_samples), cold \
+      before. Lag is the time since the last file was committed, and since the newest sample.
+      """)
+
+  @OptionGroup var options: ReadOptions
+
+  func run() throws {
+    let (reader, settings) = try options.reader()
+    let now = Date().timeIntervalSince1970
+    let s = try reader.status(settings: settings, now: now)
+    let fields: [(String, OutputTable.Cell)] = [
+      ("database", .text(reader.path)), ("calendar", .text(reader.calendar.description)),
+      ("series", .integer(Int64(s.series))), ("samples", .integer(s.samples)),
+      ("slots_warm", .integer(Int64(s.slotsWarm))), ("slots_cold", .integer(Int64(s.slotsCold))),
+      ("files_ingested", .integer(Int64(s.files))), ("last_file", s.lastFile.map { .text($0) } ?? .null),
+      ("last_file_at", s.lastFileAt.map { .text(TimeExpression.format($0, zone: reader.zone)) } ?? .null),
+      ("seconds_since_last_file", s.lastFileAt.map { .number((now - $0).rounded()) } ?? .null),
+      ("newest_sample", s.newestSample.map { .text(TimeExpression.format($0, zone: reader.zone)) } ?? .null),
+      ("seconds_since_newest_sample", s.newestSample.map { .number((now - $0).rounded()) } ?? .null),
+      ("alerts_last_day", .integer(Int64(s.alertsLastDay))), ("database_bytes", .integer(s.databaseBytes)),
+    ]
+    if options.format == .table {
+      print(OutputTable(columns: ["field", "value"], rows: fields.map { [.text($0.0), $0.1] }).render(.table), terminator: "")
+    } else {
+      print(OutputTable(columns: fields.map(\.0), rows: [fields.map(\.1)]).render(options.format), terminator: "")
+    }
+  }
+}
+
+struct Plot: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Draw a series as SVG: observed values, the expected line and band, and alerts.",
+    discussion: """
+      The observed values come from the sample history ([storage] history); the expected \
+      line and the band are today's model of each slot, evaluated at each sample's time; \
+      alerts are drawn where they were raised. Without --from/--to: the 7 days up to the \
+      series' newest sample.
+
+      Example:
+        outlierd plot db.primary.latency_ms --from 2026-03-01 --to 2026-03-08 -o latency.svg
+      """)
+
+  @OptionGroup var options: ReadOptions
+  @Argument(help: "The series name.")
+  var series: String
+  @Option(help: ArgumentHelp("Start of the plot.", valueName: "time"))
+  var from: TimeArgument?
+  @Option(help: ArgumentHelp("End of the plot.", valueName: "time"))
+  var to: TimeArgument?
+  @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The SVG file to write.", valueName: "file"))
+  var output: String
+
+  func run() throws {
+    let (reader, settings) = try options.reader()
+    guard let state = try reader.series(named: series) else {
+      throw ValidationError("no series named \"\(series)\" in \(reader.path)")
+    }
+    let end = try to?.resolve(reader.zone, name: "--to") ?? state.newest
+    let start = try from?.resolve(reader.zone, name: "--from") ?? end - 7 * 86_400
+    guard start < end else { throw ValidationError("--from must be before --to") }
+    let observed = try reader.history(series: state.id, from: start, to: end)
+    let rules = settings.rules(forSeries: series)
+    let slots = try reader.slots(series: state.id)
+    let model: [PlotData.ModelPoint] = observed.compactMap { sample in
+      guard let slot = slots[reader.calendar.slot(at: sample.time)],
+        let score = rules.assess(slot, x: sample.time, y: sample.value).score
+      else { return nil }
+      let band = score.band(threshold: rules.threshold)
+      return .init(time: sample.time, expected: score.expected, lower: band.lowerBound, upper: band.upperBound)
+    }
+    let alerts = try reader.alerts(seriesGlob: series.replacingOccurrences(of: "[", with: "[[]"), since: start, limit: 100_000)
+      .filter { $0.time <= end && $0.series == series }
+      .map { PlotData.AlertPoint(time: $0.time, value: $0.value, score: $0.score) }
+    let data = PlotData(
+      title: "\(series) — \(TimeExpression.format(start, zone: reader.zone)) to \(TimeExpression.format(end, zone: reader.zone))",
+      zone: reader.zone, observed: observed, model: model, alerts: alerts)
+    try PlotRenderer.svg(data).write(toFile: output, atomically: true, encoding: .utf8)
+    print("\(output): \(observed.count) samples, \(model.count) with a band, \(alerts.count) alerts")
+  }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+@Suite("Operator commands", .serialized)
+struct OperatorCommandTests {
+  /// A database with 3 series over 6 weeks, anomalies in the last three.
+  static func populated() throws -> Harness {
+    let h = try Harness(detection: "threshold = 4.0\nmin_samples = 3")
+    let paths = try demoFiles(DemoData(seriesCount: 3, weeks: 6, anomaliesFromWeek: 3), hours: 24).map { file in
+      let path = h.root + "/" + file.name
+      try file.content.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    let result = try h.run(["ingest", "--config", h.config] + paths)
+    #expect(result.status == 0)
+    #expect(result.errors.contains("ingest: \(paths.count) files (\(paths.count) applied, 0 already applied, 0 refused)"))
+    return h
+  }
+
+  func json(_ text: String) throws -> [[String: Any]] {
+    try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+  }
+
+  @Test func alertsFilterBySeriesSinceAndLimit() throws {
+    let h = try Self.populated()
+    let all = try json(try h.run(["alerts", "--config", h.config, "--format", "json", "--limit", "100000"]).output)
+    #expect(all.count == (try h.count("alerts")))
+    #expect(all.count > 0)
+    let one = try json(try h.run(["alerts", "--config", h.config, "--format", "json", "--series", "demo.host1.*", "--limit", "100000"]).output)
+    #expect(one.allSatisfy { ($0["series"] as? String)?.hasPrefix("demo.host1.") == true })
+    #expect(one.count == Int(try h.query("SELECT count(*) FROM alerts WHERE series LIKE 'demo.host1.%'")[0][0]))
+    let since = "2026-02-10T00:00"
+    let recent = try json(try h.run(["alerts", "--config", h.config, "--format", "json", "--since", since, "--limit", "100000"]).output)
+    let cutoff = TimeExpression.parse(since, zone: .gmt)!
+    #expect(recent.count == Int(try h.query("SELECT count(*) FROM alerts WHERE ts >= \(cutoff)")[0][0]))
+    let limited = try h.run(["alerts", "--config", h.config, "--format", "csv", "--limit", "3"])
+    #expect(limited.output.split(separator: "\n").count == 4)
+    #expect(limited.output.hasPrefix("time,series,value,expected,lower,upper,score,p_value,n,slot\n"))
+    let table = try h.run(["alerts", "--config", h.config, "--limit", "2"])
+    #expect(table.output.split(separator: "\n").count == 4)
+    let bad = try h.run(["alerts", "--config", h.config, "--since", "last tuesday"])
+    #expect(bad.status != 0 && bad.errors.contains("cannot read \"last tuesday\""))
+  }
+
+  @Test func modelMatchesTheSlotStatistics() throws {
+    let h = try Self.populated()
+    let at = "2026-02-13T09:02"
+    let rows = try json(try h.run(["model", "demo.host1.metric1", "--config", h.config, "--at", at, "--format", "json"]).output)
+    let row = try #require(rows.first)
+    #expect(row["slot"] as? Int == 4 * 288 + 9 * 12)
+    #expect(row["slot_start"] as? String == "Fri 09:00")
+    let stats = try h.query("SELECT s.weight FROM slots s JOIN series r ON r.id = s.series_id WHERE r.name = 'demo.host1.metric1' AND s.slot = \(4 * 288 + 9 * 12)")
+    #expect(row["samples"] as? Double == Double(stats[0][0]))
+    #expect(row["judges"] as? String == "yes")
+    let lower = try #require(row["lower"] as? Double), upper = try #require(row["upper"] as? Double)
+    let expected = try #require(row["expected"] as? Double)
+    #expect(lower < expected && expected < upper)
+    let missing = try h.run(["model", "no.such.series", "--config", h.config])
+    #expect(missing.status != 0 && missing.errors.contains("no series named"))
+  }
+
+  @Test func statusCountsSeriesSlotsFilesAndSize() throws {
+    let h = try Self.populated()
+    let row = try #require(try json(try h.run(["status", "--config", h.config, "--format", "json"]).output).first)
+    #expect(row["series"] as? Int == 3)
+    #expect(row["files_ingested"] as? Int == (try h.count("files")))
+    #expect((row["slots_warm"] as? Int ?? 0) + (row["slots_cold"] as? Int ?? 0) == 3 * 2016)
+    #expect(row["slots_warm"] as? Int == 3 * 2016)  // 6 weeks ≥ min_samples 3
+    #expect((row["database_bytes"] as? Int ?? 0) > 0)
+  }
+
+  @Test func plotWritesAnSVGWithSamplesBandAndAlerts() throws {
+    let h = try Self.populated()
+    let svg = h.root + "/plot.svg"
+    let result = try h.run(["plot", "demo.host1.metric1", "--config", h.config, "-o", svg])
+    #expect(result.status == 0, "\(result.errors)")
+    let text = try String(contentsOfFile: svg, encoding: .utf8)
+    let alerts = Int(try h.query("SELECT count(*) FROM alerts WHERE series = 'demo.host1.metric1' AND ts >= (SELECT newest_ts - 7 * 86400 FROM series WHERE name = 'demo.host1.metric1')")[0][0])!
+    #expect(text.hasPrefix("<svg"))
+    #expect(text.components(separatedBy: "<circle").count - 2 == alerts)  // one circle is the legend's
+    #expect(text.contains("<polygon"))
+    #expect(result.output.contains("2017 samples"))  // 7 days of 5-minute samples, both ends included
+  }
+}
