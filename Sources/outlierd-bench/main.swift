@@ -55,7 +55,7 @@ measure("update + score (slot index given)", samples: samples.count, setUp: fres
     for i in 0..<samples.count {
       let s = samples[i]
       if case .scored(let score) = rules.assessAndLearn(&slots[slotIndex[i]], x: s.time, y: s.value),
-        rules.isAlert(score)
+        score.isOutlier
       {
         alerts += 1
       }
@@ -71,7 +71,7 @@ for (name, calendar) in [("UTC", utc), ("Europe/Berlin", berlin)] {
       for s in samples {
         let index = s.series * slotsPerSeries + calendar.slot(at: s.time)
         if case .scored(let score) = rules.assessAndLearn(&slots[index], x: s.time, y: s.value),
-          rules.isAlert(score)
+          score.isOutlier
         {
           alerts += 1
         }

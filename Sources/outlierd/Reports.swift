@@ -128,13 +128,15 @@ struct Model: ParsableCommand {
       ("r_squared", regression.rSquared.map { .number($0) } ?? .null),
       ("threshold", .number(rules.threshold)),
     ]
-    switch rules.assess(regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0) {
+    let pool = try reader.noisePool(series: state.id, slot: index, poolSlots: settings.poolSlots)
+    if let pool { fields.append(("pooled_dof", .number(pool.degreesOfFreedom))) }
+    switch rules.assess(regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0, pool: pool) {
     case .scored(let score):
-      let band = score.band(threshold: rules.threshold)
+      let band = score.band
       fields += [
         ("expected", .number(score.expected)), ("residual_se", .number(score.residualStandardError)),
         ("prediction_se", .number(score.standardError)), ("lower", .number(band.lowerBound)),
-        ("upper", .number(band.upperBound)), ("judges", .text("yes")),
+        ("upper", .number(band.upperBound)), ("critical_t", .number(score.critical)), ("judges", .text("yes")),
       ]
     case .cannotJudge(let reason):
       fields += [("expected", regression.weight > 0 ? .number(regression.predict(at: time)) : .null), ("judges", .text("no: \(reason)"))]
@@ -215,11 +217,16 @@ struct Plot: ParsableCommand {
     let observed = try reader.history(series: state.id, from: start, to: end)
     let rules = settings.rules(forSeries: series)
     let slots = try reader.slots(series: state.id)
-    let model: [PlotData.ModelPoint] = observed.compactMap { sample in
-      guard let slot = slots[reader.calendar.slot(at: sample.time)],
-        let score = rules.assess(slot, x: sample.time, y: sample.value).score
+    var pools: [Int: NoisePool?] = [:]
+    let model: [PlotData.ModelPoint] = try observed.compactMap { sample in
+      let index = reader.calendar.slot(at: sample.time)
+      let block = index / max(settings.poolSlots, 1)
+      if pools[block] == nil {
+        pools[block] = try reader.noisePool(series: state.id, slot: index, poolSlots: settings.poolSlots)
+      }
+      guard let slot = slots[index], let score = rules.assess(slot, x: sample.time, y: sample.value, pool: pools[block] ?? nil).score
       else { return nil }
-      let band = score.band(threshold: rules.threshold)
+      let band = score.band
       return .init(time: sample.time, expected: score.expected, lower: band.lowerBound, upper: band.upperBound)
     }
     let alerts = try reader.alerts(seriesGlob: series.replacingOccurrences(of: "[", with: "[[]"), since: start, limit: 100_000)

@@ -71,7 +71,8 @@ struct SettingsTests {
     ("[detection]\nthreshhold = 4", 2, "detection.threshhold", "unknown key"),
     ("[detection]\nthreshold = \"high\"", 2, "detection.threshold", "expected a number"),
     ("[detection]\nthreshold = -1", 2, "detection.threshold", "must be between"),
-    ("[detection]\nmin_samples = 2", 2, "detection.min_samples", "must be between 3"),
+    ("[detection]\nmin_samples = 1", 2, "detection.min_samples", "must be between 2"),
+    ("[detection]\nthreshold_scale = \"z\"", 2, "detection.threshold_scale", "must be \"normal\" or \"t\""),
     ("[detection]\nlearning = \"forget\"", 2, "detection.learning", "must be one of learn, clip, skip"),
     ("\n\n[calender]\nperiod = 1", 3, nil, "unknown table [calender]"),
     ("[spool]\ndirectory = /tmp", 2, "directory", "quote strings"),
@@ -98,6 +99,8 @@ struct SettingsTests {
     #expect(calendar.key == "calendar" && calendar.message.contains("does not divide"))
     let zone = try #require(error("[calendar]\ntime_zone = \"Europe/Atlantis\""))
     #expect(zone.message.contains("unknown time zone"))
+    let unpooled = try #require(error("[detection]\nmin_samples = 2\npool_slots = 1"))
+    #expect(unpooled.key == "detection.min_samples" && unpooled.message.contains("needs pooled noise"))
     let memory = try #require(error("[detection]\nmin_samples = 6\nmemory = 4"))
     #expect(memory.key == "detection.memory")
   }

@@ -101,7 +101,7 @@ struct SlotRegressionTests {
     #expect(abs(same.studentized) < 1)
     // A real change of the level is still an outlier.
     let jump = try #require(rules.assess(slot, x: t0 + 8 * 604_800, y: 0.31).score)
-    #expect(rules.isAlert(jump))
+    #expect(jump.isOutlier)
   }
 
   @Test func leverageWidensTheBandAtTheEdgeOfTheTimeRange() throws {
@@ -140,11 +140,11 @@ struct SlotRegressionTests {
       var learned = slot
       let assessment = rules.assessAndLearn(&learned, x: x, y: 1_000)
       let score = try #require(assessment.score)
-      #expect(rules.isAlert(score))
+      #expect(score.isOutlier)
       var reference = slot
       switch policy {
       case .learn: reference.add(x: x, y: 1_000)
-      case .clip: reference.add(x: x, y: score.band(threshold: 3).upperBound)
+      case .clip: reference.add(x: x, y: score.band.upperBound)
       case .skip: break
       }
       #expect(learned == reference, "\(policy)")

@@ -35,7 +35,18 @@ public struct Settings: Sendable, Equatable {
 
   // [detection]
   public var threshold: Double = 4
-  public var minSamples = 4
+  public var thresholdScale = ThresholdScale.normal
+  public var minSamples = 3
+  /// Slots per block whose residual variance is pooled; 1: no pooling.
+  public var poolSlots = 12
+  public var leverage = true
+  /// Outliers in a row, same direction, after which a series is taken to
+  /// have shifted level; 0: never.
+  public var shiftAfter = 6
+  /// Alerts of one series and direction at most this far apart form one incident.
+  public var incidentGap: Double = 1800
+  /// A series silent for longer raises a "stale" event; 0: never.
+  public var staleAfter: Double = 0
   /// 0: never forget.
   public var memory: Double = 0
   public var learning = LearningPolicy.clip
@@ -67,8 +78,9 @@ public struct Settings: Sendable, Equatable {
       minSamples = match.minSamples ?? minSamples
     }
     return ScoringRules(
-      threshold: threshold, minimumSamples: minSamples, memory: memory > 0 ? memory : .infinity,
-      learning: learning, noiseFloor: NoiseFloor(relative: noiseFloorRelative, absolute: noiseFloorAbsolute))
+      threshold: threshold, scale: thresholdScale, minimumSamples: minSamples, memory: memory > 0 ? memory : .infinity,
+      learning: learning, noiseFloor: NoiseFloor(relative: noiseFloorRelative, absolute: noiseFloorAbsolute),
+      leverage: leverage)
   }
 }
 
@@ -123,7 +135,18 @@ extension Settings {
         timeZone = try reader.string("time_zone") ?? timeZone
       case ("detection", false):
         threshold = try reader.float("threshold", in: 0.1...1000) ?? threshold
-        minSamples = try reader.integer("min_samples", in: 3...1_000_000) ?? minSamples
+        if let scale = try reader.string("threshold_scale") {
+          guard let parsed = ThresholdScale(rawValue: scale) else {
+            throw reader.error("threshold_scale", "must be \"normal\" or \"t\", got \"\(scale)\"")
+          }
+          thresholdScale = parsed
+        }
+        minSamples = try reader.integer("min_samples", in: 2...1_000_000) ?? minSamples
+        poolSlots = try reader.integer("pool_slots", in: 1...100_000) ?? poolSlots
+        leverage = try reader.boolean("leverage") ?? leverage
+        shiftAfter = try reader.integer("shift_after", in: 0...1_000_000) ?? shiftAfter
+        incidentGap = try reader.duration("incident_gap", in: 0...(366 * 86_400)) ?? incidentGap
+        staleAfter = try reader.duration("stale_after", in: 0...(366 * 86_400)) ?? staleAfter
         memory = try reader.float("memory", in: 0...1e12) ?? memory
         if let policy = try reader.string("learning") {
           guard let parsed = LearningPolicy(rawValue: policy) else {
@@ -139,7 +162,7 @@ extension Settings {
         }
         let override = Override(
           series: series, threshold: try reader.float("threshold", in: 0.1...1000),
-          minSamples: try reader.integer("min_samples", in: 3...1_000_000))
+          minSamples: try reader.integer("min_samples", in: 2...1_000_000))
         overrides.append(override)
       default:
         let header = table.isArrayElement ? "[[\(table.name)]]" : "[\(table.name)]"
@@ -157,6 +180,15 @@ extension Settings {
     do { _ = try calendar() } catch {
       throw ConfigError(file: file, line: nil, key: "calendar", message: String(describing: error))
     }
+    for (minimum, key) in [(minSamples, "detection.min_samples")] + overrides.compactMap({ o in o.minSamples.map { ($0, "override \(o.series)") } })
+    where poolSlots <= 1 && minimum < 3 {
+      throw ConfigError(
+        file: file, line: nil, key: key,
+        message: "min_samples \(minimum) needs pooled noise (pool_slots > 1): a slot alone needs 3 samples to estimate its noise")
+    }
+    if poolSlots > slotWidthCount {
+      throw ConfigError(file: file, line: nil, key: "detection.pool_slots", message: "pool_slots \(poolSlots) is more than the \(slotWidthCount) slots of the period")
+    }
     if memory > 0 && memory < Double(minSamples) {
       throw ConfigError(
         file: file, line: nil, key: "detection.memory",
@@ -169,6 +201,8 @@ extension Settings {
     }
   }
 
+  var slotWidthCount: Int { slotWidth > 0 ? period / slotWidth : 0 }
+
   /// The effective settings as a configuration file, for check-config.
   public func rendered() -> String {
     func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
@@ -180,7 +214,10 @@ extension Settings {
       "max_series_name = \(maxSeriesNameLength)", "max_future = \(maxFuture.formatted(maxFractionDigits: 3))",
       "max_series = \(maxSeries)", "",
       "[calendar]", "period = \(period)", "slot_width = \(slotWidth)", "time_zone = \(q(timeZone))", "",
-      "[detection]", "threshold = \(threshold)", "min_samples = \(minSamples)", "memory = \(memory)",
+      "[detection]", "threshold = \(threshold)", "threshold_scale = \(q(thresholdScale.rawValue))",
+      "min_samples = \(minSamples)", "pool_slots = \(poolSlots)", "leverage = \(leverage)", "shift_after = \(shiftAfter)",
+      "incident_gap = \(incidentGap.formatted(maxFractionDigits: 3))", "stale_after = \(staleAfter.formatted(maxFractionDigits: 3))",
+      "memory = \(memory)",
       "learning = \(q(learning.rawValue))", "noise_floor_relative = \(noiseFloorRelative)",
       "noise_floor_absolute = \(noiseFloorAbsolute)",
     ]
@@ -222,6 +259,14 @@ private struct TableReader {
     case nil: return nil
     case .string(let s): return s
     case let other?: throw error(key, "expected a quoted string, got \(other)")
+    }
+  }
+
+  mutating func boolean(_ key: String) throws(ConfigError) -> Bool? {
+    switch value(key) {
+    case nil: return nil
+    case .boolean(let b): return b
+    case let other?: throw error(key, "expected true or false, got \(other)")
     }
   }
 

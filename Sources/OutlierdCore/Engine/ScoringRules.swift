@@ -27,36 +27,91 @@ public struct NoiseFloor: Sendable, Hashable {
   }
 }
 
+/// How the threshold is read.
+public enum ThresholdScale: String, Sendable, Hashable, CaseIterable {
+  /// On the normal-equivalent scale: an alert is as unlikely as a
+  /// |z| > threshold normal event, whatever the degrees of freedom.
+  case normal
+  /// Directly on |studentized residual|, as the seeds do: the same threshold
+  /// is far easier to pass with few samples, whose t tails are heavy.
+  case t
+}
+
+/// The residual variance of a block of neighbouring slots of one series:
+/// the sums of their RSS and of their degrees of freedom. Each slot keeps
+/// its own line; its noise level is estimated from the whole block.
+public struct NoisePool: Sendable, Hashable {
+  public var rss: Double
+  public var degreesOfFreedom: Double
+
+  public init(rss: Double = 0, degreesOfFreedom: Double = 0) {
+    self.rss = rss
+    self.degreesOfFreedom = degreesOfFreedom
+  }
+
+  /// What one slot adds to its block: its RSS and n − 2, once n > 2.
+  @inline(__always)
+  public static func contribution(of slot: SlotRegression) -> NoisePool {
+    guard slot.weight > 2, slot.cxx > 0 else { return NoisePool() }
+    return NoisePool(rss: max(slot.residualSumOfSquares, 0), degreesOfFreedom: slot.weight - 2)
+  }
+
+  /// Replaces one member's old contribution by its new one.
+  @inline(__always)
+  public mutating func update(from old: NoisePool, to new: NoisePool) {
+    rss = max(rss - old.rss + new.rss, 0)
+    degreesOfFreedom = max(degreesOfFreedom - old.degreesOfFreedom + new.degreesOfFreedom, 0)
+  }
+}
+
 /// How a slot judges and learns: threshold, warm-up, forgetting, noise floor
 /// and learning policy. Pure value; no I/O.
-public struct ScoringRules: Sendable, Hashable {
-  /// |studentized residual| above which a sample is an alert.
+public struct ScoringRules: Sendable {
+  /// The threshold on `scale`.
   public var threshold: Double
-  /// Samples a slot needs before it may judge; never below 3, since n − 2
-  /// residual degrees of freedom must be at least 1.
+  public var scale: ThresholdScale
+  /// Samples a slot needs before it may judge: at least 3 for a slot alone
+  /// (n − 2 ≥ 1 degree of freedom), at least 2 when its noise is pooled.
   public var minimumSamples: Int
   /// Forgetting: the weight at which a slot stops growing (`.infinity`: never).
   public var memory: Double
   public var learning: LearningPolicy
   public var noiseFloor: NoiseFloor
+  /// Whether the prediction error includes the line's own uncertainty
+  /// (1/n + (x − x̄)²/Cxx). Off reproduces seed 001 (residual / RSE), for
+  /// comparison only.
+  public var leverage: Bool
+  private let criticalValues: CriticalValues?
 
   public init(
-    threshold: Double = 4, minimumSamples: Int = 4, memory: Double = .infinity,
-    learning: LearningPolicy = .clip, noiseFloor: NoiseFloor = .standard
+    threshold: Double = 4, scale: ThresholdScale = .t, minimumSamples: Int = 4, memory: Double = .infinity,
+    learning: LearningPolicy = .clip, noiseFloor: NoiseFloor = .standard, leverage: Bool = true
   ) {
     precondition(threshold > 0, "threshold must be positive")
-    precondition(minimumSamples >= 3, "a slot needs at least 3 samples to judge")
-    precondition(memory >= 3, "memory below 3 samples leaves no degrees of freedom")
+    precondition(minimumSamples >= 2, "a slot needs at least 2 samples for a line")
+    precondition(memory >= 2, "memory below 2 samples leaves no line")
     self.threshold = threshold
+    self.scale = scale
     self.minimumSamples = minimumSamples
     self.memory = memory
     self.learning = learning
     self.noiseFloor = noiseFloor
+    self.leverage = leverage
+    criticalValues = scale == .normal ? CriticalValues.forThreshold(threshold) : nil
+  }
+
+  /// The |t| above which a score with ν degrees of freedom is an outlier.
+  @inline(__always)
+  public func critical(degreesOfFreedom nu: Double) -> Double {
+    criticalValues?.value(degreesOfFreedom: nu) ?? threshold
   }
 
   /// Scores the sample (x, y) against the slot's line, before learning it.
+  ///
+  /// - Parameter pool: the noise of the slot's block (including this slot);
+  ///   nil, or a pool without degrees of freedom, uses the slot alone.
   @inline(__always)
-  public func assess(_ slot: SlotRegression, x: Double, y: Double) -> Assessment {
+  public func assess(_ slot: SlotRegression, x: Double, y: Double, pool: NoisePool? = nil) -> Assessment {
     let n = slot.weight
     // A slot at full memory holds weight N up to rounding; allow for it.
     guard n >= Double(minimumSamples) * (1 - 1e-12) else {
@@ -68,43 +123,50 @@ public struct ScoringRules: Sendable, Hashable {
     let dx = slot.deviationX(x)
     let expectedOffset = slot.offsetMeanY + slope * dx
     let expected = slot.originY + expectedOffset
-    let rss = slot.cyy - slot.cxy * slope
-    var variance = rss > 0 ? rss / (n - 2) : 0
+    var variance: Double
+    let dof: Double
+    if let pool, pool.degreesOfFreedom >= 1 {
+      variance = pool.rss / pool.degreesOfFreedom
+      dof = pool.degreesOfFreedom
+    } else {
+      guard n > 2 else { return .cannotJudge(.tooFewSamples(have: n, need: 3)) }
+      let rss = slot.cyy - slot.cxy * slope
+      variance = rss > 0 ? rss / (n - 2) : 0
+      dof = n - 2
+    }
     let floor = max(noiseFloor.absolute, noiseFloor.relative * abs(expected))
     if variance < floor * floor { variance = floor * floor }
     guard variance > 0 else { return .cannotJudge(.noResidualVariance) }
-    let leverage = 1 / n + dx * dx * inverseCxx
+    let leverage = self.leverage ? 1 / n + dx * dx * inverseCxx : 0
     // y − ŷ as (y − y₀) − (ŷ − y₀): exact where y is near y₀.
     let residual = (y - slot.originY) - expectedOffset
     return .scored(
       SlotScore(
         expected: expected, residual: residual, residualVariance: variance,
-        predictionVariance: variance * (1 + leverage), samples: n))
-  }
-
-  @inline(__always)
-  public func isAlert(_ score: SlotScore) -> Bool {
-    score.exceeds(threshold)
+        predictionVariance: variance * (1 + leverage), samples: n, degreesOfFreedom: dof,
+        critical: critical(degreesOfFreedom: dof)))
   }
 
   /// The value the slot learns for a sample, by the learning policy; nil
   /// when the sample is to be skipped.
   @inline(__always)
   public func valueToLearn(y: Double, assessment: Assessment) -> Double? {
-    guard case .scored(let score) = assessment, isAlert(score) else { return y }
+    guard case .scored(let score) = assessment, score.isOutlier else { return y }
     switch learning {
     case .learn: return y
     case .skip: return nil
     case .clip:
-      let band = score.band(threshold: threshold)
+      let band = score.band
       return min(max(y, band.lowerBound), band.upperBound)
     }
   }
 
   /// Assesses the sample, then learns it by the policy. The hot path.
   @inline(__always)
-  public func assessAndLearn(_ slot: inout SlotRegression, x: Double, y: Double) -> Assessment {
-    let assessment = assess(slot, x: x, y: y)
+  public func assessAndLearn(
+    _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool? = nil
+  ) -> Assessment {
+    let assessment = assess(slot, x: x, y: y, pool: pool)
     if let value = valueToLearn(y: y, assessment: assessment) {
       slot.add(x: x, y: value, memory: memory)
     }

@@ -82,6 +82,8 @@ public struct SlotRegression: Sendable, Hashable {
     weight = newWeight
   }
 
+  mutating func offsetMeanYAdjust(_ delta: Double) { offsetMeanY += delta }
+
   /// x − x̄, computed without the rounding of x̄ itself.
   @inline(__always)
   public func deviationX(_ x: Double) -> Double { (x - originX) - offsetMeanX }

@@ -5,25 +5,36 @@ public struct SlotScore: Sendable, Hashable {
   public let expected: Double
   /// y − ŷ.
   public let residual: Double
-  /// s² = RSS / (n − 2), raised to the noise floor's square where below it.
+  /// s², the noise variance: RSS / (n − 2) of the slot, or pooled over its
+  /// block of neighbouring slots; raised to the noise floor's square.
   public let residualVariance: Double
   /// SE² = s²·(1 + 1/n + (x − x̄)²/Cxx), the variance of a new observation
   /// at this x around the line.
   public let predictionVariance: Double
   /// The slot's weight n at scoring time.
   public let samples: Double
+  /// Degrees of freedom of s²: n − 2, or the pool's.
+  public let degreesOfFreedom: Double
+  /// The |studentized residual| above which this sample is an outlier: the
+  /// threshold itself on the t scale, or the t quantile as unlikely as the
+  /// threshold on the normal scale.
+  public let critical: Double
 
-  public init(expected: Double, residual: Double, residualVariance: Double, predictionVariance: Double, samples: Double)
-  {
+  public init(
+    expected: Double, residual: Double, residualVariance: Double, predictionVariance: Double, samples: Double,
+    degreesOfFreedom: Double, critical: Double
+  ) {
     self.expected = expected
     self.residual = residual
     self.residualVariance = residualVariance
     self.predictionVariance = predictionVariance
     self.samples = samples
+    self.degreesOfFreedom = degreesOfFreedom
+    self.critical = critical
   }
 
-  // The square roots and the division below are left to the readers that
-  // need them: the hot path decides an alert from the variances alone.
+  // The square roots and divisions below are left to the readers that need
+  // them: the hot path decides an alert from the variances alone.
 
   /// s, the residual standard error.
   public var residualStandardError: Double { residualVariance.squareRoot() }
@@ -32,31 +43,35 @@ public struct SlotScore: Sendable, Hashable {
   /// The studentized residual (y − ŷ) / SE, signed.
   public var studentized: Double { residual / standardError }
 
-  /// n − 2, the residual degrees of freedom.
-  public var degreesOfFreedom: Double { samples - 2 }
-
-  /// Two-sided p-value of the studentized residual under Student's t with
-  /// n − 2 degrees of freedom.
+  /// Two-sided p-value of the studentized residual under Student's t.
   public var pValue: Double {
     StudentT.twoSidedPValue(studentized, degreesOfFreedom: degreesOfFreedom)
   }
 
-  /// |studentized residual| > k, decided without a square root or division.
-  @inline(__always)
-  public func exceeds(_ k: Double) -> Bool {
-    residual * residual > k * k * predictionVariance
+  /// The score on the normal-equivalent scale, signed: the z whose
+  /// two-sided normal tail equals this sample's p-value.
+  public var normalEquivalent: Double {
+    let z = NormalDistribution.twoSidedQuantile(pValue)
+    return residual < 0 ? -z : z
   }
 
-  /// The prediction band ŷ ± k·SE.
-  public func band(threshold k: Double) -> ClosedRange<Double> {
-    let halfWidth = k * standardError
+  /// |studentized residual| > critical, without a square root or division.
+  @inline(__always)
+  public var isOutlier: Bool {
+    residual * residual > critical * critical * predictionVariance
+  }
+
+  /// The band ŷ ± critical·SE: a sample outside it is an outlier.
+  public var band: ClosedRange<Double> {
+    let halfWidth = critical * standardError
     return (expected - halfWidth)...(expected + halfWidth)
   }
 }
 
 /// Why a slot cannot judge a sample yet.
 public enum CannotJudge: Sendable, Hashable, CustomStringConvertible {
-  /// Fewer samples than the minimum the rules ask for.
+  /// Fewer samples than the minimum the rules ask for, or no degrees of
+  /// freedom left for the noise.
   case tooFewSamples(have: Double, need: Int)
   /// All samples so far share one time, so no line can be fitted.
   case noSpreadInTime

@@ -128,11 +128,26 @@ public final class FileProcessor {
   private func log(_ report: FileReport, path: String) {
     for alert in report.alerts {
       let score = alert.score
-      let band = score.band(threshold: alert.threshold)
+      let band = score.band
       let time = timeFormatter.string(from: Date(timeIntervalSince1970: alert.timestamp))
       logger.warning(
-        "ALERT \(alert.series) at \(time) (\(ingestor.calendar.label(ofSlot: alert.slot))): value \(g(alert.value)), expected \(g(score.expected)), band [\(g(band.lowerBound)), \(g(band.upperBound))], score \(String(format: "%+.2f", score.studentized)), p \(String(format: "%.2g", score.pValue)), n \(g(score.samples))"
+        "ALERT \(alert.series) at \(time) (\(ingestor.calendar.label(ofSlot: alert.slot))): value \(g(alert.value)), expected \(g(score.expected)), band [\(g(band.lowerBound)), \(g(band.upperBound))], score \(String(format: "%+.2f", score.studentized)) (z \(String(format: "%+.2f", score.normalEquivalent))), p \(String(format: "%.2g", score.pValue)), n \(g(score.samples))"
       )
+    }
+    for note in report.incidentsOpened {
+      let time = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.start))
+      logger.warning("INCIDENT #\(note.incident.id) opened: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band since \(time)")
+    }
+    for note in report.incidentsClosed {
+      let start = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.start))
+      let end = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.end))
+      logger.notice(
+        "INCIDENT #\(note.incident.id) closed: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band \(start) – \(end), \(note.incident.alerts) alerts, peak z \(String(format: "%+.1f", note.incident.peak))"
+      )
+    }
+    for event in report.events {
+      let time = timeFormatter.string(from: Date(timeIntervalSince1970: event.time))
+      logger.notice("\(event.kind.uppercased()) \(event.series) at \(time): \(event.detail)")
     }
     let summary =
       "\(path): \(report.accepted) samples applied, \(report.rejected.count) lines rejected, \(report.alerts.count) alerts"

@@ -6,6 +6,22 @@ public struct Alert: Sendable, Hashable {
   public var slot: Int
   public var threshold: Double
   public var score: SlotScore
+  /// The incident this alert belongs to.
+  public var incident: Int64? = nil
+}
+
+/// Something that happened to a series: a level shift, going stale.
+public struct SeriesEvent: Sendable, Hashable {
+  public var series: String
+  public var time: Double
+  public var kind: String
+  public var detail: String
+}
+
+/// An incident that opened or closed, for the log.
+public struct IncidentNote: Sendable, Hashable {
+  public var series: String
+  public var incident: SeriesTrack.OpenIncident
 }
 
 /// A line that was not used, with its number in the file and why.
@@ -27,8 +43,18 @@ public struct FileReport: Sendable {
   public var newSeries = 0
   public var alerts: [Alert] = []
   public var rejected: [RejectedLine] = []
+  public var events: [SeriesEvent] = []
+  public var incidentsOpened: [IncidentNote] = []
+  public var incidentsClosed: [IncidentNote] = []
   /// The newest accepted sample's time: commit time minus this is the lag.
   public var newestSample: Double?
   /// Samples whose slot could not judge yet (warming up, no spread, …).
   public var unjudged = 0
+}
+
+extension FileReport {
+  mutating func reject(_ line: Int, _ reason: LineRejection, _ text: UnsafeRawBufferPointer) {
+    let cut = UnsafeRawBufferPointer(rebasing: text.prefix(1000))
+    rejected.append(RejectedLine(line: line, reason: reason, text: String(decoding: cut, as: UTF8.self)))
+  }
 }

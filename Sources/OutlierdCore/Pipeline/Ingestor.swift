@@ -9,15 +9,170 @@ public final class Ingestor {
   public let calendar: SlotCalendar
   public let store: Store
   /// Committed state of every known series, by name.
-  private var series: [String: SeriesState]
+  var series: [String: SeriesState]
   /// Scoring rules by series id, resolved from the overrides once.
   private var rulesBySeries: [Int64: ScoringRules] = [:]
 
   public struct Cancelled: Error {}
 
-  private struct SeriesDay: Hashable {
+  struct SeriesDay: Hashable {
     var series: Int64
     var day: Int64
+  }
+
+  struct BlockKey: Hashable {
+    var series: Int64
+    var block: Int32
+  }
+
+  /// The state one file's transaction changes, written at its end.
+  struct FileTransaction {
+    unowned let ingestor: Ingestor
+    let fileID: Int64
+    var changedSeries: [String: SeriesState] = [:]
+    var changedSlots: [SlotKey: SlotRegression] = [:]
+    var changedPools: [BlockKey: NoisePool] = [:]
+    var history: [SeriesDay: [Double]] = [:]
+    var incidents: [Int64: (series: String, incident: SeriesTrack.OpenIncident, closed: Bool)] = [:]
+
+    init(ingestor: Ingestor, fileID: Int64) {
+      self.ingestor = ingestor
+      self.fileID = fileID
+    }
+
+    var store: Store { ingestor.store }
+    var settings: Settings { ingestor.settings }
+
+    mutating func slot(_ key: SlotKey) throws -> SlotRegression {
+      if let slot = changedSlots[key] { return slot }
+      return try store.slot(key) ?? SlotRegression()
+    }
+
+    mutating func apply(
+      _ sample: ParsedSample, line: Int, bytes: UnsafeRawBufferPointer, now: Double, report: inout FileReport
+    ) throws {
+      var state: SeriesState
+      if let known = changedSeries[sample.series] ?? ingestor.series[sample.series] {
+        state = known
+      } else {
+        guard settings.maxSeries == 0 || ingestor.series.count + report.newSeries < settings.maxSeries else {
+          report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
+          return
+        }
+        state = SeriesState(id: try store.addSeries(name: sample.series, at: now), newest: -.infinity, samples: 0)
+        report.newSeries += 1
+      }
+      guard sample.timestamp > state.newest else {
+        report.reject(line, .notNewer(timestamp: sample.timestamp, newest: state.newest), bytes)
+        return
+      }
+      closeQuietIncident(&state, name: sample.series, at: sample.timestamp, report: &report)
+
+      let calendar = ingestor.calendar
+      let slotIndex = Int32(calendar.slot(at: sample.timestamp))
+      let key = SlotKey(series: state.id, slot: slotIndex)
+      var slot = try self.slot(key)
+      let rules = ingestor.rules(for: state, name: sample.series)
+      let pooling = settings.poolSlots > 1
+      let blockKey = BlockKey(series: state.id, block: slotIndex / Int32(settings.poolSlots))
+      var pool: NoisePool? = nil
+      if pooling { pool = try changedPools[blockKey] ?? store.noisePool(series: state.id, block: blockKey.block) }
+      let before = NoisePool.contribution(of: slot)
+      let verdict = rules.judge(
+        &slot, slotIndex: slotIndex, x: sample.timestamp, y: sample.value, pool: pool, track: &state.track,
+        shiftAfter: settings.shiftAfter, period: Double(calendar.period))
+      changedSlots[key] = slot
+      if pooling, var updated = pool {
+        updated.update(from: before, to: NoisePool.contribution(of: slot))
+        changedPools[blockKey] = updated
+      }
+      if let total = verdict.shiftDetected {
+        for other in verdict.slotsToShift {
+          let otherKey = SlotKey(series: state.id, slot: other)
+          var moved = try self.slot(otherKey)
+          moved.shiftLevel(by: verdict.shiftIncrement)
+          changedSlots[otherKey] = moved
+        }
+        report.events.append(
+          SeriesEvent(
+            series: sample.series, time: sample.timestamp, kind: "shift",
+            detail: "level shifted by \(g(total)) (run of \(settings.shiftAfter) outliers); slots follow the new level"))
+      }
+      switch verdict.assessment {
+      case .scored(let score) where verdict.isAlert:
+        var alert = Alert(
+          series: sample.series, timestamp: sample.timestamp, value: sample.value, slot: Int(slotIndex),
+          threshold: rules.threshold, score: score)
+        alert.incident = try recordIncident(&state, name: sample.series, alert: alert, report: &report)
+        report.alerts.append(alert)
+      case .scored: break
+      case .cannotJudge: report.unjudged += 1
+      }
+      if settings.historyDays > 0 {
+        history[SeriesDay(series: state.id, day: Int64((sample.timestamp / 86_400).rounded(.down))), default: []]
+          .append(contentsOf: [sample.timestamp, sample.value])
+      }
+      state.newest = sample.timestamp
+      state.samples += 1
+      changedSeries[sample.series] = state
+      report.accepted += 1
+      report.newestSample = max(report.newestSample ?? sample.timestamp, sample.timestamp)
+    }
+
+    /// Closes a series' open incident once its samples have been quiet for
+    /// longer than the incident gap.
+    mutating func closeQuietIncident(_ state: inout SeriesState, name: String, at time: Double, report: inout FileReport) {
+      guard let open = state.track.incident, time - open.end > settings.incidentGap else { return }
+      state.track.incident = nil
+      incidents[open.id] = (name, open, true)
+      report.incidentsClosed.append(IncidentNote(series: name, incident: open))
+    }
+
+    /// Adds an alert to its series' incident, opening one when needed; returns the incident's id.
+    mutating func recordIncident(
+      _ state: inout SeriesState, name: String, alert: Alert, report: inout FileReport
+    ) throws -> Int64 {
+      let sign = alert.score.residual < 0 ? -1 : 1
+      let z = alert.score.normalEquivalent
+      if var open = state.track.incident, open.sign == sign, alert.timestamp - open.end <= settings.incidentGap {
+        open.end = alert.timestamp
+        open.alerts += 1
+        if abs(z) > abs(open.peak) { open.peak = z }
+        state.track.incident = open
+        incidents[open.id] = (name, open, false)
+        return open.id
+      }
+      if let open = state.track.incident {
+        incidents[open.id] = (name, open, true)
+        report.incidentsClosed.append(IncidentNote(series: name, incident: open))
+      }
+      let id = try store.openIncident(series: name, sign: sign, at: alert.timestamp, peak: z)
+      let open = SeriesTrack.OpenIncident(id: id, sign: sign, start: alert.timestamp, end: alert.timestamp, peak: z, alerts: 1)
+      state.track.incident = open
+      incidents[id] = (name, open, false)
+      report.incidentsOpened.append(IncidentNote(series: name, incident: open))
+      return id
+    }
+
+    mutating func write(report: inout FileReport) throws {
+      for (key, slot) in changedSlots { try store.saveSlot(key, slot) }
+      for (key, pool) in changedPools { try store.saveNoisePool(series: key.series, block: key.block, pool) }
+      for state in changedSeries.values { try store.saveSeries(state) }
+      for (key, pairs) in history { try store.appendHistory(series: key.series, day: key.day, pairs: pairs) }
+      if settings.historyDays > 0 {
+        for (name, state) in changedSeries {
+          let newestDay = Int64((state.newest / 86_400).rounded(.down))
+          let previousDay = ingestor.series[name].map { Int64(($0.newest / 86_400).rounded(.down)) }
+          if previousDay != newestDay {
+            try store.pruneHistory(series: state.id, before: newestDay - Int64(settings.historyDays) + 1)
+          }
+        }
+      }
+      for (id, entry) in incidents { try store.saveIncident(id: id, entry.incident, closed: entry.closed) }
+      for alert in report.alerts { try store.addAlert(alert, fileID: fileID) }
+      for event in report.events { try store.addEvent(event, fileID: fileID) }
+      for rejection in report.rejected { try store.addRejection(rejection, fileID: fileID) }
+    }
   }
 
   public init(settings: Settings, store: Store) throws {
@@ -41,7 +196,7 @@ public final class Ingestor {
     rulesBySeries.removeAll()
   }
 
-  private func rules(for state: SeriesState, name: String) -> ScoringRules {
+  func rules(for state: SeriesState, name: String) -> ScoringRules {
     if let rules = rulesBySeries[state.id] { return rules }
     let rules = settings.rules(forSeries: name)
     rulesBySeries[state.id] = rules
@@ -71,87 +226,21 @@ public final class Ingestor {
 
     try store.begin()
     do {
-      let fileID = try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now)
-      var changedSeries: [String: SeriesState] = [:]
-      var changedSlots: [SlotKey: SlotRegression] = [:]
-      var history: [SeriesDay: [Double]] = [:]
-      let keepHistory = settings.historyDays > 0
-
-      func reject(_ line: Int, _ reason: LineRejection, _ text: UnsafeRawBufferPointer) {
-        let cut = UnsafeRawBufferPointer(rebasing: text.prefix(1000))
-        report.rejected.append(RejectedLine(line: line, reason: reason, text: String(decoding: cut, as: UTF8.self)))
-      }
-
+      var file = FileTransaction(ingestor: self, fileID: try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now))
       try SampleFile.forEachLine(in: bytes) { lineNumber, line in
         if lineNumber & 0x3FFF == 0, shouldCancel() { throw Cancelled() }
         guard let parsed = parser.parse(line) else { return }
-        let sample: ParsedSample
         switch parsed {
-        case .failure(let reason):
-          reject(lineNumber, reason, line)
-          return
-        case .success(let s): sample = s
-        }
-        var state: SeriesState
-        if let known = changedSeries[sample.series] ?? series[sample.series] {
-          state = known
-        } else {
-          guard settings.maxSeries == 0 || series.count + report.newSeries < settings.maxSeries else {
-            reject(lineNumber, .tooManySeries(limit: settings.maxSeries), line)
-            return
-          }
-          state = SeriesState(id: try store.addSeries(name: sample.series, at: now), newest: -.infinity, samples: 0)
-          report.newSeries += 1
-        }
-        guard sample.timestamp > state.newest else {
-          reject(lineNumber, .notNewer(timestamp: sample.timestamp, newest: state.newest), line)
-          return
-        }
-        let slotIndex = calendar.slot(at: sample.timestamp)
-        let key = SlotKey(series: state.id, slot: Int32(slotIndex))
-        var slot = try changedSlots[key] ?? store.slot(key) ?? SlotRegression()
-        let rules = rules(for: state, name: sample.series)
-        let assessment = rules.assessAndLearn(&slot, x: sample.timestamp, y: sample.value)
-        switch assessment {
-        case .scored(let score) where rules.isAlert(score):
-          report.alerts.append(
-            Alert(
-              series: sample.series, timestamp: sample.timestamp, value: sample.value, slot: slotIndex,
-              threshold: rules.threshold, score: score))
-        case .scored: break
-        case .cannotJudge: report.unjudged += 1
-        }
-        changedSlots[key] = slot
-        if keepHistory {
-          history[SeriesDay(series: state.id, day: Int64((sample.timestamp / 86_400).rounded(.down))), default: []]
-            .append(contentsOf: [sample.timestamp, sample.value])
-        }
-        state.newest = sample.timestamp
-        state.samples += 1
-        changedSeries[sample.series] = state
-        report.accepted += 1
-        report.newestSample = max(report.newestSample ?? sample.timestamp, sample.timestamp)
-      }
-
-      for (key, slot) in changedSlots { try store.saveSlot(key, slot) }
-      for state in changedSeries.values { try store.saveSeries(state) }
-      for (key, pairs) in history { try store.appendHistory(series: key.series, day: key.day, pairs: pairs) }
-      if keepHistory {
-        for (name, state) in changedSeries {
-          let newestDay = Int64((state.newest / 86_400).rounded(.down))
-          let previousDay = series[name].map { Int64(($0.newest / 86_400).rounded(.down)) }
-          if previousDay != newestDay {
-            try store.pruneHistory(series: state.id, before: newestDay - Int64(settings.historyDays) + 1)
-          }
+        case .failure(let reason): report.reject(lineNumber, reason, line)
+        case .success(let sample): try file.apply(sample, line: lineNumber, bytes: line, now: now, report: &report)
         }
       }
-      for alert in report.alerts { try store.addAlert(alert, fileID: fileID) }
-      for rejection in report.rejected { try store.addRejection(rejection, fileID: fileID) }
+      try file.write(report: &report)
       try store.finishFile(
-        id: fileID, accepted: report.accepted, rejected: report.rejected.count, alerts: report.alerts.count)
+        id: file.fileID, accepted: report.accepted, rejected: report.rejected.count, alerts: report.alerts.count)
       try beforeCommit(report)
       try store.commit()
-      series.merge(changedSeries) { _, new in new }
+      series.merge(file.changedSeries) { _, new in new }
     } catch {
       store.rollback()
       // Ids of series created in the rolled-back transaction will be reused.

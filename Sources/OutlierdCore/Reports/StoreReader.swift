@@ -93,6 +93,15 @@ public final class StoreReader {
     return result
   }
 
+  /// The pooled noise of the block a slot belongs to, when pooling is on.
+  public func noisePool(series: Int64, slot: Int, poolSlots: Int) throws -> NoisePool? {
+    guard poolSlots > 1 else { return nil }
+    let statement = try db.prepare("SELECT rss, dof FROM noise WHERE series_id = ? AND block = ?")
+    statement.bind(.integer(series), .integer(Int64(slot / poolSlots)))
+    guard try statement.step() else { return NoisePool() }
+    return NoisePool(rss: statement.double(0), degreesOfFreedom: statement.double(1))
+  }
+
   public func history(series: Int64, from: Double, to: Double) throws -> [(time: Double, value: Double)] {
     try Store.history(db, series: series, from: from, to: to)
   }

@@ -5,6 +5,14 @@ public struct SeriesState: Sendable, Hashable {
   public var id: Int64
   public var newest: Double
   public var samples: Int64
+  public var track = SeriesTrack()
+
+  public init(id: Int64, newest: Double, samples: Int64, track: SeriesTrack = SeriesTrack()) {
+    self.id = id
+    self.newest = newest
+    self.samples = samples
+    self.track = track
+  }
 }
 
 public struct SlotKey: Hashable, Sendable {
@@ -51,6 +59,11 @@ public final class Store {
   private let insertAlert: SQLiteStatement
   private let insertRejection: SQLiteStatement
   private let selectLedger: SQLiteStatement
+  private let selectNoise: SQLiteStatement
+  private let upsertNoise: SQLiteStatement
+  private let insertIncident: SQLiteStatement
+  private let updateIncident: SQLiteStatement
+  private let insertEvent: SQLiteStatement
   private let appendSamples: SQLiteStatement
   private let pruneSamples: SQLiteStatement
 
@@ -71,12 +84,19 @@ public final class Store {
       upsertSlot = try db.prepare("REPLACE INTO slots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       insertSeries = try db.prepare(
         "INSERT INTO series (name, newest_ts, samples, created_at) VALUES (?, ?, 0, ?)")
-      updateSeries = try db.prepare("UPDATE series SET newest_ts = ?, samples = ? WHERE id = ?")
+      updateSeries = try db.prepare("UPDATE series SET newest_ts = ?, samples = ?, track = ? WHERE id = ?")
       insertFile = try db.prepare(
         "INSERT INTO files (name, size, sha256, lines_accepted, lines_rejected, alerts, ingested_at) VALUES (?, ?, ?, 0, 0, 0, ?)")
       updateFile = try db.prepare("UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
-        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      selectNoise = try db.prepare("SELECT rss, dof FROM noise WHERE series_id = ? AND block = ?")
+      upsertNoise = try db.prepare("REPLACE INTO noise VALUES (?, ?, ?, ?)")
+      insertIncident = try db.prepare(
+        "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)")
+      updateIncident = try db.prepare(
+        "UPDATE incidents SET end_ts = ?, peak_score = ?, alerts = ?, closed = ? WHERE id = ?")
+      insertEvent = try db.prepare("INSERT INTO events (series, ts, kind, detail, file_id) VALUES (?, ?, ?, ?, ?)")
       insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
       selectLedger = try db.prepare("SELECT id FROM files WHERE sha256 = ?")
       appendSamples = try db.prepare(
@@ -148,11 +168,13 @@ public final class Store {
   // MARK: Reading
 
   public func loadSeries() throws(SQLiteError) -> [String: SeriesState] {
-    let statement = try db.prepare("SELECT name, id, newest_ts, samples FROM series")
+    let statement = try db.prepare("SELECT name, id, newest_ts, samples, track FROM series")
     var result: [String: SeriesState] = [:]
+    let decoder = JSONDecoder()
     while try statement.step() {
+      let track = statement.text(4).flatMap { try? decoder.decode(SeriesTrack.self, from: Data($0.utf8)) }
       result[statement.text(0) ?? ""] = SeriesState(
-        id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3))
+        id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3), track: track ?? SeriesTrack())
     }
     return result
   }
@@ -200,7 +222,41 @@ public final class Store {
   }
 
   public func saveSeries(_ state: SeriesState) throws(SQLiteError) {
-    try updateSeries.bind(.real(state.newest), .integer(state.samples), .integer(state.id)).run()
+    // The track is small JSON, and NULL for the common series with no run,
+    // shift or incident.
+    let track: SQLiteValue =
+      state.track.isEmpty
+      ? .null : .text(String(decoding: (try? JSONEncoder().encode(state.track)) ?? Data(), as: UTF8.self))
+    try updateSeries.bind(.real(state.newest), .integer(state.samples), track, .integer(state.id)).run()
+  }
+
+  public func noisePool(series: Int64, block: Int32) throws(SQLiteError) -> NoisePool {
+    let s = selectNoise.bind(.integer(series), .integer(Int64(block)))
+    guard try s.step() else { return NoisePool() }
+    let pool = NoisePool(rss: s.double(0), degreesOfFreedom: s.double(1))
+    _ = try s.step()
+    return pool
+  }
+
+  public func saveNoisePool(series: Int64, block: Int32, _ pool: NoisePool) throws(SQLiteError) {
+    try upsertNoise.bind(.integer(series), .integer(Int64(block)), .real(pool.rss), .real(pool.degreesOfFreedom)).run()
+  }
+
+  public func openIncident(series: String, sign: Int, at time: Double, peak: Double) throws(SQLiteError) -> Int64 {
+    try insertIncident.bind(.text(series), .integer(Int64(sign)), .real(time), .real(time), .real(peak)).run()
+    return db.lastInsertRowID
+  }
+
+  public func saveIncident(id: Int64, _ incident: SeriesTrack.OpenIncident, closed: Bool) throws(SQLiteError) {
+    try updateIncident.bind(
+      .real(incident.end), .real(incident.peak), .integer(Int64(incident.alerts)), .integer(closed ? 1 : 0), .integer(id)
+    ).run()
+  }
+
+  public func addEvent(_ event: SeriesEvent, fileID: Int64?) throws(SQLiteError) {
+    try insertEvent.bind(
+      .text(event.series), .real(event.time), .text(event.kind), .text(event.detail), fileID.map { .integer($0) } ?? .null
+    ).run()
   }
 
   public func saveSlot(_ key: SlotKey, _ slot: SlotRegression) throws(SQLiteError) {
@@ -211,11 +267,14 @@ public final class Store {
   }
 
   public func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
-    let band = alert.score.band(threshold: alert.threshold)
+    let score = alert.score
+    let band = score.band
     try insertAlert.bind(
-      .text(alert.series), .real(alert.timestamp), .real(alert.value), .real(alert.score.expected),
-      .real(band.lowerBound), .real(band.upperBound), .real(alert.score.studentized), .real(alert.score.pValue),
-      .integer(Int64(alert.slot)), .real(alert.score.samples), .real(alert.threshold), .integer(fileID)
+      .text(alert.series), .real(alert.timestamp), .real(alert.value), .real(score.expected),
+      .real(band.lowerBound), .real(band.upperBound), .real(score.studentized), .real(score.pValue),
+      .integer(Int64(alert.slot)), .real(score.samples), .real(alert.threshold), .integer(fileID),
+      .real(score.normalEquivalent), .real(score.critical), .real(score.degreesOfFreedom),
+      alert.incident.map { .integer($0) } ?? .null
     ).run()
   }
 

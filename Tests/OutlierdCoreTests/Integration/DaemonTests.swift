@@ -96,7 +96,7 @@ struct DaemonTests {
   }
 
   @Test func alertScoresEqualTheEngines() throws {
-    let h = try Harness(detection: "threshold = 3.0\nmin_samples = 3\nlearning = \"clip\"")
+    let h = try Harness(detection: "threshold = 3.0\nmin_samples = 2\nlearning = \"clip\"\nshift_after = 3")
     let data = DemoData(seriesCount: 3, weeks: 6, anomaliesFromWeek: 3)
     let paths = try demoFiles(data, hours: 24).map { file -> String in
       let path = h.root + "/" + file.name
@@ -105,20 +105,33 @@ struct DaemonTests {
     }
     #expect(try h.run(["ingest", "--config", h.config] + paths).status == 0)
 
-    // The same samples through the engine alone, in memory.
+    // The same samples through the engine alone, in memory: slots, pooled
+    // noise blocks and series tracks in dictionaries, no store.
     let settings = try Settings.load(path: h.config)
     let calendar = try settings.calendar()
     let rules = settings.rules(forSeries: "any")
     var slots: [Int: SlotRegression] = [:]
+    var pools: [Int: NoisePool] = [:]
+    var tracks: [Int: SeriesTrack] = [:]
     var expected: [[String]] = []
     for sample in data.samples() {
       let slot = calendar.slot(at: sample.time)
-      var regression = slots[sample.series * 10_000 + slot] ?? SlotRegression()
+      let key = sample.series * 10_000 + slot
+      let blockKey = sample.series * 10_000 + slot / settings.poolSlots
+      var regression = slots[key] ?? SlotRegression()
+      var track = tracks[sample.series] ?? SeriesTrack()
       let value = Double("\(sample.value)")!
-      if case .scored(let score) = rules.assessAndLearn(&regression, x: sample.time, y: value), rules.isAlert(score) {
+      let before = NoisePool.contribution(of: regression)
+      let verdict = rules.judge(
+        &regression, slotIndex: Int32(slot), x: sample.time, y: value, pool: pools[blockKey] ?? NoisePool(),
+        track: &track, shiftAfter: settings.shiftAfter, period: Double(calendar.period))
+      pools[blockKey, default: NoisePool()].update(from: before, to: NoisePool.contribution(of: regression))
+      for other in verdict.slotsToShift { slots[sample.series * 10_000 + Int(other)]?.shiftLevel(by: verdict.shiftIncrement) }
+      if case .scored(let score) = verdict.assessment, verdict.isAlert {
         expected.append([data.seriesName(sample.series), "\(sample.time)", "\(score.studentized)", "\(score.expected)", "\(score.pValue)"])
       }
-      slots[sample.series * 10_000 + slot] = regression
+      slots[key] = regression
+      tracks[sample.series] = track
     }
     let stored = try h.query("SELECT series, ts, score, expected, p_value FROM alerts ORDER BY ts, series")
     expected.sort { ($0[1], $0[0]) < ($1[1], $1[0]) }
