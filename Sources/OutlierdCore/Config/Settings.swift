@@ -34,11 +34,11 @@ public struct Settings: Sendable, Equatable {
   public var timeZone = "UTC"
 
   // [detection]
-  public var threshold: Double = 4
+  public var threshold: Double = 3.5
   public var thresholdScale = ThresholdScale.normal
   public var minSamples = 3
   /// Slots per block whose residual variance is pooled; 1: no pooling.
-  public var poolSlots = 12
+  public var poolSlots = 24
   public var leverage = true
   /// Outliers in a row, same direction, after which a series is taken to
   /// have shifted level; 0: never.

@@ -2,8 +2,8 @@
 public enum LearningPolicy: String, Sendable, Hashable, CaseIterable {
   /// Learn the value as it is.
   case learn
-  /// Learn the value clipped to the band edge, so one incident cannot widen
-  /// the band for the weeks after it.
+  /// Learn the value clipped to 2 standard errors from the line, so one
+  /// incident cannot widen the band for the weeks after it.
   case clip
   /// Do not learn it at all.
   case skip
@@ -156,10 +156,18 @@ public struct ScoringRules: Sendable {
     case .learn: return y
     case .skip: return nil
     case .clip:
-      let band = score.band
-      return min(max(y, band.lowerBound), band.upperBound)
+      // Winsorize at ±2 SE (Huber's choice), not at the band edge: a value
+      // learned at the band edge (4 SE or more) adds 16 s² or more to the
+      // slot's RSS, so each flagged sample would widen the band of its slot
+      // and of its whole noise block, and an incident would hide its own
+      // later samples. Measured in docs/detection.md.
+      let halfWidth = min(Self.clipWidth, score.critical) * score.standardError
+      return min(max(y, score.expected - halfWidth), score.expected + halfWidth)
     }
   }
+
+  /// Standard errors from the line at which `clip` cuts a flagged value.
+  public static let clipWidth = 2.0
 
   /// Assesses the sample, then learns it by the policy. The hot path.
   @inline(__always)

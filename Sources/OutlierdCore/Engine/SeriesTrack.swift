@@ -1,18 +1,26 @@
 /// What a series remembers between samples beyond its slots: the current
 /// run of outliers, an active level shift, and its open incident.
+///
+/// Stored as JSON in the series table, so every field stays finite.
 public struct SeriesTrack: Sendable, Hashable, Codable {
-  /// Consecutive outliers in one direction (+1 above, −1 below), the sum
-  /// of their residuals, and their slots (the first `shiftAfter`).
+  /// Consecutive outliers in one direction (+1 above, −1 below), the sums
+  /// of their values and of their expected values, and their slots (the
+  /// first `shiftAfter`).
   public var runSign: Int = 0
   public var runLength: Int = 0
-  public var runResidualSum: Double = 0
+  public var runValueSum: Double = 0
+  public var runExpectedSum: Double = 0
+  /// A run through expected values ≤ 0 has no meaningful ratio.
+  public var runCrossesZero = false
   public var runStart: Double = 0
   public var runSlots: [Int32] = []
   /// While a sample's time is before `shiftUntil`, the series is taken to
-  /// sit `shiftDelta` away from its slots' lines.
-  public var shiftDelta: Double = 0
-  public var shiftUntil: Double = -.infinity
+  /// run at `shiftRatio` times its slots' lines.
+  public var shiftRatio: Double = 1
+  public var shiftUntil: Double = 0
   public var incident: OpenIncident?
+  /// Set when the series went silent for longer than stale_after.
+  public var stale = false
 
   public struct OpenIncident: Sendable, Hashable, Codable {
     public var id: Int64
@@ -34,74 +42,98 @@ public struct SampleVerdict: Sendable {
   public var assessment: Assessment
   public var isAlert: Bool
   /// Set when this sample completed a run that reveals a level shift: the
-  /// total shift now in force.
+  /// ratio of the new level to the old now in force.
   public var shiftDetected: Double?
-  /// Slots of the run before this sample, to be moved by `shiftIncrement`.
+  /// Slots of the run before this sample, to be scaled by `shiftIncrement`.
   public var slotsToShift: [Int32] = []
-  public var shiftIncrement: Double = 0
+  public var shiftIncrement: Double = 1
 }
 
 extension ScoringRules {
+  /// The range of level ratios taken as a shift. Outside it (a metric
+  /// stuck at zero, a counter reset) the series keeps alerting instead: that
+  /// is a failure to fix, not a new normal to learn.
+  public static let shiftRatios = 0.2...5.0
+
   /// Judges one sample of a series against its slot and learns it, with the
   /// series-level rules: a run of `shiftAfter` outliers in one direction is a
-  /// level shift, after which, for one period from the run's start, every
-  /// slot is judged relative to the shifted level and moved to it when
-  /// learned. The caller moves the run's earlier slots (`slotsToShift`).
+  /// level shift when the run's values are a steady multiple r of what the
+  /// slots expected. For one period from the run's start every slot is then
+  /// judged relative to r times its line and scaled by r when learned, so
+  /// each slot follows the new level the first time it sees it. The caller
+  /// scales the run's earlier slots (`slotsToShift`).
+  ///
+  /// The shift is multiplicative because level shifts of traffic-like
+  /// metrics are: +50% at night is not the same number as +50% at noon, and
+  /// a constant offset learned from the run's hour would be wrong for the
+  /// rest of the day.
   public func judge(
     _ slot: inout SlotRegression, slotIndex: Int32, x: Double, y: Double, pool: NoisePool?,
     track: inout SeriesTrack, shiftAfter: Int, period: Double
   ) -> SampleVerdict {
     let shifted = x < track.shiftUntil
-    let delta = shifted ? track.shiftDelta : 0
-    let assessment = assess(slot, x: x, y: y - delta, pool: pool)
-    if let value = valueToLearn(y: y - delta, assessment: assessment) {
+    let ratio = shifted ? track.shiftRatio : 1
+    let assessment = assess(slot, x: x, y: y / ratio, pool: pool)
+    if let value = valueToLearn(y: y / ratio, assessment: assessment) {
       slot.add(x: x, y: value, memory: memory)
     }
-    if shifted { slot.shiftLevel(by: delta) }
+    if shifted { slot.scaleLevel(by: ratio) }
     var verdict = SampleVerdict(assessment: assessment, isAlert: false)
     guard case .scored(let score) = assessment else { return verdict }
-    guard score.isOutlier else {
-      track.runSign = 0
-      track.runLength = 0
-      track.runResidualSum = 0
-      track.runSlots = []
+    let sign = score.residual < 0 ? -1 : 1
+    if score.isOutlier {
+      verdict.isAlert = true
+      if sign != track.runSign {
+        track.endRun()
+        track.runSign = sign
+        track.runStart = x
+      }
+      track.runLength += 1
+      if track.runSlots.count < max(shiftAfter, 1) { track.runSlots.append(slotIndex) }
+    } else if sign == track.runSign && score.residual * score.residual > score.predictionVariance {
+      // Still more than one standard error off on the same side: a noisy
+      // shifted series dips under the threshold now and then without
+      // having come back. The run goes on but does not grow.
+    } else {
+      track.endRun()
       return verdict
     }
-    verdict.isAlert = true
-    let sign = score.residual < 0 ? -1 : 1
-    if sign != track.runSign {
-      track.runSign = sign
-      track.runLength = 0
-      track.runResidualSum = 0
-      track.runStart = x
-      track.runSlots = []
-    }
-    track.runLength += 1
-    track.runResidualSum += score.residual
-    if shiftAfter > 0 && track.runLength >= shiftAfter {
-      let increment = track.runResidualSum / Double(track.runLength)
-      track.shiftDelta = delta + increment
-      track.shiftUntil = track.runStart + period
-      slot.shiftLevel(by: increment)
-      verdict.shiftDetected = track.shiftDelta
-      verdict.slotsToShift = track.runSlots.filter { $0 != slotIndex }
-      verdict.shiftIncrement = increment
-      track.runSign = 0
-      track.runLength = 0
-      track.runResidualSum = 0
-      track.runSlots = []
-    } else if track.runSlots.count < max(shiftAfter, 1) {
-      track.runSlots.append(slotIndex)
-    }
+    track.runValueSum += y / ratio
+    track.runExpectedSum += score.expected
+    if score.expected <= 0 { track.runCrossesZero = true }
+    guard shiftAfter > 0 && track.runLength >= shiftAfter else { return verdict }
+    let increment = track.runValueSum / track.runExpectedSum
+    let slots = track.runSlots
+    let start = track.runStart
+    let crossesZero = track.runCrossesZero
+    track.endRun()
+    guard !crossesZero, Self.shiftRatios.contains(increment) else { return verdict }
+    track.shiftRatio = ratio * increment
+    track.shiftUntil = start + period
+    slot.scaleLevel(by: increment)
+    verdict.shiftDetected = track.shiftRatio
+    verdict.slotsToShift = slots.filter { $0 != slotIndex }
+    verdict.shiftIncrement = increment
     return verdict
   }
 }
 
+extension SeriesTrack {
+  mutating func endRun() {
+    runSign = 0
+    runLength = 0
+    runValueSum = 0
+    runExpectedSum = 0
+    runCrossesZero = false
+    runSlots = []
+  }
+}
+
 extension SlotRegression {
-  /// Moves the whole line by δ: every past value counts as δ higher. The
-  /// spread around the line (RSS) is unchanged.
-  public mutating func shiftLevel(by delta: Double) {
-    guard weight > 0, delta != 0 else { return }
-    offsetMeanYAdjust(delta)
+  /// Scales the whole line by r: every past value counts r times as much.
+  /// Means and co-moments with y scale by r, Cyy (and so the RSS) by r².
+  public mutating func scaleLevel(by r: Double) {
+    guard weight > 0, r != 1 else { return }
+    scaleY(r)
   }
 }

@@ -82,7 +82,12 @@ public struct SlotRegression: Sendable, Hashable {
     weight = newWeight
   }
 
-  mutating func offsetMeanYAdjust(_ delta: Double) { offsetMeanY += delta }
+  mutating func scaleY(_ r: Double) {
+    originY *= r
+    offsetMeanY *= r
+    cxy *= r
+    cyy *= r * r
+  }
 
   /// x − x̄, computed without the rounding of x̄ itself.
   @inline(__always)

@@ -118,6 +118,13 @@ public final class Daemon {
         }
       }
       if stopping { break }
+      do {
+        for event in try ingestor.markStaleSeries(now: Date().timeIntervalSince1970) {
+          logger.warning("STALE \(event.series): \(event.detail)")
+        }
+      } catch {
+        report("marking stale series: \(error)", &lastError)
+      }
       if exitWhenIdle && candidates.isEmpty && !settling && !failed { break }
       var timeout = max(0, nextScan - Date().timeIntervalSince1970)
       if settling { timeout = min(timeout, watcher.settleTime) }

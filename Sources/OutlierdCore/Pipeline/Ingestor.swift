@@ -67,6 +67,11 @@ public final class Ingestor {
         return
       }
       closeQuietIncident(&state, name: sample.series, at: sample.timestamp, report: &report)
+      if state.track.stale {
+        state.track.stale = false
+        report.events.append(
+          SeriesEvent(series: sample.series, time: sample.timestamp, kind: "resumed", detail: "samples arrive again"))
+      }
 
       let calendar = ingestor.calendar
       let slotIndex = Int32(calendar.slot(at: sample.timestamp))
@@ -90,13 +95,20 @@ public final class Ingestor {
         for other in verdict.slotsToShift {
           let otherKey = SlotKey(series: state.id, slot: other)
           var moved = try self.slot(otherKey)
-          moved.shiftLevel(by: verdict.shiftIncrement)
+          let old = NoisePool.contribution(of: moved)
+          moved.scaleLevel(by: verdict.shiftIncrement)
           changedSlots[otherKey] = moved
+          if pooling {
+            let otherBlock = BlockKey(series: state.id, block: other / Int32(settings.poolSlots))
+            var otherPool = try changedPools[otherBlock] ?? store.noisePool(series: state.id, block: otherBlock.block)
+            otherPool.update(from: old, to: NoisePool.contribution(of: moved))
+            changedPools[otherBlock] = otherPool
+          }
         }
         report.events.append(
           SeriesEvent(
             series: sample.series, time: sample.timestamp, kind: "shift",
-            detail: "level shifted by \(g(total)) (run of \(settings.shiftAfter) outliers); slots follow the new level"))
+            detail: String(format: "level shifted to %.3g× the learned pattern (run of %d outliers); slots follow the new level", total, settings.shiftAfter)))
       }
       switch verdict.assessment {
       case .scored(let score) where verdict.isAlert:
@@ -194,6 +206,36 @@ public final class Ingestor {
     }
     settings = newSettings
     rulesBySeries.removeAll()
+  }
+
+  /// Marks series silent for longer than `stale_after` (by the clock) as
+  /// stale, in one transaction: an event each, once, until samples resume.
+  public func markStaleSeries(now: Double) throws -> [SeriesEvent] {
+    guard settings.staleAfter > 0 else { return [] }
+    let silent = series.filter { !$0.value.track.stale && now - $0.value.newest > settings.staleAfter }
+    guard !silent.isEmpty else { return [] }
+    var events: [SeriesEvent] = []
+    try store.begin()
+    do {
+      for (name, var state) in silent {
+        state.track.stale = true
+        try store.saveSeries(state)
+        let event = SeriesEvent(
+          series: name, time: now, kind: "stale",
+          detail: "no sample for \(Int(now - state.newest)) s (stale_after \(Int(settings.staleAfter)) s)")
+        try store.addEvent(event, fileID: nil)
+        events.append(event)
+      }
+      try store.commit()
+    } catch {
+      store.rollback()
+      throw error
+    }
+    for (name, var state) in silent {
+      state.track.stale = true
+      series[name] = state
+    }
+    return events
   }
 
   func rules(for state: SeriesState, name: String) -> ScoringRules {

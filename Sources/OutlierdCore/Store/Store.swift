@@ -167,12 +167,12 @@ public final class Store {
 
   // MARK: Reading
 
-  public func loadSeries() throws(SQLiteError) -> [String: SeriesState] {
+  public func loadSeries() throws -> [String: SeriesState] {
     let statement = try db.prepare("SELECT name, id, newest_ts, samples, track FROM series")
     var result: [String: SeriesState] = [:]
     let decoder = JSONDecoder()
     while try statement.step() {
-      let track = statement.text(4).flatMap { try? decoder.decode(SeriesTrack.self, from: Data($0.utf8)) }
+      let track = try statement.text(4).map { try decoder.decode(SeriesTrack.self, from: Data($0.utf8)) }
       result[statement.text(0) ?? ""] = SeriesState(
         id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3), track: track ?? SeriesTrack())
     }
@@ -221,12 +221,18 @@ public final class Store {
     return db.lastInsertRowID
   }
 
-  public func saveSeries(_ state: SeriesState) throws(SQLiteError) {
+  /// Sorted keys: the same track is always the same text.
+  private static let trackEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return encoder
+  }()
+
+  public func saveSeries(_ state: SeriesState) throws {
     // The track is small JSON, and NULL for the common series with no run,
     // shift or incident.
     let track: SQLiteValue =
-      state.track.isEmpty
-      ? .null : .text(String(decoding: (try? JSONEncoder().encode(state.track)) ?? Data(), as: UTF8.self))
+      state.track.isEmpty ? .null : .text(String(decoding: try Self.trackEncoder.encode(state.track), as: UTF8.self))
     try updateSeries.bind(.real(state.newest), .integer(state.samples), track, .integer(state.id)).run()
   }
 

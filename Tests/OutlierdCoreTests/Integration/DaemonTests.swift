@@ -126,7 +126,13 @@ struct DaemonTests {
         &regression, slotIndex: Int32(slot), x: sample.time, y: value, pool: pools[blockKey] ?? NoisePool(),
         track: &track, shiftAfter: settings.shiftAfter, period: Double(calendar.period))
       pools[blockKey, default: NoisePool()].update(from: before, to: NoisePool.contribution(of: regression))
-      for other in verdict.slotsToShift { slots[sample.series * 10_000 + Int(other)]?.shiftLevel(by: verdict.shiftIncrement) }
+      for other in verdict.slotsToShift {
+        let otherKey = sample.series * 10_000 + Int(other)
+        let otherBlock = sample.series * 10_000 + Int(other) / settings.poolSlots
+        let old = NoisePool.contribution(of: slots[otherKey] ?? SlotRegression())
+        slots[otherKey]?.scaleLevel(by: verdict.shiftIncrement)
+        pools[otherBlock, default: NoisePool()].update(from: old, to: NoisePool.contribution(of: slots[otherKey] ?? SlotRegression()))
+      }
       if case .scored(let score) = verdict.assessment, verdict.isAlert {
         expected.append([data.seriesName(sample.series), "\(sample.time)", "\(score.studentized)", "\(score.expected)", "\(score.pValue)"])
       }
@@ -248,5 +254,51 @@ struct DaemonTests {
     let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     #expect(Int(printed.split(separator: "\n").last ?? "") ?? 0 >= 6)
     #expect(h.waitFor(seconds: 10) { (try? h.count("files")) == 10 })
+  }
+}
+
+@Suite("Incidents and events", .serialized)
+struct IncidentTests {
+  @Test func consecutiveAlertsFormOneIncidentAndStaleSeriesAreReported() throws {
+    let h = try Harness(detection: "threshold = 4.0\nshift_after = 0\nincident_gap = \"30m\"\nstale_after = \"1h\"")
+    // 4 weeks of a flat-ish series, then three high samples in a row, a
+    // quiet hour, and one low sample: two incidents.
+    let t0 = 1_767_571_200
+    var rng = SplitMix64(seed: 5)
+    var lines: [String] = []
+    for week in 0..<4 {
+      for step in 0..<24 { lines.append("a.b \(100 + rng.nextGaussian()) \(t0 + week * 604_800 + step * 300)") }
+    }
+    let w = t0 + 4 * 604_800
+    for step in 0..<24 {
+      let value: Double
+      switch step {
+      case 2, 3, 4: value = 200
+      case 18: value = 20
+      default: value = 100 + rng.nextGaussian()
+      }
+      lines.append("a.b \(value) \(w + step * 300)")
+    }
+    let file = h.root + "/a.txt"
+    try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+    let result = try h.run(["ingest", "--config", h.config, file])
+    #expect(result.status == 0, "\(result.errors)")
+    #expect(try h.query("SELECT direction, alerts, start_ts, end_ts, closed FROM incidents ORDER BY id") == [
+      ["1", "3", "\(Double(w + 600))", "\(Double(w + 1200))", "1"],
+      ["-1", "1", "\(Double(w + 18 * 300))", "\(Double(w + 18 * 300))", "0"],
+    ])
+    #expect(try h.query("SELECT count(*) FROM alerts WHERE incident_id IS NULL") == [["0"]])
+    #expect(result.errors.contains("INCIDENT #1 opened"))
+    #expect(result.errors.contains("INCIDENT #1 closed"))
+
+    // The daemon finds the series silent (its samples are from January).
+    let run = try h.run(["run", "--config", h.config, "--exit-when-idle"])
+    #expect(run.errors.contains("STALE a.b: no sample for"))
+    #expect(try h.query("SELECT kind FROM events") == [["stale"]])
+    let again = try h.run(["run", "--config", h.config, "--exit-when-idle"])
+    #expect(!again.errors.contains("STALE"))  // once, not on every pass
+    try "a.b 100 \(w + 86_400)\n".write(toFile: h.root + "/b.txt", atomically: true, encoding: .utf8)
+    #expect(try h.run(["ingest", "--config", h.config, h.root + "/b.txt"]).status == 0)
+    #expect(try h.query("SELECT kind FROM events ORDER BY id") == [["stale"], ["resumed"]])
   }
 }
