@@ -33,9 +33,7 @@ struct Demo: ParsableCommand {
       rejected = "\(root)/rejected"
       rescan_interval = "5s"
 
-      [detection]
-      threshold = 4.0
-      min_samples = 4
+      # [detection] keeps its defaults; see etc/outlierd.conf.
 
       """
     try FileSystem.writeAtomically(configPath, Array(config.utf8))
@@ -71,6 +69,7 @@ struct Demo: ParsableCommand {
     let stats = daemon.statistics
     print(
       "demo: \(stats.files) files, \(stats.samples) samples, \(stats.alerts) alerts. Database: \(root)/outlierd.db")
+    print("demo: incidents: sqlite3 \(root)/outlierd.db 'SELECT * FROM incidents_readable'")
     print("demo: injected anomalies (series, start UTC, kind):")
     let formatter = ISO8601DateFormatter()
     for anomaly in data.anomalies {

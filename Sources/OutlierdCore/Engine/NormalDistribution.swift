@@ -58,7 +58,7 @@ public enum NormalDistribution {
 /// scale: for ν degrees of freedom, the t with P(|T_ν| ≥ t) = P(|Z| ≥ k).
 ///
 /// "Threshold 4" then means the same at every n: a slot with 3 samples
-/// (ν = 1) alerts above t ≈ 5000, one with 30 (ν = 28) above t ≈ 4.9, and
+/// (ν = 1) alerts above t ≈ 10,050, one with 32 (ν = 30) above t ≈ 4.65, and
 /// a large one above t → 4. Values are solved once per threshold, for
 /// ν = 1…1024 (integer ν; a fractional ν uses the table entry below it,
 /// which is the more conservative); above 1024 a Cornish–Fisher expansion

@@ -50,9 +50,10 @@ public struct DemoData: Sendable {
       kinds.enumerated().map { index, kind in
         let third = span / 3
         let begin = first + Double(index) * third + rng.nextUnit() * third * 0.8
-        let length = (kind == "level shift" ? 6 : 2) * step
-        return Anomaly(series: series, start: (begin / step).rounded(.down) * step, end: 0, kind: kind)
-          .with(end: (begin / step).rounded(.down) * step + length)
+        let start = (begin / step).rounded(.down) * step
+        // A level shift lasts to the end of the data; spikes and dips 2 steps.
+        let end = kind == "level shift" ? self.start + Double(weeks) * 604_800 : start + 2 * step
+        return Anomaly(series: series, start: start, end: end, kind: kind)
       }
     }
   }
@@ -83,7 +84,7 @@ public struct DemoData: Sendable {
           switch a.kind {
           case "spike": value += 0.6 * base + 30
           case "dip": value -= 0.5 * base
-          default: value += 0.4 * base + 20
+          default: value += 0.4 * base
           }
         }
         out.append(Sample(series: series, time: t, value: (value * 1000).rounded() / 1000))
@@ -93,14 +94,6 @@ public struct DemoData: Sendable {
   }
 
   public func seriesName(_ series: Int) -> String { "demo.host\(series / 2 + 1).metric\(series % 2 + 1)" }
-}
-
-extension DemoData.Anomaly {
-  fileprivate func with(end: Double) -> Self {
-    var copy = self
-    copy.end = end
-    return copy
-  }
 }
 
 /// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64).
