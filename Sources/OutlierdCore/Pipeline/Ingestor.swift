@@ -12,12 +12,19 @@ public final class Ingestor {
   var series: [String: SeriesState]
   /// Scoring rules by series id, resolved from the overrides once.
   private var rulesBySeries: [Int64: ScoringRules] = [:]
+  /// The committed block of slots and noise pool each series touched last:
+  /// samples arrive in time order, so the next file most likely needs the
+  /// same ones, and they need not be read back from SQLite. The store is
+  /// written by this process alone, so the copies stay true; a rolled-back
+  /// file never reaches them.
+  private var blockCache: [Int64: (block: Int32, slots: SlotBlock)] = [:]
+  private var poolCache: [Int64: (block: Int32, pool: NoisePool)] = [:]
 
   public struct Cancelled: Error {}
 
-  struct SeriesDay: Hashable {
+  struct SeriesHour: Hashable {
     var series: Int64
-    var day: Int64
+    var hour: Int64
   }
 
   struct BlockKey: Hashable {
@@ -30,9 +37,9 @@ public final class Ingestor {
     unowned let ingestor: Ingestor
     let fileID: Int64
     var changedSeries: [String: SeriesState] = [:]
-    var changedSlots: [SlotKey: SlotRegression] = [:]
+    var changedBlocks: [BlockKey: SlotBlock] = [:]
     var changedPools: [BlockKey: NoisePool] = [:]
-    var history: [SeriesDay: [Double]] = [:]
+    var history: [SeriesHour: [Double]] = [:]
     var incidents: [Int64: (series: String, incident: SeriesTrack.OpenIncident, closed: Bool)] = [:]
 
     init(ingestor: Ingestor, fileID: Int64) {
@@ -43,9 +50,25 @@ public final class Ingestor {
     var store: Store { ingestor.store }
     var settings: Settings { ingestor.settings }
 
-    mutating func slot(_ key: SlotKey) throws -> SlotRegression {
-      if let slot = changedSlots[key] { return slot }
-      return try store.slot(key) ?? SlotRegression()
+    /// Makes sure the slot's block is in `changedBlocks`; returns its key
+    /// and the slot's index in it.
+    mutating func loadBlock(series: Int64, slot: Int32) throws -> (BlockKey, Int) {
+      let key = BlockKey(series: series, block: slot / Int32(SlotBlock.size))
+      if changedBlocks[key] == nil {
+        if let cached = ingestor.blockCache[series], cached.block == key.block {
+          changedBlocks[key] = cached.slots
+        } else {
+          changedBlocks[key] = try store.slotBlock(series: series, block: key.block)
+        }
+      }
+      return (key, Int(slot) % SlotBlock.size)
+    }
+
+    mutating func pool(series: Int64, block: Int32) throws -> NoisePool {
+      let key = BlockKey(series: series, block: block)
+      if let pool = changedPools[key] { return pool }
+      if let cached = ingestor.poolCache[series], cached.block == block { return cached.pool }
+      return try store.noisePool(series: series, block: block)
     }
 
     mutating func apply(
@@ -75,34 +98,29 @@ public final class Ingestor {
 
       let calendar = ingestor.calendar
       let slotIndex = Int32(calendar.slot(at: sample.timestamp))
-      let key = SlotKey(series: state.id, slot: slotIndex)
-      var slot = try self.slot(key)
+      let (blockKey, index) = try loadBlock(series: state.id, slot: slotIndex)
       let rules = ingestor.rules(for: state, name: sample.series)
       let pooling = settings.poolSlots > 1
-      let blockKey = BlockKey(series: state.id, block: slotIndex / Int32(settings.poolSlots))
-      var pool: NoisePool? = nil
-      if pooling { pool = try changedPools[blockKey] ?? store.noisePool(series: state.id, block: blockKey.block) }
-      let before = NoisePool.contribution(of: slot)
+      let poolBlock = slotIndex / Int32(settings.poolSlots)
+      let pool: NoisePool? = pooling ? try self.pool(series: state.id, block: poolBlock) : nil
+      let before = NoisePool.contribution(of: changedBlocks[blockKey]!.slots[index])
       let verdict = rules.judge(
-        &slot, slotIndex: slotIndex, x: sample.timestamp, y: sample.value, pool: pool, track: &state.track,
-        shiftAfter: settings.shiftAfter, period: Double(calendar.period))
-      changedSlots[key] = slot
+        &changedBlocks[blockKey]!.slots[index], slotIndex: slotIndex, x: sample.timestamp, y: sample.value, pool: pool,
+        track: &state.track, shiftAfter: settings.shiftAfter, period: Double(calendar.period))
       if pooling, var updated = pool {
-        updated.update(from: before, to: NoisePool.contribution(of: slot))
-        changedPools[blockKey] = updated
+        updated.update(from: before, to: NoisePool.contribution(of: changedBlocks[blockKey]!.slots[index]))
+        changedPools[BlockKey(series: state.id, block: poolBlock)] = updated
       }
       if let total = verdict.shiftDetected {
         for other in verdict.slotsToShift {
-          let otherKey = SlotKey(series: state.id, slot: other)
-          var moved = try self.slot(otherKey)
-          let old = NoisePool.contribution(of: moved)
-          moved.scaleLevel(by: verdict.shiftIncrement)
-          changedSlots[otherKey] = moved
+          let (otherKey, otherIndex) = try loadBlock(series: state.id, slot: other)
+          let old = NoisePool.contribution(of: changedBlocks[otherKey]!.slots[otherIndex])
+          changedBlocks[otherKey]!.slots[otherIndex].scaleLevel(by: verdict.shiftIncrement)
           if pooling {
-            let otherBlock = BlockKey(series: state.id, block: other / Int32(settings.poolSlots))
-            var otherPool = try changedPools[otherBlock] ?? store.noisePool(series: state.id, block: otherBlock.block)
-            otherPool.update(from: old, to: NoisePool.contribution(of: moved))
-            changedPools[otherBlock] = otherPool
+            let otherBlock = other / Int32(settings.poolSlots)
+            var otherPool = try self.pool(series: state.id, block: otherBlock)
+            otherPool.update(from: old, to: NoisePool.contribution(of: changedBlocks[otherKey]!.slots[otherIndex]))
+            changedPools[BlockKey(series: state.id, block: otherBlock)] = otherPool
           }
         }
         report.events.append(
@@ -121,7 +139,7 @@ public final class Ingestor {
       case .cannotJudge: report.unjudged += 1
       }
       if settings.historyDays > 0 {
-        history[SeriesDay(series: state.id, day: Int64((sample.timestamp / 86_400).rounded(.down))), default: []]
+        history[SeriesHour(series: state.id, hour: Int64((sample.timestamp / 3600).rounded(.down))), default: []]
           .append(contentsOf: [sample.timestamp, sample.value])
       }
       state.newest = sample.timestamp
@@ -167,16 +185,19 @@ public final class Ingestor {
     }
 
     mutating func write(report: inout FileReport) throws {
-      for (key, slot) in changedSlots { try store.saveSlot(key, slot) }
+      // Sorted by key: SQLite appends to its b-tree pages in order.
+      for (key, block) in changedBlocks.sorted(by: { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }) {
+        try store.saveSlotBlock(series: key.series, block: key.block, block)
+      }
       for (key, pool) in changedPools { try store.saveNoisePool(series: key.series, block: key.block, pool) }
       for state in changedSeries.values { try store.saveSeries(state) }
-      for (key, pairs) in history { try store.appendHistory(series: key.series, day: key.day, pairs: pairs) }
+      for (key, pairs) in history { try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs) }
       if settings.historyDays > 0 {
         for (name, state) in changedSeries {
           let newestDay = Int64((state.newest / 86_400).rounded(.down))
           let previousDay = ingestor.series[name].map { Int64(($0.newest / 86_400).rounded(.down)) }
           if previousDay != newestDay {
-            try store.pruneHistory(series: state.id, before: newestDay - Int64(settings.historyDays) + 1)
+            try store.pruneHistory(series: state.id, before: (newestDay - Int64(settings.historyDays) + 1) * 24)
           }
         }
       }
@@ -206,6 +227,22 @@ public final class Ingestor {
     }
     settings = newSettings
     rulesBySeries.removeAll()
+  }
+
+  /// Keeps, for each series the file touched, the committed block and pool
+  /// of its newest sample's slot: where the next file will most likely start.
+  private func remember(_ file: FileTransaction) {
+    for state in file.changedSeries.values {
+      let slot = Int32(calendar.slot(at: state.newest))
+      let block = slot / Int32(SlotBlock.size)
+      if let slots = file.changedBlocks[BlockKey(series: state.id, block: block)] {
+        blockCache[state.id] = (block, slots)
+      }
+      let poolBlock = slot / Int32(max(settings.poolSlots, 1))
+      if let pool = file.changedPools[BlockKey(series: state.id, block: poolBlock)] {
+        poolCache[state.id] = (poolBlock, pool)
+      }
+    }
   }
 
   /// Marks series silent for longer than `stale_after` (by the clock) as
@@ -283,6 +320,7 @@ public final class Ingestor {
       try beforeCommit(report)
       try store.commit()
       series.merge(file.changedSeries) { _, new in new }
+      remember(file)
     } catch {
       store.rollback()
       // Ids of series created in the rolled-back transaction will be reused.

@@ -68,27 +68,22 @@ public final class StoreReader {
   }
 
   public func slot(series: Int64, slot: Int) throws -> SlotRegression? {
-    let statement = try db.prepare(
-      "SELECT weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy FROM slots WHERE series_id = ? AND slot = ?")
-    statement.bind(.integer(series), .integer(Int64(slot)))
+    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE series_id = ? AND block = ?")
+    statement.bind(.integer(series), .integer(Int64(slot / SlotBlock.size)))
     guard try statement.step() else { return nil }
-    return SlotRegression(
-      weight: statement.double(0), originX: statement.double(1), originY: statement.double(2),
-      offsetMeanX: statement.double(3), offsetMeanY: statement.double(4), cxx: statement.double(5),
-      cxy: statement.double(6), cyy: statement.double(7))
+    return SlotBlock(decoding: statement.blob(0)).slots[slot % SlotBlock.size]
   }
 
-  /// Every slot of a series, by slot index.
+  /// Every slot of a series that has learned something, by slot index.
   public func slots(series: Int64) throws -> [Int: SlotRegression] {
-    let statement = try db.prepare(
-      "SELECT slot, weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy FROM slots WHERE series_id = ?")
+    let statement = try db.prepare("SELECT block, data FROM slot_blocks WHERE series_id = ?")
     statement.bind(.integer(series))
     var result: [Int: SlotRegression] = [:]
     while try statement.step() {
-      result[Int(statement.int64(0))] = SlotRegression(
-        weight: statement.double(1), originX: statement.double(2), originY: statement.double(3),
-        offsetMeanX: statement.double(4), offsetMeanY: statement.double(5), cxx: statement.double(6),
-        cxy: statement.double(7), cyy: statement.double(8))
+      let block = Int(statement.int64(0))
+      for (i, slot) in SlotBlock(decoding: statement.blob(1)).slots.enumerated() where slot.weight > 0 {
+        result[block * SlotBlock.size + i] = slot
+      }
     }
     return result
   }
@@ -130,12 +125,11 @@ public final class StoreReader {
       minimum[series.int64(0)] = Double(settings.rules(forSeries: series.text(1) ?? "").minimumSamples)
       status.newestSample = max(status.newestSample ?? series.double(3), series.double(3))
     }
-    let slots = try db.prepare("SELECT series_id, weight FROM slots")
-    while try slots.step() {
-      if slots.double(1) >= (minimum[slots.int64(0)] ?? Double(settings.minSamples)) * (1 - 1e-12) {
-        status.slotsWarm += 1
-      } else {
-        status.slotsCold += 1
+    let blocks = try db.prepare("SELECT series_id, data FROM slot_blocks")
+    while try blocks.step() {
+      let needed = (minimum[blocks.int64(0)] ?? Double(settings.minSamples)) * (1 - 1e-12)
+      for slot in SlotBlock(decoding: blocks.blob(1)).slots where slot.weight > 0 {
+        if slot.weight >= needed { status.slotsWarm += 1 } else { status.slotsCold += 1 }
       }
     }
     let files = try db.prepare("SELECT count(*), (SELECT name FROM files ORDER BY id DESC LIMIT 1), max(ingested_at) FROM files")

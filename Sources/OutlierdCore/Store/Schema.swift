@@ -1,7 +1,53 @@
 /// The database schema as versioned migrations. `PRAGMA user_version` holds
 /// the number of migrations applied; each runs in its own transaction.
 enum Schema {
-  static let migrations: [String] = [
+  struct Migration: Sendable {
+    var sql: String
+    /// Data conversion SQL alone cannot do, run after `sql` in the same transaction.
+    var convert: (@Sendable (SQLiteDatabase) throws -> Void)? = nil
+  }
+
+  static let migrations: [Migration] = sqlMigrations.map { Migration(sql: $0) } + [
+    // 4: slots packed by blocks of 12 (one row per series and hour of the
+    // week instead of one per slot: a file of an hour of samples writes one
+    // row per series), history keyed by hour (appends stop rewriting a
+    // whole day's blob).
+    Migration(
+      sql: """
+        CREATE TABLE slot_blocks (
+          series_id INTEGER NOT NULL REFERENCES series(id),
+          block INTEGER NOT NULL,       -- slot / 12
+          data BLOB NOT NULL,           -- 12 slots × 8 float64 (weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy)
+          PRIMARY KEY (series_id, block)
+        ) WITHOUT ROWID;
+        DROP TABLE samples;
+        CREATE TABLE samples (
+          series_id INTEGER NOT NULL REFERENCES series(id),
+          hour INTEGER NOT NULL,        -- floor(ts / 3600)
+          data BLOB NOT NULL,           -- little-endian float64 pairs (ts, value), oldest first
+          PRIMARY KEY (series_id, hour)
+        ) WITHOUT ROWID;
+        """,
+      convert: { db in
+        let read = try db.prepare(
+          "SELECT series_id, slot, weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy FROM slots ORDER BY series_id, slot")
+        var blocks: [Ingestor.BlockKey: SlotBlock] = [:]
+        while try read.step() {
+          let slot = Int(read.int64(1))
+          let key = Ingestor.BlockKey(series: read.int64(0), block: Int32(slot / SlotBlock.size))
+          blocks[key, default: SlotBlock()].slots[slot % SlotBlock.size] = SlotRegression(
+            weight: read.double(2), originX: read.double(3), originY: read.double(4), offsetMeanX: read.double(5),
+            offsetMeanY: read.double(6), cxx: read.double(7), cxy: read.double(8), cyy: read.double(9))
+        }
+        let write = try db.prepare("INSERT INTO slot_blocks VALUES (?, ?, ?)")
+        for (key, block) in blocks {
+          try write.bind(.integer(key.series), .integer(Int64(key.block)), .blob(block.encoded())).run()
+        }
+        try db.execute("DROP TABLE slots")
+      }),
+  ]
+
+  static let sqlMigrations: [String] = [
     // 1: the first schema.
     """
     CREATE TABLE calendar (

@@ -51,8 +51,12 @@ struct OperatorCommandTests {
     let row = try #require(rows.first)
     #expect(row["slot"] as? Int == 4 * 288 + 9 * 12)
     #expect(row["slot_start"] as? String == "Fri 09:00")
-    let stats = try h.query("SELECT s.weight FROM slots s JOIN series r ON r.id = s.series_id WHERE r.name = 'demo.host1.metric1' AND s.slot = \(4 * 288 + 9 * 12)")
-    #expect(row["samples"] as? Double == Double(stats[0][0]))
+    let slot = 4 * 288 + 9 * 12
+    let reader = try StoreReader(path: h.database)
+    let id = try #require(try reader.series(named: "demo.host1.metric1")).id
+    let stored = try #require(try reader.slot(series: id, slot: slot))
+    #expect(row["samples"] as? Double == stored.weight)
+    #expect(stored.weight == 6)  // six weeks of Fridays at 09:00
     #expect(row["judges"] as? String == "yes")
     let lower = try #require(row["lower"] as? Double), upper = try #require(row["upper"] as? Double)
     let expected = try #require(row["expected"] as? Double)

@@ -1,0 +1,30 @@
+/// The slots of one series stored together: `size` consecutive slots in one
+/// row, so a file that brings an hour of samples writes one row per series
+/// instead of one per sample.
+public struct SlotBlock: Sendable, Hashable {
+  public static let size = 12
+  public var slots: [SlotRegression]
+
+  public init() { slots = Array(repeating: SlotRegression(), count: Self.size) }
+
+  /// 8 little-endian float64 per slot, in the order of SlotRegression's init.
+  public init(decoding blob: [UInt8]) {
+    self.init()
+    blob.withUnsafeBytes { raw in
+      for i in 0..<min(Self.size, raw.count / 64) {
+        func d(_ k: Int) -> Double { raw.loadUnaligned(fromByteOffset: i * 64 + k * 8, as: Double.self) }
+        slots[i] = SlotRegression(
+          weight: d(0), originX: d(1), originY: d(2), offsetMeanX: d(3), offsetMeanY: d(4), cxx: d(5), cxy: d(6), cyy: d(7))
+      }
+    }
+  }
+
+  public func encoded() -> [UInt8] {
+    var values: [Double] = []
+    values.reserveCapacity(Self.size * 8)
+    for s in slots {
+      values += [s.weight, s.originX, s.originY, s.offsetMeanX, s.offsetMeanY, s.cxx, s.cxy, s.cyy]
+    }
+    return values.withUnsafeBytes { [UInt8]($0) }
+  }
+}
