@@ -19,6 +19,8 @@ public final class Ingestor {
   /// file never reaches them.
   private var blockCache: [Int64: (block: Int32, slots: SlotBlock)] = [:]
   private var poolCache: [Int64: (block: Int32, pool: NoisePool)] = [:]
+  /// The newest hour whose history pruning ran.
+  var prunedThrough: Int64 = .min
 
   public struct Cancelled: Error {}
 
@@ -186,19 +188,20 @@ public final class Ingestor {
 
     mutating func write(report: inout FileReport) throws {
       // Sorted by key: SQLite appends to its b-tree pages in order.
-      for (key, block) in changedBlocks.sorted(by: { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }) {
+      for (key, block) in changedBlocks.sorted(by: { ($0.key.block, $0.key.series) < ($1.key.block, $1.key.series) }) {
         try store.saveSlotBlock(series: key.series, block: key.block, block)
       }
-      for (key, pool) in changedPools { try store.saveNoisePool(series: key.series, block: key.block, pool) }
+      for (key, pool) in changedPools.sorted(by: { ($0.key.block, $0.key.series) < ($1.key.block, $1.key.series) }) {
+        try store.saveNoisePool(series: key.series, block: key.block, pool)
+      }
       for state in changedSeries.values { try store.saveSeries(state) }
       for (key, pairs) in history { try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs) }
-      if settings.historyDays > 0 {
-        for (name, state) in changedSeries {
-          let newestDay = Int64((state.newest / 86_400).rounded(.down))
-          let previousDay = ingestor.series[name].map { Int64(($0.newest / 86_400).rounded(.down)) }
-          if previousDay != newestDay {
-            try store.pruneHistory(series: state.id, before: (newestDay - Int64(settings.historyDays) + 1) * 24)
-          }
+      if settings.historyDays > 0, let newest = report.newestSample {
+        // Once per hour of data: drop the history that fell out of the window.
+        let hour = Int64((newest / 3600).rounded(.down))
+        if hour > ingestor.prunedThrough {
+          try store.pruneHistory(before: hour - Int64(settings.historyDays) * 24)
+          ingestor.prunedThrough = hour
         }
       }
       for (id, entry) in incidents { try store.saveIncident(id: id, entry.incident, closed: entry.closed) }
@@ -212,6 +215,7 @@ public final class Ingestor {
     self.settings = settings
     self.calendar = try settings.calendar()
     self.store = store
+    try store.ensureNoisePools(poolSlots: settings.poolSlots)
     self.series = try store.loadSeries()
   }
 
@@ -224,6 +228,10 @@ public final class Ingestor {
     guard newCalendar == calendar else {
       throw StoreError.calendarMismatch(
         path: store.path, differences: ["the new config's calendar is \(newCalendar), the running one \(calendar)"])
+    }
+    if newSettings.poolSlots != settings.poolSlots {
+      try store.ensureNoisePools(poolSlots: newSettings.poolSlots)
+      poolCache.removeAll()
     }
     settings = newSettings
     rulesBySeries.removeAll()

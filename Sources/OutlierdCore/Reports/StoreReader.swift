@@ -68,22 +68,24 @@ public final class StoreReader {
   }
 
   public func slot(series: Int64, slot: Int) throws -> SlotRegression? {
-    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE series_id = ? AND block = ?")
-    statement.bind(.integer(series), .integer(Int64(slot / SlotBlock.size)))
+    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE block = ? AND series_id = ?")
+    statement.bind(.integer(Int64(slot / SlotBlock.size)), .integer(series))
     guard try statement.step() else { return nil }
     return SlotBlock(decoding: statement.blob(0)).slots[slot % SlotBlock.size]
   }
 
   /// Every slot of a series that has learned something, by slot index.
   public func slots(series: Int64) throws -> [Int: SlotRegression] {
-    let statement = try db.prepare("SELECT block, data FROM slot_blocks WHERE series_id = ?")
-    statement.bind(.integer(series))
+    // One lookup per block: the key leads with the block.
+    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE block = ? AND series_id = ?")
     var result: [Int: SlotRegression] = [:]
-    while try statement.step() {
-      let block = Int(statement.int64(0))
-      for (i, slot) in SlotBlock(decoding: statement.blob(1)).slots.enumerated() where slot.weight > 0 {
+    for block in 0..<(calendar.slotCount + SlotBlock.size - 1) / SlotBlock.size {
+      statement.bind(.integer(Int64(block)), .integer(series))
+      guard try statement.step() else { continue }
+      for (i, slot) in SlotBlock(decoding: statement.blob(0)).slots.enumerated() where slot.weight > 0 {
         result[block * SlotBlock.size + i] = slot
       }
+      _ = try statement.step()
     }
     return result
   }
@@ -91,8 +93,8 @@ public final class StoreReader {
   /// The pooled noise of the block a slot belongs to, when pooling is on.
   public func noisePool(series: Int64, slot: Int, poolSlots: Int) throws -> NoisePool? {
     guard poolSlots > 1 else { return nil }
-    let statement = try db.prepare("SELECT rss, dof FROM noise WHERE series_id = ? AND block = ?")
-    statement.bind(.integer(series), .integer(Int64(slot / poolSlots)))
+    let statement = try db.prepare("SELECT rss, dof FROM noise WHERE block = ? AND series_id = ?")
+    statement.bind(.integer(Int64(slot / poolSlots)), .integer(series))
     guard try statement.step() else { return NoisePool() }
     return NoisePool(rss: statement.double(0), degreesOfFreedom: statement.double(1))
   }

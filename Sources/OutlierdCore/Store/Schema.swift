@@ -9,23 +9,32 @@ enum Schema {
 
   static let migrations: [Migration] = sqlMigrations.map { Migration(sql: $0) } + [
     // 4: slots packed by blocks of 12 (one row per series and hour of the
-    // week instead of one per slot: a file of an hour of samples writes one
-    // row per series), history keyed by hour (appends stop rewriting a
-    // whole day's blob).
+    // week instead of one per slot), history keyed by hour. Both keyed time
+    // first: a file brings the same hour for every series, and with the
+    // hour leading the key those rows sit side by side in the b-tree, so a
+    // file rewrites a few hundred pages instead of one page per series.
     Migration(
       sql: """
         CREATE TABLE slot_blocks (
-          series_id INTEGER NOT NULL REFERENCES series(id),
           block INTEGER NOT NULL,       -- slot / 12
+          series_id INTEGER NOT NULL REFERENCES series(id),
           data BLOB NOT NULL,           -- 12 slots × 8 float64 (weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy)
-          PRIMARY KEY (series_id, block)
+          PRIMARY KEY (block, series_id)
         ) WITHOUT ROWID;
         DROP TABLE samples;
         CREATE TABLE samples (
-          series_id INTEGER NOT NULL REFERENCES series(id),
           hour INTEGER NOT NULL,        -- floor(ts / 3600)
+          series_id INTEGER NOT NULL REFERENCES series(id),
           data BLOB NOT NULL,           -- little-endian float64 pairs (ts, value), oldest first
-          PRIMARY KEY (series_id, hour)
+          PRIMARY KEY (hour, series_id)
+        ) WITHOUT ROWID;
+        DROP TABLE noise;
+        CREATE TABLE noise (
+          block INTEGER NOT NULL,       -- slot / pool_slots
+          series_id INTEGER NOT NULL REFERENCES series(id),
+          rss REAL NOT NULL,
+          dof REAL NOT NULL,
+          PRIMARY KEY (block, series_id)
         ) WITHOUT ROWID;
         """,
       convert: { db in
@@ -41,9 +50,11 @@ enum Schema {
         }
         let write = try db.prepare("INSERT INTO slot_blocks VALUES (?, ?, ?)")
         for (key, block) in blocks {
-          try write.bind(.integer(key.series), .integer(Int64(key.block)), .blob(block.encoded())).run()
+          try write.bind(.integer(Int64(key.block)), .integer(key.series), .blob(block.encoded())).run()
         }
         try db.execute("DROP TABLE slots")
+        // The pools are rebuilt from the slots when the store opens
+        // (Store.ensureNoisePools), which knows pool_slots.
       }),
   ]
 

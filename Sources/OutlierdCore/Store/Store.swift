@@ -82,7 +82,7 @@ public final class Store {
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;")
       try Self.migrate(db, path: path)
       try Self.checkCalendar(db, calendar, path: path)
-      selectBlock = try db.prepare("SELECT data FROM slot_blocks WHERE series_id = ? AND block = ?")
+      selectBlock = try db.prepare("SELECT data FROM slot_blocks WHERE block = ? AND series_id = ?")
       upsertBlock = try db.prepare("REPLACE INTO slot_blocks VALUES (?, ?, ?)")
       insertSeries = try db.prepare(
         "INSERT INTO series (name, newest_ts, samples, created_at) VALUES (?, ?, 0, ?)")
@@ -92,7 +92,7 @@ public final class Store {
       updateFile = try db.prepare("UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
         "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      selectNoise = try db.prepare("SELECT rss, dof FROM noise WHERE series_id = ? AND block = ?")
+      selectNoise = try db.prepare("SELECT rss, dof FROM noise WHERE block = ? AND series_id = ?")
       upsertNoise = try db.prepare("REPLACE INTO noise VALUES (?, ?, ?, ?)")
       insertIncident = try db.prepare(
         "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)")
@@ -102,8 +102,8 @@ public final class Store {
       insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
       selectLedger = try db.prepare("SELECT id FROM files WHERE sha256 = ?")
       appendSamples = try db.prepare(
-        "INSERT INTO samples VALUES (?, ?, ?) ON CONFLICT (series_id, hour) DO UPDATE SET data = data || excluded.data")
-      pruneSamples = try db.prepare("DELETE FROM samples WHERE series_id = ? AND hour < ?")
+        "INSERT INTO samples VALUES (?, ?, ?) ON CONFLICT (hour, series_id) DO UPDATE SET data = data || excluded.data")
+      pruneSamples = try db.prepare("DELETE FROM samples WHERE hour < ?")
     } catch let error as StoreError {
       throw error
     } catch let error as SQLiteError {
@@ -184,7 +184,7 @@ public final class Store {
 
   /// A block of slots; empty slots where nothing was learned yet.
   public func slotBlock(series: Int64, block: Int32) throws(SQLiteError) -> SlotBlock {
-    let s = selectBlock.bind(.integer(series), .integer(Int64(block)))
+    let s = selectBlock.bind(.integer(Int64(block)), .integer(series))
     guard try s.step() else { return SlotBlock() }
     let decoded = SlotBlock(decoding: s.blob(0))
     _ = try s.step()
@@ -239,7 +239,7 @@ public final class Store {
   }
 
   public func noisePool(series: Int64, block: Int32) throws(SQLiteError) -> NoisePool {
-    let s = selectNoise.bind(.integer(series), .integer(Int64(block)))
+    let s = selectNoise.bind(.integer(Int64(block)), .integer(series))
     guard try s.step() else { return NoisePool() }
     let pool = NoisePool(rss: s.double(0), degreesOfFreedom: s.double(1))
     _ = try s.step()
@@ -247,7 +247,7 @@ public final class Store {
   }
 
   public func saveNoisePool(series: Int64, block: Int32, _ pool: NoisePool) throws(SQLiteError) {
-    try upsertNoise.bind(.integer(series), .integer(Int64(block)), .real(pool.rss), .real(pool.degreesOfFreedom)).run()
+    try upsertNoise.bind(.integer(Int64(block)), .integer(series), .real(pool.rss), .real(pool.degreesOfFreedom)).run()
   }
 
   public func openIncident(series: String, sign: Int, at time: Double, peak: Double) throws(SQLiteError) -> Int64 {
@@ -268,7 +268,7 @@ public final class Store {
   }
 
   public func saveSlotBlock(series: Int64, block: Int32, _ slots: SlotBlock) throws(SQLiteError) {
-    try upsertBlock.bind(.integer(series), .integer(Int64(block)), .blob(slots.encoded())).run()
+    try upsertBlock.bind(.integer(Int64(block)), .integer(series), .blob(slots.encoded())).run()
   }
 
   public func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
@@ -286,11 +286,41 @@ public final class Store {
   /// Appends (time, value) pairs to a series' hour of history.
   public func appendHistory(series: Int64, hour: Int64, pairs: [Double]) throws(SQLiteError) {
     let blob = pairs.withUnsafeBytes { raw in [UInt8](raw) }  // float64 is little-endian on our targets
-    try appendSamples.bind(.integer(series), .integer(hour), .blob(blob)).run()
+    try appendSamples.bind(.integer(hour), .integer(series), .blob(blob)).run()
   }
 
-  public func pruneHistory(series: Int64, before hour: Int64) throws(SQLiteError) {
-    try pruneSamples.bind(.integer(series), .integer(hour)).run()
+  /// Drops every series' history before an hour.
+  public func pruneHistory(before hour: Int64) throws(SQLiteError) {
+    try pruneSamples.bind(.integer(hour)).run()
+  }
+
+  /// Recomputes the pooled noise sums from the slots, for a database whose
+  /// pools were made with another block size (or none): the sums are a
+  /// function of the slots and `pool_slots`, which is recorded beside them.
+  public func ensureNoisePools(poolSlots: Int) throws {
+    let recorded = try db.scalarText("SELECT value FROM calendar WHERE key = 'pool_slots'").flatMap(Int.init)
+    guard recorded != poolSlots else { return }
+    try begin()
+    do {
+      try db.execute("DELETE FROM noise")
+      if poolSlots > 1 {
+        var pools: [Ingestor.BlockKey: NoisePool] = [:]
+        let read = try db.prepare("SELECT block, series_id, data FROM slot_blocks")
+        while try read.step() {
+          let block = Int(read.int64(0))
+          for (i, slot) in SlotBlock(decoding: read.blob(2)).slots.enumerated() where slot.weight > 0 {
+            let key = Ingestor.BlockKey(series: read.int64(1), block: Int32((block * SlotBlock.size + i) / poolSlots))
+            pools[key, default: NoisePool()].update(from: NoisePool(), to: NoisePool.contribution(of: slot))
+          }
+        }
+        for (key, pool) in pools { try saveNoisePool(series: key.series, block: key.block, pool) }
+      }
+      try db.prepare("REPLACE INTO calendar VALUES ('pool_slots', ?)").bind(.text(String(poolSlots))).run()
+      try commit()
+    } catch {
+      rollback()
+      throw error
+    }
   }
 
   /// A series' stored samples between two times, oldest first.
@@ -298,8 +328,8 @@ public final class Store {
     _ db: SQLiteDatabase, series: Int64, from: Double, to: Double
   ) throws(SQLiteError) -> [(time: Double, value: Double)] {
     let statement = try db.prepare(
-      "SELECT data FROM samples WHERE series_id = ? AND hour BETWEEN ? AND ? ORDER BY hour")
-    statement.bind(.integer(series), .integer(Int64((from / 3600).rounded(.down))), .integer(Int64((to / 3600).rounded(.down))))
+      "SELECT data FROM samples WHERE hour BETWEEN ? AND ? AND series_id = ? ORDER BY hour")
+    statement.bind(.integer(Int64((from / 3600).rounded(.down))), .integer(Int64((to / 3600).rounded(.down))), .integer(series))
     var result: [(Double, Double)] = []
     while try statement.step() {
       let blob = statement.blob(0)
