@@ -112,3 +112,28 @@ struct SHA256Tests {
     #expect(hasher.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
   }
 }
+
+@Suite("Decimal fast path")
+struct DecimalFastPathTests {
+  /// The fast path must give exactly what strtod gives, or decline.
+  @Test func agreesWithStrtodOnRandomDecimals() {
+    var rng = SplitMix64(seed: 17)
+    var checked = 0
+    for _ in 0..<200_000 {
+      let digits = Int(rng.next() % 18) + 1
+      var text = rng.next() % 4 == 0 ? "-" : ""
+      let point = Int(rng.next() % UInt64(digits + 1))
+      for k in 0..<digits {
+        if k == point && k > 0 { text += "." }
+        text += String(rng.next() % 10)
+      }
+      let bytes = Array(text.utf8)
+      let fast = bytes.withUnsafeBytes { GraphiteLineParser.fastDecimal($0, 0..<bytes.count) }
+      guard let fast else { continue }
+      let reference = strtod(text, nil)
+      #expect(fast.bitPattern == reference.bitPattern, "\(text): \(fast) vs \(reference)")
+      checked += 1
+    }
+    #expect(checked > 100_000)
+  }
+}

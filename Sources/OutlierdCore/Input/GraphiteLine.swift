@@ -147,6 +147,51 @@ public struct GraphiteLineParser: Sendable {
   @inline(__always)
   static func isSeriesByte(_ b: UInt8) -> Bool { seriesBytes[Int(b)] }
 
+  private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
+
+  /// Clinger's fast path: a decimal with at most 15 significant digits and
+  /// no exponent is an integer below 2^53 divided by a power of ten below
+  /// 10^23, both exact in a Double, so one division rounds correctly — the
+  /// same result strtod gives, at a fraction of its cost. Anything else
+  /// returns nil and goes to strtod.
+  @inline(__always)
+  static func fastDecimal(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> Double? {
+    var i = range.lowerBound
+    var negative = false
+    if line[i] == UInt8(ascii: "-") {
+      negative = true
+      i += 1
+    } else if line[i] == UInt8(ascii: "+") {
+      i += 1
+    }
+    var mantissa: UInt64 = 0
+    var digits = 0
+    var fraction = 0
+    var seenPoint = false
+    while i < range.upperBound {
+      let c = line[i]
+      if c == UInt8(ascii: ".") {
+        if seenPoint { return nil }
+        seenPoint = true
+      } else if c >= 0x30 && c <= 0x39 {
+        if mantissa == 0 && c == 0x30 {
+          if seenPoint { fraction += 1 }
+        } else {
+          digits += 1
+          if digits > 15 { return nil }
+          mantissa = mantissa * 10 + UInt64(c - 0x30)
+          if seenPoint { fraction += 1 }
+        }
+      } else {
+        return nil  // an exponent: strtod's job
+      }
+      i += 1
+    }
+    guard fraction <= 22 else { return nil }
+    let value = Double(mantissa) / powersOfTen[fraction]
+    return negative ? -value : value
+  }
+
   /// A decimal number: optional sign, digits with an optional point, an
   /// optional exponent. Checked by hand first, so strtod never sees the hex
   /// floats, "nan" and "inf" it would accept; then converted by strtod,
@@ -171,6 +216,7 @@ public struct GraphiteLineParser: Sendable {
       guard exponentDigits > 0 else { return .failure(.badNumber(field: field, text: text())) }
     }
     guard i == end, range.count < 400 else { return .failure(.badNumber(field: field, text: text())) }
+    if let exact = fastDecimal(line, range) { return .success(exact) }
     // strtod needs a NUL-terminated string; copy the field to the stack.
     let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { buffer -> Double in
       for (k, j) in range.enumerated() { buffer[k] = CChar(bitPattern: line[j]) }

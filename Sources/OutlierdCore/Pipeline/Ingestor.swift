@@ -141,8 +141,9 @@ public final class Ingestor {
       case .cannotJudge: report.unjudged += 1
       }
       if settings.historyDays > 0 {
-        history[SeriesHour(series: state.id, hour: Int64((sample.timestamp / 3600).rounded(.down))), default: []]
-          .append(contentsOf: [sample.timestamp, sample.value])
+        let key = SeriesHour(series: state.id, hour: Int64((sample.timestamp / 3600).rounded(.down)))
+        history[key, default: []].append(sample.timestamp)
+        history[key]!.append(sample.value)
       }
       state.newest = sample.timestamp
       state.samples += 1
