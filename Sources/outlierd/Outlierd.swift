@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import OutlierdCore
 
@@ -24,6 +25,10 @@ struct ConfigOption: ParsableArguments {
     try Settings.load(path: config)
   }
 }
+
+/// Files outlierd creates (database, lock, rejected files) are readable by
+/// its group at most, never by everyone: alerts and series names are data.
+func restrictFileModes() { umask(0o027) }
 
 func bootstrapLogging() -> Logger {
   LoggingSystem.bootstrap { label in StderrLogHandler(label: label) }
@@ -71,6 +76,7 @@ struct Ingest: ParsableCommand {
     let settings = try options.load()
     let logger = bootstrapLogging()
     var refused = 0
+    restrictFileModes()
     do {
       try FileSystem.makeDirectory(FileSystem.directoryName(settings.database))
       let lock = try InstanceLock(database: settings.database)

@@ -9,6 +9,10 @@ public struct Settings: Sendable, Equatable {
   public var database = "/var/lib/outlierd/outlierd.db"
   /// Days of raw samples kept per series for `outlierd plot`; 0 keeps none.
   public var historyDays = 14
+  /// How long a write waits for a lock held by another connection.
+  public var busyTimeout: Double = 5
+  /// The database may not grow past this many bytes; 0: no limit but the disk.
+  public var maxDatabaseSize = 0
 
   // [spool]
   public var spool = "/var/spool/outlierd"
@@ -112,6 +116,8 @@ extension Settings {
         break
       case ("storage", false):
         database = try reader.path("database") ?? database
+        busyTimeout = try reader.duration("busy_timeout", in: 0...3600) ?? busyTimeout
+        maxDatabaseSize = try reader.size("max_size", in: 0...(1 << 50)) ?? maxDatabaseSize
         if let seconds = try reader.duration("history", in: 0...(3650 * 86_400)) {
           guard seconds.truncatingRemainder(dividingBy: 86_400) == 0 else {
             throw reader.error("history", "must be a whole number of days, e.g. \"14d\"")
@@ -207,7 +213,8 @@ extension Settings {
   public func rendered() -> String {
     func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
     var lines = [
-      "[storage]", "database = \(q(database))", "history = \"\(historyDays)d\"", "",
+      "[storage]", "database = \(q(database))", "history = \"\(historyDays)d\"",
+      "busy_timeout = \(busyTimeout.formatted(maxFractionDigits: 3))", "max_size = \(maxDatabaseSize)", "",
       "[spool]", "directory = \(q(spool))", "processed = \(q(processed))", "rejected = \(q(rejected))",
       "rescan_interval = \(rescanInterval.formatted(maxFractionDigits: 3))", "",
       "[input]", "max_file_size = \(maxFileSize)", "max_line_length = \(maxLineLength)",

@@ -33,6 +33,7 @@ public final class Daemon {
   /// Runs until told to stop. With `exitWhenIdle` it returns once the
   /// spool is empty instead (for the demo and for scripts).
   public func run(exitWhenIdle: Bool = false) throws {
+    // The database, lock and rejected files are for outlierd's group at most.
     umask(0o027)
     let signals = SignalReceiver()
     try FileSystem.makeDirectory(settings.spool, mode: 0o770)

@@ -35,10 +35,19 @@ public final class FileProcessor {
   public var logger: Logger
   private let timeFormatter: DateFormatter
 
+  /// The spool directory's group; files from anyone else are refused.
+  private let producersGroup: gid_t?
+
   public init(ingestor: Ingestor, disposal: Disposal, logger: Logger) {
     self.ingestor = ingestor
     self.disposal = disposal
     self.logger = logger
+    var info = stat()
+    if case .removeFromSpool = disposal, stat(ingestor.settings.spool, &info) == 0 {
+      producersGroup = info.st_gid
+    } else {
+      producersGroup = nil
+    }
     timeFormatter = DateFormatter()
     timeFormatter.locale = Locale(identifier: "en_US_POSIX")
     timeFormatter.timeZone = TimeZone(identifier: ingestor.calendar.timeZoneIdentifier)
@@ -53,7 +62,7 @@ public final class FileProcessor {
     let name = FileSystem.baseName(path)
     let file: SpoolFile
     do {
-      file = try SpoolFile.load(path, maxSize: settings.maxFileSize)
+      file = try SpoolFile.load(path, maxSize: settings.maxFileSize, producersGroup: producersGroup)
     } catch let refusal as SpoolFile.Refusal {
       try refuse(path: path, name: name, reason: refusal.description)
       return .refused(refusal.description)

@@ -216,6 +216,7 @@ public final class Ingestor {
     self.settings = settings
     self.calendar = try settings.calendar()
     self.store = store
+    try store.setLimits(maxSize: settings.maxDatabaseSize, busyTimeout: settings.busyTimeout)
     try store.ensureNoisePools(poolSlots: settings.poolSlots)
     self.series = try store.loadSeries()
   }
@@ -234,6 +235,7 @@ public final class Ingestor {
       try store.ensureNoisePools(poolSlots: newSettings.poolSlots)
       poolCache.removeAll()
     }
+    try store.setLimits(maxSize: newSettings.maxDatabaseSize, busyTimeout: newSettings.busyTimeout)
     settings = newSettings
     rulesBySeries.removeAll()
   }

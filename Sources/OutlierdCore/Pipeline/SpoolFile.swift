@@ -17,12 +17,16 @@ public struct SpoolFile {
   public enum Refusal: Error, CustomStringConvertible {
     /// Not a regular file: a symlink, FIFO, device, socket.
     case notRegular(kind: String)
+    /// Neither ours nor in the spool's group: not from a producer.
+    case foreignOwner(uid: UInt32, gid: UInt32)
     case tooLarge(size: Int, limit: Int)
     case notText(SampleFile.Rejection)
 
     public var description: String {
       switch self {
       case .notRegular(let kind): return "not a regular file (\(kind)); only regular files are read"
+      case .foreignOwner(let uid, let gid):
+        return "owned by uid \(uid), gid \(gid): neither outlierd's nor in the spool directory's group (the producers')"
       case .tooLarge(let size, let limit): return SampleFile.Rejection.tooLarge(size: size, limit: limit).description
       case .notText(let rejection): return rejection.description
       }
@@ -51,7 +55,10 @@ public struct SpoolFile {
   }
 
   /// Opens and reads a spool file.
-  public static func load(_ path: String, maxSize: Int) throws -> SpoolFile {
+  /// - Parameter producersGroup: when set, a file must belong to this
+  ///   process's user or to this group (the spool directory's, which its
+  ///   setgid bit gives every file written in it).
+  public static func load(_ path: String, maxSize: Int, producersGroup: gid_t? = nil) throws -> SpoolFile {
     let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
     if fd < 0 {
       if errno == ELOOP { throw Refusal.notRegular(kind: "symlink") }
@@ -61,6 +68,9 @@ public struct SpoolFile {
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw ReadFailure(path: path, code: errno) }
     guard info.st_mode & S_IFMT == S_IFREG else { throw Refusal.notRegular(kind: kind(ofMode: info.st_mode)) }
+    if let producersGroup, info.st_uid != getuid() && info.st_gid != producersGroup {
+      throw Refusal.foreignOwner(uid: info.st_uid, gid: info.st_gid)
+    }
     let size = Int(info.st_size)
     guard size <= maxSize else { throw Refusal.tooLarge(size: size, limit: maxSize) }
     // Read to end of file, not to st_size: a file still growing is read as

@@ -202,6 +202,15 @@ public final class Store {
 
   // MARK: Writing, inside a transaction
 
+  /// Caps the database's size (0: no cap) through SQLite's max_page_count;
+  /// past it a transaction fails with SQLITE_FULL, like a full disk.
+  public func setLimits(maxSize: Int, busyTimeout: Double) throws(SQLiteError) {
+    db.setBusyTimeout(milliseconds: Int32(min(busyTimeout * 1000, Double(Int32.max))))
+    let pageSize = Int(try db.scalarText("PRAGMA page_size") ?? "4096") ?? 4096
+    let pages = maxSize > 0 ? max(maxSize / pageSize, 1) : 4_294_967_294
+    _ = try db.scalarText("PRAGMA max_page_count = \(pages)")
+  }
+
   public func begin() throws(SQLiteError) { try db.execute("BEGIN IMMEDIATE") }
   public func commit() throws(SQLiteError) { try db.execute("COMMIT") }
   public func rollback() {

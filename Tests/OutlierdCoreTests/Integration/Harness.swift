@@ -25,18 +25,19 @@ final class Harness {
     return packageRoot + "/.build/debug/outlierd"
   }
 
-  init(detection: String = "threshold = 4.0\nmin_samples = 4", input: String = "") throws {
+  init(detection: String = "threshold = 4.0\nmin_samples = 4", input: String = "", extraStorage: String = "") throws {
     root = NSTemporaryDirectory() + "outlierd-test-" + UUID().uuidString.prefix(8)
     try FileSystem.makeDirectory(spool)
-    try writeConfig(detection: detection, input: input)
+    try writeConfig(detection: detection, input: input, storage: extraStorage)
   }
 
   deinit { try? FileManager.default.removeItem(atPath: root) }
 
-  func writeConfig(detection: String, input: String = "", timeZone: String = "UTC") throws {
+  func writeConfig(detection: String, input: String = "", timeZone: String = "UTC", storage: String = "") throws {
     let text = """
       [storage]
       database = "\(database)"
+      \(storage)
       [spool]
       directory = "\(spool)"
       rejected = "\(rejected)"

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+/// Storage faults and access rules, against the real daemon.
+@Suite("Faults and access", .serialized)
+struct FaultTests {
+  let t0 = 1_767_571_200
+
+  func mode(_ path: String) -> mode_t {
+    var info = stat()
+    stat(path, &info)
+    return info.st_mode & 0o777
+  }
+
+  @Test func aLockedDatabaseDelaysFilesWithoutLosingThem() throws {
+    let h = try Harness(extraStorage: "busy_timeout = 0.2")
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+    #expect(h.waitFor { h.stderr(of: daemon).contains("outlierd started") })
+    // Another writer holds the write lock for 2 s.
+    let other = try SQLiteDatabase(path: h.database)
+    try other.execute("BEGIN IMMEDIATE")
+    try h.drop("one.txt", "a.b 1 \(t0)\n")
+    try h.drop("two.txt", "a.b 2 \(t0 + 300)\n")
+    usleep(2_000_000)
+    #expect(h.spoolFiles() == ["one.txt", "two.txt"])
+    try other.execute("COMMIT")
+    #expect(h.waitFor(seconds: 10) { h.spoolFiles().isEmpty })
+    #expect(try h.query("SELECT name FROM files ORDER BY id") == [["one.txt"], ["two.txt"]])
+    let log = h.stderr(of: daemon)
+    #expect(log.components(separatedBy: "database is locked").count - 1 == 1, "one error line, not one per retry:\n\(log)")
+    #expect(log.contains("recovered"))
+  }
+
+  @Test func aFullDatabaseKeepsFilesUntilTheLimitIsRaised() throws {
+    let h = try Harness()
+    // Create the database, then cap it a little above its size.
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    var info = stat()
+    stat(h.database, &info)
+    let cap = Int(info.st_size) + 64 * 1024
+    try h.writeConfig(detection: "", storage: "max_size = \(cap)")
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+    #expect(h.waitFor { h.stderr(of: daemon).contains("outlierd started") })
+    // Many series: each file needs new slot blocks, so the cap is soon hit.
+    var expectedSamples = 0
+    for file in 0..<20 {
+      let lines = (0..<200).map { "full.s\(file).\($0) 1 \(t0)" }
+      expectedSamples += lines.count
+      try h.drop(String(format: "f%02d.txt", file), lines.joined(separator: "\n") + "\n")
+    }
+    #expect(h.waitFor(seconds: 10) { h.stderr(of: daemon).contains("full") })
+    usleep(1_500_000)
+    #expect(!h.spoolFiles().isEmpty, "the cap was never reached")
+    let log = h.stderr(of: daemon)
+    #expect(log.components(separatedBy: "database or disk is full").count - 1 == 1, "\(log)")
+    // Raise the limit and reload: the daemon resumes by itself.
+    try h.writeConfig(detection: "", storage: "max_size = 0")
+    kill(daemon.processIdentifier, SIGHUP)
+    #expect(h.waitFor(seconds: 20) { h.spoolFiles().isEmpty })
+    #expect(try h.query("SELECT count(*), sum(lines_accepted) FROM files") == [["20", "\(expectedSamples)"]])
+    #expect(try h.query("SELECT count(*) FROM series") == [["\(expectedSamples)"]])
+  }
+
+  @Test func filesOfStrangersAreRefusedAndDataIsNotWorldReadable() throws {
+    let h = try Harness()
+    try "a.b 1 \(t0)\n".write(toFile: h.spool + "/stranger.txt", atomically: true, encoding: .utf8)
+    #expect(chown(h.spool + "/stranger.txt", 65534, 65534) == 0)
+    try "a.b 1 \(t0)\n".write(toFile: h.spool + "/ours.txt", atomically: true, encoding: .utf8)
+    usleep(1_100_000)
+    let result = try h.run(["run", "--config", h.config, "--exit-when-idle"])
+    #expect(result.errors.contains("owned by uid 65534, gid 65534"), "\(result.errors)")
+    #expect(try h.query("SELECT name FROM files") == [["ours.txt"]])
+    for path in [h.database, h.database + ".lock"] {
+      #expect(mode(path) & 0o007 == 0, "\(path) is \(String(mode(path), radix: 8))")
+    }
+    #expect(mode(h.rejected) & 0o007 == 0)
+  }
+}
