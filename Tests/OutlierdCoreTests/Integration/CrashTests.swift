@@ -7,11 +7,13 @@ import Testing
 /// after restarts the database must equal an uninterrupted run's.
 @Suite("Crash consistency", .serialized)
 struct CrashTests {
-  /// Kills per run; OUTLIERD_CRASH_KILLS raises it for a longer run.
+  /// Kills per run and weeks of data; scripts/crash-test raises both for
+  /// the long run (≥ 100 kills).
   static let kills = Int(ProcessInfo.processInfo.environment["OUTLIERD_CRASH_KILLS"] ?? "") ?? 25
+  static let weeks = Int(ProcessInfo.processInfo.environment["OUTLIERD_CRASH_WEEKS"] ?? "") ?? 6
 
   @Test func killedAtRandomMomentsCountsEverySampleOnce() throws {
-    let data = DemoData(seriesCount: 4, weeks: 6, anomaliesFromWeek: 3, seed: 7)
+    let data = DemoData(seriesCount: 4, weeks: Self.weeks, anomaliesFromWeek: 3, seed: 7)
     var files = demoFiles(data, hours: 6)
     // Some bad lines, which must be rejected exactly once too.
     for i in stride(from: 5, to: files.count, by: 17) { files[i].content += "broken line\n" }
@@ -64,6 +66,6 @@ struct CrashTests {
       #expect(got == want, "\(sql)")
     }
     #expect(try h.query("SELECT sum(lines_accepted) FROM files") == [["\(data.samplesPerSeries * data.seriesCount)"]])
-    print("crash test: \(killed) kills, \(files.count) files")
+    print("crash test: \(killed) kills, \(files.count) files, \(data.samplesPerSeries * data.seriesCount) samples: database equal to the uninterrupted run's")
   }
 }

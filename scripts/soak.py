@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Soak: run the daemon for a while under a steady stream of files and watch
+its memory and file descriptors.
+
+  scripts/soak [SECONDS] [SERIES]     # default 1800 s, 2000 series
+
+Every 0.5 s a file with one sample for each of SERIES series (the next
+5-minute step) is dropped into the spool by rename: 2000 series every half
+second is 4,000 samples/s, 1,200 times the rate of 2000 series at 5-minute
+steps. RSS and open descriptors are read from /proc every few seconds.
+After the warm-up (the first fifth of the run) RSS may grow by at most 10%
+and the descriptor count not at all; otherwise it exits 1.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+duration = float(sys.argv[1]) if len(sys.argv) > 1 else 1800
+series = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+binary = os.path.join(ROOT, ".build", "release", "outlierd")
+if not os.path.exists(binary):
+    binary = os.path.join(ROOT, ".build", "debug", "outlierd")
+
+
+def proc_figures(pid):
+    with open(f"/proc/{pid}/status") as fh:
+        rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+    return rss / 1024, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+with tempfile.TemporaryDirectory() as work:
+    spool = os.path.join(work, "spool")
+    os.makedirs(spool)
+    conf = os.path.join(work, "soak.conf")
+    with open(conf, "w") as fh:
+        fh.write(f'[storage]\ndatabase = "{work}/soak.db"\n[spool]\ndirectory = "{spool}"\nrejected = "{work}/rejected"\n')
+        fh.write('[input]\nmax_future = "520w"\n'.replace("520w", "52w"))
+    daemon = subprocess.Popen([binary, "run", "--config", conf], stderr=subprocess.DEVNULL)
+    t0 = 1767571200
+    start = time.time()
+    samples = []
+    step = 0
+    next_sample = start
+    try:
+        while time.time() - start < duration:
+            body = "".join(f"soak.host{k // 50}.m{k % 50} {100 + (step * 7 + k) % 17} {t0 + step * 300}\n" for k in range(series))
+            hidden = os.path.join(spool, f".s{step}")
+            with open(hidden, "w") as fh:
+                fh.write(body)
+            os.rename(hidden, os.path.join(spool, f"s{step:07d}"))
+            step += 1
+            if time.time() >= next_sample:
+                rss, fds = proc_figures(daemon.pid)
+                samples.append((time.time() - start, rss, fds, step, len(os.listdir(spool))))
+                next_sample += max(duration / 30, 2)
+            time.sleep(0.5)
+        rss, fds = proc_figures(daemon.pid)
+        samples.append((time.time() - start, rss, fds, step, len(os.listdir(spool))))
+    finally:
+        daemon.terminate()
+        daemon.wait()
+    print(f"soak: {duration:.0f} s, {series} series, a file every 0.5 s ({series * 2:,} samples/s)")
+    print("| t (s) | RSS (MiB) | open fds | files dropped | waiting in spool |")
+    print("|---|---|---|---|---|")
+    for t, rss, fds, dropped, waiting in samples:
+        print(f"| {t:.0f} | {rss:.1f} | {fds} | {dropped} | {waiting} |")
+    warm = [s for s in samples if s[0] >= duration / 5] or samples
+    growth = max(s[1] for s in warm) / warm[0][1] - 1
+    fd_range = max(s[2] for s in warm) - min(s[2] for s in warm)
+    print(f"after warm-up: RSS growth {growth * 100:.1f}%, descriptor range {fd_range}")
+    if growth > 0.10 or fd_range > 0:
+        print("soak: FAILED (a leak?)")
+        sys.exit(1)
+    print("soak: flat")
