@@ -8,8 +8,11 @@ Every 0.5 s a file with one sample for each of SERIES series (the next
 5-minute step) is dropped into the spool by rename: 2000 series every half
 second is 4,000 samples/s, 1,200 times the rate of 2000 series at 5-minute
 steps. RSS and open descriptors are read from /proc every few seconds.
-After the warm-up (the first fifth of the run) RSS may grow by at most 10%
-and the descriptor count not at all; otherwise it exits 1.
+After the warm-up (the first half of the run: SQLite's page cache of 16 MiB
+fills in the first minute at this rate), the peak RSS of the last quarter
+may exceed that of the third quarter by at most 5% + 1 MiB, and the peak
+descriptor count not at all (one descriptor comes and goes with the file
+being read); otherwise it exits 1.
 """
 import os
 import subprocess
@@ -55,7 +58,7 @@ with tempfile.TemporaryDirectory() as work:
             if time.time() >= next_sample:
                 rss, fds = proc_figures(daemon.pid)
                 samples.append((time.time() - start, rss, fds, step, len(os.listdir(spool))))
-                next_sample += max(duration / 30, 2)
+                next_sample += max(duration / 40, 1)
             time.sleep(0.5)
         rss, fds = proc_figures(daemon.pid)
         samples.append((time.time() - start, rss, fds, step, len(os.listdir(spool))))
@@ -67,11 +70,12 @@ with tempfile.TemporaryDirectory() as work:
     print("|---|---|---|---|---|")
     for t, rss, fds, dropped, waiting in samples:
         print(f"| {t:.0f} | {rss:.1f} | {fds} | {dropped} | {waiting} |")
-    warm = [s for s in samples if s[0] >= duration / 5] or samples
-    growth = max(s[1] for s in warm) / warm[0][1] - 1
-    fd_range = max(s[2] for s in warm) - min(s[2] for s in warm)
-    print(f"after warm-up: RSS growth {growth * 100:.1f}%, descriptor range {fd_range}")
-    if growth > 0.10 or fd_range > 0:
+    third = [s for s in samples if duration / 2 <= s[0] < duration * 3 / 4] or samples
+    last = [s for s in samples if s[0] >= duration * 3 / 4] or samples
+    rss3, rss4 = max(s[1] for s in third), max(s[1] for s in last)
+    fd3, fd4 = max(s[2] for s in third), max(s[2] for s in last)
+    print(f"peak RSS {rss3:.1f} → {rss4:.1f} MiB, peak descriptors {fd3} → {fd4} (third → last quarter)")
+    if rss4 > rss3 * 1.05 + 1 or fd4 > fd3:
         print("soak: FAILED (a leak?)")
         sys.exit(1)
     print("soak: flat")
