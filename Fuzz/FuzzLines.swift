@@ -5,7 +5,8 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzLines(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeRawBufferPointer(start: data, count: size)
-  let parser = GraphiteLineParser(maxLineLength: 4096, maxSeriesNameLength: 255, now: 1_767_571_200, maxFuture: 900)
+  let parser = GraphiteLineParser(
+    maxLineLength: 4096, maxSeriesNameLength: 255, now: 1_767_571_200, maxFuture: 900)
   _ = SampleFile.check(bytes)
   var lines = 0
   SampleFile.forEachLine(in: bytes) { number, line in

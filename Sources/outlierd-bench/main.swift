@@ -42,13 +42,16 @@ let rules = ScoringRules(threshold: 4, minimumSamples: 4, learning: .clip)
 let utc = try SlotCalendar()
 let berlin = try SlotCalendar(timeZone: "Europe/Berlin")
 let slotsPerSeries = utc.slotCount
-print("engine micro-benchmark: \(demo.seriesCount) series × \(slotsPerSeries) slots, \(samples.count) samples")
+print(
+  "engine micro-benchmark: \(demo.seriesCount) series × \(slotsPerSeries) slots, \(samples.count) samples")
 
 // Precomputed slot indices: the regression update and score alone.
 let slotIndex = samples.map { $0.series * slotsPerSeries + utc.slot(at: $0.time) }
 // The slot array is allocated and zeroed outside the timed part.
 nonisolated(unsafe) var slots: [SlotRegression] = []
-let fresh = { slots = [SlotRegression](repeating: SlotRegression(), count: demo.seriesCount * slotsPerSeries) }
+let fresh = {
+  slots = [SlotRegression](repeating: SlotRegression(), count: demo.seriesCount * slotsPerSeries)
+}
 measure("update + score (slot index given)", samples: samples.count, setUp: fresh) {
   var alerts = 0.0
   slots.withUnsafeMutableBufferPointer { slots in

@@ -59,7 +59,9 @@ struct Demo: ParsableCommand {
       lines.append("\(data.seriesName(sample.series)) \(sample.value) \(Int(sample.time))")
     }
     try flush()
-    print("demo: wrote \(configPath) and \(written) files (\(data.samplesPerSeries * series) samples) to \(spool)")
+    print(
+      "demo: wrote \(configPath) and \(written) files (\(data.samplesPerSeries * series) samples) to \(spool)"
+    )
     print("demo: injected \(data.anomalies.count) anomalies; running the daemon until the spool is empty…")
 
     let settings = try Settings.load(path: configPath)
@@ -68,7 +70,8 @@ struct Demo: ParsableCommand {
     try daemon.run(exitWhenIdle: true)
     let stats = daemon.statistics
     print(
-      "demo: \(stats.files) files, \(stats.samples) samples, \(stats.alerts) alerts. Database: \(root)/outlierd.db")
+      "demo: \(stats.files) files, \(stats.samples) samples, \(stats.alerts) alerts. Database: \(root)/outlierd.db"
+    )
     print("demo: incidents: sqlite3 \(root)/outlierd.db 'SELECT * FROM incidents_readable'")
     print("demo: injected anomalies (series, start UTC, kind):")
     let formatter = ISO8601DateFormatter()

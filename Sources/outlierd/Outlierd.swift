@@ -13,7 +13,9 @@ struct Outlierd: ParsableCommand {
       through that slot's past values, and flags a sample whose studentized residual is above \
       the threshold. Alerts go to the log and to the SQLite database.
       """,
-    subcommands: [Run.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self, Plot.self, Demo.self])
+    subcommands: [
+      Run.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self, Plot.self, Demo.self,
+    ])
 }
 
 struct ConfigOption: ParsableArguments {
@@ -51,7 +53,8 @@ struct Run: ParsableCommand {
     let settings = try options.load()
     let logger = bootstrapLogging()
     do {
-      try Daemon(configPath: options.config, settings: settings, logger: logger).run(exitWhenIdle: exitWhenIdle)
+      try Daemon(configPath: options.config, settings: settings, logger: logger).run(
+        exitWhenIdle: exitWhenIdle)
     } catch {
       logger.critical("\(error)")
       throw ExitCode.failure

@@ -38,9 +38,12 @@ struct IngestProgress {
     let done = total == 0 ? width : width * files / total
     let elapsed = Date().timeIntervalSince(started)
     let eta = files == 0 ? 0 : elapsed / Double(files) * Double(total - files)
-    let bar = String(repeating: "=", count: done) + (done < width ? ">" : "") + String(repeating: " ", count: max(0, width - done - 1))
+    let bar =
+      String(repeating: "=", count: done) + (done < width ? ">" : "")
+      + String(repeating: " ", count: max(0, width - done - 1))
     let line = String(
-      format: "\r\u{1B}[K[%@] %d/%d files  %d samples  %.0f samples/s  ETA %d:%02d", bar, files, total, samples, rate,
+      format: "\r\u{1B}[K[%@] %d/%d files  %d samples  %.0f samples/s  ETA %d:%02d", bar, files, total,
+      samples, rate,
       Int(eta) / 60, Int(eta) % 60)
     FileHandle.standardError.write(Data(line.utf8))
     if files == total { FileHandle.standardError.write(Data("\n".utf8)) }
@@ -49,7 +52,8 @@ struct IngestProgress {
   func summary() -> String {
     let elapsed = Date().timeIntervalSince(started)
     return String(
-      format: "ingest: %d files (%d applied, %d already applied, %d refused), %d samples, %d alerts in %.2f s (%.0f samples/s)",
+      format:
+        "ingest: %d files (%d applied, %d already applied, %d refused), %d samples, %d alerts in %.2f s (%.0f samples/s)",
       files, files - alreadyApplied - refused, alreadyApplied, refused, samples, alerts, elapsed, rate)
   }
 }

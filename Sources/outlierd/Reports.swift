@@ -6,9 +6,13 @@ extension OutputTable.Format: ExpressibleByArgument {}
 
 /// Options of the commands that read the database.
 struct ReadOptions: ParsableArguments {
-  @Option(name: .long, help: ArgumentHelp("The configuration file (for the database path and the thresholds).", valueName: "path"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The configuration file (for the database path and the thresholds).", valueName: "path"))
   var config: String = Settings.defaultPath
-  @Option(name: .long, help: ArgumentHelp("Read this database instead of the configured one.", valueName: "path"))
+  @Option(
+    name: .long, help: ArgumentHelp("Read this database instead of the configured one.", valueName: "path"))
   var database: String?
   @Option(name: .long, help: "Output format: table, csv or json.")
   var format: OutputTable.Format = .table
@@ -25,6 +29,15 @@ struct ReadOptions: ParsableArguments {
   }
 }
 
+/// One record: a field/value table for people, one row (or object) for machines.
+func printRecord(_ fields: [(String, OutputTable.Cell)], format: OutputTable.Format) {
+  let table =
+    format == .table
+    ? OutputTable(columns: ["field", "value"], rows: fields.map { [.text($0.0), $0.1] })
+    : OutputTable(columns: fields.map(\.0), rows: [fields.map(\.1)])
+  print(table.render(format), terminator: "")
+}
+
 struct TimeArgument: ExpressibleByArgument {
   var text: String
   init?(argument: String) { text = argument }
@@ -32,7 +45,8 @@ struct TimeArgument: ExpressibleByArgument {
   func resolve(_ zone: TimeZone, name: String) throws -> Double {
     guard let time = TimeExpression.parse(text, zone: zone) else {
       throw ValidationError(
-        "\(name): cannot read \"\(text)\"; write e.g. 24h (ago), 7d, 2026-03-01, 2026-03-01T09:30, or Unix seconds")
+        "\(name): cannot read \"\(text)\"; write e.g. 24h (ago), 7d, 2026-03-01, 2026-03-01T09:30, or Unix seconds"
+      )
     }
     return time
   }
@@ -63,11 +77,14 @@ struct Alerts: ParsableCommand {
     let (reader, _) = try options.reader()
     let rows = try reader.alerts(
       seriesGlob: series, since: try since?.resolve(reader.zone, name: "--since"), limit: limit)
-    var table = OutputTable(columns: ["time", "series", "value", "expected", "lower", "upper", "score", "p_value", "n", "slot"])
+    var table = OutputTable(columns: [
+      "time", "series", "value", "expected", "lower", "upper", "score", "p_value", "n", "slot",
+    ])
     for row in rows {
       table.rows.append([
         .text(TimeExpression.format(row.time, zone: reader.zone)), .text(row.series), .number(row.value),
-        .number(row.expected), .number(row.lower), .number(row.upper), .number(row.score), .number(row.pValue),
+        .number(row.expected), .number(row.lower), .number(row.upper), .number(row.score),
+        .number(row.pValue),
         .number(row.samples), .text(reader.calendar.label(ofSlot: row.slot)),
       ])
     }
@@ -110,7 +127,9 @@ struct Model: ParsableCommand {
       }
       index = slot
       // The next time this slot occurs after the newest sample.
-      var t = (state.newest / Double(calendar.slotWidth)).rounded(.down) * Double(calendar.slotWidth) + Double(calendar.slotWidth)
+      var t =
+        (state.newest / Double(calendar.slotWidth)).rounded(.down) * Double(calendar.slotWidth)
+        + Double(calendar.slotWidth)
       let limit = t + Double(calendar.period) + 7200
       while calendar.slot(at: t) != slot && t < limit { t += Double(calendar.slotWidth) }
       time = t
@@ -121,7 +140,8 @@ struct Model: ParsableCommand {
     let rules = settings.rules(forSeries: series)
     let regression = try reader.slot(series: state.id, slot: index) ?? SlotRegression()
     var fields: [(String, OutputTable.Cell)] = [
-      ("series", .text(series)), ("slot", .integer(Int64(index))), ("slot_start", .text(calendar.label(ofSlot: index))),
+      ("series", .text(series)), ("slot", .integer(Int64(index))),
+      ("slot_start", .text(calendar.label(ofSlot: index))),
       ("at", .text(TimeExpression.format(time, zone: reader.zone))), ("samples", .number(regression.weight)),
       ("mean", regression.weight > 0 ? .number(regression.meanY) : .null),
       ("slope_per_week", regression.slope.map { .number($0 * 604_800) } ?? .null),
@@ -130,23 +150,24 @@ struct Model: ParsableCommand {
     ]
     let pool = try reader.noisePool(series: state.id, slot: index, poolSlots: settings.poolSlots)
     if let pool { fields.append(("pooled_dof", .number(pool.degreesOfFreedom))) }
-    switch rules.assess(regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0, pool: pool) {
+    switch rules.assess(
+      regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0, pool: pool)
+    {
     case .scored(let score):
       let band = score.band
       fields += [
         ("expected", .number(score.expected)), ("residual_se", .number(score.residualStandardError)),
         ("prediction_se", .number(score.standardError)), ("lower", .number(band.lowerBound)),
-        ("upper", .number(band.upperBound)), ("critical_t", .number(score.critical)), ("judges", .text("yes")),
+        ("upper", .number(band.upperBound)), ("critical_t", .number(score.critical)),
+        ("judges", .text("yes")),
       ]
     case .cannotJudge(let reason):
-      fields += [("expected", regression.weight > 0 ? .number(regression.predict(at: time)) : .null), ("judges", .text("no: \(reason)"))]
+      fields += [
+        ("expected", regression.weight > 0 ? .number(regression.predict(at: time)) : .null),
+        ("judges", .text("no: \(reason)")),
+      ]
     }
-    if options.format == .table {
-      let table = OutputTable(columns: ["field", "value"], rows: fields.map { [.text($0.0), $0.1] })
-      print(table.render(.table), terminator: "")
-    } else {
-      print(OutputTable(columns: fields.map(\.0), rows: [fields.map(\.1)]).render(options.format), terminator: "")
-    }
+    printRecord(fields, format: options.format)
   }
 }
 
@@ -175,11 +196,7 @@ struct Status: ParsableCommand {
       ("seconds_since_newest_sample", s.newestSample.map { .number((now - $0).rounded()) } ?? .null),
       ("alerts_last_day", .integer(Int64(s.alertsLastDay))), ("database_bytes", .integer(s.databaseBytes)),
     ]
-    if options.format == .table {
-      print(OutputTable(columns: ["field", "value"], rows: fields.map { [.text($0.0), $0.1] }).render(.table), terminator: "")
-    } else {
-      print(OutputTable(columns: fields.map(\.0), rows: [fields.map(\.1)]).render(options.format), terminator: "")
-    }
+    printRecord(fields, format: options.format)
   }
 }
 
@@ -224,16 +241,21 @@ struct Plot: ParsableCommand {
       if pools[block] == nil {
         pools[block] = try reader.noisePool(series: state.id, slot: index, poolSlots: settings.poolSlots)
       }
-      guard let slot = slots[index], let score = rules.assess(slot, x: sample.time, y: sample.value, pool: pools[block] ?? nil).score
+      guard let slot = slots[index],
+        let score = rules.assess(slot, x: sample.time, y: sample.value, pool: pools[block] ?? nil).score
       else { return nil }
       let band = score.band
-      return .init(time: sample.time, expected: score.expected, lower: band.lowerBound, upper: band.upperBound)
+      return .init(
+        time: sample.time, expected: score.expected, lower: band.lowerBound, upper: band.upperBound)
     }
-    let alerts = try reader.alerts(seriesGlob: series.replacingOccurrences(of: "[", with: "[[]"), since: start, limit: 100_000)
-      .filter { $0.time <= end && $0.series == series }
-      .map { PlotData.AlertPoint(time: $0.time, value: $0.value, score: $0.score) }
+    let alerts = try reader.alerts(
+      seriesGlob: series.replacingOccurrences(of: "[", with: "[[]"), since: start, limit: 100_000
+    )
+    .filter { $0.time <= end && $0.series == series }
+    .map { PlotData.AlertPoint(time: $0.time, value: $0.value, score: $0.score) }
     let data = PlotData(
-      title: "\(series) — \(TimeExpression.format(start, zone: reader.zone)) to \(TimeExpression.format(end, zone: reader.zone))",
+      title:
+        "\(series) — \(TimeExpression.format(start, zone: reader.zone)) to \(TimeExpression.format(end, zone: reader.zone))",
       zone: reader.zone, observed: observed, model: model, alerts: alerts)
     try PlotRenderer.svg(data).write(toFile: output, atomically: true, encoding: .utf8)
     print("\(output): \(observed.count) samples, \(model.count) with a band, \(alerts.count) alerts")

@@ -21,7 +21,9 @@ struct DetectionTests {
   func criticalValuesHaveTheNormalTail(nu: Double) {
     let table = CriticalValues.forThreshold(4)
     let t = table.value(degreesOfFreedom: nu)
-    expectClose(StudentT.twoSidedPValue(t, degreesOfFreedom: nu), table.tailProbability, relative: 1e-8, "tail at ν=\(nu)")
+    expectClose(
+      StudentT.twoSidedPValue(t, degreesOfFreedom: nu), table.tailProbability, relative: 1e-8,
+      "tail at ν=\(nu)")
   }
 
   @Test func criticalValuesShrinkTowardsTheThreshold() {
@@ -43,7 +45,9 @@ struct DetectionTests {
     let t0 = 1_767_571_200.0
     var slots = [SlotRegression](repeating: SlotRegression(), count: 12)
     for week in 0..<3 {
-      for i in 0..<12 { slots[i].add(x: t0 + Double(week) * 604_800 + Double(i) * 300, y: 100 + rng.nextGaussian() * 2) }
+      for i in 0..<12 {
+        slots[i].add(x: t0 + Double(week) * 604_800 + Double(i) * 300, y: 100 + rng.nextGaussian() * 2)
+      }
     }
     var pool = NoisePool()
     for slot in slots { pool.update(from: NoisePool(), to: NoisePool.contribution(of: slot)) }
@@ -59,7 +63,8 @@ struct DetectionTests {
     let dx = x - slot.meanX
     let se = (s2 * (1 + 1 / slot.weight + dx * dx / slot.cxx)).squareRoot()
     expectClose(score.studentized, (130 - slot.predict(at: x)) / se, relative: 1e-9, "pooled t")
-    expectClose(score.critical, CriticalValues.forThreshold(4).value(degreesOfFreedom: 12), relative: 0, "critical")
+    expectClose(
+      score.critical, CriticalValues.forThreshold(4).value(degreesOfFreedom: 12), relative: 0, "critical")
     // Alone, the slot has 1 degree of freedom and a far larger critical value.
     let alone = try #require(rules.assess(slots[0], x: x, y: 130).score)
     #expect(alone.degreesOfFreedom == 1)
@@ -69,7 +74,9 @@ struct DetectionTests {
   @Test func clippedLearningKeepsTheNoiseEstimate() throws {
     var slot = SlotRegression()
     let t0 = 1_767_571_200.0
-    for (week, y) in [10.0, 12, 11, 13, 12, 11, 12, 10].enumerated() { slot.add(x: t0 + Double(week) * 604_800, y: y) }
+    for (week, y) in [10.0, 12, 11, 13, 12, 11, 12, 10].enumerated() {
+      slot.add(x: t0 + Double(week) * 604_800, y: y)
+    }
     let rules = ScoringRules(threshold: 4, scale: .normal, minimumSamples: 3, learning: .clip)
     let before = slot.residualSumOfSquares / (slot.weight - 2)
     _ = rules.assessAndLearn(&slot, x: t0 + 8 * 604_800, y: 1000)
@@ -118,7 +125,9 @@ struct DetectionTests {
     #expect(result.shifts.count == 1)
     expectClose(result.shifts.first, 1.6, relative: 0.05, "ratio")
     // Alerts only in the hours before the shift is recognised, none after a day.
-    #expect(result.alerts.allSatisfy { $0 >= shiftAt && $0 < shiftAt + 12 * 3600 }, "\(result.alerts.map { ($0 - shiftAt) / 3600 })")
+    #expect(
+      result.alerts.allSatisfy { $0 >= shiftAt && $0 < shiftAt + 12 * 3600 },
+      "\(result.alerts.map { ($0 - shiftAt) / 3600 })")
     #expect(result.alerts.count >= 6)
   }
 

@@ -14,7 +14,10 @@ func expectClose(
   _ what: @autoclosure () -> String, sourceLocation: SourceLocation = #_sourceLocation
 ) {
   guard let actual, let expected else {
-    #expect(actual == nil && expected == nil, "\(what()): \(String(describing: actual)) vs \(String(describing: expected))", sourceLocation: sourceLocation)
+    #expect(
+      actual == nil && expected == nil,
+      "\(what()): \(String(describing: actual)) vs \(String(describing: expected))",
+      sourceLocation: sourceLocation)
     return
   }
   let tolerance = relative * abs(expected) + absolute

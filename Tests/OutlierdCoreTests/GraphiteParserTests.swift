@@ -15,12 +15,18 @@ struct GraphiteParserTests {
   }
 
   @Test func acceptsGraphiteLines() throws {
-    #expect(try parse("db.1.latency 12.5 1767225000")?.get() == ParsedSample(series: "db.1.latency", value: 12.5, timestamp: 1_767_225_000))
-    #expect(try parse("  a.b\t-3e2   1767225000.25 ")?.get() == ParsedSample(series: "a.b", value: -300, timestamp: 1_767_225_000.25))
+    #expect(
+      try parse("db.1.latency 12.5 1767225000")?.get()
+        == ParsedSample(series: "db.1.latency", value: 12.5, timestamp: 1_767_225_000))
+    #expect(
+      try parse("  a.b\t-3e2   1767225000.25 ")?.get()
+        == ParsedSample(series: "a.b", value: -300, timestamp: 1_767_225_000.25))
     #expect(try parse("x;host=a -0 1767225000")?.get().value == 0)
     #expect(try parse("x 1e308 1767225000")?.get().value == 1e308)
     #expect(try parse("x 0.1 1767225000")?.get().value == 0.1)
-    #expect(try parse("x 123456789012345678901234567890 1767225000")?.get().value == 123456789012345678901234567890.0)
+    #expect(
+      try parse("x 123456789012345678901234567890 1767225000")?.get().value
+        == 123456789012345678901234567890.0)
   }
 
   @Test func blankLinesAndCommentsAreSkipped() {
@@ -70,7 +76,9 @@ struct GraphiteParserTests {
     let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("a 1 2\r\n\nb 3 4\nc 5 6".utf8)
     var lines: [(Int, String)] = []
     bytes.withUnsafeBytes { raw in
-      SampleFile.forEachLine(in: raw) { number, line in lines.append((number, String(decoding: line, as: UTF8.self))) }
+      SampleFile.forEachLine(in: raw) { number, line in
+        lines.append((number, String(decoding: line, as: UTF8.self)))
+      }
     }
     #expect(lines.map(\.0) == [1, 2, 3, 4])
     #expect(lines.map(\.1) == ["a 1 2", "", "b 3 4", "c 5 6"])

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Configuration file")
 struct SettingsTests {
-  func parse(_ text: String) throws(ConfigError) -> Settings { try Settings(parsing: text, file: "test.conf") }
+  func parse(_ text: String) throws(ConfigError) -> Settings {
+    try Settings(parsing: text, file: "test.conf")
+  }
 
   func error(_ text: String) -> ConfigError? {
     do {
@@ -67,24 +69,25 @@ struct SettingsTests {
     #expect(s.rules(forSeries: "other").memory == 12)
   }
 
-  @Test(arguments: [
-    ("[detection]\nthreshhold = 4", 2, "detection.threshhold", "unknown key"),
-    ("[detection]\nthreshold = \"high\"", 2, "detection.threshold", "expected a number"),
-    ("[detection]\nthreshold = -1", 2, "detection.threshold", "must be between"),
-    ("[detection]\nmin_samples = 1", 2, "detection.min_samples", "must be between 2"),
-    ("[detection]\nthreshold_scale = \"z\"", 2, "detection.threshold_scale", "must be \"normal\" or \"t\""),
-    ("[detection]\nlearning = \"forget\"", 2, "detection.learning", "must be one of learn, clip, skip"),
-    ("\n\n[calender]\nperiod = 1", 3, nil, "unknown table [calender]"),
-    ("[spool]\ndirectory = /tmp", 2, "directory", "quote strings"),
-    ("[spool]\nrescan_interval = \"5 parsecs\"", 2, "spool.rescan_interval", "cannot read"),
-    ("[input]\nmax_file_size = \"12 XB\"", 2, "input.max_file_size", "cannot read"),
-    ("[detection]\nthreshold = 4\nthreshold = 5", 3, "threshold", "set twice"),
-    ("[detection]\nthreshold = [1, 2]", 2, "threshold", "arrays"),
-    ("[detection]\n[detection]", 2, nil, "defined twice"),
-    ("database = \"/x\"", 1, "database", "unknown key in the top level"),
-    ("[spool]\ndirectory = \"/tmp", 2, "directory", "unterminated"),
-    ("just words", 1, nil, "expected `key = value`"),
-  ] as [(String, Int, String?, String)])
+  @Test(
+    arguments: [
+      ("[detection]\nthreshhold = 4", 2, "detection.threshhold", "unknown key"),
+      ("[detection]\nthreshold = \"high\"", 2, "detection.threshold", "expected a number"),
+      ("[detection]\nthreshold = -1", 2, "detection.threshold", "must be between"),
+      ("[detection]\nmin_samples = 1", 2, "detection.min_samples", "must be between 2"),
+      ("[detection]\nthreshold_scale = \"z\"", 2, "detection.threshold_scale", "must be \"normal\" or \"t\""),
+      ("[detection]\nlearning = \"forget\"", 2, "detection.learning", "must be one of learn, clip, skip"),
+      ("\n\n[calender]\nperiod = 1", 3, nil, "unknown table [calender]"),
+      ("[spool]\ndirectory = /tmp", 2, "directory", "quote strings"),
+      ("[spool]\nrescan_interval = \"5 parsecs\"", 2, "spool.rescan_interval", "cannot read"),
+      ("[input]\nmax_file_size = \"12 XB\"", 2, "input.max_file_size", "cannot read"),
+      ("[detection]\nthreshold = 4\nthreshold = 5", 3, "threshold", "set twice"),
+      ("[detection]\nthreshold = [1, 2]", 2, "threshold", "arrays"),
+      ("[detection]\n[detection]", 2, nil, "defined twice"),
+      ("database = \"/x\"", 1, "database", "unknown key in the top level"),
+      ("[spool]\ndirectory = \"/tmp", 2, "directory", "unterminated"),
+      ("just words", 1, nil, "expected `key = value`"),
+    ] as [(String, Int, String?, String)])
   func errorsNameFileLineAndKey(text: String, line: Int, key: String?, message: String) throws {
     let e = try #require(error(text))
     #expect(e.file == "test.conf")

@@ -52,7 +52,8 @@ struct SlotRegressionTests {
       expectClose(slot.residualSumOfSquares, rss, absolute: 1e-9 * yScale, "RSS")
     }
     if let expected = e.expected {
-      expectClose(slot.predict(at: c.queryX), expected, relative: 1e-13, absolute: 1e-9 * yScale.squareRoot(), "ŷ")
+      expectClose(
+        slot.predict(at: c.queryX), expected, relative: 1e-13, absolute: 1e-9 * yScale.squareRoot(), "ŷ")
     }
   }
 
@@ -133,7 +134,9 @@ struct SlotRegressionTests {
   @Test func learningPolicies() throws {
     var slot = SlotRegression()
     let t0 = 1_767_225_600.0
-    for (week, y) in [10.0, 12, 11, 13, 12, 11].enumerated() { slot.add(x: t0 + Double(week) * 604_800, y: y) }
+    for (week, y) in [10.0, 12, 11, 13, 12, 11].enumerated() {
+      slot.add(x: t0 + Double(week) * 604_800, y: y)
+    }
     let x = t0 + 6 * 604_800
     for policy in LearningPolicy.allCases {
       let rules = ScoringRules(threshold: 3, minimumSamples: 3, learning: policy)

@@ -44,7 +44,9 @@ public struct ConfigDocument: Sendable {
     var seenTables: Set<String> = [""]
     for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let line = index + 1
-      func fail(_ message: String) -> ConfigError { ConfigError(file: file, line: line, key: nil, message: message) }
+      func fail(_ message: String) -> ConfigError {
+        ConfigError(file: file, line: line, key: nil, message: message)
+      }
       var content = Substring(Self.stripComment(rawLine))
       if content.hasSuffix("\r") { content.removeLast() }
       content = content.trimmingSpaces()
@@ -86,7 +88,13 @@ public struct ConfigDocument: Sendable {
     for index in line.indices {
       let c = line[index]
       if let q = quote {
-        if escaped { escaped = false } else if c == "\\" && q == "\"" { escaped = true } else if c == q { quote = nil }
+        if escaped {
+          escaped = false
+        } else if c == "\\" && q == "\"" {
+          escaped = true
+        } else if c == q {
+          quote = nil
+        }
       } else if c == "\"" || c == "'" {
         quote = c
       } else if c == "#" {
@@ -189,4 +197,3 @@ extension Substring {
     return s
   }
 }
-

@@ -82,7 +82,8 @@ public struct Settings: Sendable, Equatable {
       minSamples = match.minSamples ?? minSamples
     }
     return ScoringRules(
-      threshold: threshold, scale: thresholdScale, minimumSamples: minSamples, memory: memory > 0 ? memory : .infinity,
+      threshold: threshold, scale: thresholdScale, minimumSamples: minSamples,
+      memory: memory > 0 ? memory : .infinity,
       learning: learning, noiseFloor: NoiseFloor(relative: noiseFloorRelative, absolute: noiseFloorAbsolute),
       leverage: leverage)
   }
@@ -101,7 +102,8 @@ extension Settings {
     } catch let error as ConfigError {
       throw error
     } catch {
-      throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the file: \(error.localizedDescription)")
+      throw ConfigError(
+        file: path, line: nil, key: nil, message: "cannot read the file: \(error.localizedDescription)")
     }
     return try Settings(parsing: text, file: path)
   }
@@ -156,15 +158,22 @@ extension Settings {
         memory = try reader.float("memory", in: 0...1e12) ?? memory
         if let policy = try reader.string("learning") {
           guard let parsed = LearningPolicy(rawValue: policy) else {
-            throw reader.error("learning", "must be one of \(LearningPolicy.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(policy)\"")
+            throw reader.error(
+              "learning",
+              "must be one of \(LearningPolicy.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(policy)\""
+            )
           }
           learning = parsed
         }
         noiseFloorRelative = try reader.float("noise_floor_relative", in: 0...1) ?? noiseFloorRelative
-        noiseFloorAbsolute = try reader.float("noise_floor_absolute", in: 0...Double.greatestFiniteMagnitude) ?? noiseFloorAbsolute
+        noiseFloorAbsolute =
+          try reader.float("noise_floor_absolute", in: 0...Double.greatestFiniteMagnitude)
+          ?? noiseFloorAbsolute
       case ("override", true):
         guard let series = try reader.string("series"), !series.isEmpty else {
-          throw ConfigError(file: file, line: table.line, key: "series", message: "every [[override]] needs a series = \"glob\"")
+          throw ConfigError(
+            file: file, line: table.line, key: "series",
+            message: "every [[override]] needs a series = \"glob\"")
         }
         let override = Override(
           series: series, threshold: try reader.float("threshold", in: 0.1...1000),
@@ -174,7 +183,9 @@ extension Settings {
         let header = table.isArrayElement ? "[[\(table.name)]]" : "[\(table.name)]"
         throw ConfigError(
           file: file, line: table.line, key: nil,
-          message: "unknown table \(header); known: [storage], [spool], [input], [calendar], [detection], [[override]]")
+          message:
+            "unknown table \(header); known: [storage], [spool], [input], [calendar], [detection], [[override]]"
+        )
       }
       try reader.rejectUnusedKeys()
     }
@@ -186,24 +197,33 @@ extension Settings {
     do { _ = try calendar() } catch {
       throw ConfigError(file: file, line: nil, key: "calendar", message: String(describing: error))
     }
-    for (minimum, key) in [(minSamples, "detection.min_samples")] + overrides.compactMap({ o in o.minSamples.map { ($0, "override \(o.series)") } })
+    for (minimum, key) in [(minSamples, "detection.min_samples")]
+      + overrides.compactMap({ o in o.minSamples.map { ($0, "override \(o.series)") } })
     where poolSlots <= 1 && minimum < 3 {
       throw ConfigError(
         file: file, line: nil, key: key,
-        message: "min_samples \(minimum) needs pooled noise (pool_slots > 1): a slot alone needs 3 samples to estimate its noise")
+        message:
+          "min_samples \(minimum) needs pooled noise (pool_slots > 1): a slot alone needs 3 samples to estimate its noise"
+      )
     }
     if poolSlots > slotWidthCount {
-      throw ConfigError(file: file, line: nil, key: "detection.pool_slots", message: "pool_slots \(poolSlots) is more than the \(slotWidthCount) slots of the period")
+      throw ConfigError(
+        file: file, line: nil, key: "detection.pool_slots",
+        message: "pool_slots \(poolSlots) is more than the \(slotWidthCount) slots of the period")
     }
     if memory > 0 && memory < Double(minSamples) {
       throw ConfigError(
         file: file, line: nil, key: "detection.memory",
-        message: "memory \(memory) is below min_samples \(minSamples), so no slot could ever judge; use 0 (never forget) or at least \(minSamples)")
+        message:
+          "memory \(memory) is below min_samples \(minSamples), so no slot could ever judge; use 0 (never forget) or at least \(minSamples)"
+      )
     }
     for override in overrides where override.minSamples.map({ memory > 0 && Double($0) > memory }) ?? false {
       throw ConfigError(
         file: file, line: nil, key: "override \(override.series)",
-        message: "min_samples \(override.minSamples!) is above memory \(memory), so matching slots could never judge")
+        message:
+          "min_samples \(override.minSamples!) is above memory \(memory), so matching slots could never judge"
+      )
     }
   }
 
@@ -211,7 +231,10 @@ extension Settings {
 
   /// The effective settings as a configuration file, for check-config.
   public func rendered() -> String {
-    func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+    func q(_ s: String) -> String {
+      "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        + "\""
+    }
     var lines = [
       "[storage]", "database = \(q(database))", "history = \"\(historyDays)d\"",
       "busy_timeout = \(busyTimeout.formatted(maxFractionDigits: 3))", "max_size = \(maxDatabaseSize)", "",
@@ -222,8 +245,10 @@ extension Settings {
       "max_series = \(maxSeries)", "",
       "[calendar]", "period = \(period)", "slot_width = \(slotWidth)", "time_zone = \(q(timeZone))", "",
       "[detection]", "threshold = \(threshold)", "threshold_scale = \(q(thresholdScale.rawValue))",
-      "min_samples = \(minSamples)", "pool_slots = \(poolSlots)", "leverage = \(leverage)", "shift_after = \(shiftAfter)",
-      "incident_gap = \(incidentGap.formatted(maxFractionDigits: 3))", "stale_after = \(staleAfter.formatted(maxFractionDigits: 3))",
+      "min_samples = \(minSamples)", "pool_slots = \(poolSlots)", "leverage = \(leverage)",
+      "shift_after = \(shiftAfter)",
+      "incident_gap = \(incidentGap.formatted(maxFractionDigits: 3))",
+      "stale_after = \(staleAfter.formatted(maxFractionDigits: 3))",
       "memory = \(memory)",
       "learning = \(q(learning.rawValue))", "noise_floor_relative = \(noiseFloorRelative)",
       "noise_floor_absolute = \(noiseFloorAbsolute)",
@@ -304,7 +329,10 @@ private struct TableReader {
     case let other?: throw error(key, "expected a number, got \(other)")
     }
     guard range.contains(v) else {
-      throw error(key, "must be between \(range.lowerBound.formatted(maxFractionDigits: 6)) and \(range.upperBound.formatted(maxFractionDigits: 6)), got \(v.formatted(maxFractionDigits: 6))")
+      throw error(
+        key,
+        "must be between \(range.lowerBound.formatted(maxFractionDigits: 6)) and \(range.upperBound.formatted(maxFractionDigits: 6)), got \(v.formatted(maxFractionDigits: 6))"
+      )
     }
     return v
   }
@@ -318,19 +346,26 @@ private struct TableReader {
     case .float(let d): seconds = d
     case .string(let s):
       guard let parsed = Self.parseDuration(s) else {
-        throw error(key, "cannot read \"\(s)\" as a duration; write e.g. 300, \"90s\", \"5m\", \"2h\", \"1d\" or \"1w\"")
+        throw error(
+          key, "cannot read \"\(s)\" as a duration; write e.g. 300, \"90s\", \"5m\", \"2h\", \"1d\" or \"1w\""
+        )
       }
       seconds = parsed
     case let other?: throw error(key, "expected a duration, got \(other)")
     }
     guard range.contains(seconds) else {
-      throw error(key, "must be between \(range.lowerBound.formatted(maxFractionDigits: 3)) s and \(range.upperBound.formatted(maxFractionDigits: 3)) s, got \(seconds.formatted(maxFractionDigits: 3)) s")
+      throw error(
+        key,
+        "must be between \(range.lowerBound.formatted(maxFractionDigits: 3)) s and \(range.upperBound.formatted(maxFractionDigits: 3)) s, got \(seconds.formatted(maxFractionDigits: 3)) s"
+      )
     }
     return seconds
   }
 
   mutating func durationSeconds(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
-    guard let seconds = try duration(key, in: Double(range.lowerBound)...Double(range.upperBound)) else { return nil }
+    guard let seconds = try duration(key, in: Double(range.lowerBound)...Double(range.upperBound)) else {
+      return nil
+    }
     guard seconds == seconds.rounded() else { throw error(key, "must be a whole number of seconds") }
     return Int(seconds)
   }
@@ -345,11 +380,16 @@ private struct TableReader {
       let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("B", 1)]
       guard let (unit, factor) = units.first(where: { s.hasSuffix($0.0) }),
         let number = Int(s.dropLast(unit.count).trimmingCharacters(in: .whitespaces))
-      else { throw error(key, "cannot read \"\(s)\" as a size; write e.g. 1048576, \"512KiB\", \"64MiB\" or \"1GiB\"") }
+      else {
+        throw error(
+          key, "cannot read \"\(s)\" as a size; write e.g. 1048576, \"512KiB\", \"64MiB\" or \"1GiB\"")
+      }
       bytes = number * factor
     case let other?: throw error(key, "expected a size, got \(other)")
     }
-    guard range.contains(bytes) else { throw error(key, "must be between \(range.lowerBound) and \(range.upperBound) bytes, got \(bytes)") }
+    guard range.contains(bytes) else {
+      throw error(key, "must be between \(range.lowerBound) and \(range.upperBound) bytes, got \(bytes)")
+    }
     return bytes
   }
 
@@ -357,13 +397,16 @@ private struct TableReader {
     let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     guard let last = trimmed.last else { return nil }
-    if let factor = units[last], let number = Double(trimmed.dropLast()), number.isFinite { return number * factor }
+    if let factor = units[last], let number = Double(trimmed.dropLast()), number.isFinite {
+      return number * factor
+    }
     return Double(trimmed).flatMap { $0.isFinite ? $0 : nil }
   }
 
   func rejectUnusedKeys() throws(ConfigError) {
     for entry in table.entries where !used.contains(entry.key) {
-      let header = table.name.isEmpty ? "the top level" : table.isArrayElement ? "[[\(table.name)]]" : "[\(table.name)]"
+      let header =
+        table.name.isEmpty ? "the top level" : table.isArrayElement ? "[[\(table.name)]]" : "[\(table.name)]"
       let known = used.sorted().joined(separator: ", ")
       throw ConfigError(
         file: file, line: entry.line, key: qualifiedPrefix + entry.key,

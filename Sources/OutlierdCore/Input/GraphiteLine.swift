@@ -36,7 +36,8 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case .seriesTooLong(let length, let limit):
       return "series name is \(length) bytes, over the limit of \(limit)"
     case .badSeriesByte(let byte, let position):
-      let shown = (0x21..<0x7f).contains(byte) ? "'\(Character(UnicodeScalar(byte)))'" : String(format: "0x%02x", byte)
+      let shown =
+        (0x21..<0x7f).contains(byte) ? "'\(Character(UnicodeScalar(byte)))'" : String(format: "0x%02x", byte)
       return "series name has \(shown) at byte \(position + 1); allowed are A-Z a-z 0-9 and . _ - : ; = / @ +"
     case .badNumber(let field, let text):
       return "\(field) \"\(text)\" is not a decimal number"
@@ -45,9 +46,11 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case .timestampBefore1990(let t):
       return "timestamp \(t.formatted(maxFractionDigits: 3)) is before 1990-01-01 (Unix seconds expected)"
     case .timestampInFuture(let t, let limit):
-      return "timestamp \(t.formatted(maxFractionDigits: 3)) is more than \(limit.formatted(maxFractionDigits: 0)) s ahead of the clock"
+      return
+        "timestamp \(t.formatted(maxFractionDigits: 3)) is more than \(limit.formatted(maxFractionDigits: 0)) s ahead of the clock"
     case .notNewer(let t, let newest):
-      return "timestamp \(t.formatted(maxFractionDigits: 3)) is not newer than the series' newest accepted sample \(newest.formatted(maxFractionDigits: 3)) (duplicate or out of order)"
+      return
+        "timestamp \(t.formatted(maxFractionDigits: 3)) is not newer than the series' newest accepted sample \(newest.formatted(maxFractionDigits: 3)) (duplicate or out of order)"
     case .tooManySeries(let limit):
       return "new series refused: the cap of \(limit) series is reached (input.max_series)"
     }
@@ -196,7 +199,9 @@ public struct GraphiteLineParser: Sendable {
   /// optional exponent. Checked by hand first, so strtod never sees the hex
   /// floats, "nan" and "inf" it would accept; then converted by strtod,
   /// which rounds correctly.
-  static func number(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, field: String) -> Result<Double, LineRejection> {
+  static func number(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, field: String) -> Result<
+    Double, LineRejection
+  > {
     func text() -> String { String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self) }
     var i = range.lowerBound
     let end = range.upperBound

@@ -92,11 +92,13 @@ public final class Daemon {
         handleSignals()
         if stopping { break }
         do {
-          let outcome = try processor.process(path: candidate.path, shouldCancel: {
-            handleSignals()
-            notifier.watchdogIfDue()
-            return stopping
-          })
+          let outcome = try processor.process(
+            path: candidate.path,
+            shouldCancel: {
+              handleSignals()
+              notifier.watchdogIfDue()
+              return stopping
+            })
           watcher.forget(candidate.name)
           count(outcome)
           notifier.status(self.statusLine())
@@ -141,7 +143,8 @@ public final class Daemon {
       wait(for: [watcher.inotifyDescriptor, signals.descriptor], timeout: timeout)
     }
     logger.info(
-      "outlierd stopped: \(statistics.files) files, \(statistics.samples) samples, \(statistics.alerts) alerts this run")
+      "outlierd stopped: \(statistics.files) files, \(statistics.samples) samples, \(statistics.alerts) alerts this run"
+    )
   }
 
   /// The one-line summary `systemctl status` shows.

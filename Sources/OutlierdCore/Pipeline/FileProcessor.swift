@@ -145,7 +145,9 @@ public final class FileProcessor {
     }
     for note in report.incidentsOpened {
       let time = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.start))
-      logger.warning("INCIDENT #\(note.incident.id) opened: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band since \(time)")
+      logger.warning(
+        "INCIDENT #\(note.incident.id) opened: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band since \(time)"
+      )
     }
     for note in report.incidentsClosed {
       let start = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.start))
@@ -165,7 +167,9 @@ public final class FileProcessor {
       logger.info("\(summary)")
     } else {
       logger.warning("\(summary); see \(settings.rejected)")
-      for rejection in report.rejected.prefix(3) { logger.notice("\(path):\(rejection.line): \(rejection.reason)") }
+      for rejection in report.rejected.prefix(3) {
+        logger.notice("\(path):\(rejection.line): \(rejection.reason)")
+      }
     }
   }
 }

@@ -84,7 +84,8 @@ public final class Ingestor {
           report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
           return
         }
-        state = SeriesState(id: try store.addSeries(name: sample.series, at: now), newest: -.infinity, samples: 0)
+        state = SeriesState(
+          id: try store.addSeries(name: sample.series, at: now), newest: -.infinity, samples: 0)
         report.newSeries += 1
       }
       guard sample.timestamp > state.newest else {
@@ -95,7 +96,8 @@ public final class Ingestor {
       if state.track.stale {
         state.track.stale = false
         report.events.append(
-          SeriesEvent(series: sample.series, time: sample.timestamp, kind: "resumed", detail: "samples arrive again"))
+          SeriesEvent(
+            series: sample.series, time: sample.timestamp, kind: "resumed", detail: "samples arrive again"))
       }
 
       let calendar = ingestor.calendar
@@ -107,7 +109,8 @@ public final class Ingestor {
       let pool: NoisePool? = pooling ? try self.pool(series: state.id, block: poolBlock) : nil
       let before = NoisePool.contribution(of: changedBlocks[blockKey]!.slots[index])
       let verdict = rules.judge(
-        &changedBlocks[blockKey]!.slots[index], slotIndex: slotIndex, x: sample.timestamp, y: sample.value, pool: pool,
+        &changedBlocks[blockKey]!.slots[index], slotIndex: slotIndex, x: sample.timestamp, y: sample.value,
+        pool: pool,
         track: &state.track, shiftAfter: settings.shiftAfter, period: Double(calendar.period))
       if pooling, var updated = pool {
         updated.update(from: before, to: NoisePool.contribution(of: changedBlocks[blockKey]!.slots[index]))
@@ -121,14 +124,18 @@ public final class Ingestor {
           if pooling {
             let otherBlock = other / Int32(settings.poolSlots)
             var otherPool = try self.pool(series: state.id, block: otherBlock)
-            otherPool.update(from: old, to: NoisePool.contribution(of: changedBlocks[otherKey]!.slots[otherIndex]))
+            otherPool.update(
+              from: old, to: NoisePool.contribution(of: changedBlocks[otherKey]!.slots[otherIndex]))
             changedPools[BlockKey(series: state.id, block: otherBlock)] = otherPool
           }
         }
         report.events.append(
           SeriesEvent(
             series: sample.series, time: sample.timestamp, kind: "shift",
-            detail: String(format: "level shifted to %.3g× the learned pattern (run of %d outliers); slots follow the new level", total, settings.shiftAfter)))
+            detail: String(
+              format:
+                "level shifted to %.3g× the learned pattern (run of %d outliers); slots follow the new level",
+              total, settings.shiftAfter)))
       }
       switch verdict.assessment {
       case .scored(let score) where verdict.isAlert:
@@ -154,7 +161,9 @@ public final class Ingestor {
 
     /// Closes a series' open incident once its samples have been quiet for
     /// longer than the incident gap.
-    mutating func closeQuietIncident(_ state: inout SeriesState, name: String, at time: Double, report: inout FileReport) {
+    mutating func closeQuietIncident(
+      _ state: inout SeriesState, name: String, at time: Double, report: inout FileReport
+    ) {
       guard let open = state.track.incident, time - open.end > settings.incidentGap else { return }
       state.track.incident = nil
       incidents[open.id] = (name, open, true)
@@ -167,7 +176,9 @@ public final class Ingestor {
     ) throws -> Int64 {
       let sign = alert.score.residual < 0 ? -1 : 1
       let z = alert.score.normalEquivalent
-      if var open = state.track.incident, open.sign == sign, alert.timestamp - open.end <= settings.incidentGap {
+      if var open = state.track.incident, open.sign == sign,
+        alert.timestamp - open.end <= settings.incidentGap
+      {
         open.end = alert.timestamp
         open.alerts += 1
         if abs(z) > abs(open.peak) { open.peak = z }
@@ -180,7 +191,8 @@ public final class Ingestor {
         report.incidentsClosed.append(IncidentNote(series: name, incident: open))
       }
       let id = try store.openIncident(series: name, sign: sign, at: alert.timestamp, peak: z)
-      let open = SeriesTrack.OpenIncident(id: id, sign: sign, start: alert.timestamp, end: alert.timestamp, peak: z, alerts: 1)
+      let open = SeriesTrack.OpenIncident(
+        id: id, sign: sign, start: alert.timestamp, end: alert.timestamp, peak: z, alerts: 1)
       state.track.incident = open
       incidents[id] = (name, open, false)
       report.incidentsOpened.append(IncidentNote(series: name, incident: open))
@@ -189,14 +201,20 @@ public final class Ingestor {
 
     mutating func write(report: inout FileReport) throws {
       // Sorted by key: SQLite appends to its b-tree pages in order.
-      for (key, block) in changedBlocks.sorted(by: { ($0.key.block, $0.key.series) < ($1.key.block, $1.key.series) }) {
+      for (key, block) in changedBlocks.sorted(by: {
+        ($0.key.block, $0.key.series) < ($1.key.block, $1.key.series)
+      }) {
         try store.saveSlotBlock(series: key.series, block: key.block, block)
       }
-      for (key, pool) in changedPools.sorted(by: { ($0.key.block, $0.key.series) < ($1.key.block, $1.key.series) }) {
+      for (key, pool) in changedPools.sorted(by: {
+        ($0.key.block, $0.key.series) < ($1.key.block, $1.key.series)
+      }) {
         try store.saveNoisePool(series: key.series, block: key.block, pool)
       }
       for state in changedSeries.values { try store.saveSeries(state) }
-      for (key, pairs) in history { try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs) }
+      for (key, pairs) in history {
+        try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs)
+      }
       if settings.historyDays > 0, let newest = report.newestSample {
         // Once per hour of data: drop the history that fell out of the window.
         let hour = Int64((newest / 3600).rounded(.down))
@@ -229,7 +247,8 @@ public final class Ingestor {
     let newCalendar = try newSettings.calendar()
     guard newCalendar == calendar else {
       throw StoreError.calendarMismatch(
-        path: store.path, differences: ["the new config's calendar is \(newCalendar), the running one \(calendar)"])
+        path: store.path,
+        differences: ["the new config's calendar is \(newCalendar), the running one \(calendar)"])
     }
     if newSettings.poolSlots != settings.poolSlots {
       try store.ensureNoisePools(poolSlots: newSettings.poolSlots)
@@ -316,18 +335,21 @@ public final class Ingestor {
 
     try store.begin()
     do {
-      var file = FileTransaction(ingestor: self, fileID: try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now))
+      var file = FileTransaction(
+        ingestor: self, fileID: try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now))
       try SampleFile.forEachLine(in: bytes) { lineNumber, line in
         if lineNumber & 0x3FFF == 0, shouldCancel() { throw Cancelled() }
         guard let parsed = parser.parse(line) else { return }
         switch parsed {
         case .failure(let reason): report.reject(lineNumber, reason, line)
-        case .success(let sample): try file.apply(sample, line: lineNumber, bytes: line, now: now, report: &report)
+        case .success(let sample):
+          try file.apply(sample, line: lineNumber, bytes: line, now: now, report: &report)
         }
       }
       try file.write(report: &report)
       try store.finishFile(
-        id: file.fileID, accepted: report.accepted, rejected: report.rejected.count, alerts: report.alerts.count)
+        id: file.fileID, accepted: report.accepted, rejected: report.rejected.count,
+        alerts: report.alerts.count)
       try beforeCommit(report)
       try store.commit()
       series.merge(file.changedSeries) { _, new in new }

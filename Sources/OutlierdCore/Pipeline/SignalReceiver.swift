@@ -26,7 +26,8 @@ public final class SignalReceiver {
   public func pending() -> [Signal] {
     var result: [Signal] = []
     var info = signalfd_siginfo()
-    while read(descriptor, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
+    while read(descriptor, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size
+    {
       result.append(Int32(info.ssi_signo) == SIGHUP ? .reload : .terminate)
     }
     return result
@@ -50,11 +51,14 @@ public final class InstanceLock {
   public init(database: String) throws {
     path = database + ".lock"
     descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-    guard descriptor >= 0 else { throw FileSystem.Failure(path: path, operation: "open lock file", code: errno) }
+    guard descriptor >= 0 else {
+      throw FileSystem.Failure(path: path, operation: "open lock file", code: errno)
+    }
     guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
       var buffer = [UInt8](repeating: 0, count: 32)
       let n = pread(descriptor, &buffer, 32, 0)
-      let holder = n > 0 ? "pid " + String(decoding: buffer[..<n], as: UTF8.self).trimmingNewlines() : "unknown pid"
+      let holder =
+        n > 0 ? "pid " + String(decoding: buffer[..<n], as: UTF8.self).trimmingNewlines() : "unknown pid"
       close(descriptor)
       throw Held(path: path, holder: holder)
     }

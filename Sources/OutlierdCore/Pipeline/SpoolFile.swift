@@ -26,8 +26,10 @@ public struct SpoolFile {
       switch self {
       case .notRegular(let kind): return "not a regular file (\(kind)); only regular files are read"
       case .foreignOwner(let uid, let gid):
-        return "owned by uid \(uid), gid \(gid): neither outlierd's nor in the spool directory's group (the producers')"
-      case .tooLarge(let size, let limit): return SampleFile.Rejection.tooLarge(size: size, limit: limit).description
+        return
+          "owned by uid \(uid), gid \(gid): neither outlierd's nor in the spool directory's group (the producers')"
+      case .tooLarge(let size, let limit):
+        return SampleFile.Rejection.tooLarge(size: size, limit: limit).description
       case .notText(let rejection): return rejection.description
       }
     }

@@ -75,7 +75,8 @@ public final class SpoolWatcher {
 
   /// The spool's files, oldest first (by modification time, then name),
   /// and whether some were held back to settle.
-  public func scan(now: Double = Date().timeIntervalSince1970) throws -> (ready: [Candidate], settling: Bool) {
+  public func scan(now: Double = Date().timeIntervalSince1970) throws -> (ready: [Candidate], settling: Bool)
+  {
     guard let dir = opendir(directory) else {
       throw FileSystem.Failure(path: directory, operation: "read directory", code: errno)
     }
@@ -93,7 +94,8 @@ public final class SpoolWatcher {
       if info.st_mode & S_IFMT == S_IFDIR { continue }
       seen.insert(name)
       let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-      let settling = info.st_mode & S_IFMT == S_IFREG && !announced.contains(name) && now - modified < settleTime
+      let settling =
+        info.st_mode & S_IFMT == S_IFREG && !announced.contains(name) && now - modified < settleTime
       found.append((Candidate(path: path, name: name, modified: modified), settling))
     }
     announced.formIntersection(seen)

@@ -20,7 +20,8 @@ public final class SystemdNotifier {
   public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
     let path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
     socketPath = path
-    descriptor = path == nil ? -1 : socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    descriptor =
+      path == nil ? -1 : socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     let pidMatches = environment["WATCHDOG_PID"].map { Int32($0) == getpid() } ?? true
     if let usec = environment["WATCHDOG_USEC"].flatMap(Double.init), usec > 0, pidMatches {
       watchdogInterval = usec / 2e6

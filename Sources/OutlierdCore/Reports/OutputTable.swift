@@ -69,7 +69,10 @@ public struct OutputTable: Sendable {
     let numericColumns = columns.indices.map { i in
       !rows.isEmpty && rows.allSatisfy { $0[i].isNumeric || $0[i] == .null }
     }
-    var out = [line(columns, numeric: numericColumns), line(widths.map { String(repeating: "-", count: $0) }, numeric: numericColumns)]
+    var out = [
+      line(columns, numeric: numericColumns),
+      line(widths.map { String(repeating: "-", count: $0) }, numeric: numericColumns),
+    ]
     for row in cells { out.append(line(row, numeric: numericColumns)) }
     return out.joined(separator: "\n") + "\n"
   }
@@ -81,10 +84,11 @@ public struct OutputTable: Sendable {
     }
     var out = columns.map(quote).joined(separator: ",") + "\n"
     for row in rows {
-      out += row.map { cell -> String in
-        if case .number(let d) = cell { return "\(d)" }
-        return quote(cell.plain)
-      }.joined(separator: ",") + "\n"
+      out +=
+        row.map { cell -> String in
+          if case .number(let d) = cell { return "\(d)" }
+          return quote(cell.plain)
+        }.joined(separator: ",") + "\n"
     }
     return out
   }

@@ -74,8 +74,12 @@ public enum PlotRenderer {
 
     // Grid and axes.
     for tick in niceTicks(low: yLow, high: yHigh, count: 6) {
-      svg += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", left, left + plotWidth, y(tick), y(tick))
-      svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%@</text>\n", left - 6, y(tick) + 4, String(format: "%g", tick) as NSString)
+      svg += String(
+        format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", left,
+        left + plotWidth, y(tick), y(tick))
+      svg += String(
+        format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%@</text>\n", left - 6,
+        y(tick) + 4, String(format: "%g", tick) as NSString)
     }
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -84,30 +88,44 @@ public enum PlotRenderer {
     formatter.dateFormat = step >= 86_400 ? "EEE MM-dd" : "EEE HH:mm"
     var tick = (t0 / step).rounded(.up) * step
     while tick <= t1 {
-      svg += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", x(tick), x(tick), top, top + plotHeight)
-      svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">%@</text>\n", x(tick), top + plotHeight + 18, formatter.string(from: Date(timeIntervalSince1970: tick)) as NSString)
+      svg += String(
+        format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", x(tick),
+        x(tick), top, top + plotHeight)
+      svg += String(
+        format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">%@</text>\n", x(tick),
+        top + plotHeight + 18, formatter.string(from: Date(timeIntervalSince1970: tick)) as NSString)
       tick += step
     }
-    svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n", left, top, plotWidth, plotHeight)
-    svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 8)\" text-anchor=\"middle\" fill=\"#555\">time (\(escape(data.zone.identifier)))</text>\n"
+    svg += String(
+      format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n",
+      left, top, plotWidth, plotHeight)
+    svg +=
+      "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 8)\" text-anchor=\"middle\" fill=\"#555\">time (\(escape(data.zone.identifier)))</text>\n"
 
     // Band and expected line, in segments separated where a slot could not judge.
     let gap = 3 * medianStep(data.model.map(\.time))
     for segment in segments(data.model, gap: gap, time: \.time) where !segment.isEmpty {
       let upper = segment.map { point($0.time, $0.upper) }
       let lower = segment.reversed().map { point($0.time, $0.lower) }
-      svg += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"#9ecae1\" fill-opacity=\"0.45\" stroke=\"none\"/>\n"
-      svg += "<polyline points=\"\(segment.map { point($0.time, $0.expected) }.joined(separator: " "))\" fill=\"none\" stroke=\"#2171b5\" stroke-width=\"1.5\" stroke-dasharray=\"5,3\"/>\n"
+      svg +=
+        "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"#9ecae1\" fill-opacity=\"0.45\" stroke=\"none\"/>\n"
+      svg +=
+        "<polyline points=\"\(segment.map { point($0.time, $0.expected) }.joined(separator: " "))\" fill=\"none\" stroke=\"#2171b5\" stroke-width=\"1.5\" stroke-dasharray=\"5,3\"/>\n"
     }
     // Observed values.
     let observedGap = 3 * medianStep(data.observed.map(\.time))
     for segment in segments(data.observed, gap: observedGap, time: \.time) where !segment.isEmpty {
-      svg += "<polyline points=\"\(segment.map { point($0.time, $0.value) }.joined(separator: " "))\" fill=\"none\" stroke=\"#252525\" stroke-width=\"1.2\"/>\n"
+      svg +=
+        "<polyline points=\"\(segment.map { point($0.time, $0.value) }.joined(separator: " "))\" fill=\"none\" stroke=\"#252525\" stroke-width=\"1.2\"/>\n"
     }
     // Alerts.
     for alert in data.alerts {
-      let label = "\(formatter.string(from: Date(timeIntervalSince1970: alert.time))): \(String(format: "%g", alert.value)), score \(String(format: "%+.2f", alert.score))"
-      svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#e31a1c\" fill-opacity=\"0.85\" stroke=\"white\"><title>%@</title></circle>\n", x(alert.time), y(alert.value), escape(label) as NSString)
+      let label =
+        "\(formatter.string(from: Date(timeIntervalSince1970: alert.time))): \(String(format: "%g", alert.value)), score \(String(format: "%+.2f", alert.score))"
+      svg += String(
+        format:
+          "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#e31a1c\" fill-opacity=\"0.85\" stroke=\"white\"><title>%@</title></circle>\n",
+        x(alert.time), y(alert.value), escape(label) as NSString)
     }
     // Legend.
     svg += """
@@ -137,7 +155,9 @@ public enum PlotRenderer {
   static func segments<T>(_ points: [T], gap: Double, time: KeyPath<T, Double>) -> [[T]] {
     var result: [[T]] = [[]]
     for p in points {
-      if let last = result[result.count - 1].last, p[keyPath: time] - last[keyPath: time] > gap { result.append([]) }
+      if let last = result[result.count - 1].last, p[keyPath: time] - last[keyPath: time] > gap {
+        result.append([])
+      }
       result[result.count - 1].append(p)
     }
     return result
@@ -157,7 +177,10 @@ public enum PlotRenderer {
   }
 
   static func timeStep(span: Double) -> Double {
-    let candidates: [Double] = [300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400, 28 * 86_400]
+    let candidates: [Double] = [
+      300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400,
+      28 * 86_400,
+    ]
     return candidates.first { span / $0 <= 10 } ?? 28 * 86_400
   }
 }

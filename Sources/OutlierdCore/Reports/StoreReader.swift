@@ -134,7 +134,8 @@ public final class StoreReader {
         if slot.weight >= needed { status.slotsWarm += 1 } else { status.slotsCold += 1 }
       }
     }
-    let files = try db.prepare("SELECT count(*), (SELECT name FROM files ORDER BY id DESC LIMIT 1), max(ingested_at) FROM files")
+    let files = try db.prepare(
+      "SELECT count(*), (SELECT name FROM files ORDER BY id DESC LIMIT 1), max(ingested_at) FROM files")
     if try files.step() {
       status.files = Int(files.int64(0))
       status.lastFile = files.text(1)

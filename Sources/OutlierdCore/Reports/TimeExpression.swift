@@ -6,11 +6,14 @@ public enum TimeExpression {
   /// or an ISO 8601 date or date-time ("2026-03-01", "2026-03-01T09:30",
   /// "2026-03-01 09:30:00+01:00"); a time without an offset is read in
   /// `zone`.
-  public static func parse(_ text: String, now: Double = Date().timeIntervalSince1970, zone: TimeZone) -> Double? {
+  public static func parse(_ text: String, now: Double = Date().timeIntervalSince1970, zone: TimeZone)
+    -> Double?
+  {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     if trimmed == "now" { return now }
     let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-    if let unit = trimmed.last, let factor = units[unit], let amount = Double(trimmed.dropLast()), amount >= 0 {
+    if let unit = trimmed.last, let factor = units[unit], let amount = Double(trimmed.dropLast()), amount >= 0
+    {
       return now - amount * factor
     }
     if let seconds = Double(trimmed), seconds > 100_000_000 { return seconds }

@@ -105,7 +105,10 @@ public final class SQLiteStatement {
       case .integer(let v): sqlite3_bind_int64(handle, index, v)
       case .real(let v): sqlite3_bind_double(handle, index, v)
       case .text(let v): sqlite3_bind_text(handle, index, v, -1, Self.transient)
-      case .blob(let v): v.withUnsafeBytes { _ = sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+      case .blob(let v):
+        v.withUnsafeBytes {
+          _ = sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient)
+        }
       }
     }
     return self

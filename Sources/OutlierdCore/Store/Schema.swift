@@ -7,56 +7,59 @@ enum Schema {
     var convert: (@Sendable (SQLiteDatabase) throws -> Void)? = nil
   }
 
-  static let migrations: [Migration] = sqlMigrations.map { Migration(sql: $0) } + [
-    // 4: slots packed by blocks of 12 (one row per series and hour of the
-    // week instead of one per slot), history keyed by hour. Both keyed time
-    // first: a file brings the same hour for every series, and with the
-    // hour leading the key those rows sit side by side in the b-tree, so a
-    // file rewrites a few hundred pages instead of one page per series.
-    Migration(
-      sql: """
-        CREATE TABLE slot_blocks (
-          block INTEGER NOT NULL,       -- slot / 12
-          series_id INTEGER NOT NULL REFERENCES series(id),
-          data BLOB NOT NULL,           -- 12 slots × 8 float64 (weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy)
-          PRIMARY KEY (block, series_id)
-        ) WITHOUT ROWID;
-        DROP TABLE samples;
-        CREATE TABLE samples (
-          hour INTEGER NOT NULL,        -- floor(ts / 3600)
-          series_id INTEGER NOT NULL REFERENCES series(id),
-          data BLOB NOT NULL,           -- little-endian float64 pairs (ts, value), oldest first
-          PRIMARY KEY (hour, series_id)
-        ) WITHOUT ROWID;
-        DROP TABLE noise;
-        CREATE TABLE noise (
-          block INTEGER NOT NULL,       -- slot / pool_slots
-          series_id INTEGER NOT NULL REFERENCES series(id),
-          rss REAL NOT NULL,
-          dof REAL NOT NULL,
-          PRIMARY KEY (block, series_id)
-        ) WITHOUT ROWID;
-        """,
-      convert: { db in
-        let read = try db.prepare(
-          "SELECT series_id, slot, weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy FROM slots ORDER BY series_id, slot")
-        var blocks: [Ingestor.BlockKey: SlotBlock] = [:]
-        while try read.step() {
-          let slot = Int(read.int64(1))
-          let key = Ingestor.BlockKey(series: read.int64(0), block: Int32(slot / SlotBlock.size))
-          blocks[key, default: SlotBlock()].slots[slot % SlotBlock.size] = SlotRegression(
-            weight: read.double(2), originX: read.double(3), originY: read.double(4), offsetMeanX: read.double(5),
-            offsetMeanY: read.double(6), cxx: read.double(7), cxy: read.double(8), cyy: read.double(9))
-        }
-        let write = try db.prepare("INSERT INTO slot_blocks VALUES (?, ?, ?)")
-        for (key, block) in blocks {
-          try write.bind(.integer(Int64(key.block)), .integer(key.series), .blob(block.encoded())).run()
-        }
-        try db.execute("DROP TABLE slots")
-        // The pools are rebuilt from the slots when the store opens
-        // (Store.ensureNoisePools), which knows pool_slots.
-      }),
-  ]
+  static let migrations: [Migration] =
+    sqlMigrations.map { Migration(sql: $0) } + [
+      // 4: slots packed by blocks of 12 (one row per series and hour of the
+      // week instead of one per slot), history keyed by hour. Both keyed time
+      // first: a file brings the same hour for every series, and with the
+      // hour leading the key those rows sit side by side in the b-tree, so a
+      // file rewrites a few hundred pages instead of one page per series.
+      Migration(
+        sql: """
+          CREATE TABLE slot_blocks (
+            block INTEGER NOT NULL,       -- slot / 12
+            series_id INTEGER NOT NULL REFERENCES series(id),
+            data BLOB NOT NULL,           -- 12 slots × 8 float64 (weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy)
+            PRIMARY KEY (block, series_id)
+          ) WITHOUT ROWID;
+          DROP TABLE samples;
+          CREATE TABLE samples (
+            hour INTEGER NOT NULL,        -- floor(ts / 3600)
+            series_id INTEGER NOT NULL REFERENCES series(id),
+            data BLOB NOT NULL,           -- little-endian float64 pairs (ts, value), oldest first
+            PRIMARY KEY (hour, series_id)
+          ) WITHOUT ROWID;
+          DROP TABLE noise;
+          CREATE TABLE noise (
+            block INTEGER NOT NULL,       -- slot / pool_slots
+            series_id INTEGER NOT NULL REFERENCES series(id),
+            rss REAL NOT NULL,
+            dof REAL NOT NULL,
+            PRIMARY KEY (block, series_id)
+          ) WITHOUT ROWID;
+          """,
+        convert: { db in
+          let read = try db.prepare(
+            "SELECT series_id, slot, weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy FROM slots ORDER BY series_id, slot"
+          )
+          var blocks: [Ingestor.BlockKey: SlotBlock] = [:]
+          while try read.step() {
+            let slot = Int(read.int64(1))
+            let key = Ingestor.BlockKey(series: read.int64(0), block: Int32(slot / SlotBlock.size))
+            blocks[key, default: SlotBlock()].slots[slot % SlotBlock.size] = SlotRegression(
+              weight: read.double(2), originX: read.double(3), originY: read.double(4),
+              offsetMeanX: read.double(5),
+              offsetMeanY: read.double(6), cxx: read.double(7), cxy: read.double(8), cyy: read.double(9))
+          }
+          let write = try db.prepare("INSERT INTO slot_blocks VALUES (?, ?, ?)")
+          for (key, block) in blocks {
+            try write.bind(.integer(Int64(key.block)), .integer(key.series), .blob(block.encoded())).run()
+          }
+          try db.execute("DROP TABLE slots")
+          // The pools are rebuilt from the slots when the store opens
+          // (Store.ensureNoisePools), which knows pool_slots.
+        })
+    ]
 
   static let sqlMigrations: [String] = [
     // 1: the first schema.

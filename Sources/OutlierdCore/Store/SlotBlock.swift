@@ -14,7 +14,8 @@ public struct SlotBlock: Sendable, Hashable {
       for i in 0..<min(Self.size, raw.count / 64) {
         func d(_ k: Int) -> Double { raw.loadUnaligned(fromByteOffset: i * 64 + k * 8, as: Double.self) }
         slots[i] = SlotRegression(
-          weight: d(0), originX: d(1), originY: d(2), offsetMeanX: d(3), offsetMeanY: d(4), cxx: d(5), cxy: d(6), cyy: d(7))
+          weight: d(0), originX: d(1), originY: d(2), offsetMeanX: d(3), offsetMeanY: d(4), cxx: d(5),
+          cxy: d(6), cyy: d(7))
       }
     }
   }

@@ -32,7 +32,8 @@ public enum StoreError: Error, CustomStringConvertible {
         "\(path) was created with a different calendar: \(differences.joined(separator: "; ")). "
         + "Slots would change meaning, so outlierd will not use it; restore the [calendar] settings or point [storage] database at a new file."
     case .newerSchema(let path, let version, let supported):
-      return "\(path) has schema version \(version), newer than this outlierd supports (\(supported)); upgrade outlierd"
+      return
+        "\(path) has schema version \(version), newer than this outlierd supports (\(supported)); upgrade outlierd"
     case .sqlite(let error):
       return error.description
     }
@@ -68,7 +69,8 @@ public final class Store {
   private let pruneSamples: SQLiteStatement
 
   /// Opens (creating if needed) the database and checks its calendar.
-  public init(path: String, calendar: SlotCalendar, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError) {
+  public init(path: String, calendar: SlotCalendar, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError)
+  {
     self.path = path
     do {
       db = try SQLiteDatabase(path: path)
@@ -79,7 +81,8 @@ public final class Store {
       // A 16 MB page cache keeps the upper levels of the slot and history
       // b-trees in memory; the leaves a file touches are read once.
       try db.execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;")
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
+      )
       try Self.migrate(db, path: path)
       try Self.checkCalendar(db, calendar, path: path)
       selectBlock = try db.prepare("SELECT data FROM slot_blocks WHERE block = ? AND series_id = ?")
@@ -88,21 +91,27 @@ public final class Store {
         "INSERT INTO series (name, newest_ts, samples, created_at) VALUES (?, ?, 0, ?)")
       updateSeries = try db.prepare("UPDATE series SET newest_ts = ?, samples = ?, track = ? WHERE id = ?")
       insertFile = try db.prepare(
-        "INSERT INTO files (name, size, sha256, lines_accepted, lines_rejected, alerts, ingested_at) VALUES (?, ?, ?, 0, 0, 0, ?)")
-      updateFile = try db.prepare("UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
+        "INSERT INTO files (name, size, sha256, lines_accepted, lines_rejected, alerts, ingested_at) VALUES (?, ?, ?, 0, 0, 0, ?)"
+      )
+      updateFile = try db.prepare(
+        "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
-        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      )
       selectNoise = try db.prepare("SELECT rss, dof FROM noise WHERE block = ? AND series_id = ?")
       upsertNoise = try db.prepare("REPLACE INTO noise VALUES (?, ?, ?, ?)")
       insertIncident = try db.prepare(
-        "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)")
+        "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)"
+      )
       updateIncident = try db.prepare(
         "UPDATE incidents SET end_ts = ?, peak_score = ?, alerts = ?, closed = ? WHERE id = ?")
-      insertEvent = try db.prepare("INSERT INTO events (series, ts, kind, detail, file_id) VALUES (?, ?, ?, ?, ?)")
+      insertEvent = try db.prepare(
+        "INSERT INTO events (series, ts, kind, detail, file_id) VALUES (?, ?, ?, ?, ?)")
       insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
       selectLedger = try db.prepare("SELECT id FROM files WHERE sha256 = ?")
       appendSamples = try db.prepare(
-        "INSERT INTO samples VALUES (?, ?, ?) ON CONFLICT (hour, series_id) DO UPDATE SET data = data || excluded.data")
+        "INSERT INTO samples VALUES (?, ?, ?) ON CONFLICT (hour, series_id) DO UPDATE SET data = data || excluded.data"
+      )
       pruneSamples = try db.prepare("DELETE FROM samples WHERE hour < ?")
     } catch let error as StoreError {
       throw error
@@ -143,7 +152,9 @@ public final class Store {
     for (key, value) in wanted {
       if try read.bind(.text(key)).step() {
         let stored = read.text(0) ?? ""
-        if stored != value { differences.append("\(key) is \(stored) in the database, \(value) in the config") }
+        if stored != value {
+          differences.append("\(key) is \(stored) in the database, \(value) in the config")
+        }
         _ = try read.step()
       } else {
         missing.append((key, value))
@@ -177,7 +188,8 @@ public final class Store {
     while try statement.step() {
       let track = try statement.text(4).map { try decoder.decode(SeriesTrack.self, from: Data($0.utf8)) }
       result[statement.text(0) ?? ""] = SeriesState(
-        id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3), track: track ?? SeriesTrack())
+        id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3),
+        track: track ?? SeriesTrack())
     }
     return result
   }
@@ -223,8 +235,10 @@ public final class Store {
   }
 
   public func finishFile(id: Int64, accepted: Int, rejected: Int, alerts: Int) throws(SQLiteError) {
-    try updateFile.bind(.integer(Int64(accepted)), .integer(Int64(rejected)), .integer(Int64(alerts)), .integer(id))
-      .run()
+    try updateFile.bind(
+      .integer(Int64(accepted)), .integer(Int64(rejected)), .integer(Int64(alerts)), .integer(id)
+    )
+    .run()
   }
 
   public func addSeries(name: String, at time: Double) throws(SQLiteError) -> Int64 {
@@ -243,7 +257,8 @@ public final class Store {
     // The track is small JSON, and NULL for the common series with no run,
     // shift or incident.
     let track: SQLiteValue =
-      state.track.isEmpty ? .null : .text(String(decoding: try Self.trackEncoder.encode(state.track), as: UTF8.self))
+      state.track.isEmpty
+      ? .null : .text(String(decoding: try Self.trackEncoder.encode(state.track), as: UTF8.self))
     try updateSeries.bind(.real(state.newest), .integer(state.samples), track, .integer(state.id)).run()
   }
 
@@ -256,23 +271,30 @@ public final class Store {
   }
 
   public func saveNoisePool(series: Int64, block: Int32, _ pool: NoisePool) throws(SQLiteError) {
-    try upsertNoise.bind(.integer(Int64(block)), .integer(series), .real(pool.rss), .real(pool.degreesOfFreedom)).run()
+    try upsertNoise.bind(
+      .integer(Int64(block)), .integer(series), .real(pool.rss), .real(pool.degreesOfFreedom)
+    ).run()
   }
 
-  public func openIncident(series: String, sign: Int, at time: Double, peak: Double) throws(SQLiteError) -> Int64 {
+  public func openIncident(series: String, sign: Int, at time: Double, peak: Double) throws(SQLiteError)
+    -> Int64
+  {
     try insertIncident.bind(.text(series), .integer(Int64(sign)), .real(time), .real(time), .real(peak)).run()
     return db.lastInsertRowID
   }
 
-  public func saveIncident(id: Int64, _ incident: SeriesTrack.OpenIncident, closed: Bool) throws(SQLiteError) {
+  public func saveIncident(id: Int64, _ incident: SeriesTrack.OpenIncident, closed: Bool) throws(SQLiteError)
+  {
     try updateIncident.bind(
-      .real(incident.end), .real(incident.peak), .integer(Int64(incident.alerts)), .integer(closed ? 1 : 0), .integer(id)
+      .real(incident.end), .real(incident.peak), .integer(Int64(incident.alerts)), .integer(closed ? 1 : 0),
+      .integer(id)
     ).run()
   }
 
   public func addEvent(_ event: SeriesEvent, fileID: Int64?) throws(SQLiteError) {
     try insertEvent.bind(
-      .text(event.series), .real(event.time), .text(event.kind), .text(event.detail), fileID.map { .integer($0) } ?? .null
+      .text(event.series), .real(event.time), .text(event.kind), .text(event.detail),
+      fileID.map { .integer($0) } ?? .null
     ).run()
   }
 
@@ -318,7 +340,8 @@ public final class Store {
         while try read.step() {
           let block = Int(read.int64(0))
           for (i, slot) in SlotBlock(decoding: read.blob(2)).slots.enumerated() where slot.weight > 0 {
-            let key = Ingestor.BlockKey(series: read.int64(1), block: Int32((block * SlotBlock.size + i) / poolSlots))
+            let key = Ingestor.BlockKey(
+              series: read.int64(1), block: Int32((block * SlotBlock.size + i) / poolSlots))
             pools[key, default: NoisePool()].update(from: NoisePool(), to: NoisePool.contribution(of: slot))
           }
         }
@@ -338,7 +361,9 @@ public final class Store {
   ) throws(SQLiteError) -> [(time: Double, value: Double)] {
     let statement = try db.prepare(
       "SELECT data FROM samples WHERE hour BETWEEN ? AND ? AND series_id = ? ORDER BY hour")
-    statement.bind(.integer(Int64((from / 3600).rounded(.down))), .integer(Int64((to / 3600).rounded(.down))), .integer(series))
+    statement.bind(
+      .integer(Int64((from / 3600).rounded(.down))), .integer(Int64((to / 3600).rounded(.down))),
+      .integer(series))
     var result: [(Double, Double)] = []
     while try statement.step() {
       let blob = statement.blob(0)

@@ -25,8 +25,9 @@ public struct DemoData: Sendable {
   public var anomaliesFromWeek: Int
   public var seed: UInt64
 
+  /// The default start is Monday 2026-01-05 00:00 UTC.
   public init(
-    seriesCount: Int = 5, weeks: Int = 8, step: Double = 300, start: Double = 1_767_571_200,  // Mon 2026-01-05Z
+    seriesCount: Int = 5, weeks: Int = 8, step: Double = 300, start: Double = 1_767_571_200,
     anomaliesFromWeek: Int = 5, seed: UInt64 = 42
   ) {
     self.seriesCount = seriesCount

@@ -58,7 +58,9 @@ public enum FileSystem {
   /// Moves a file, copying when source and target are on different file
   /// systems. An existing target name gets a numbered suffix, never replaced.
   @discardableResult
-  public static func move(_ source: String, intoDirectory directory: String, name: String) throws(Failure) -> String {
+  public static func move(_ source: String, intoDirectory directory: String, name: String) throws(Failure)
+    -> String
+  {
     try makeDirectory(directory)
     var target = directory + "/" + name
     var attempt = 1
@@ -73,7 +75,9 @@ public enum FileSystem {
       throw Failure(path: source, operation: "read for copy", code: EIO)
     }
     try writeAtomically(target, [UInt8](data))
-    guard unlink(source) == 0 else { throw Failure(path: source, operation: "remove after copy", code: errno) }
+    guard unlink(source) == 0 else {
+      throw Failure(path: source, operation: "remove after copy", code: errno)
+    }
     return target
   }
 

@@ -47,7 +47,8 @@ public struct StderrLogHandler: LogHandler {
       var seconds = now.tv_sec
       gmtime_r(&seconds, &tm)
       let stamp = String(
-        format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+        format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+        tm.tm_hour,
         tm.tm_min, tm.tm_sec, now.tv_nsec / 1_000_000)
       line = "\(stamp) \(event.level.rawValue.uppercased()) \(event.message)"
     }

@@ -32,7 +32,10 @@ struct CrashTests {
     let h = try Harness()
     for (index, file) in files.sorted(by: { $0.name < $1.name }).enumerated() {
       try h.drop(file.name, file.content)
-      var times = [timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0), timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0)]
+      var times = [
+        timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0),
+        timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0),
+      ]
       utimensat(AT_FDCWD, h.spool + "/" + file.name, &times, 0)
     }
     var rng = SplitMix64(seed: 99)
@@ -65,7 +68,12 @@ struct CrashTests {
       #expect(got.count == want.count, "\(sql)")
       #expect(got == want, "\(sql)")
     }
-    #expect(try h.query("SELECT sum(lines_accepted) FROM files") == [["\(data.samplesPerSeries * data.seriesCount)"]])
-    print("crash test: \(killed) kills, \(files.count) files, \(data.samplesPerSeries * data.seriesCount) samples: database equal to the uninterrupted run's")
+    #expect(
+      try h.query("SELECT sum(lines_accepted) FROM files") == [
+        ["\(data.samplesPerSeries * data.seriesCount)"]
+      ])
+    print(
+      "crash test: \(killed) kills, \(files.count) files, \(data.samplesPerSeries * data.seriesCount) samples: database equal to the uninterrupted run's"
+    )
   }
 }

@@ -17,12 +17,14 @@ struct DaemonTests {
       try h.drop("w\(week).txt", "a.b \(10 + week) \(t0 + week * 604_800)\nc.d 5 \(t0 + week * 604_800)\n")
     }
     #expect(h.waitFor { h.spoolFiles().isEmpty && (try? h.count("files")) == 3 })
-    #expect(try h.query("SELECT name, lines_accepted, lines_rejected FROM files ORDER BY id") == [
-      ["w0.txt", "2", "0"], ["w1.txt", "2", "0"], ["w2.txt", "2", "0"],
-    ])
-    #expect(try h.query("SELECT name, samples, newest_ts FROM series ORDER BY name") == [
-      ["a.b", "3", "\(Double(t0 + 2 * 604_800))"], ["c.d", "3", "\(Double(t0 + 2 * 604_800))"],
-    ])
+    #expect(
+      try h.query("SELECT name, lines_accepted, lines_rejected FROM files ORDER BY id") == [
+        ["w0.txt", "2", "0"], ["w1.txt", "2", "0"], ["w2.txt", "2", "0"],
+      ])
+    #expect(
+      try h.query("SELECT name, samples, newest_ts FROM series ORDER BY name") == [
+        ["a.b", "3", "\(Double(t0 + 2 * 604_800))"], ["c.d", "3", "\(Double(t0 + 2 * 604_800))"],
+      ])
     // Temporary names are never read.
     try "x.y 1 \(t0)\n".write(toFile: h.spool + "/.partial", atomically: false, encoding: .utf8)
     try "x.y 1 \(t0)\n".write(toFile: h.spool + "/half.tmp", atomically: false, encoding: .utf8)
@@ -39,21 +41,22 @@ struct DaemonTests {
     let h = try Harness()
     let file = h.root + "/mixed.txt"
     try """
-      # a comment, then good and bad lines
-      good.one 1.5 \(t0)
-      bad line
-      good.two 2 \(t0)
-      nan.value nan \(t0)
-      good.one 1.0 \(t0)
-      weird*name 1 \(t0)
+    # a comment, then good and bad lines
+    good.one 1.5 \(t0)
+    bad line
+    good.two 2 \(t0)
+    nan.value nan \(t0)
+    good.one 1.0 \(t0)
+    weird*name 1 \(t0)
 
-      good.one 3 \(t0 + 60)
-      """.write(toFile: file, atomically: true, encoding: .utf8)
+    good.one 3 \(t0 + 60)
+    """.write(toFile: file, atomically: true, encoding: .utf8)
     let result = try h.run(["ingest", "--config", h.config, file])
     #expect(result.status == 0, "\(result.errors)")
-    #expect(try h.query("SELECT line, kind FROM rejections ORDER BY line") == [
-      ["3", "field_count"], ["5", "bad_number"], ["6", "not_newer"], ["7", "bad_series"],
-    ])
+    #expect(
+      try h.query("SELECT line, kind FROM rejections ORDER BY line") == [
+        ["3", "field_count"], ["5", "bad_number"], ["6", "not_newer"], ["7", "bad_series"],
+      ])
     #expect(try h.query("SELECT lines_accepted, lines_rejected FROM files") == [["3", "4"]])
     let rejectedFiles = try FileManager.default.contentsOfDirectory(atPath: h.rejected)
     #expect(rejectedFiles.count == 1)
@@ -88,7 +91,10 @@ struct DaemonTests {
     try ("# re-sent\n" + files[2].content).write(toFile: resent, atomically: true, encoding: .utf8)
     #expect(try h.run(["ingest", "--config", h.config, resent]).status == 0)
     let lines = files[2].content.split(separator: "\n").count
-    #expect(try h.query("SELECT lines_accepted, lines_rejected FROM files WHERE name = 'resent.txt'") == [["0", "\(lines)"]])
+    #expect(
+      try h.query("SELECT lines_accepted, lines_rejected FROM files WHERE name = 'resent.txt'") == [
+        ["0", "\(lines)"]
+      ])
     #expect(try h.query("SELECT DISTINCT kind FROM rejections") == [["not_newer"]])
     #expect(try h.query("SELECT * FROM slot_blocks ORDER BY block, series_id") == slots)
     #expect(try h.query("SELECT * FROM alerts ORDER BY id") == alerts)
@@ -131,10 +137,14 @@ struct DaemonTests {
         let otherBlock = sample.series * 10_000 + Int(other) / settings.poolSlots
         let old = NoisePool.contribution(of: slots[otherKey] ?? SlotRegression())
         slots[otherKey]?.scaleLevel(by: verdict.shiftIncrement)
-        pools[otherBlock, default: NoisePool()].update(from: old, to: NoisePool.contribution(of: slots[otherKey] ?? SlotRegression()))
+        pools[otherBlock, default: NoisePool()].update(
+          from: old, to: NoisePool.contribution(of: slots[otherKey] ?? SlotRegression()))
       }
       if case .scored(let score) = verdict.assessment, verdict.isAlert {
-        expected.append([data.seriesName(sample.series), "\(sample.time)", "\(score.studentized)", "\(score.expected)", "\(score.pValue)"])
+        expected.append([
+          data.seriesName(sample.series), "\(sample.time)", "\(score.studentized)", "\(score.expected)",
+          "\(score.pValue)",
+        ])
       }
       slots[key] = regression
       tracks[sample.series] = track
@@ -155,7 +165,8 @@ struct DaemonTests {
   @Test func refusedFilesAreMovedAsideWithTheirReason() throws {
     let h = try Harness(input: "max_file_size = 100")
     try Data([0x61, 0x20, 0x31, 0x00, 0x32]).write(to: URL(fileURLWithPath: h.spool + "/binary.dat"))
-    try String(repeating: "a.b 1 \(t0)\n", count: 20).write(toFile: h.spool + "/big.txt", atomically: true, encoding: .utf8)
+    try String(repeating: "a.b 1 \(t0)\n", count: 20).write(
+      toFile: h.spool + "/big.txt", atomically: true, encoding: .utf8)
     symlink("/etc/passwd", h.spool + "/link")
     mkfifo(h.spool + "/fifo", 0o600)
     try "a.b 1 \(t0)\n".write(toFile: h.spool + "/fine.txt", atomically: true, encoding: .utf8)
@@ -165,7 +176,8 @@ struct DaemonTests {
     #expect(h.spoolFiles().isEmpty)
     let moved = try FileManager.default.contentsOfDirectory(atPath: h.rejected)
     for name in ["binary.dat", "big.txt", "link", "fifo"] {
-      let reason = try #require(moved.first { $0.hasPrefix(name + ".") && $0.hasSuffix(".reason") }, "\(moved)")
+      let reason = try #require(
+        moved.first { $0.hasPrefix(name + ".") && $0.hasSuffix(".reason") }, "\(moved)")
       let text = try String(contentsOfFile: h.rejected + "/" + reason, encoding: .utf8)
       #expect(!text.isEmpty)
       #expect(moved.contains(String(reason.dropLast(".reason".count))))
@@ -205,10 +217,13 @@ struct DaemonTests {
     let h = try Harness()
     let first = try h.start(["run", "--config", h.config])
     defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
-    #expect(h.waitFor { (try? String(contentsOfFile: h.database + ".lock", encoding: .utf8))?.isEmpty == false })
+    #expect(
+      h.waitFor { (try? String(contentsOfFile: h.database + ".lock", encoding: .utf8))?.isEmpty == false })
     let second = try h.run(["run", "--config", h.config])
     #expect(second.status != 0)
-    #expect(second.errors.contains("another outlierd (pid \(first.processIdentifier)) is already using this database"))
+    #expect(
+      second.errors.contains(
+        "another outlierd (pid \(first.processIdentifier)) is already using this database"))
   }
 
   @Test func sighupReloadsDetectionSettingsAndRefusesCalendarChanges() throws {
@@ -244,7 +259,8 @@ struct DaemonTests {
     let shell = Process()
     shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
     shell.arguments = [
-      h.database, "select series, datetime(ts,'unixepoch'), value, expected, score from alerts order by ts desc limit 10; select count(*) from files;",
+      h.database,
+      "select series, datetime(ts,'unixepoch'), value, expected, score from alerts order by ts desc limit 10; select count(*) from files;",
     ]
     let output = Pipe()
     shell.standardOutput = output
@@ -260,14 +276,17 @@ struct DaemonTests {
 @Suite("Incidents and events", .serialized)
 struct IncidentTests {
   @Test func consecutiveAlertsFormOneIncidentAndStaleSeriesAreReported() throws {
-    let h = try Harness(detection: "threshold = 4.0\nshift_after = 0\nincident_gap = \"30m\"\nstale_after = \"1h\"")
+    let h = try Harness(
+      detection: "threshold = 4.0\nshift_after = 0\nincident_gap = \"30m\"\nstale_after = \"1h\"")
     // 4 weeks of a flat-ish series, then three high samples in a row, a
     // quiet hour, and one low sample: two incidents.
     let t0 = 1_767_571_200
     var rng = SplitMix64(seed: 5)
     var lines: [String] = []
     for week in 0..<4 {
-      for step in 0..<24 { lines.append("a.b \(100 + rng.nextGaussian()) \(t0 + week * 604_800 + step * 300)") }
+      for step in 0..<24 {
+        lines.append("a.b \(100 + rng.nextGaussian()) \(t0 + week * 604_800 + step * 300)")
+      }
     }
     let w = t0 + 4 * 604_800
     for step in 0..<24 {
@@ -283,10 +302,11 @@ struct IncidentTests {
     try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
     let result = try h.run(["ingest", "--config", h.config, file])
     #expect(result.status == 0, "\(result.errors)")
-    #expect(try h.query("SELECT direction, alerts, start_ts, end_ts, closed FROM incidents ORDER BY id") == [
-      ["1", "3", "\(Double(w + 600))", "\(Double(w + 1200))", "1"],
-      ["-1", "1", "\(Double(w + 18 * 300))", "\(Double(w + 18 * 300))", "0"],
-    ])
+    #expect(
+      try h.query("SELECT direction, alerts, start_ts, end_ts, closed FROM incidents ORDER BY id") == [
+        ["1", "3", "\(Double(w + 600))", "\(Double(w + 1200))", "1"],
+        ["-1", "1", "\(Double(w + 18 * 300))", "\(Double(w + 18 * 300))", "0"],
+      ])
     #expect(try h.query("SELECT count(*) FROM alerts WHERE incident_id IS NULL") == [["0"]])
     #expect(result.errors.contains("INCIDENT #1 opened"))
     #expect(result.errors.contains("INCIDENT #1 closed"))

@@ -30,7 +30,9 @@ struct FaultTests {
     #expect(h.waitFor(seconds: 10) { h.spoolFiles().isEmpty })
     #expect(try h.query("SELECT name FROM files ORDER BY id") == [["one.txt"], ["two.txt"]])
     let log = h.stderr(of: daemon)
-    #expect(log.components(separatedBy: "database is locked").count - 1 == 1, "one error line, not one per retry:\n\(log)")
+    #expect(
+      log.components(separatedBy: "database is locked").count - 1 == 1,
+      "one error line, not one per retry:\n\(log)")
     #expect(log.contains("recovered"))
   }
 

@@ -13,7 +13,8 @@ final class Harness {
   var config: String { root + "/outlierd.conf" }
   var logs: [String] = []
 
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 
   /// The binary `swift build` made; scripts/test builds it before the tests.
@@ -25,7 +26,9 @@ final class Harness {
     return packageRoot + "/.build/debug/outlierd"
   }
 
-  init(detection: String = "threshold = 4.0\nmin_samples = 4", input: String = "", extraStorage: String = "") throws {
+  init(detection: String = "threshold = 4.0\nmin_samples = 4", input: String = "", extraStorage: String = "")
+    throws
+  {
     root = NSTemporaryDirectory() + "outlierd-test-" + UUID().uuidString.prefix(8)
     try FileSystem.makeDirectory(spool)
     try writeConfig(detection: detection, input: input, storage: extraStorage)
@@ -33,7 +36,9 @@ final class Harness {
 
   deinit { try? FileManager.default.removeItem(atPath: root) }
 
-  func writeConfig(detection: String, input: String = "", timeZone: String = "UTC", storage: String = "") throws {
+  func writeConfig(detection: String, input: String = "", timeZone: String = "UTC", storage: String = "")
+    throws
+  {
     let text = """
       [storage]
       database = "\(database)"
@@ -58,11 +63,14 @@ final class Harness {
   func drop(_ name: String, _ content: String) throws {
     let hidden = spool + "/." + name
     try content.write(toFile: hidden, atomically: false, encoding: .utf8)
-    guard rename(hidden, spool + "/" + name) == 0 else { throw FileSystem.Failure(path: name, operation: "rename", code: errno) }
+    guard rename(hidden, spool + "/" + name) == 0 else {
+      throw FileSystem.Failure(path: name, operation: "rename", code: errno)
+    }
   }
 
   func spoolFiles() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).filter { !$0.hasPrefix(".") }
+      .sorted()
   }
 
   struct Result {

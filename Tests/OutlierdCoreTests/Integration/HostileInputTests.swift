@@ -39,7 +39,9 @@ struct HostileInputTests {
         #expect(result.status == 0, "\(name): \(result.errors)")
         let row = try #require(rows.first, "\(name)")
         #expect(row[1] == "\(accepted)" && row[2] == "\(kinds.count)", "\(name): \(row)")
-        let stored = try h.query("SELECT kind FROM rejections WHERE file_id = \(row[0]) ORDER BY line").map { $0[0] }
+        let stored = try h.query("SELECT kind FROM rejections WHERE file_id = \(row[0]) ORDER BY line").map {
+          $0[0]
+        }
         #expect(stored == kinds, "\(name)")
       }
     }
@@ -83,10 +85,12 @@ struct HostileInputTests {
   /// traps, and every line is skipped (blank, comment), accepted with valid
   /// fields, or rejected with a reason.
   @Test func randomLinesAreAcceptedOrRejectedWithAReason() {
-    let parser = GraphiteLineParser(maxLineLength: 120, maxSeriesNameLength: 40, now: 1_767_571_200, maxFuture: 900)
+    let parser = GraphiteLineParser(
+      maxLineLength: 120, maxSeriesNameLength: 40, now: 1_767_571_200, maxFuture: 900)
     var rng = SplitMix64(seed: 23)
     let pieces = [
-      "a.b", " ", "\t", "1", "-", "+", ".", "e", "E", "5", "0", "nan", "inf", "#", "x", "1767571200", "17675712000",
+      "a.b", " ", "\t", "1", "-", "+", ".", "e", "E", "5", "0", "nan", "inf", "#", "x", "1767571200",
+      "17675712000",
       "\u{FF}", ";", "=", "\0", "1e308", "1e999", "0x1p3", "ü", "\r",
     ].map { Array($0.utf8) }
     var accepted = 0, rejected = 0, skipped = 0
@@ -121,7 +125,9 @@ struct HostileInputTests {
   @Test func linesAreSplitWithoutLosingAny() {
     var rng = SplitMix64(seed: 29)
     for _ in 0..<2000 {
-      let bytes = (0..<Int(rng.next() % 300)).map { _ in [UInt8(10), 13, 65, 0xEF, 0xBB, 0xBF, 32][Int(rng.next() % 7)] }
+      let bytes = (0..<Int(rng.next() % 300)).map { _ in
+        [UInt8(10), 13, 65, 0xEF, 0xBB, 0xBF, 32][Int(rng.next() % 7)]
+      }
       var seen = 0
       var total = 0
       bytes.withUnsafeBytes { raw in

@@ -85,7 +85,8 @@ struct NotifyTests {
   @Test func journalStreamAddsSyslogPriorities() throws {
     let h = try Harness()
     try "bad line\n".write(toFile: h.root + "/bad.txt", atomically: true, encoding: .utf8)
-    let result = try h.run(["ingest", "--config", h.config, h.root + "/bad.txt"], environment: ["JOURNAL_STREAM": "8:1234"])
+    let result = try h.run(
+      ["ingest", "--config", h.config, h.root + "/bad.txt"], environment: ["JOURNAL_STREAM": "8:1234"])
     let lines = result.errors.split(separator: "\n")
     #expect(!lines.isEmpty)
     #expect(lines.allSatisfy { $0.hasPrefix("<") && $0.dropFirst(2).hasPrefix(">") }, "\(lines)")

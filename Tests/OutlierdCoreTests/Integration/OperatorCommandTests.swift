@@ -8,14 +8,17 @@ struct OperatorCommandTests {
   /// A database with 3 series over 6 weeks, anomalies in the last three.
   static func populated() throws -> Harness {
     let h = try Harness(detection: "threshold = 4.0\nmin_samples = 3")
-    let paths = try demoFiles(DemoData(seriesCount: 3, weeks: 6, anomaliesFromWeek: 3), hours: 24).map { file in
+    let paths = try demoFiles(DemoData(seriesCount: 3, weeks: 6, anomaliesFromWeek: 3), hours: 24).map {
+      file in
       let path = h.root + "/" + file.name
       try file.content.write(toFile: path, atomically: true, encoding: .utf8)
       return path
     }
     let result = try h.run(["ingest", "--config", h.config] + paths)
     #expect(result.status == 0)
-    #expect(result.errors.contains("ingest: \(paths.count) files (\(paths.count) applied, 0 already applied, 0 refused)"))
+    #expect(
+      result.errors.contains(
+        "ingest: \(paths.count) files (\(paths.count) applied, 0 already applied, 0 refused)"))
     return h
   }
 
@@ -25,14 +28,21 @@ struct OperatorCommandTests {
 
   @Test func alertsFilterBySeriesSinceAndLimit() throws {
     let h = try Self.populated()
-    let all = try json(try h.run(["alerts", "--config", h.config, "--format", "json", "--limit", "100000"]).output)
+    let all = try json(
+      try h.run(["alerts", "--config", h.config, "--format", "json", "--limit", "100000"]).output)
     #expect(all.count == (try h.count("alerts")))
     #expect(all.count > 0)
-    let one = try json(try h.run(["alerts", "--config", h.config, "--format", "json", "--series", "demo.host1.*", "--limit", "100000"]).output)
+    let one = try json(
+      try h.run([
+        "alerts", "--config", h.config, "--format", "json", "--series", "demo.host1.*", "--limit", "100000",
+      ]).output)
     #expect(one.allSatisfy { ($0["series"] as? String)?.hasPrefix("demo.host1.") == true })
-    #expect(one.count == Int(try h.query("SELECT count(*) FROM alerts WHERE series LIKE 'demo.host1.%'")[0][0]))
+    #expect(
+      one.count == Int(try h.query("SELECT count(*) FROM alerts WHERE series LIKE 'demo.host1.%'")[0][0]))
     let since = "2026-02-10T00:00"
-    let recent = try json(try h.run(["alerts", "--config", h.config, "--format", "json", "--since", since, "--limit", "100000"]).output)
+    let recent = try json(
+      try h.run(["alerts", "--config", h.config, "--format", "json", "--since", since, "--limit", "100000"])
+        .output)
     let cutoff = TimeExpression.parse(since, zone: .gmt)!
     #expect(recent.count == Int(try h.query("SELECT count(*) FROM alerts WHERE ts >= \(cutoff)")[0][0]))
     let limited = try h.run(["alerts", "--config", h.config, "--format", "csv", "--limit", "3"])
@@ -47,7 +57,8 @@ struct OperatorCommandTests {
   @Test func modelMatchesTheSlotStatistics() throws {
     let h = try Self.populated()
     let at = "2026-02-13T09:02"
-    let rows = try json(try h.run(["model", "demo.host1.metric1", "--config", h.config, "--at", at, "--format", "json"]).output)
+    let rows = try json(
+      try h.run(["model", "demo.host1.metric1", "--config", h.config, "--at", at, "--format", "json"]).output)
     let row = try #require(rows.first)
     #expect(row["slot"] as? Int == 4 * 288 + 9 * 12)
     #expect(row["slot_start"] as? String == "Fri 09:00")
@@ -67,7 +78,8 @@ struct OperatorCommandTests {
 
   @Test func statusCountsSeriesSlotsFilesAndSize() throws {
     let h = try Self.populated()
-    let row = try #require(try json(try h.run(["status", "--config", h.config, "--format", "json"]).output).first)
+    let row = try #require(
+      try json(try h.run(["status", "--config", h.config, "--format", "json"]).output).first)
     #expect(row["series"] as? Int == 3)
     #expect(row["files_ingested"] as? Int == (try h.count("files")))
     #expect((row["slots_warm"] as? Int ?? 0) + (row["slots_cold"] as? Int ?? 0) == 3 * 2016)
@@ -81,7 +93,10 @@ struct OperatorCommandTests {
     let result = try h.run(["plot", "demo.host1.metric1", "--config", h.config, "-o", svg])
     #expect(result.status == 0, "\(result.errors)")
     let text = try String(contentsOfFile: svg, encoding: .utf8)
-    let alerts = Int(try h.query("SELECT count(*) FROM alerts WHERE series = 'demo.host1.metric1' AND ts >= (SELECT newest_ts - 7 * 86400 FROM series WHERE name = 'demo.host1.metric1')")[0][0])!
+    let alerts = Int(
+      try h.query(
+        "SELECT count(*) FROM alerts WHERE series = 'demo.host1.metric1' AND ts >= (SELECT newest_ts - 7 * 86400 FROM series WHERE name = 'demo.host1.metric1')"
+      )[0][0])!
     #expect(text.hasPrefix("<svg"))
     #expect(text.components(separatedBy: "<circle").count - 2 == alerts)  // one circle is the legend's
     #expect(text.contains("<polygon"))
