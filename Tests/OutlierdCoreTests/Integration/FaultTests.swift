@@ -82,3 +82,25 @@ struct FaultTests {
     #expect(mode(h.rejected) & 0o007 == 0)
   }
 }
+
+@Suite("Limits")
+struct LimitTests {
+  @Test func seriesOverTheCapAreRejectedAndKnownOnesKeepWorking() throws {
+    let h = try Harness(input: "max_series = 2")
+    let t0 = 1_767_571_200
+    let first = h.root + "/first.txt"
+    try "a.one 1 \(t0)\na.two 1 \(t0)\na.three 1 \(t0)\n".write(
+      toFile: first, atomically: true, encoding: .utf8)
+    #expect(try h.run(["ingest", "--config", h.config, first]).status == 0)
+    let second = h.root + "/second.txt"
+    try "a.one 2 \(t0 + 300)\na.four 1 \(t0)\na.two 2 \(t0 + 300)\n".write(
+      toFile: second, atomically: true, encoding: .utf8)
+    #expect(try h.run(["ingest", "--config", h.config, second]).status == 0)
+    #expect(
+      try h.query("SELECT name, samples FROM series ORDER BY id") == [["a.one", "2"], ["a.two", "2"]])
+    #expect(
+      try h.query("SELECT line, kind FROM rejections ORDER BY file_id, line") == [
+        ["3", "series_cap"], ["2", "series_cap"],
+      ])
+  }
+}
