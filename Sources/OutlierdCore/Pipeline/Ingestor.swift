@@ -12,6 +12,8 @@ public final class Ingestor {
   var series: [String: SeriesState]
   /// Scoring rules by series id, resolved from the overrides once.
   private var rulesBySeries: [Int64: ScoringRules] = [:]
+  /// The rules of every series when no override is configured.
+  private var defaultRules: ScoringRules
   /// The committed block of slots and noise pool each series touched last:
   /// samples arrive in time order, so the next file most likely needs the
   /// same ones, and they need not be read back from SQLite. The store is
@@ -34,13 +36,28 @@ public final class Ingestor {
     var block: Int32
   }
 
+  /// A series a file touches, with where its last block and pool sit in
+  /// the file's arrays: consecutive samples of a series mostly hit the same
+  /// ones, which then cost no hash lookup.
+  struct TouchedSeries {
+    var name: String
+    var state: SeriesState
+    var lastBlock: (block: Int32, index: Int)? = nil
+    var lastPool: (block: Int32, index: Int)? = nil
+  }
+
   /// The state one file's transaction changes, written at its end.
   struct FileTransaction {
     unowned let ingestor: Ingestor
     let fileID: Int64
-    var changedSeries: [String: SeriesState] = [:]
-    var changedBlocks: [BlockKey: SlotBlock] = [:]
-    var changedPools: [BlockKey: NoisePool] = [:]
+    var touched: [TouchedSeries] = []
+    var touchedIndex: [String: Int] = [:]
+    var blocks: [SlotBlock] = []
+    var blockKeys: [BlockKey] = []
+    var blockIndex: [BlockKey: Int] = [:]
+    var pools: [NoisePool] = []
+    var poolKeys: [BlockKey] = []
+    var poolIndex: [BlockKey: Int] = [:]
     var history: [SeriesHour: [Double]] = [:]
     var incidents: [Int64: (series: String, incident: SeriesTrack.OpenIncident, closed: Bool)] = [:]
 
@@ -52,42 +69,65 @@ public final class Ingestor {
     var store: Store { ingestor.store }
     var settings: Settings { ingestor.settings }
 
-    /// Makes sure the slot's block is in `changedBlocks`; returns its key
-    /// and the slot's index in it.
-    mutating func loadBlock(series: Int64, slot: Int32) throws -> (BlockKey, Int) {
-      let key = BlockKey(series: series, block: slot / Int32(SlotBlock.size))
-      if changedBlocks[key] == nil {
-        if let cached = ingestor.blockCache[series], cached.block == key.block {
-          changedBlocks[key] = cached.slots
-        } else {
-          changedBlocks[key] = try store.slotBlock(series: series, block: key.block)
-        }
-      }
-      return (key, Int(slot) % SlotBlock.size)
+    /// The committed state of every series the file changed, by name.
+    var changedSeries: [String: SeriesState] {
+      Dictionary(uniqueKeysWithValues: touched.map { ($0.name, $0.state) })
     }
 
-    mutating func pool(series: Int64, block: Int32) throws -> NoisePool {
+    /// The index in `blocks` of the block holding a series' slot, loaded
+    /// from the cache or the store on first use.
+    mutating func blockIndex(series: Int64, slot: Int32) throws -> Int {
+      let key = BlockKey(series: series, block: slot / Int32(SlotBlock.size))
+      if let index = blockIndex[key] { return index }
+      if let cached = ingestor.blockCache[series], cached.block == key.block {
+        blocks.append(cached.slots)
+      } else {
+        blocks.append(try store.slotBlock(series: series, block: key.block))
+      }
+      blockKeys.append(key)
+      blockIndex[key] = blocks.count - 1
+      return blocks.count - 1
+    }
+
+    /// The index in `pools` of a series' noise pool, loaded on first use.
+    mutating func poolIndex(series: Int64, block: Int32) throws -> Int {
       let key = BlockKey(series: series, block: block)
-      if let pool = changedPools[key] { return pool }
-      if let cached = ingestor.poolCache[series], cached.block == block { return cached.pool }
-      return try store.noisePool(series: series, block: block)
+      if let index = poolIndex[key] { return index }
+      if let cached = ingestor.poolCache[series], cached.block == block {
+        pools.append(cached.pool)
+      } else {
+        pools.append(try store.noisePool(series: series, block: block))
+      }
+      poolKeys.append(key)
+      poolIndex[key] = pools.count - 1
+      return pools.count - 1
     }
 
     mutating func apply(
       _ sample: ParsedSample, line: Int, bytes: UnsafeRawBufferPointer, now: Double, report: inout FileReport
     ) throws {
-      var state: SeriesState
-      if let known = changedSeries[sample.series] ?? ingestor.series[sample.series] {
-        state = known
+      let position: Int
+      if let known = touchedIndex[sample.series] {
+        position = known
       } else {
-        guard settings.maxSeries == 0 || ingestor.series.count + report.newSeries < settings.maxSeries else {
-          report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
-          return
+        let state: SeriesState
+        if let known = ingestor.series[sample.series] {
+          state = known
+        } else {
+          guard settings.maxSeries == 0 || ingestor.series.count + report.newSeries < settings.maxSeries
+          else {
+            report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
+            return
+          }
+          state = SeriesState(
+            id: try store.addSeries(name: sample.series, at: now), newest: -.infinity, samples: 0)
+          report.newSeries += 1
         }
-        state = SeriesState(
-          id: try store.addSeries(name: sample.series, at: now), newest: -.infinity, samples: 0)
-        report.newSeries += 1
+        touched.append(TouchedSeries(name: sample.series, state: state))
+        position = touched.count - 1
+        touchedIndex[sample.series] = position
       }
+      var state = touched[position].state
       guard sample.timestamp > state.newest else {
         report.reject(line, .notNewer(timestamp: sample.timestamp, newest: state.newest), bytes)
         return
@@ -102,31 +142,45 @@ public final class Ingestor {
 
       let calendar = ingestor.calendar
       let slotIndex = Int32(calendar.slot(at: sample.timestamp))
-      let (blockKey, index) = try loadBlock(series: state.id, slot: slotIndex)
+      let blockNumber = slotIndex / Int32(SlotBlock.size)
+      let block: Int
+      if let last = touched[position].lastBlock, last.block == blockNumber {
+        block = last.index
+      } else {
+        block = try blockIndex(series: state.id, slot: slotIndex)
+        touched[position].lastBlock = (blockNumber, block)
+      }
+      let index = Int(slotIndex) % SlotBlock.size
       let rules = ingestor.rules(for: state, name: sample.series)
       let pooling = settings.poolSlots > 1
       let poolBlock = slotIndex / Int32(settings.poolSlots)
-      let pool: NoisePool? = pooling ? try self.pool(series: state.id, block: poolBlock) : nil
-      let before = NoisePool.contribution(of: changedBlocks[blockKey]!.slots[index])
+      var pool: Int? = nil
+      if pooling {
+        if let last = touched[position].lastPool, last.block == poolBlock {
+          pool = last.index
+        } else {
+          pool = try poolIndex(series: state.id, block: poolBlock)
+          touched[position].lastPool = (poolBlock, pool!)
+        }
+      }
+      let before = NoisePool.contribution(of: blocks[block].slots[index])
       let verdict = rules.judge(
-        &changedBlocks[blockKey]!.slots[index], slotIndex: slotIndex, x: sample.timestamp, y: sample.value,
-        pool: pool,
-        track: &state.track, shiftAfter: settings.shiftAfter, period: Double(calendar.period))
-      if pooling, var updated = pool {
-        updated.update(from: before, to: NoisePool.contribution(of: changedBlocks[blockKey]!.slots[index]))
-        changedPools[BlockKey(series: state.id, block: poolBlock)] = updated
+        &blocks[block].slots[index], slotIndex: slotIndex, x: sample.timestamp, y: sample.value,
+        pool: pool.map { pools[$0] }, track: &state.track, shiftAfter: settings.shiftAfter,
+        period: Double(calendar.period))
+      if let pool {
+        pools[pool].update(from: before, to: NoisePool.contribution(of: blocks[block].slots[index]))
       }
       if let total = verdict.shiftDetected {
         for other in verdict.slotsToShift {
-          let (otherKey, otherIndex) = try loadBlock(series: state.id, slot: other)
-          let old = NoisePool.contribution(of: changedBlocks[otherKey]!.slots[otherIndex])
-          changedBlocks[otherKey]!.slots[otherIndex].scaleLevel(by: verdict.shiftIncrement)
+          let otherBlock = try blockIndex(series: state.id, slot: other)
+          let otherIndex = Int(other) % SlotBlock.size
+          let old = NoisePool.contribution(of: blocks[otherBlock].slots[otherIndex])
+          blocks[otherBlock].slots[otherIndex].scaleLevel(by: verdict.shiftIncrement)
           if pooling {
-            let otherBlock = other / Int32(settings.poolSlots)
-            var otherPool = try self.pool(series: state.id, block: otherBlock)
-            otherPool.update(
-              from: old, to: NoisePool.contribution(of: changedBlocks[otherKey]!.slots[otherIndex]))
-            changedPools[BlockKey(series: state.id, block: otherBlock)] = otherPool
+            let otherPool = try poolIndex(series: state.id, block: other / Int32(settings.poolSlots))
+            pools[otherPool].update(
+              from: old, to: NoisePool.contribution(of: blocks[otherBlock].slots[otherIndex]))
           }
         }
         report.events.append(
@@ -154,7 +208,7 @@ public final class Ingestor {
       }
       state.newest = sample.timestamp
       state.samples += 1
-      changedSeries[sample.series] = state
+      touched[position].state = state
       report.accepted += 1
       report.newestSample = max(report.newestSample ?? sample.timestamp, sample.timestamp)
     }
@@ -201,17 +255,17 @@ public final class Ingestor {
 
     mutating func write(report: inout FileReport) throws {
       // Sorted by key: SQLite appends to its b-tree pages in order.
-      for (key, block) in changedBlocks.sorted(by: {
-        ($0.key.block, $0.key.series) < ($1.key.block, $1.key.series)
+      for i in blockKeys.indices.sorted(by: {
+        (blockKeys[$0].block, blockKeys[$0].series) < (blockKeys[$1].block, blockKeys[$1].series)
       }) {
-        try store.saveSlotBlock(series: key.series, block: key.block, block)
+        try store.saveSlotBlock(series: blockKeys[i].series, block: blockKeys[i].block, blocks[i])
       }
-      for (key, pool) in changedPools.sorted(by: {
-        ($0.key.block, $0.key.series) < ($1.key.block, $1.key.series)
+      for i in poolKeys.indices.sorted(by: {
+        (poolKeys[$0].block, poolKeys[$0].series) < (poolKeys[$1].block, poolKeys[$1].series)
       }) {
-        try store.saveNoisePool(series: key.series, block: key.block, pool)
+        try store.saveNoisePool(series: poolKeys[i].series, block: poolKeys[i].block, pools[i])
       }
-      for state in changedSeries.values { try store.saveSeries(state) }
+      for entry in touched { try store.saveSeries(entry.state) }
       for (key, pairs) in history {
         try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs)
       }
@@ -234,6 +288,7 @@ public final class Ingestor {
     self.settings = settings
     self.calendar = try settings.calendar()
     self.store = store
+    self.defaultRules = settings.rules(forSeries: "")
     try store.setLimits(maxSize: settings.maxDatabaseSize, busyTimeout: settings.busyTimeout)
     try store.ensureNoisePools(poolSlots: settings.poolSlots)
     self.series = try store.loadSeries()
@@ -256,22 +311,16 @@ public final class Ingestor {
     }
     try store.setLimits(maxSize: newSettings.maxDatabaseSize, busyTimeout: newSettings.busyTimeout)
     settings = newSettings
+    defaultRules = newSettings.rules(forSeries: "")
     rulesBySeries.removeAll()
   }
 
   /// Keeps, for each series the file touched, the committed block and pool
   /// of its newest sample's slot: where the next file will most likely start.
   private func remember(_ file: FileTransaction) {
-    for state in file.changedSeries.values {
-      let slot = Int32(calendar.slot(at: state.newest))
-      let block = slot / Int32(SlotBlock.size)
-      if let slots = file.changedBlocks[BlockKey(series: state.id, block: block)] {
-        blockCache[state.id] = (block, slots)
-      }
-      let poolBlock = slot / Int32(max(settings.poolSlots, 1))
-      if let pool = file.changedPools[BlockKey(series: state.id, block: poolBlock)] {
-        poolCache[state.id] = (poolBlock, pool)
-      }
+    for entry in file.touched {
+      if let last = entry.lastBlock { blockCache[entry.state.id] = (last.block, file.blocks[last.index]) }
+      if let last = entry.lastPool { poolCache[entry.state.id] = (last.block, file.pools[last.index]) }
     }
   }
 
@@ -306,6 +355,7 @@ public final class Ingestor {
   }
 
   func rules(for state: SeriesState, name: String) -> ScoringRules {
+    if settings.overrides.isEmpty { return defaultRules }
     if let rules = rulesBySeries[state.id] { return rules }
     let rules = settings.rules(forSeries: name)
     rulesBySeries[state.id] = rules
