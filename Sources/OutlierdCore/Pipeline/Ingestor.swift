@@ -44,6 +44,7 @@ public final class Ingestor {
     var state: SeriesState
     var lastBlock: (block: Int32, index: Int)? = nil
     var lastPool: (block: Int32, index: Int)? = nil
+    var lastHour: (hour: Int64, index: Int)? = nil
   }
 
   /// The state one file's transaction changes, written at its end.
@@ -58,7 +59,9 @@ public final class Ingestor {
     var pools: [NoisePool] = []
     var poolKeys: [BlockKey] = []
     var poolIndex: [BlockKey: Int] = [:]
-    var history: [SeriesHour: [Double]] = [:]
+    /// New (time, value) pairs by series and hour, in `historyKeys` order.
+    var history: [[Double]] = []
+    var historyKeys: [SeriesHour] = []
     var incidents: [Int64: (series: String, incident: SeriesTrack.OpenIncident, closed: Bool)] = [:]
 
     init(ingestor: Ingestor, fileID: Int64) {
@@ -202,9 +205,17 @@ public final class Ingestor {
       case .cannotJudge: report.unjudged += 1
       }
       if settings.historyDays > 0 {
-        let key = SeriesHour(series: state.id, hour: Int64((sample.timestamp / 3600).rounded(.down)))
-        history[key, default: []].append(sample.timestamp)
-        history[key]!.append(sample.value)
+        // A series' samples arrive in time order, so an hour, once left,
+        // is not seen again in this file: no lookup needed.
+        let hour = Int64((sample.timestamp / 3600).rounded(.down))
+        if touched[position].lastHour?.hour != hour {
+          history.append([])
+          historyKeys.append(SeriesHour(series: state.id, hour: hour))
+          touched[position].lastHour = (hour, history.count - 1)
+        }
+        let at = touched[position].lastHour!.index
+        history[at].append(sample.timestamp)
+        history[at].append(sample.value)
       }
       state.newest = sample.timestamp
       state.samples += 1
@@ -266,7 +277,7 @@ public final class Ingestor {
         try store.saveNoisePool(series: poolKeys[i].series, block: poolKeys[i].block, pools[i])
       }
       for entry in touched { try store.saveSeries(entry.state) }
-      for (key, pairs) in history {
+      for (key, pairs) in zip(historyKeys, history) {
         try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs)
       }
       if settings.historyDays > 0, let newest = report.newestSample {
