@@ -59,6 +59,9 @@ public final class Ingestor {
     var pools: [NoisePool] = []
     var poolKeys: [BlockKey] = []
     var poolIndex: [BlockKey: Int] = [:]
+    /// Once blocks went to SQLite mid-file, the ingestor's cache (committed
+    /// state) may be older than them and is not read again in this file.
+    var spilled = false
     /// New (time, value) pairs by series and hour, in `historyKeys` order.
     var history: [[Double]] = []
     var historyKeys: [SeriesHour] = []
@@ -82,7 +85,7 @@ public final class Ingestor {
     mutating func blockIndex(series: Int64, slot: Int32) throws -> Int {
       let key = BlockKey(series: series, block: slot / Int32(SlotBlock.size))
       if let index = blockIndex[key] { return index }
-      if let cached = ingestor.blockCache[series], cached.block == key.block {
+      if !spilled, let cached = ingestor.blockCache[series], cached.block == key.block {
         blocks.append(cached.slots)
       } else {
         blocks.append(try store.slotBlock(series: series, block: key.block))
@@ -96,7 +99,7 @@ public final class Ingestor {
     mutating func poolIndex(series: Int64, block: Int32) throws -> Int {
       let key = BlockKey(series: series, block: block)
       if let index = poolIndex[key] { return index }
-      if let cached = ingestor.poolCache[series], cached.block == block {
+      if !spilled, let cached = ingestor.poolCache[series], cached.block == block {
         pools.append(cached.pool)
       } else {
         pools.append(try store.noisePool(series: series, block: block))
@@ -106,9 +109,36 @@ public final class Ingestor {
       return pools.count - 1
     }
 
+    /// Blocks, pools and history arrays a file holds before it writes them
+    /// into the (still open) transaction and lets them go: a file with many
+    /// series must not hold a block per series until its commit.
+    static let workingSetLimit = 8192
+
+    /// Writes the blocks, pools and history gathered so far into the open
+    /// transaction and forgets them; later samples read them back through
+    /// SQLite, which sees the transaction's own writes.
+    mutating func spill() throws {
+      try writeBlocksPoolsAndHistory()
+      spilled = true
+      blocks.removeAll(keepingCapacity: true)
+      blockKeys.removeAll(keepingCapacity: true)
+      blockIndex.removeAll(keepingCapacity: true)
+      pools.removeAll(keepingCapacity: true)
+      poolKeys.removeAll(keepingCapacity: true)
+      poolIndex.removeAll(keepingCapacity: true)
+      history.removeAll(keepingCapacity: true)
+      historyKeys.removeAll(keepingCapacity: true)
+      for i in touched.indices {
+        touched[i].lastBlock = nil
+        touched[i].lastPool = nil
+        touched[i].lastHour = nil
+      }
+    }
+
     mutating func apply(
       _ sample: ParsedSample, line: Int, bytes: UnsafeRawBufferPointer, now: Double, report: inout FileReport
     ) throws {
+      if blocks.count >= Self.workingSetLimit || history.count >= Self.workingSetLimit { try spill() }
       let position: Int
       if let known = touchedIndex[sample.series] {
         position = known
@@ -264,7 +294,7 @@ public final class Ingestor {
       return id
     }
 
-    mutating func write(report: inout FileReport) throws {
+    mutating func writeBlocksPoolsAndHistory() throws {
       // Sorted by key: SQLite appends to its b-tree pages in order.
       for i in blockKeys.indices.sorted(by: {
         (blockKeys[$0].block, blockKeys[$0].series) < (blockKeys[$1].block, blockKeys[$1].series)
@@ -276,10 +306,14 @@ public final class Ingestor {
       }) {
         try store.saveNoisePool(series: poolKeys[i].series, block: poolKeys[i].block, pools[i])
       }
-      for entry in touched { try store.saveSeries(entry.state) }
       for (key, pairs) in zip(historyKeys, history) {
         try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs)
       }
+    }
+
+    mutating func write(report: inout FileReport) throws {
+      try writeBlocksPoolsAndHistory()
+      for entry in touched { try store.saveSeries(entry.state) }
       if settings.historyDays > 0, let newest = report.newestSample {
         // Once per hour of data: drop the history that fell out of the window.
         let hour = Int64((newest / 3600).rounded(.down))
@@ -330,10 +364,23 @@ public final class Ingestor {
   /// of its newest sample's slot: where the next file will most likely start.
   private func remember(_ file: FileTransaction) {
     for entry in file.touched {
-      if let last = entry.lastBlock { blockCache[entry.state.id] = (last.block, file.blocks[last.index]) }
-      if let last = entry.lastPool { poolCache[entry.state.id] = (last.block, file.pools[last.index]) }
+      // A spilled file may have changed any of a series' cached block or
+      // pool without holding it at the end: drop what it cannot refresh.
+      if file.spilled && entry.lastBlock == nil { blockCache[entry.state.id] = nil }
+      if file.spilled && entry.lastPool == nil { poolCache[entry.state.id] = nil }
+      // Bounded: past the cap, series that are not cached yet stay out
+      // (their next file reads its blocks from SQLite).
+      if let last = entry.lastBlock, blockCache.count < Self.cacheLimit || blockCache[entry.state.id] != nil {
+        blockCache[entry.state.id] = (last.block, file.blocks[last.index])
+      }
+      if let last = entry.lastPool, poolCache.count < Self.cacheLimit || poolCache[entry.state.id] != nil {
+        poolCache[entry.state.id] = (last.block, file.pools[last.index])
+      }
     }
   }
+
+  /// Series whose newest block and pool are kept between files: 32 k × ~1 KB.
+  static let cacheLimit = 32_768
 
   /// Marks series silent for longer than `stale_after` (by the clock) as
   /// stale, in one transaction: an event each, once, until samples resume.

@@ -53,12 +53,12 @@ struct CrashTests {
     #expect(h.spoolFiles().isEmpty)
 
     let tables = [
-      "SELECT * FROM slot_blocks ORDER BY block, series_id",
+      "SELECT block, series_id, hex(data) FROM slot_blocks ORDER BY block, series_id",
       "SELECT id, name, newest_ts, samples, track FROM series ORDER BY id",
       "SELECT * FROM noise ORDER BY block, series_id",
       "SELECT * FROM incidents ORDER BY id",
       "SELECT series, ts, kind, detail, file_id FROM events ORDER BY id",
-      "SELECT * FROM samples ORDER BY hour, series_id",
+      "SELECT hour, series_id, hex(data) FROM samples ORDER BY hour, series_id",
       "SELECT * FROM alerts ORDER BY id",
       "SELECT name, size, sha256, lines_accepted, lines_rejected, alerts FROM files ORDER BY id",
       "SELECT * FROM rejections ORDER BY file_id, line",

@@ -134,7 +134,8 @@ final class Harness {
     return try condition()
   }
 
-  /// Rows of a query, each column as text ("" for NULL).
+  /// Rows of a query, each column as text ("" for NULL). Select blobs
+  /// through hex(): their bytes are not text.
   func query(_ sql: String) throws -> [[String]] {
     let db = try SQLiteDatabase(path: database, readOnly: true)
     db.setBusyTimeout(milliseconds: 5000)
