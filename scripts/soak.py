@@ -6,7 +6,7 @@ its memory and file descriptors.
 
 Every 0.5 s a file with one sample for each of SERIES series (the next
 5-minute step) is dropped into the spool by rename: 2000 series every half
-second is 4,000 samples/s, 1,200 times the rate of 2000 series at 5-minute
+second is 4,000 samples/s, 600 times the rate of 2000 series at 5-minute
 steps. RSS and open descriptors are read from /proc every few seconds.
 After the warm-up (the first half of the run: SQLite's page cache of 16 MiB
 fills in the first minute at this rate), the peak RSS of the last quarter
