@@ -86,6 +86,11 @@ public struct GraphiteLineParser: Sendable {
   /// of a metric (milliseconds are far later, so they fail the future test).
   public static let earliestTimestamp: Double = 631_152_000
 
+  // The tables, held by the parser: a static is reached through a lazy
+  // initialisation check on every access, which showed in the profile.
+  private let seriesTable = GraphiteLineParser.seriesBytes
+  private let powers = GraphiteLineParser.powersOfTen
+
   public init(maxLineLength: Int, maxSeriesNameLength: Int, now: Double, maxFuture: Double) {
     self.maxLineLength = maxLineLength
     self.maxSeriesNameLength = maxSeriesNameLength
@@ -123,16 +128,16 @@ public struct GraphiteLineParser: Sendable {
     if name.count > maxSeriesNameLength {
       return .failure(.seriesTooLong(length: name.count, limit: maxSeriesNameLength))
     }
-    for position in name where !Self.isSeriesByte(line[position]) {
+    for position in name where !seriesTable[Int(line[position])] {
       return .failure(.badSeriesByte(line[position], position: position - name.lowerBound))
     }
     let value: Double
-    switch Self.number(line, fields.1, field: "value") {
+    switch number(line, fields.1, field: "value") {
     case .success(let v): value = v
     case .failure(let e): return .failure(e)
     }
     let timestamp: Double
-    switch Self.number(line, fields.2, field: "timestamp") {
+    switch number(line, fields.2, field: "timestamp") {
     case .success(let v): timestamp = v
     case .failure(let e): return .failure(e)
     }
@@ -158,7 +163,9 @@ public struct GraphiteLineParser: Sendable {
   /// same result strtod gives, at a fraction of its cost. Anything else
   /// returns nil and goes to strtod.
   @inline(__always)
-  static func fastDecimal(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> Double? {
+  static func fastDecimal(
+    _ line: UnsafeRawBufferPointer, _ range: Range<Int>, powers: [Double] = powersOfTen
+  ) -> Double? {
     var i = range.lowerBound
     var negative = false
     if line[i] == UInt8(ascii: "-") {
@@ -191,7 +198,7 @@ public struct GraphiteLineParser: Sendable {
       i += 1
     }
     guard fraction <= 22 else { return nil }
-    let value = Double(mantissa) / powersOfTen[fraction]
+    let value = Double(mantissa) / powers[fraction]
     return negative ? -value : value
   }
 
@@ -199,7 +206,7 @@ public struct GraphiteLineParser: Sendable {
   /// optional exponent. Checked by hand first, so strtod never sees the hex
   /// floats, "nan" and "inf" it would accept; then converted by strtod,
   /// which rounds correctly.
-  static func number(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, field: String) -> Result<
+  func number(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, field: String) -> Result<
     Double, LineRejection
   > {
     func text() -> String { String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self) }
@@ -221,7 +228,7 @@ public struct GraphiteLineParser: Sendable {
       guard exponentDigits > 0 else { return .failure(.badNumber(field: field, text: text())) }
     }
     guard i == end, range.count < 400 else { return .failure(.badNumber(field: field, text: text())) }
-    if let exact = fastDecimal(line, range) { return .success(exact) }
+    if let exact = Self.fastDecimal(line, range, powers: powers) { return .success(exact) }
     // strtod needs a NUL-terminated string; copy the field to the stack.
     let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { buffer -> Double in
       for (k, j) in range.enumerated() { buffer[k] = CChar(bitPattern: line[j]) }

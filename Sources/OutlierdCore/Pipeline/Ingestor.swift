@@ -70,10 +70,16 @@ public final class Ingestor {
     init(ingestor: Ingestor, fileID: Int64) {
       self.ingestor = ingestor
       self.fileID = fileID
+      store = ingestor.store
+      settings = ingestor.settings
+      calendar = ingestor.calendar
     }
 
-    var store: Store { ingestor.store }
-    var settings: Settings { ingestor.settings }
+    // Held directly: reaching them through the unowned ingestor costs a
+    // strong retain per access, per sample.
+    let store: Store
+    let settings: Settings
+    let calendar: SlotCalendar
 
     /// The committed state of every series the file changed, by name.
     var changedSeries: [String: SeriesState] {
@@ -173,7 +179,6 @@ public final class Ingestor {
             series: sample.series, time: sample.timestamp, kind: "resumed", detail: "samples arrive again"))
       }
 
-      let calendar = ingestor.calendar
       let slotIndex = Int32(calendar.slot(at: sample.timestamp))
       let blockNumber = slotIndex / Int32(SlotBlock.size)
       let block: Int

@@ -77,7 +77,9 @@ public struct SpoolFile {
     guard size <= maxSize else { throw Refusal.tooLarge(size: size, limit: maxSize) }
     // Read to end of file, not to st_size: a file still growing is read as
     // it is now, and one that grows past the limit is refused.
-    var bytes = [UInt8](repeating: 0, count: max(size, 4096))
+    // One byte more than the file: the read that finds the end then needs
+    // no room of its own, so the buffer never grows for a file that does not.
+    var bytes = [UInt8](repeating: 0, count: max(size + 1, 4096))
     var filled = 0
     while true {
       if filled == bytes.count {
