@@ -67,25 +67,36 @@ public final class StoreReader {
     return SeriesState(id: statement.int64(0), newest: statement.double(1), samples: statement.int64(2))
   }
 
-  public func slot(series: Int64, slot: Int) throws -> SlotRegression? {
-    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE block = ? AND series_id = ?")
-    statement.bind(.integer(Int64(slot / SlotBlock.size)), .integer(series))
+  /// One block of a series' slots, if it was ever written.
+  private func block(series: Int64, block: Int) throws -> SlotBlock? {
+    let statement = try selectBlock()
+    statement.bind(.integer(Int64(block)), .integer(series))
     guard try statement.step() else { return nil }
-    return SlotBlock(decoding: statement.blob(0)).slots[slot % SlotBlock.size]
+    defer { _ = try? statement.step() }
+    return SlotBlock(decoding: statement.blob(0))
+  }
+
+  private var blockStatement: SQLiteStatement?
+  private func selectBlock() throws -> SQLiteStatement {
+    if let blockStatement { return blockStatement }
+    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE block = ? AND series_id = ?")
+    blockStatement = statement
+    return statement
+  }
+
+  public func slot(series: Int64, slot: Int) throws -> SlotRegression? {
+    try block(series: series, block: slot / SlotBlock.size)?.slots[slot % SlotBlock.size]
   }
 
   /// Every slot of a series that has learned something, by slot index.
   public func slots(series: Int64) throws -> [Int: SlotRegression] {
     // One lookup per block: the key leads with the block.
-    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE block = ? AND series_id = ?")
     var result: [Int: SlotRegression] = [:]
-    for block in 0..<(calendar.slotCount + SlotBlock.size - 1) / SlotBlock.size {
-      statement.bind(.integer(Int64(block)), .integer(series))
-      guard try statement.step() else { continue }
-      for (i, slot) in SlotBlock(decoding: statement.blob(0)).slots.enumerated() where slot.weight > 0 {
-        result[block * SlotBlock.size + i] = slot
+    for index in 0..<(calendar.slotCount + SlotBlock.size - 1) / SlotBlock.size {
+      guard let found = try block(series: series, block: index) else { continue }
+      for (i, slot) in found.slots.enumerated() where slot.weight > 0 {
+        result[index * SlotBlock.size + i] = slot
       }
-      _ = try statement.step()
     }
     return result
   }
