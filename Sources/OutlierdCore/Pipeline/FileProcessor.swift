@@ -163,6 +163,7 @@ public final class FileProcessor {
     let summary =
       "\(path): \(report.accepted) samples applied, \(report.rejected.count) lines rejected, \(report.alerts.count) alerts"
       + (report.newSeries > 0 ? ", \(report.newSeries) new series" : "")
+      + (report.unjudged > 0 ? ", \(report.unjudged) not judged yet (slots warming up)" : "")
     if report.rejected.isEmpty {
       logger.info("\(summary)")
     } else {

@@ -15,11 +15,6 @@ public struct SeriesState: Sendable, Hashable {
   }
 }
 
-public struct SlotKey: Hashable, Sendable {
-  public var series: Int64
-  public var slot: Int32
-}
-
 public enum StoreError: Error, CustomStringConvertible {
   case calendarMismatch(path: String, differences: [String])
   case newerSchema(path: String, version: Int, supported: Int)
