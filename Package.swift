@@ -15,11 +15,13 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+    .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
     .target(
       name: "OutlierdCore",
       dependencies: [
         "CSQLite",
         "CLinux",
+        "CCrypto",
         .product(name: "Logging", package: "swift-log"),
       ]
     ),

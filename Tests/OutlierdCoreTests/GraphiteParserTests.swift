@@ -105,19 +105,11 @@ struct SHA256Tests {
     #expect(Array(input.utf8).withUnsafeBytes { SHA256.hex(of: $0) } == digest)
   }
 
-  @Test func millionAsInPiecesEqualsWhole() {
+  @Test func millionAs() {
     let whole = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
     #expect(
       whole.withUnsafeBytes { SHA256.hex(of: $0) }
         == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-    var hasher = SHA256()
-    var offset = 0
-    for size in [1, 63, 64, 65, 1000, 4096] {
-      whole[offset..<offset + size].withUnsafeBytes { hasher.update($0) }
-      offset += size
-    }
-    whole[offset...].withUnsafeBytes { hasher.update($0) }
-    #expect(hasher.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
   }
 }
 

@@ -101,8 +101,8 @@ final class Harness {
     process.environment = env
     let id = UUID().uuidString.prefix(8)
     let out = root + "/stdout-\(id)", err = root + "/stderr-\(id)"
-    FileManager.default.createFile(atPath: out, contents: nil)
-    FileManager.default.createFile(atPath: err, contents: nil)
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
     process.standardOutput = FileHandle(forWritingAtPath: out)
     process.standardError = FileHandle(forWritingAtPath: err)
     try process.run()
