@@ -49,8 +49,7 @@ struct DetectionTests {
         slots[i].add(x: t0 + Double(week) * 604_800 + Double(i) * 300, y: 100 + rng.nextGaussian() * 2)
       }
     }
-    var pool = NoisePool()
-    for slot in slots { pool.update(from: NoisePool(), to: NoisePool.contribution(of: slot)) }
+    let pool = PoolSums(members: slots.map(NoisePool.contribution(of:))).total
     #expect(pool.degreesOfFreedom == 12)
     let expectedRSS = slots.map(\.residualSumOfSquares).reduce(0, +)
     expectClose(pool.rss, expectedRSS, relative: 1e-12, "pooled RSS")
@@ -91,7 +90,7 @@ struct DetectionTests {
     let calendar = try! SlotCalendar(period: 86_400, slotWidth: 3600)
     let rules = ScoringRules(threshold: 4, scale: .normal, minimumSamples: 3)
     var slots = [SlotRegression](repeating: SlotRegression(), count: 24)
-    var pool = NoisePool()
+    var pool = PoolSums(members: Array(repeating: NoisePool(), count: 24))
     var track = SeriesTrack()
     var alerts: [Double] = []
     var shifts: [Double] = []
@@ -102,15 +101,13 @@ struct DetectionTests {
       let index = calendar.slot(at: t)
       let expected = 100 + 60 * sin(Double(index) / 24 * 2 * .pi)
       let y = value(t, expected) * (1 + rng.nextGaussian() * 0.02)
-      let before = NoisePool.contribution(of: slots[index])
       let verdict = rules.judge(
-        &slots[index], slotIndex: Int32(index), x: t, y: y, pool: pool, track: &track, shiftAfter: shiftAfter,
-        period: 86_400)
-      pool.update(from: before, to: NoisePool.contribution(of: slots[index]))
+        &slots[index], slotIndex: Int32(index), x: t, y: y, pool: pool.total, track: &track,
+        shiftAfter: shiftAfter, period: 86_400)
+      pool.set(index, to: NoisePool.contribution(of: slots[index]))
       for other in verdict.slotsToShift {
-        let old = NoisePool.contribution(of: slots[Int(other)])
         slots[Int(other)].scaleLevel(by: verdict.shiftIncrement)
-        pool.update(from: old, to: NoisePool.contribution(of: slots[Int(other)]))
+        pool.set(Int(other), to: NoisePool.contribution(of: slots[Int(other)]))
       }
       if verdict.isAlert { alerts.append(t) }
       if let ratio = verdict.shiftDetected { shifts.append(ratio) }
@@ -147,5 +144,39 @@ struct DetectionTests {
     let result = run({ t, e in t >= shiftAt ? e * 1.6 : e }, weeks: 3, shiftAfter: 0)
     #expect(result.shifts.isEmpty)
     #expect(result.alerts.count > 20)
+  }
+}
+
+@Suite("Noise pool sums")
+struct PoolSumsTests {
+  /// However a pool's members got their values, the total is the same bits
+  /// as a pool built from them at once, and equals their sum (computed in
+  /// 80-bit precision) to double rounding.
+  @Test(arguments: [1, 5, 24, 100])
+  func totalDependsOnMembersOnly(count: Int) {
+    var rng = SplitMix64(seed: UInt64(count))
+    func member() -> NoisePool {
+      NoisePool(
+        rss: rng.nextUnit() * pow(10, Double(rng.next() % 12) - 6), degreesOfFreedom: Double(rng.next() % 40))
+    }
+    var members = (0..<count).map { _ in member() }
+    var updated = PoolSums(members: members)
+    for _ in 0..<1000 {
+      let i = Int(rng.next() % UInt64(count))
+      members[i] = member()
+      updated.set(i, to: members[i])
+    }
+    let built = PoolSums(members: members)
+    #expect(updated.total.rss.bitPattern == built.total.rss.bitPattern)
+    #expect(updated.total.degreesOfFreedom == built.total.degreesOfFreedom)
+    let exact = members.reduce(Float80(0)) { $0 + Float80($1.rss) }
+    #expect(abs(Float80(built.total.rss) - exact) <= exact * Float80(count) * 0x1p-52)
+    #expect(built.total.degreesOfFreedom == members.reduce(0) { $0 + $1.degreesOfFreedom })
+  }
+
+  @Test func poolsCoverNeighboursAndStopAtThePeriodsEnd() {
+    #expect(NoisePool.slots(ofPool: 0, poolSlots: 24, slotCount: 2016) == 0..<24)
+    #expect(NoisePool.slots(ofPool: 83, poolSlots: 24, slotCount: 2016) == 1992..<2016)
+    #expect(NoisePool.slots(ofPool: 2, poolSlots: 5, slotCount: 12) == 10..<12)
   }
 }

@@ -37,33 +37,6 @@ public enum ThresholdScale: String, Sendable, Hashable, CaseIterable {
   case t
 }
 
-/// The residual variance of a block of neighbouring slots of one series:
-/// the sums of their RSS and of their degrees of freedom. Each slot keeps
-/// its own line; its noise level is estimated from the whole block.
-public struct NoisePool: Sendable, Hashable {
-  public var rss: Double
-  public var degreesOfFreedom: Double
-
-  public init(rss: Double = 0, degreesOfFreedom: Double = 0) {
-    self.rss = rss
-    self.degreesOfFreedom = degreesOfFreedom
-  }
-
-  /// What one slot adds to its block: its RSS and n − 2, once n > 2.
-  @inline(__always)
-  public static func contribution(of slot: SlotRegression) -> NoisePool {
-    guard slot.weight > 2, slot.cxx > 0 else { return NoisePool() }
-    return NoisePool(rss: max(slot.residualSumOfSquares, 0), degreesOfFreedom: slot.weight - 2)
-  }
-
-  /// Replaces one member's old contribution by its new one.
-  @inline(__always)
-  public mutating func update(from old: NoisePool, to new: NoisePool) {
-    rss = max(rss - old.rss + new.rss, 0)
-    degreesOfFreedom = max(degreesOfFreedom - old.degreesOfFreedom + new.degreesOfFreedom, 0)
-  }
-}
-
 /// How a slot judges and learns: threshold, warm-up, forgetting, noise floor
 /// and learning policy. Pure value; no I/O.
 public struct ScoringRules: Sendable {

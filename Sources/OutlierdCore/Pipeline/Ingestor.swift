@@ -14,13 +14,13 @@ public final class Ingestor {
   private var rulesBySeries: [Int64: ScoringRules] = [:]
   /// The rules of every series when no override is configured.
   private var defaultRules: ScoringRules
-  /// The committed block of slots and noise pool each series touched last:
-  /// samples arrive in time order, so the next file most likely needs the
-  /// same ones, and they need not be read back from SQLite. The store is
-  /// written by this process alone, so the copies stay true; a rolled-back
-  /// file never reaches them.
-  private var blockCache: [Int64: (block: Int32, slots: SlotBlock)] = [:]
-  private var poolCache: [Int64: (block: Int32, pool: NoisePool)] = [:]
+  /// Committed blocks of slots kept between files, by series: the block of
+  /// the series' newest slot and those its noise pool spans. Samples arrive
+  /// in time order, so the next file most likely needs them, and they need
+  /// not be read back from SQLite. The store is written by this process
+  /// alone, so the copies stay true; a rolled-back file never reaches them.
+  private var blockCache: [Int64: [(block: Int32, slots: SlotBlock)]] = [:]
+  private var cachedBlocks = 0
   /// The newest hour whose history pruning ran.
   var prunedThrough: Int64 = .min
 
@@ -56,8 +56,12 @@ public final class Ingestor {
     var blocks: [SlotBlock] = []
     var blockKeys: [BlockKey] = []
     var blockIndex: [BlockKey: Int] = [:]
-    var pools: [NoisePool] = []
-    var poolKeys: [BlockKey] = []
+    /// Whether the file changed a block: pool sums also load blocks they
+    /// only read, and those are not written back.
+    var blockChanged: [Bool] = []
+    /// Noise pools (by series and pool number), built from their slots on
+    /// first use in the file and then kept up to date sample by sample.
+    var pools: [PoolSums] = []
     var poolIndex: [BlockKey: Int] = [:]
     /// Once blocks went to SQLite mid-file, the ingestor's cache (committed
     /// state) may be older than them and is not read again in this file.
@@ -81,31 +85,40 @@ public final class Ingestor {
     let settings: Settings
     let calendar: SlotCalendar
 
-    /// The index in `blocks` of the block holding a series' slot, loaded
-    /// from the cache or the store on first use.
-    mutating func blockIndex(series: Int64, slot: Int32) throws -> Int {
-      let key = BlockKey(series: series, block: slot / Int32(SlotBlock.size))
+    /// The index in `blocks` of a series' block of slots, loaded from the
+    /// cache or the store on first use.
+    mutating func blockIndex(series: Int64, block: Int32) throws -> Int {
+      let key = BlockKey(series: series, block: block)
       if let index = blockIndex[key] { return index }
-      if !spilled, let cached = ingestor.blockCache[series], cached.block == key.block {
+      if !spilled, let cached = ingestor.blockCache[series]?.first(where: { $0.block == block }) {
         blocks.append(cached.slots)
       } else {
-        blocks.append(try store.slotBlock(series: series, block: key.block))
+        blocks.append(try store.slotBlock(series: series, block: block))
       }
       blockKeys.append(key)
+      blockChanged.append(false)
       blockIndex[key] = blocks.count - 1
       return blocks.count - 1
     }
 
-    /// The index in `pools` of a series' noise pool, loaded on first use.
-    mutating func poolIndex(series: Int64, block: Int32) throws -> Int {
-      let key = BlockKey(series: series, block: block)
+    /// The index in `pools` of a series' noise pool, built from its slots
+    /// on first use. Pools are a function of the slots, not stored.
+    mutating func poolIndex(series: Int64, pool: Int32) throws -> Int {
+      let key = BlockKey(series: series, block: pool)
       if let index = poolIndex[key] { return index }
-      if !spilled, let cached = ingestor.poolCache[series], cached.block == block {
-        pools.append(cached.pool)
-      } else {
-        pools.append(try store.noisePool(series: series, block: block))
+      var members: [NoisePool] = []
+      var loaded: (block: Int, index: Int) = (-1, 0)
+      for slot in NoisePool.slots(
+        ofPool: Int(pool), poolSlots: settings.poolSlots, slotCount: calendar.slotCount)
+      {
+        if slot / SlotBlock.size != loaded.block {
+          loaded = (
+            slot / SlotBlock.size, try blockIndex(series: series, block: Int32(slot / SlotBlock.size))
+          )
+        }
+        members.append(NoisePool.contribution(of: blocks[loaded.index].slots[slot % SlotBlock.size]))
       }
-      poolKeys.append(key)
+      pools.append(PoolSums(members: members))
       poolIndex[key] = pools.count - 1
       return pools.count - 1
     }
@@ -119,13 +132,13 @@ public final class Ingestor {
     /// transaction and forgets them; later samples read them back through
     /// SQLite, which sees the transaction's own writes.
     mutating func spill() throws {
-      try writeBlocksPoolsAndHistory()
+      try writeBlocksAndHistory()
       spilled = true
       blocks.removeAll(keepingCapacity: true)
       blockKeys.removeAll(keepingCapacity: true)
       blockIndex.removeAll(keepingCapacity: true)
+      blockChanged.removeAll(keepingCapacity: true)
       pools.removeAll(keepingCapacity: true)
-      poolKeys.removeAll(keepingCapacity: true)
       poolIndex.removeAll(keepingCapacity: true)
       history.removeAll(keepingCapacity: true)
       historyKeys.removeAll(keepingCapacity: true)
@@ -180,7 +193,8 @@ public final class Ingestor {
       if let last = touched[position].lastBlock, last.block == blockNumber {
         block = last.index
       } else {
-        block = try blockIndex(series: state.id, slot: slotIndex)
+        block = try blockIndex(series: state.id, block: blockNumber)
+        blockChanged[block] = true
         touched[position].lastBlock = (blockNumber, block)
       }
       let index = Int(slotIndex) % SlotBlock.size
@@ -192,28 +206,29 @@ public final class Ingestor {
         if let last = touched[position].lastPool, last.block == poolBlock {
           pool = last.index
         } else {
-          pool = try poolIndex(series: state.id, block: poolBlock)
+          pool = try poolIndex(series: state.id, pool: poolBlock)
           touched[position].lastPool = (poolBlock, pool!)
         }
       }
-      let before = NoisePool.contribution(of: blocks[block].slots[index])
       let verdict = rules.judge(
         &blocks[block].slots[index], slotIndex: slotIndex, x: sample.timestamp, y: sample.value,
-        pool: pool.map { pools[$0] }, track: &state.track, shiftAfter: settings.shiftAfter,
+        pool: pool.map { pools[$0].total }, track: &state.track, shiftAfter: settings.shiftAfter,
         period: Double(calendar.period))
       if let pool {
-        pools[pool].update(from: before, to: NoisePool.contribution(of: blocks[block].slots[index]))
+        pools[pool].set(
+          Int(slotIndex) % settings.poolSlots, to: NoisePool.contribution(of: blocks[block].slots[index]))
       }
       if let total = verdict.shiftDetected {
         for other in verdict.slotsToShift {
-          let otherBlock = try blockIndex(series: state.id, slot: other)
+          let otherBlock = try blockIndex(series: state.id, block: other / Int32(SlotBlock.size))
+          blockChanged[otherBlock] = true
           let otherIndex = Int(other) % SlotBlock.size
-          let old = NoisePool.contribution(of: blocks[otherBlock].slots[otherIndex])
           blocks[otherBlock].slots[otherIndex].scaleLevel(by: verdict.shiftIncrement)
           if pooling {
-            let otherPool = try poolIndex(series: state.id, block: other / Int32(settings.poolSlots))
-            pools[otherPool].update(
-              from: old, to: NoisePool.contribution(of: blocks[otherBlock].slots[otherIndex]))
+            let otherPool = try poolIndex(series: state.id, pool: other / Int32(settings.poolSlots))
+            pools[otherPool].set(
+              Int(other) % settings.poolSlots,
+              to: NoisePool.contribution(of: blocks[otherBlock].slots[otherIndex]))
           }
         }
         report.events.append(
@@ -294,17 +309,12 @@ public final class Ingestor {
       return id
     }
 
-    mutating func writeBlocksPoolsAndHistory() throws {
+    mutating func writeBlocksAndHistory() throws {
       // Sorted by key: SQLite appends to its b-tree pages in order.
-      for i in blockKeys.indices.sorted(by: {
+      for i in blockKeys.indices.filter({ blockChanged[$0] }).sorted(by: {
         (blockKeys[$0].block, blockKeys[$0].series) < (blockKeys[$1].block, blockKeys[$1].series)
       }) {
         try store.saveSlotBlock(series: blockKeys[i].series, block: blockKeys[i].block, blocks[i])
-      }
-      for i in poolKeys.indices.sorted(by: {
-        (poolKeys[$0].block, poolKeys[$0].series) < (poolKeys[$1].block, poolKeys[$1].series)
-      }) {
-        try store.saveNoisePool(series: poolKeys[i].series, block: poolKeys[i].block, pools[i])
       }
       for (key, pairs) in zip(historyKeys, history) {
         try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs)
@@ -312,7 +322,7 @@ public final class Ingestor {
     }
 
     mutating func write(report: inout FileReport) throws {
-      try writeBlocksPoolsAndHistory()
+      try writeBlocksAndHistory()
       for entry in touched { try store.saveSeries(entry.state) }
       if settings.historyDays > 0, let newest = report.newestSample {
         // Once per hour of data: drop the history that fell out of the window.
@@ -335,7 +345,6 @@ public final class Ingestor {
     self.store = store
     self.defaultRules = settings.rules(forSeries: "")
     try store.setLimits(maxSize: settings.maxDatabaseSize, busyTimeout: settings.busyTimeout)
-    try store.ensureNoisePools(poolSlots: settings.poolSlots)
     self.series = try store.loadSeries()
   }
 
@@ -350,39 +359,54 @@ public final class Ingestor {
         path: store.path,
         differences: ["the new config's calendar is \(newCalendar), the running one \(calendar)"])
     }
-    if newSettings.poolSlots != settings.poolSlots {
-      try store.ensureNoisePools(poolSlots: newSettings.poolSlots)
-      poolCache.removeAll()
-    }
     try store.setLimits(maxSize: newSettings.maxDatabaseSize, busyTimeout: newSettings.busyTimeout)
     settings = newSettings
     defaultRules = newSettings.rules(forSeries: "")
     rulesBySeries.removeAll()
   }
 
-  /// Keeps, for each series the file touched, the committed block and pool
-  /// of its newest sample's slot: where the next file will most likely start.
+  /// Keeps, for each series the file touched, the committed blocks of its
+  /// newest slot and of that slot's noise pool: where the next file will
+  /// most likely start.
   private func remember(_ file: FileTransaction) {
-    for entry in file.touched {
-      // A spilled file may have changed any of a series' cached block or
-      // pool without holding it at the end: drop what it cannot refresh.
-      if file.spilled && entry.lastBlock == nil { blockCache[entry.state.id] = nil }
-      if file.spilled && entry.lastPool == nil { poolCache[entry.state.id] = nil }
+    for entry in file.touched where entry.state.newest.isFinite {
+      let id = entry.state.id
+      let slot = calendar.slot(at: entry.state.newest)
+      var wanted = [slot / SlotBlock.size]
+      if settings.poolSlots > 1 {
+        let members = NoisePool.slots(
+          ofPool: slot / settings.poolSlots, poolSlots: settings.poolSlots, slotCount: calendar.slotCount)
+        for block in members.lowerBound / SlotBlock.size...(members.upperBound - 1) / SlotBlock.size
+        where block != wanted[0] {
+          wanted.append(block)
+        }
+      }
+      let old = blockCache[id] ?? []
+      var kept: [(block: Int32, slots: SlotBlock)] = []
+      for block in wanted.map(Int32.init) {
+        if let index = file.blockIndex[BlockKey(series: id, block: block)] {
+          kept.append((block, file.blocks[index]))
+        } else if !file.spilled, let cached = old.first(where: { $0.block == block }) {
+          // Unchanged by the file: a file that did not spill holds every block it changed.
+          kept.append(cached)
+        }
+      }
       // Bounded: past the cap, series that are not cached yet stay out
       // (their next file reads its blocks from SQLite).
-      if let last = entry.lastBlock, blockCache.count < Self.cacheLimit || blockCache[entry.state.id] != nil {
-        blockCache[entry.state.id] = (last.block, file.blocks[last.index])
+      guard cachedBlocks - old.count + kept.count <= Self.cacheLimit || kept.count <= old.count else {
+        cachedBlocks -= old.count
+        blockCache[id] = nil
+        continue
       }
-      if let last = entry.lastPool, poolCache.count < Self.cacheLimit || poolCache[entry.state.id] != nil {
-        poolCache[entry.state.id] = (last.block, file.pools[last.index])
-      }
+      cachedBlocks += kept.count - old.count
+      blockCache[id] = kept.isEmpty ? nil : kept
     }
   }
 
-  /// Series whose newest block and pool are kept between files: 32 k × ~0.8 KB.
-  /// The cache pays off for files shorter than a block (an hour); with more
-  /// series than this, the rest read their block back from SQLite.
-  static let cacheLimit = 32_768
+  /// Blocks kept between files: 16 k × 0.8 KB. The cache pays off for files
+  /// shorter than a block (an hour) and for the neighbours a pool spans;
+  /// past it, series read their blocks back from SQLite.
+  static let cacheLimit = 16_384
 
   /// Marks series silent for longer than `stale_after` (by the clock) as
   /// stale, in one transaction: an event each, once, until samples resume.

@@ -70,7 +70,7 @@ public final class StoreReader {
   /// One block of a series' slots, if it was ever written.
   private func block(series: Int64, block: Int) throws -> SlotBlock? {
     let statement = try selectBlock()
-    statement.bind(.integer(Int64(block)), .integer(series))
+    statement.bind(.integer(Store.rowKey(Int64(block), series: series)))
     guard try statement.step() else { return nil }
     defer { _ = try? statement.step() }
     return SlotBlock(decoding: statement.blob(0))
@@ -79,7 +79,7 @@ public final class StoreReader {
   private var blockStatement: SQLiteStatement?
   private func selectBlock() throws -> SQLiteStatement {
     if let blockStatement { return blockStatement }
-    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE block = ? AND series_id = ?")
+    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE key = ?")
     blockStatement = statement
     return statement
   }
@@ -104,10 +104,18 @@ public final class StoreReader {
   /// The pooled noise of the block a slot belongs to, when pooling is on.
   public func noisePool(series: Int64, slot: Int, poolSlots: Int) throws -> NoisePool? {
     guard poolSlots > 1 else { return nil }
-    let statement = try db.prepare("SELECT rss, dof FROM noise WHERE block = ? AND series_id = ?")
-    statement.bind(.integer(Int64(slot / poolSlots)), .integer(series))
-    guard try statement.step() else { return NoisePool() }
-    return NoisePool(rss: statement.double(0), degreesOfFreedom: statement.double(1))
+    var loaded: (number: Int, block: SlotBlock?) = (-1, nil)
+    var members: [NoisePool] = []
+    for member in NoisePool.slots(
+      ofPool: slot / poolSlots, poolSlots: poolSlots, slotCount: calendar.slotCount)
+    {
+      if member / SlotBlock.size != loaded.number {
+        loaded = (member / SlotBlock.size, try block(series: series, block: member / SlotBlock.size))
+      }
+      members.append(
+        NoisePool.contribution(of: loaded.block?.slots[member % SlotBlock.size] ?? SlotRegression()))
+    }
+    return PoolSums(members: members).total
   }
 
   public func history(series: Int64, from: Double, to: Double) throws -> [(time: Double, value: Double)] {

@@ -21,11 +21,22 @@ public struct SlotBlock: Sendable, Hashable {
   }
 
   public func encoded() -> [UInt8] {
-    var values: [Double] = []
-    values.reserveCapacity(Self.size * 8)
-    for s in slots {
-      values += [s.weight, s.originX, s.originY, s.offsetMeanX, s.offsetMeanY, s.cxx, s.cxy, s.cyy]
+    [UInt8](unsafeUninitializedCapacity: Self.size * 64) { buffer, count in
+      let raw = UnsafeMutableRawBufferPointer(buffer)
+      for (i, s) in slots.enumerated() {
+        func put(_ k: Int, _ value: Double) {
+          raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 64 + k * 8, as: UInt64.self)
+        }
+        put(0, s.weight)
+        put(1, s.originX)
+        put(2, s.originY)
+        put(3, s.offsetMeanX)
+        put(4, s.offsetMeanY)
+        put(5, s.cxx)
+        put(6, s.cxy)
+        put(7, s.cyy)
+      }
+      count = Self.size * 64
     }
-    return values.withUnsafeBytes { [UInt8]($0) }
   }
 }

@@ -55,7 +55,6 @@ struct CrashTests {
     let tables = [
       "SELECT block, series_id, hex(data) FROM slot_blocks ORDER BY block, series_id",
       "SELECT id, name, newest_ts, samples, track FROM series ORDER BY id",
-      "SELECT * FROM noise ORDER BY block, series_id",
       "SELECT * FROM incidents ORDER BY id",
       "SELECT series, ts, kind, detail, file_id FROM events ORDER BY id",
       "SELECT hour, series_id, hex(data) FROM samples ORDER BY hour, series_id",

@@ -323,3 +323,12 @@ struct IncidentTests {
     #expect(try h.query("SELECT kind FROM events ORDER BY id") == [["stale"], ["resumed"]])
   }
 }
+
+extension NoisePool {
+  /// A running pool, as a different method from outlierd's pairwise sums:
+  /// the old contribution out, the new one in.
+  fileprivate mutating func update(from old: NoisePool, to new: NoisePool) {
+    rss = rss - old.rss + new.rss
+    degreesOfFreedom = degreesOfFreedom - old.degreesOfFreedom + new.degreesOfFreedom
+  }
+}

@@ -144,7 +144,6 @@ struct LargeFileTests {
     for sql in [
       // Series ids follow arrival order, which the split changes: compare by name.
       "SELECT b.block, s.name, hex(b.data) FROM slot_blocks b JOIN series s ON s.id = b.series_id ORDER BY 1, 2",
-      "SELECT n.block, s.name, n.rss, n.dof FROM noise n JOIN series s ON s.id = n.series_id ORDER BY 1, 2",
       // Incident ids follow the order series come in, which the split changes.
       "SELECT name, newest_ts, samples, json_remove(track, '$.incident.id') FROM series ORDER BY name",
       "SELECT series, ts, value, score FROM alerts ORDER BY series, ts",
