@@ -49,7 +49,7 @@ struct DetectionTests {
         slots[i].add(x: t0 + Double(week) * 604_800 + Double(i) * 300, y: 100 + rng.nextGaussian() * 2)
       }
     }
-    let pool = PoolSums(members: slots.map(NoisePool.contribution(of:))).total
+    let pool = PoolSums.total(of: slots.map(NoisePool.contribution(of:)), poolSlots: slots.count)
     #expect(pool.degreesOfFreedom == 12)
     let expectedRSS = slots.map(\.residualSumOfSquares).reduce(0, +)
     expectClose(pool.rss, expectedRSS, relative: 1e-12, "pooled RSS")
@@ -90,7 +90,8 @@ struct DetectionTests {
     let calendar = try! SlotCalendar(period: 86_400, slotWidth: 3600)
     let rules = ScoringRules(threshold: 4, scale: .normal, minimumSamples: 3)
     var slots = [SlotRegression](repeating: SlotRegression(), count: 24)
-    var pool = PoolSums(members: Array(repeating: NoisePool(), count: 24))
+    var pool = PoolSums(poolSlots: 24)
+    _ = pool.append(members: [NoisePool]())
     var track = SeriesTrack()
     var alerts: [Double] = []
     var shifts: [Double] = []
@@ -102,12 +103,12 @@ struct DetectionTests {
       let expected = 100 + 60 * sin(Double(index) / 24 * 2 * .pi)
       let y = value(t, expected) * (1 + rng.nextGaussian() * 0.02)
       let verdict = rules.judge(
-        &slots[index], slotIndex: Int32(index), x: t, y: y, pool: pool.total, track: &track,
+        &slots[index], slotIndex: Int32(index), x: t, y: y, pool: pool.total(0), track: &track,
         shiftAfter: shiftAfter, period: 86_400)
-      pool.set(index, to: NoisePool.contribution(of: slots[index]))
+      pool.set(0, member: index, to: NoisePool.contribution(of: slots[index]))
       for other in verdict.slotsToShift {
         slots[Int(other)].scaleLevel(by: verdict.shiftIncrement)
-        pool.set(Int(other), to: NoisePool.contribution(of: slots[Int(other)]))
+        pool.set(0, member: Int(other), to: NoisePool.contribution(of: slots[Int(other)]))
       }
       if verdict.isAlert { alerts.append(t) }
       if let ratio = verdict.shiftDetected { shifts.append(ratio) }
@@ -160,18 +161,22 @@ struct PoolSumsTests {
         rss: rng.nextUnit() * pow(10, Double(rng.next() % 12) - 6), degreesOfFreedom: Double(rng.next() % 40))
     }
     var members = (0..<count).map { _ in member() }
-    var updated = PoolSums(members: members)
+    var updated = PoolSums(poolSlots: count)
+    _ = updated.append(members: [member()])  // a neighbour, which must not interfere
+    let pool = updated.append(members: members)
     for _ in 0..<1000 {
       let i = Int(rng.next() % UInt64(count))
       members[i] = member()
-      updated.set(i, to: members[i])
+      updated.set(pool, member: i, to: members[i])
     }
-    let built = PoolSums(members: members)
-    #expect(updated.total.rss.bitPattern == built.total.rss.bitPattern)
-    #expect(updated.total.degreesOfFreedom == built.total.degreesOfFreedom)
+    let total = PoolSums.total(of: members, poolSlots: count)
+    #expect(updated.total(pool).rss.bitPattern == total.rss.bitPattern)
+    #expect(updated.total(pool).degreesOfFreedom == total.degreesOfFreedom)
     let exact = members.reduce(Float80(0)) { $0 + Float80($1.rss) }
-    #expect(abs(Float80(built.total.rss) - exact) <= exact * Float80(count) * 0x1p-52)
-    #expect(built.total.degreesOfFreedom == members.reduce(0) { $0 + $1.degreesOfFreedom })
+    #expect(abs(Float80(total.rss) - exact) <= exact * Float80(count) * 0x1p-52)
+    #expect(total.degreesOfFreedom == members.reduce(0) { $0 + $1.degreesOfFreedom })
+    // A pool of fewer members (the period's last) is the same bits as alone.
+    #expect(PoolSums.total(of: members, poolSlots: 4 * count).rss.bitPattern == total.rss.bitPattern)
   }
 
   @Test func poolsCoverNeighboursAndStopAtThePeriodsEnd() {

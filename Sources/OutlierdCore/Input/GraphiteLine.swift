@@ -13,6 +13,15 @@ public struct ParsedSample: Sendable, Hashable {
   public var timestamp: Double
 }
 
+/// One line, as the parser sees it: the name as a range of the line's bytes,
+/// so a caller that knows the series already needs no String for it.
+public enum ParsedLine: Sendable, Hashable {
+  /// Empty, blanks only, or a `#` comment.
+  case blank
+  case sample(name: Range<Int>, value: Double, timestamp: Double)
+  case rejected(LineRejection)
+}
+
 /// Why a line was not used. The description is what the rejected/ file and
 /// the `rejections` table say.
 public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
@@ -101,7 +110,18 @@ public struct GraphiteLineParser: Sendable {
   /// Parses one line, given without its line terminator. Returns nil for a
   /// blank line or a `#` comment.
   public func parse(_ line: UnsafeRawBufferPointer) -> Result<ParsedSample, LineRejection>? {
-    if line.count > maxLineLength { return .failure(.lineTooLong(length: line.count, limit: maxLineLength)) }
+    switch parseLine(line) {
+    case .blank: return nil
+    case .rejected(let reason): return .failure(reason)
+    case .sample(let name, let value, let timestamp):
+      let series = String(decoding: UnsafeRawBufferPointer(rebasing: line[name]), as: UTF8.self)
+      return .success(ParsedSample(series: series, value: value, timestamp: timestamp))
+    }
+  }
+
+  /// Parses one line, given without its line terminator.
+  public func parseLine(_ line: UnsafeRawBufferPointer) -> ParsedLine {
+    if line.count > maxLineLength { return .rejected(.lineTooLong(length: line.count, limit: maxLineLength)) }
     // Fields are separated by runs of spaces or tabs.
     var fields: (Range<Int>, Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0)
     var count = 0
@@ -120,31 +140,30 @@ public struct GraphiteLineParser: Sendable {
       }
       count += 1
     }
-    if count == 0 { return nil }
-    if line[fields.0.lowerBound] == UInt8(ascii: "#") { return nil }
-    guard count == 3 else { return .failure(.fieldCount(count)) }
+    if count == 0 { return .blank }
+    if line[fields.0.lowerBound] == UInt8(ascii: "#") { return .blank }
+    guard count == 3 else { return .rejected(.fieldCount(count)) }
 
     let name = fields.0
     if name.count > maxSeriesNameLength {
-      return .failure(.seriesTooLong(length: name.count, limit: maxSeriesNameLength))
+      return .rejected(.seriesTooLong(length: name.count, limit: maxSeriesNameLength))
     }
     for position in name where !seriesTable[Int(line[position])] {
-      return .failure(.badSeriesByte(line[position], position: position - name.lowerBound))
+      return .rejected(.badSeriesByte(line[position], position: position - name.lowerBound))
     }
     let value: Double
     switch number(line, fields.1, field: "value") {
     case .success(let v): value = v
-    case .failure(let e): return .failure(e)
+    case .failure(let e): return .rejected(e)
     }
     let timestamp: Double
     switch number(line, fields.2, field: "timestamp") {
     case .success(let v): timestamp = v
-    case .failure(let e): return .failure(e)
+    case .failure(let e): return .rejected(e)
     }
-    if timestamp < Self.earliestTimestamp { return .failure(.timestampBefore1990(timestamp)) }
-    if timestamp > latestTimestamp { return .failure(.timestampInFuture(timestamp, limit: maxFuture)) }
-    let series = String(decoding: UnsafeRawBufferPointer(rebasing: line[name]), as: UTF8.self)
-    return .success(ParsedSample(series: series, value: value, timestamp: timestamp))
+    if timestamp < Self.earliestTimestamp { return .rejected(.timestampBefore1990(timestamp)) }
+    if timestamp > latestTimestamp { return .rejected(.timestampInFuture(timestamp, limit: maxFuture)) }
+    return .sample(name: name, value: value, timestamp: timestamp)
   }
 
   private static let seriesBytes: [Bool] = (0..<256).map { b in

@@ -8,10 +8,16 @@ public final class Ingestor {
   public private(set) var settings: Settings
   public let calendar: SlotCalendar
   public let store: Store
-  /// Committed state of every known series, by name.
-  var series: [String: SeriesState]
-  /// Scoring rules by series id, resolved from the overrides once.
-  private var rulesBySeries: [Int64: ScoringRules] = [:]
+  /// Every known series, numbered in order of arrival. Lent to the file
+  /// being applied (which adds its new series) and given back after it.
+  var index: SeriesIndex
+  /// Committed state of every known series, by its number in `index`.
+  var states: [SeriesState]
+  /// Each series' place in the current file's `touched` list, -1 when not
+  /// touched; lent to each file like `index`, so it is not allocated per file.
+  private var positions: [Int32] = []
+  /// Scoring rules by series number, resolved from the overrides once.
+  private var rulesBySeries: [Int32: ScoringRules] = [:]
   /// The rules of every series when no override is configured.
   private var defaultRules: ScoringRules
   /// Committed blocks of slots kept between files, by series: the block of
@@ -19,8 +25,24 @@ public final class Ingestor {
   /// in time order, so the next file most likely needs them, and they need
   /// not be read back from SQLite. The store is written by this process
   /// alone, so the copies stay true; a rolled-back file never reaches them.
-  private var blockCache: [Int64: [(block: Int32, slots: SlotBlock)]] = [:]
+  private var blockCache: [CachedBlocks] = []
   private var cachedBlocks = 0
+
+  /// Up to three committed blocks of one series: its newest slot's and the
+  /// neighbours on either side that share its noise pool.
+  struct CachedBlocks {
+    typealias Entry = (block: Int32, slots: SlotBlock)
+    var entries: (Entry?, Entry?, Entry?) = (nil, nil, nil)
+
+    func slots(of block: Int32) -> SlotBlock? {
+      if let entry = entries.0, entry.block == block { return entry.slots }
+      if let entry = entries.1, entry.block == block { return entry.slots }
+      if let entry = entries.2, entry.block == block { return entry.slots }
+      return nil
+    }
+
+    var count: Int { (entries.0 == nil ? 0 : 1) + (entries.1 == nil ? 0 : 1) + (entries.2 == nil ? 0 : 1) }
+  }
   /// The newest hour whose history pruning ran.
   var prunedThrough: Int64 = .min
 
@@ -40,7 +62,7 @@ public final class Ingestor {
   /// the file's arrays: consecutive samples of a series mostly hit the same
   /// ones, which then cost no hash lookup.
   struct TouchedSeries {
-    var name: String
+    var number: Int32
     var state: SeriesState
     var lastBlock: (block: Int32, index: Int)? = nil
     var lastPool: (block: Int32, index: Int)? = nil
@@ -50,9 +72,10 @@ public final class Ingestor {
   /// The state one file's transaction changes, written at its end.
   struct FileTransaction {
     unowned let ingestor: Ingestor
-    let fileID: Int64
+    var fileID: Int64
+    var index: SeriesIndex
+    var positions: [Int32]
     var touched: [TouchedSeries] = []
-    var touchedIndex: [String: Int] = [:]
     var blocks: [SlotBlock] = []
     var blockKeys: [BlockKey] = []
     var blockIndex: [BlockKey: Int] = [:]
@@ -61,8 +84,10 @@ public final class Ingestor {
     var blockChanged: [Bool] = []
     /// Noise pools (by series and pool number), built from their slots on
     /// first use in the file and then kept up to date sample by sample.
-    var pools: [PoolSums] = []
+    var pools: PoolSums
     var poolIndex: [BlockKey: Int] = [:]
+    /// Reused for the members of each pool built.
+    var members: [NoisePool] = []
     /// Once blocks went to SQLite mid-file, the ingestor's cache (committed
     /// state) may be older than them and is not read again in this file.
     var spilled = false
@@ -71,12 +96,16 @@ public final class Ingestor {
     var historyKeys: [SeriesHour] = []
     var incidents: [Int64: (series: String, incident: SeriesTrack.OpenIncident, closed: Bool)] = [:]
 
-    init(ingestor: Ingestor, fileID: Int64) {
+    init(ingestor: Ingestor, fileID: Int64, index: SeriesIndex, positions: [Int32]) {
       self.ingestor = ingestor
       self.fileID = fileID
+      self.index = index
+      self.positions = positions
       store = ingestor.store
       settings = ingestor.settings
       calendar = ingestor.calendar
+      sharedRules = ingestor.settings.overrides.isEmpty ? ingestor.defaultRules : nil
+      pools = PoolSums(poolSlots: ingestor.settings.poolSlots)
     }
 
     // Held directly: reaching them through the unowned ingestor costs a
@@ -84,14 +113,20 @@ public final class Ingestor {
     let store: Store
     let settings: Settings
     let calendar: SlotCalendar
+    /// The rules of every series, when no override is configured.
+    let sharedRules: ScoringRules?
+
+    func name(_ number: Int32) -> String { index.name(number) }
 
     /// The index in `blocks` of a series' block of slots, loaded from the
     /// cache or the store on first use.
-    mutating func blockIndex(series: Int64, block: Int32) throws -> Int {
+    mutating func blockIndex(series: Int64, number: Int32, block: Int32) throws -> Int {
       let key = BlockKey(series: series, block: block)
       if let index = blockIndex[key] { return index }
-      if !spilled, let cached = ingestor.blockCache[series]?.first(where: { $0.block == block }) {
-        blocks.append(cached.slots)
+      if !spilled, Int(number) < ingestor.blockCache.count,
+        let cached = ingestor.blockCache[Int(number)].slots(of: block)
+      {
+        blocks.append(cached)
       } else {
         blocks.append(try store.slotBlock(series: series, block: block))
       }
@@ -103,24 +138,25 @@ public final class Ingestor {
 
     /// The index in `pools` of a series' noise pool, built from its slots
     /// on first use. Pools are a function of the slots, not stored.
-    mutating func poolIndex(series: Int64, pool: Int32) throws -> Int {
+    mutating func poolIndex(series: Int64, number: Int32, pool: Int32) throws -> Int {
       let key = BlockKey(series: series, block: pool)
       if let index = poolIndex[key] { return index }
-      var members: [NoisePool] = []
+      members.removeAll(keepingCapacity: true)
       var loaded: (block: Int, index: Int) = (-1, 0)
       for slot in NoisePool.slots(
         ofPool: Int(pool), poolSlots: settings.poolSlots, slotCount: calendar.slotCount)
       {
         if slot / SlotBlock.size != loaded.block {
           loaded = (
-            slot / SlotBlock.size, try blockIndex(series: series, block: Int32(slot / SlotBlock.size))
+            slot / SlotBlock.size,
+            try blockIndex(series: series, number: number, block: Int32(slot / SlotBlock.size))
           )
         }
         members.append(NoisePool.contribution(of: blocks[loaded.index].slots[slot % SlotBlock.size]))
       }
-      pools.append(PoolSums(members: members))
-      poolIndex[key] = pools.count - 1
-      return pools.count - 1
+      let number = pools.append(members: members)
+      poolIndex[key] = number
+      return number
     }
 
     /// Blocks, pools and history arrays a file holds before it writes them
@@ -138,7 +174,7 @@ public final class Ingestor {
       blockKeys.removeAll(keepingCapacity: true)
       blockIndex.removeAll(keepingCapacity: true)
       blockChanged.removeAll(keepingCapacity: true)
-      pools.removeAll(keepingCapacity: true)
+      pools.removeAll()
       poolIndex.removeAll(keepingCapacity: true)
       history.removeAll(keepingCapacity: true)
       historyKeys.removeAll(keepingCapacity: true)
@@ -149,56 +185,66 @@ public final class Ingestor {
       }
     }
 
+    /// The place in `touched` of the series named by these bytes, adding it
+    /// (and creating it in the store when new); nil when the series cap
+    /// refuses a new one.
+    @inline(__always)
+    mutating func position(of name: UnsafeRawBufferPointer, now: Double, report: inout FileReport) throws
+      -> Int?
+    {
+      if let number = index.find(name) {
+        let known = positions[Int(number)]
+        if known >= 0 { return Int(known) }
+        touched.append(TouchedSeries(number: number, state: ingestor.states[Int(number)]))
+      } else {
+        guard settings.maxSeries == 0 || index.count < settings.maxSeries else { return nil }
+        let id = try store.addSeries(name: String(decoding: name, as: UTF8.self), at: now)
+        touched.append(
+          TouchedSeries(
+            number: index.insert(name), state: SeriesState(id: id, newest: -.infinity, samples: 0)))
+        positions.append(-1)
+        report.newSeries += 1
+      }
+      positions[Int(touched[touched.count - 1].number)] = Int32(touched.count - 1)
+      return touched.count - 1
+    }
+
     mutating func apply(
-      _ sample: ParsedSample, line: Int, bytes: UnsafeRawBufferPointer, now: Double, report: inout FileReport
+      name: UnsafeRawBufferPointer, value: Double, timestamp: Double, line: Int,
+      bytes: UnsafeRawBufferPointer,
+      now: Double, report: inout FileReport
     ) throws {
       if blocks.count >= Self.workingSetLimit || history.count >= Self.workingSetLimit { try spill() }
-      let position: Int
-      if let known = touchedIndex[sample.series] {
-        position = known
-      } else {
-        let state: SeriesState
-        if let known = ingestor.series[sample.series] {
-          state = known
-        } else {
-          guard settings.maxSeries == 0 || ingestor.series.count + report.newSeries < settings.maxSeries
-          else {
-            report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
-            return
-          }
-          state = SeriesState(
-            id: try store.addSeries(name: sample.series, at: now), newest: -.infinity, samples: 0)
-          report.newSeries += 1
-        }
-        touched.append(TouchedSeries(name: sample.series, state: state))
-        position = touched.count - 1
-        touchedIndex[sample.series] = position
-      }
-      var state = touched[position].state
-      guard sample.timestamp > state.newest else {
-        report.reject(line, .notNewer(timestamp: sample.timestamp, newest: state.newest), bytes)
+      guard let position = try position(of: name, now: now, report: &report) else {
+        report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
         return
       }
-      closeQuietIncident(&state, name: sample.series, at: sample.timestamp, report: &report)
+      let number = touched[position].number
+      var state = touched[position].state
+      guard timestamp > state.newest else {
+        report.reject(line, .notNewer(timestamp: timestamp, newest: state.newest), bytes)
+        return
+      }
+      closeQuietIncident(&state, number: number, at: timestamp, report: &report)
       if state.track.stale {
         state.track.stale = false
         report.events.append(
           SeriesEvent(
-            series: sample.series, time: sample.timestamp, kind: "resumed", detail: "samples arrive again"))
+            series: self.name(number), time: timestamp, kind: "resumed", detail: "samples arrive again"))
       }
 
-      let slotIndex = Int32(calendar.slot(at: sample.timestamp))
+      let slotIndex = Int32(calendar.slot(at: timestamp))
       let blockNumber = slotIndex / Int32(SlotBlock.size)
       let block: Int
       if let last = touched[position].lastBlock, last.block == blockNumber {
         block = last.index
       } else {
-        block = try blockIndex(series: state.id, block: blockNumber)
+        block = try blockIndex(series: state.id, number: number, block: blockNumber)
         blockChanged[block] = true
         touched[position].lastBlock = (blockNumber, block)
       }
       let index = Int(slotIndex) % SlotBlock.size
-      let rules = ingestor.rules(for: state, name: sample.series)
+      let rules = sharedRules ?? ingestor.rules(for: number, name: self.name(number))
       let pooling = settings.poolSlots > 1
       let poolBlock = slotIndex / Int32(settings.poolSlots)
       var pool: Int? = nil
@@ -206,34 +252,37 @@ public final class Ingestor {
         if let last = touched[position].lastPool, last.block == poolBlock {
           pool = last.index
         } else {
-          pool = try poolIndex(series: state.id, pool: poolBlock)
+          pool = try poolIndex(series: state.id, number: number, pool: poolBlock)
           touched[position].lastPool = (poolBlock, pool!)
         }
       }
       let verdict = rules.judge(
-        &blocks[block].slots[index], slotIndex: slotIndex, x: sample.timestamp, y: sample.value,
-        pool: pool.map { pools[$0].total }, track: &state.track, shiftAfter: settings.shiftAfter,
+        &blocks[block].slots[index], slotIndex: slotIndex, x: timestamp, y: value,
+        pool: pool.map { pools.total($0) }, track: &state.track, shiftAfter: settings.shiftAfter,
         period: Double(calendar.period))
       if let pool {
-        pools[pool].set(
-          Int(slotIndex) % settings.poolSlots, to: NoisePool.contribution(of: blocks[block].slots[index]))
+        pools.set(
+          pool, member: Int(slotIndex) % settings.poolSlots,
+          to: NoisePool.contribution(of: blocks[block].slots[index]))
       }
       if let total = verdict.shiftDetected {
         for other in verdict.slotsToShift {
-          let otherBlock = try blockIndex(series: state.id, block: other / Int32(SlotBlock.size))
+          let otherBlock = try blockIndex(
+            series: state.id, number: number, block: other / Int32(SlotBlock.size))
           blockChanged[otherBlock] = true
           let otherIndex = Int(other) % SlotBlock.size
           blocks[otherBlock].slots[otherIndex].scaleLevel(by: verdict.shiftIncrement)
           if pooling {
-            let otherPool = try poolIndex(series: state.id, pool: other / Int32(settings.poolSlots))
-            pools[otherPool].set(
-              Int(other) % settings.poolSlots,
+            let otherPool = try poolIndex(
+              series: state.id, number: number, pool: other / Int32(settings.poolSlots))
+            pools.set(
+              otherPool, member: Int(other) % settings.poolSlots,
               to: NoisePool.contribution(of: blocks[otherBlock].slots[otherIndex]))
           }
         }
         report.events.append(
           SeriesEvent(
-            series: sample.series, time: sample.timestamp, kind: "shift",
+            series: self.name(number), time: timestamp, kind: "shift",
             detail: String(
               format:
                 "level shifted to %.3g× the learned pattern (run of %d outliers); slots follow the new level",
@@ -242,9 +291,9 @@ public final class Ingestor {
       switch verdict.assessment {
       case .scored(let score) where verdict.isAlert:
         var alert = Alert(
-          series: sample.series, timestamp: sample.timestamp, value: sample.value, slot: Int(slotIndex),
+          series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
           threshold: rules.threshold, score: score)
-        alert.incident = try recordIncident(&state, name: sample.series, alert: alert, report: &report)
+        alert.incident = try recordIncident(&state, name: alert.series, alert: alert, report: &report)
         report.alerts.append(alert)
       case .scored: break
       case .cannotJudge: report.unjudged += 1
@@ -252,29 +301,32 @@ public final class Ingestor {
       if settings.historyDays > 0 {
         // A series' samples arrive in time order, so an hour, once left,
         // is not seen again in this file: no lookup needed.
-        let hour = Int64((sample.timestamp / 3600).rounded(.down))
+        let hour = Int64((timestamp / 3600).rounded(.down))
         if touched[position].lastHour?.hour != hour {
-          history.append([])
+          var pairs: [Double] = []
+          pairs.reserveCapacity(2 * max(3600 / calendar.slotWidth, 4))
+          history.append(pairs)
           historyKeys.append(SeriesHour(series: state.id, hour: hour))
           touched[position].lastHour = (hour, history.count - 1)
         }
         let at = touched[position].lastHour!.index
-        history[at].append(sample.timestamp)
-        history[at].append(sample.value)
+        history[at].append(timestamp)
+        history[at].append(value)
       }
-      state.newest = sample.timestamp
+      state.newest = timestamp
       state.samples += 1
       touched[position].state = state
       report.accepted += 1
-      report.newestSample = max(report.newestSample ?? sample.timestamp, sample.timestamp)
+      report.newestSample = max(report.newestSample ?? timestamp, timestamp)
     }
 
     /// Closes a series' open incident once its samples have been quiet for
     /// longer than the incident gap.
     mutating func closeQuietIncident(
-      _ state: inout SeriesState, name: String, at time: Double, report: inout FileReport
+      _ state: inout SeriesState, number: Int32, at time: Double, report: inout FileReport
     ) {
       guard let open = state.track.incident, time - open.end > settings.incidentGap else { return }
+      let name = self.name(number)
       state.track.incident = nil
       incidents[open.id] = (name, open, true)
       report.incidentsClosed.append(IncidentNote(series: name, incident: open))
@@ -345,10 +397,14 @@ public final class Ingestor {
     self.store = store
     self.defaultRules = settings.rules(forSeries: "")
     try store.setLimits(maxSize: settings.maxDatabaseSize, busyTimeout: settings.busyTimeout)
-    self.series = try store.loadSeries()
+    let known = try store.loadSeries()
+    index = SeriesIndex(capacity: known.count)
+    for (name, _) in known { index.insert(name) }
+    states = known.map(\.state)
+    positions = Array(repeating: -1, count: known.count)
   }
 
-  public var seriesCount: Int { series.count }
+  public var seriesCount: Int { states.count }
 
   /// Takes new detection settings (thresholds, minimum samples, overrides,
   /// learning, memory) from the next file on. The calendar cannot change.
@@ -365,41 +421,56 @@ public final class Ingestor {
     rulesBySeries.removeAll()
   }
 
+  /// Takes back the series index and positions a file borrowed.
+  private func giveBack(_ file: inout FileTransaction) {
+    for entry in file.touched where Int(entry.number) < file.positions.count {
+      file.positions[Int(entry.number)] = -1
+    }
+    swap(&index, &file.index)
+    swap(&positions, &file.positions)
+  }
+
   /// Keeps, for each series the file touched, the committed blocks of its
-  /// newest slot and of that slot's noise pool: where the next file will
-  /// most likely start.
+  /// newest slot and of that slot's neighbours in its noise pool: where the
+  /// next file will most likely start.
   private func remember(_ file: FileTransaction) {
+    if blockCache.count < states.count {
+      blockCache.append(contentsOf: repeatElement(CachedBlocks(), count: states.count - blockCache.count))
+    }
     for entry in file.touched where entry.state.newest.isFinite {
-      let id = entry.state.id
+      let number = Int(entry.number)
       let slot = calendar.slot(at: entry.state.newest)
-      var wanted = [slot / SlotBlock.size]
+      let newest = slot / SlotBlock.size
+      var span = newest...newest
       if settings.poolSlots > 1 {
         let members = NoisePool.slots(
           ofPool: slot / settings.poolSlots, poolSlots: settings.poolSlots, slotCount: calendar.slotCount)
-        for block in members.lowerBound / SlotBlock.size...(members.upperBound - 1) / SlotBlock.size
-        where block != wanted[0] {
-          wanted.append(block)
-        }
+        span =
+          max(
+            members.lowerBound / SlotBlock.size, newest - 1)...min(
+            (members.upperBound - 1) / SlotBlock.size, newest + 1)
       }
-      let old = blockCache[id] ?? []
-      var kept: [(block: Int32, slots: SlotBlock)] = []
-      for block in wanted.map(Int32.init) {
-        if let index = file.blockIndex[BlockKey(series: id, block: block)] {
-          kept.append((block, file.blocks[index]))
-        } else if !file.spilled, let cached = old.first(where: { $0.block == block }) {
-          // Unchanged by the file: a file that did not spill holds every block it changed.
-          kept.append(cached)
+      let old = blockCache[number]
+      func kept(_ block: Int) -> CachedBlocks.Entry? {
+        guard span.contains(block) else { return nil }
+        if let index = file.blockIndex[BlockKey(series: entry.state.id, block: Int32(block))] {
+          return (Int32(block), file.blocks[index])
         }
+        // Unchanged by the file: a file that did not spill holds every block it changed.
+        if !file.spilled, let cached = old.slots(of: Int32(block)) { return (Int32(block), cached) }
+        return nil
       }
+      let new = CachedBlocks(entries: (kept(newest), kept(newest - 1), kept(newest + 1)))
       // Bounded: past the cap, series that are not cached yet stay out
       // (their next file reads its blocks from SQLite).
-      guard cachedBlocks - old.count + kept.count <= Self.cacheLimit || kept.count <= old.count else {
+      let growth = new.count - old.count
+      guard growth <= 0 || cachedBlocks + growth <= Self.cacheLimit else {
         cachedBlocks -= old.count
-        blockCache[id] = nil
+        blockCache[number] = CachedBlocks()
         continue
       }
-      cachedBlocks += kept.count - old.count
-      blockCache[id] = kept.isEmpty ? nil : kept
+      cachedBlocks += growth
+      blockCache[number] = new
     }
   }
 
@@ -412,16 +483,19 @@ public final class Ingestor {
   /// stale, in one transaction: an event each, once, until samples resume.
   public func markStaleSeries(now: Double) throws -> [SeriesEvent] {
     guard settings.staleAfter > 0 else { return [] }
-    let silent = series.filter { !$0.value.track.stale && now - $0.value.newest > settings.staleAfter }
+    let silent = states.indices.filter {
+      !states[$0].track.stale && now - states[$0].newest > settings.staleAfter
+    }
     guard !silent.isEmpty else { return [] }
     var events: [SeriesEvent] = []
     try store.begin()
     do {
-      for (name, var state) in silent {
+      for number in silent {
+        var state = states[number]
         state.track.stale = true
         try store.saveSeries(state)
         let event = SeriesEvent(
-          series: name, time: now, kind: "stale",
+          series: index.name(Int32(number)), time: now, kind: "stale",
           detail: "no sample for \(Int(now - state.newest)) s (stale_after \(Int(settings.staleAfter)) s)")
         try store.addEvent(event, fileID: nil)
         events.append(event)
@@ -431,18 +505,15 @@ public final class Ingestor {
       store.rollback()
       throw error
     }
-    for (name, var state) in silent {
-      state.track.stale = true
-      series[name] = state
-    }
+    for number in silent { states[number].track.stale = true }
     return events
   }
 
-  func rules(for state: SeriesState, name: String) -> ScoringRules {
+  func rules(for number: Int32, name: @autoclosure () -> String) -> ScoringRules {
     if settings.overrides.isEmpty { return defaultRules }
-    if let rules = rulesBySeries[state.id] { return rules }
-    let rules = settings.rules(forSeries: name)
-    rulesBySeries[state.id] = rules
+    if let rules = rulesBySeries[number] { return rules }
+    let rules = settings.rules(forSeries: name())
+    rulesBySeries[number] = rules
     return rules
   }
 
@@ -468,16 +539,22 @@ public final class Ingestor {
       maxFuture: settings.maxFuture)
 
     try store.begin()
+    // The file borrows the series index and positions; they come back after
+    // the commit, or, on failure, without the file's new series.
+    var file = FileTransaction(ingestor: self, fileID: 0, index: index, positions: positions)
+    index = SeriesIndex()
+    positions = []
     do {
-      var file = FileTransaction(
-        ingestor: self, fileID: try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now))
+      file.fileID = try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now)
       try SampleFile.forEachLine(in: bytes) { lineNumber, line in
         if lineNumber & 0x3FFF == 0, shouldCancel() { throw Cancelled() }
-        guard let parsed = parser.parse(line) else { return }
-        switch parsed {
-        case .failure(let reason): report.reject(lineNumber, reason, line)
-        case .success(let sample):
-          try file.apply(sample, line: lineNumber, bytes: line, now: now, report: &report)
+        switch parser.parseLine(line) {
+        case .blank: return
+        case .rejected(let reason): report.reject(lineNumber, reason, line)
+        case .sample(let series, let value, let timestamp):
+          try file.apply(
+            name: UnsafeRawBufferPointer(rebasing: line[series]), value: value, timestamp: timestamp,
+            line: lineNumber, bytes: line, now: now, report: &report)
         }
       }
       try file.write(report: &report)
@@ -486,14 +563,21 @@ public final class Ingestor {
         alerts: report.alerts.count)
       try beforeCommit(report)
       try store.commit()
-      for entry in file.touched { series[entry.name] = entry.state }
+      while states.count < file.index.count {
+        states.append(SeriesState(id: 0, newest: -.infinity, samples: 0))
+      }
+      for entry in file.touched { states[Int(entry.number)] = entry.state }
       remember(file)
     } catch {
       store.rollback()
-      // Ids of series created in the rolled-back transaction will be reused.
+      // Numbers and ids of series created in the rolled-back transaction will be reused.
+      file.index.truncate(to: states.count)
+      file.positions.removeSubrange(states.count...)
       rulesBySeries.removeAll()
+      giveBack(&file)
       throw error
     }
+    giveBack(&file)
     return report
   }
 }

@@ -115,7 +115,7 @@ public final class StoreReader {
       members.append(
         NoisePool.contribution(of: loaded.block?.slots[member % SlotBlock.size] ?? SlotRegression()))
     }
-    return PoolSums(members: members).total
+    return PoolSums.total(of: members, poolSlots: poolSlots)
   }
 
   public func history(series: Int64, from: Double, to: Double) throws -> [(time: Double, value: Double)] {

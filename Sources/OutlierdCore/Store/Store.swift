@@ -175,15 +175,20 @@ public final class Store {
 
   // MARK: Reading
 
-  public func loadSeries() throws -> [String: SeriesState] {
-    let statement = try db.prepare("SELECT name, id, newest_ts, samples, track FROM series")
-    var result: [String: SeriesState] = [:]
+  /// Every series with its state, in order of creation.
+  public func loadSeries() throws -> [(name: String, state: SeriesState)] {
+    let statement = try db.prepare("SELECT name, id, newest_ts, samples, track FROM series ORDER BY id")
+    var result: [(name: String, state: SeriesState)] = []
     let decoder = JSONDecoder()
     while try statement.step() {
       let track = try statement.text(4).map { try decoder.decode(SeriesTrack.self, from: Data($0.utf8)) }
-      result[statement.text(0) ?? ""] = SeriesState(
-        id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3),
-        track: track ?? SeriesTrack())
+      result.append(
+        (
+          statement.text(0) ?? "",
+          SeriesState(
+            id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3),
+            track: track ?? SeriesTrack())
+        ))
     }
     return result
   }
