@@ -197,12 +197,14 @@ public struct GraphiteLineParser: Sendable {
     var digits = 0
     var fraction = 0
     var seenPoint = false
+    var seenDigit = false
     while i < range.upperBound {
       let c = line[i]
       if c == UInt8(ascii: ".") {
         if seenPoint { return nil }
         seenPoint = true
       } else if c >= 0x30 && c <= 0x39 {
+        seenDigit = true
         if mantissa == 0 && c == 0x30 {
           if seenPoint { fraction += 1 }
         } else {
@@ -216,7 +218,7 @@ public struct GraphiteLineParser: Sendable {
       }
       i += 1
     }
-    guard fraction <= 22 else { return nil }
+    guard seenDigit, fraction <= 22 else { return nil }
     let value = Double(mantissa) / powers[fraction]
     return negative ? -value : value
   }
@@ -228,6 +230,9 @@ public struct GraphiteLineParser: Sendable {
   func number(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, field: String) -> Result<
     Double, LineRejection
   > {
+    // Plain decimals (nearly every line) in one pass; the rest are checked
+    // by hand and converted by strtod.
+    if let exact = Self.fastDecimal(line, range, powers: powers) { return .success(exact) }
     func text() -> String { String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self) }
     var i = range.lowerBound
     let end = range.upperBound
@@ -247,7 +252,6 @@ public struct GraphiteLineParser: Sendable {
       guard exponentDigits > 0 else { return .failure(.badNumber(field: field, text: text())) }
     }
     guard i == end, range.count < 400 else { return .failure(.badNumber(field: field, text: text())) }
-    if let exact = Self.fastDecimal(line, range, powers: powers) { return .success(exact) }
     // strtod needs a NUL-terminated string; copy the field to the stack.
     let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { buffer -> Double in
       for (k, j) in range.enumerated() { buffer[k] = CChar(bitPattern: line[j]) }

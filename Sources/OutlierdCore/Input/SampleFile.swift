@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The lines of one spool file, with the whole-file checks that come
 /// before any line is read: a file with NUL bytes is not text.
 public struct SampleFile: Sendable {
@@ -24,8 +30,7 @@ public struct SampleFile: Sendable {
     var lineNumber = 0
     while start < bytes.count {
       lineNumber += 1
-      let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
-      let newline = rest.firstIndex(of: 0x0A).map { start + $0 } ?? bytes.count
+      let newline = offset(of: 0x0A, in: bytes, from: start) ?? bytes.count
       var end = newline
       if end > start && bytes[end - 1] == 0x0D { end -= 1 }
       try body(lineNumber, UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
@@ -34,7 +39,16 @@ public struct SampleFile: Sendable {
   }
 
   public static func check(_ bytes: UnsafeRawBufferPointer) -> Rejection? {
-    if let nul = bytes.firstIndex(of: 0) { return .notText(nulAt: nul) }
+    if let nul = offset(of: 0, in: bytes, from: 0) { return .notText(nulAt: nul) }
     return nil
+  }
+
+  /// The first `byte` at or after `start`, by memchr (vectorised).
+  @inline(__always)
+  static func offset(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    guard start < bytes.count, let base = bytes.baseAddress,
+      let found = memchr(base + start, Int32(byte), bytes.count - start)
+    else { return nil }
+    return base.distance(to: UnsafeRawPointer(found))
   }
 }

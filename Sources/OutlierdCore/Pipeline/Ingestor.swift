@@ -219,18 +219,25 @@ public final class Ingestor {
         report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
         return
       }
+      // The series' state is changed in place: it is large, and copying it
+      // out and back was a tenth of the time per sample.
       let number = touched[position].number
-      var state = touched[position].state
-      guard timestamp > state.newest else {
-        report.reject(line, .notNewer(timestamp: timestamp, newest: state.newest), bytes)
+      let id = touched[position].state.id
+      let newest = touched[position].state.newest
+      guard timestamp > newest else {
+        report.reject(line, .notNewer(timestamp: timestamp, newest: newest), bytes)
         return
       }
-      closeQuietIncident(&state, number: number, at: timestamp, report: &report)
-      if state.track.stale {
-        state.track.stale = false
-        report.events.append(
-          SeriesEvent(
-            series: self.name(number), time: timestamp, kind: "resumed", detail: "samples arrive again"))
+      if touched[position].state.track.incident != nil || touched[position].state.track.stale {
+        var state = touched[position].state
+        closeQuietIncident(&state, number: number, at: timestamp, report: &report)
+        if state.track.stale {
+          state.track.stale = false
+          report.events.append(
+            SeriesEvent(
+              series: self.name(number), time: timestamp, kind: "resumed", detail: "samples arrive again"))
+        }
+        touched[position].state = state
       }
 
       let slotIndex = Int32(calendar.slot(at: timestamp))
@@ -239,7 +246,7 @@ public final class Ingestor {
       if let last = touched[position].lastBlock, last.block == blockNumber {
         block = last.index
       } else {
-        block = try blockIndex(series: state.id, number: number, block: blockNumber)
+        block = try blockIndex(series: id, number: number, block: blockNumber)
         blockChanged[block] = true
         touched[position].lastBlock = (blockNumber, block)
       }
@@ -252,13 +259,14 @@ public final class Ingestor {
         if let last = touched[position].lastPool, last.block == poolBlock {
           pool = last.index
         } else {
-          pool = try poolIndex(series: state.id, number: number, pool: poolBlock)
+          pool = try poolIndex(series: id, number: number, pool: poolBlock)
           touched[position].lastPool = (poolBlock, pool!)
         }
       }
       let verdict = rules.judge(
         &blocks[block].slots[index], slotIndex: slotIndex, x: timestamp, y: value,
-        pool: pool.map { pools.total($0) }, track: &state.track, shiftAfter: settings.shiftAfter,
+        pool: pool.map { pools.total($0) }, track: &touched[position].state.track,
+        shiftAfter: settings.shiftAfter,
         period: Double(calendar.period))
       if let pool {
         pools.set(
@@ -268,13 +276,13 @@ public final class Ingestor {
       if let total = verdict.shiftDetected {
         for other in verdict.slotsToShift {
           let otherBlock = try blockIndex(
-            series: state.id, number: number, block: other / Int32(SlotBlock.size))
+            series: id, number: number, block: other / Int32(SlotBlock.size))
           blockChanged[otherBlock] = true
           let otherIndex = Int(other) % SlotBlock.size
           blocks[otherBlock].slots[otherIndex].scaleLevel(by: verdict.shiftIncrement)
           if pooling {
             let otherPool = try poolIndex(
-              series: state.id, number: number, pool: other / Int32(settings.poolSlots))
+              series: id, number: number, pool: other / Int32(settings.poolSlots))
             pools.set(
               otherPool, member: Int(other) % settings.poolSlots,
               to: NoisePool.contribution(of: blocks[otherBlock].slots[otherIndex]))
@@ -293,7 +301,9 @@ public final class Ingestor {
         var alert = Alert(
           series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
           threshold: rules.threshold, score: score)
+        var state = touched[position].state
         alert.incident = try recordIncident(&state, name: alert.series, alert: alert, report: &report)
+        touched[position].state = state
         report.alerts.append(alert)
       case .scored: break
       case .cannotJudge: report.unjudged += 1
@@ -306,16 +316,15 @@ public final class Ingestor {
           var pairs: [Double] = []
           pairs.reserveCapacity(2 * max(3600 / calendar.slotWidth, 4))
           history.append(pairs)
-          historyKeys.append(SeriesHour(series: state.id, hour: hour))
+          historyKeys.append(SeriesHour(series: id, hour: hour))
           touched[position].lastHour = (hour, history.count - 1)
         }
         let at = touched[position].lastHour!.index
         history[at].append(timestamp)
         history[at].append(value)
       }
-      state.newest = timestamp
-      state.samples += 1
-      touched[position].state = state
+      touched[position].state.newest = timestamp
+      touched[position].state.samples += 1
       report.accepted += 1
       report.newestSample = max(report.newestSample ?? timestamp, timestamp)
     }
