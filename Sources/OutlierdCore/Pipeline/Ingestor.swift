@@ -60,13 +60,28 @@ public final class Ingestor {
 
   /// A series a file touches, with where its last block and pool sit in
   /// the file's arrays: consecutive samples of a series mostly hit the same
-  /// ones, which then cost no hash lookup.
+  /// ones, which then cost no hash lookup. Plain data, so reading it per
+  /// sample copies no references; the series' track is in the file's
+  /// `tracks`, at the same position.
   struct TouchedSeries {
     var number: Int32
-    var state: SeriesState
+    var id: Int64
+    var newest: Double
+    var samples: Int64
+    /// The track has an open incident or is marked stale: the uncommon
+    /// case that needs a look before each sample.
+    var watched: Bool
     var lastBlock: (block: Int32, index: Int)? = nil
     var lastPool: (block: Int32, index: Int)? = nil
     var lastHour: (hour: Int64, index: Int)? = nil
+
+    init(number: Int32, state: SeriesState) {
+      self.number = number
+      id = state.id
+      newest = state.newest
+      samples = state.samples
+      watched = state.track.incident != nil || state.track.stale
+    }
   }
 
   /// The state one file's transaction changes, written at its end.
@@ -76,6 +91,7 @@ public final class Ingestor {
     var index: SeriesIndex
     var positions: [Int32]
     var touched: [TouchedSeries] = []
+    var tracks: [SeriesTrack] = []
     var blocks: [SlotBlock] = []
     var blockKeys: [BlockKey] = []
     var blockIndex: [BlockKey: Int] = [:]
@@ -195,13 +211,16 @@ public final class Ingestor {
       if let number = index.find(name) {
         let known = positions[Int(number)]
         if known >= 0 { return Int(known) }
-        touched.append(TouchedSeries(number: number, state: ingestor.states[Int(number)]))
+        let state = ingestor.states[Int(number)]
+        touched.append(TouchedSeries(number: number, state: state))
+        tracks.append(state.track)
       } else {
         guard settings.maxSeries == 0 || index.count < settings.maxSeries else { return nil }
         let id = try store.addSeries(name: String(decoding: name, as: UTF8.self), at: now)
         touched.append(
           TouchedSeries(
             number: index.insert(name), state: SeriesState(id: id, newest: -.infinity, samples: 0)))
+        tracks.append(SeriesTrack())
         positions.append(-1)
         report.newSeries += 1
       }
@@ -219,25 +238,24 @@ public final class Ingestor {
         report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
         return
       }
-      // The series' state is changed in place: it is large, and copying it
-      // out and back was a tenth of the time per sample.
       let number = touched[position].number
-      let id = touched[position].state.id
-      let newest = touched[position].state.newest
+      let id = touched[position].id
+      let newest = touched[position].newest
       guard timestamp > newest else {
         report.reject(line, .notNewer(timestamp: timestamp, newest: newest), bytes)
         return
       }
-      if touched[position].state.track.incident != nil || touched[position].state.track.stale {
-        var state = touched[position].state
-        closeQuietIncident(&state, number: number, at: timestamp, report: &report)
-        if state.track.stale {
-          state.track.stale = false
+      if touched[position].watched {
+        var track = tracks[position]
+        closeQuietIncident(&track, number: number, at: timestamp, report: &report)
+        if track.stale {
+          track.stale = false
           report.events.append(
             SeriesEvent(
               series: self.name(number), time: timestamp, kind: "resumed", detail: "samples arrive again"))
         }
-        touched[position].state = state
+        touched[position].watched = track.incident != nil
+        tracks[position] = track
       }
 
       let slotIndex = Int32(calendar.slot(at: timestamp))
@@ -265,7 +283,7 @@ public final class Ingestor {
       }
       let verdict = rules.judge(
         &blocks[block].slots[index], slotIndex: slotIndex, x: timestamp, y: value,
-        pool: pool.map { pools.total($0) }, track: &touched[position].state.track,
+        pool: pool.map { pools.total($0) }, track: &tracks[position],
         shiftAfter: settings.shiftAfter,
         period: Double(calendar.period))
       if let pool {
@@ -301,9 +319,10 @@ public final class Ingestor {
         var alert = Alert(
           series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
           threshold: rules.threshold, score: score)
-        var state = touched[position].state
-        alert.incident = try recordIncident(&state, name: alert.series, alert: alert, report: &report)
-        touched[position].state = state
+        var track = tracks[position]
+        alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
+        tracks[position] = track
+        touched[position].watched = true
         report.alerts.append(alert)
       case .scored: break
       case .cannotJudge: report.unjudged += 1
@@ -323,8 +342,8 @@ public final class Ingestor {
         history[at].append(timestamp)
         history[at].append(value)
       }
-      touched[position].state.newest = timestamp
-      touched[position].state.samples += 1
+      touched[position].newest = timestamp
+      touched[position].samples += 1
       report.accepted += 1
       report.newestSample = max(report.newestSample ?? timestamp, timestamp)
     }
@@ -332,39 +351,39 @@ public final class Ingestor {
     /// Closes a series' open incident once its samples have been quiet for
     /// longer than the incident gap.
     mutating func closeQuietIncident(
-      _ state: inout SeriesState, number: Int32, at time: Double, report: inout FileReport
+      _ track: inout SeriesTrack, number: Int32, at time: Double, report: inout FileReport
     ) {
-      guard let open = state.track.incident, time - open.end > settings.incidentGap else { return }
+      guard let open = track.incident, time - open.end > settings.incidentGap else { return }
       let name = self.name(number)
-      state.track.incident = nil
+      track.incident = nil
       incidents[open.id] = (name, open, true)
       report.incidentsClosed.append(IncidentNote(series: name, incident: open))
     }
 
     /// Adds an alert to its series' incident, opening one when needed; returns the incident's id.
     mutating func recordIncident(
-      _ state: inout SeriesState, name: String, alert: Alert, report: inout FileReport
+      _ track: inout SeriesTrack, name: String, alert: Alert, report: inout FileReport
     ) throws -> Int64 {
       let sign = alert.score.residual < 0 ? -1 : 1
       let z = alert.score.normalEquivalent
-      if var open = state.track.incident, open.sign == sign,
+      if var open = track.incident, open.sign == sign,
         alert.timestamp - open.end <= settings.incidentGap
       {
         open.end = alert.timestamp
         open.alerts += 1
         if abs(z) > abs(open.peak) { open.peak = z }
-        state.track.incident = open
+        track.incident = open
         incidents[open.id] = (name, open, false)
         return open.id
       }
-      if let open = state.track.incident {
+      if let open = track.incident {
         incidents[open.id] = (name, open, true)
         report.incidentsClosed.append(IncidentNote(series: name, incident: open))
       }
       let id = try store.openIncident(series: name, sign: sign, at: alert.timestamp, peak: z)
       let open = SeriesTrack.OpenIncident(
         id: id, sign: sign, start: alert.timestamp, end: alert.timestamp, peak: z, alerts: 1)
-      state.track.incident = open
+      track.incident = open
       incidents[id] = (name, open, false)
       report.incidentsOpened.append(IncidentNote(series: name, incident: open))
       return id
@@ -384,7 +403,13 @@ public final class Ingestor {
 
     mutating func write(report: inout FileReport) throws {
       try writeBlocksAndHistory()
-      for entry in touched { try store.saveSeries(entry.state) }
+      let committed = ingestor.states
+      for (entry, track) in zip(touched, tracks) {
+        let number = Int(entry.number)
+        try store.saveSeries(
+          SeriesState(id: entry.id, newest: entry.newest, samples: entry.samples, track: track),
+          trackChanged: number >= committed.count ? !track.isEmpty : track != committed[number].track)
+      }
       if settings.historyDays > 0, let newest = report.newestSample {
         // Once per hour of data: drop the history that fell out of the window.
         let hour = Int64((newest / 3600).rounded(.down))
@@ -446,9 +471,9 @@ public final class Ingestor {
     if blockCache.count < states.count {
       blockCache.append(contentsOf: repeatElement(CachedBlocks(), count: states.count - blockCache.count))
     }
-    for entry in file.touched where entry.state.newest.isFinite {
+    for entry in file.touched where entry.newest.isFinite {
       let number = Int(entry.number)
-      let slot = calendar.slot(at: entry.state.newest)
+      let slot = calendar.slot(at: entry.newest)
       let newest = slot / SlotBlock.size
       var span = newest...newest
       if settings.poolSlots > 1 {
@@ -462,7 +487,7 @@ public final class Ingestor {
       let old = blockCache[number]
       func kept(_ block: Int) -> CachedBlocks.Entry? {
         guard span.contains(block) else { return nil }
-        if let index = file.blockIndex[BlockKey(series: entry.state.id, block: Int32(block))] {
+        if let index = file.blockIndex[BlockKey(series: entry.id, block: Int32(block))] {
           return (Int32(block), file.blocks[index])
         }
         // Unchanged by the file: a file that did not spill holds every block it changed.
@@ -575,7 +600,10 @@ public final class Ingestor {
       while states.count < file.index.count {
         states.append(SeriesState(id: 0, newest: -.infinity, samples: 0))
       }
-      for entry in file.touched { states[Int(entry.number)] = entry.state }
+      for (entry, track) in zip(file.touched, file.tracks) {
+        states[Int(entry.number)] = SeriesState(
+          id: entry.id, newest: entry.newest, samples: entry.samples, track: track)
+      }
       remember(file)
     } catch {
       store.rollback()
