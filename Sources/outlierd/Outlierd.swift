@@ -66,8 +66,8 @@ struct Ingest: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Apply the given files once, then exit (backfill, scripts).",
     discussion: """
-      The files are applied in the order given, each in its own transaction, exactly as the \
-      daemon would, but are left in place. A file already in the ledger is skipped. Exit status: \
+      The files are applied in the order given, in batches of up to 64 files per transaction, \
+      exactly as the daemon would, but are left in place. A file already in the ledger is skipped. Exit status: \
       0 when every file was applied or already applied, 2 when some were refused, 1 on errors.
       """)
 
@@ -90,12 +90,16 @@ struct Ingest: ParsableCommand {
       var progress = IngestProgress(total: files.count)
       // A terminal shows the bar; per-file info lines would tear it.
       if progress.interactive { processor.logger.logLevel = .error }
-      for file in files {
-        let outcome = try processor.process(path: file)
-        progress.record(outcome)
-        switch outcome {
-        case .refused, .vanished, .deferred: refused += 1
-        case .applied, .alreadyApplied: break
+      var pending = files[...]
+      while !pending.isEmpty {
+        let outcomes = try processor.process(paths: Array(pending))
+        pending = pending.dropFirst(outcomes.count)
+        for outcome in outcomes {
+          progress.record(outcome)
+          switch outcome {
+          case .refused, .vanished, .deferred: refused += 1
+          case .applied, .alreadyApplied: break
+          }
         }
       }
       if !progress.interactive { logger.info("\(progress.summary())") }

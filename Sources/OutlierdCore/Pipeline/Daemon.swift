@@ -88,34 +88,47 @@ public final class Daemon {
       }
       nextScan = now + settings.rescanInterval
       var failed = false
-      for candidate in candidates {
+      // In batches: a backlog commits once per batch, not once per file.
+      var pending = candidates[...]
+      while let first = pending.first {
         handleSignals()
         if stopping { break }
         do {
-          let outcome = try processor.process(
-            path: candidate.path,
+          let outcomes = try processor.process(
+            paths: pending.map(\.path),
             shouldCancel: {
               handleSignals()
               notifier.watchdogIfDue()
               return stopping
             })
-          watcher.forget(candidate.name)
-          count(outcome)
+          for (candidate, outcome) in zip(pending, outcomes) {
+            watcher.forget(candidate.name)
+            count(outcome)
+            if case .deferred(let reason) = outcome { report(reason, &lastError) }
+          }
+          pending = pending.dropFirst(outcomes.count)
           notifier.status(self.statusLine())
           notifier.watchdogIfDue()
-          if case .deferred(let reason) = outcome { report(reason, &lastError) }
           backoff = 0
-          if !lastError.isEmpty {
+          if !lastError.isEmpty
+            && !outcomes.contains(where: { if case .deferred = $0 { true } else { false } })
+          {
             logger.notice("recovered: files are being applied again")
             lastError = ""
           }
         } catch is Ingestor.Cancelled {
-          logger.info("\(candidate.path): rolled back, stays in the spool for the next start")
+          logger.info(
+            "\(first.path) and the rest of its batch: rolled back, they stay in the spool for the next start")
           break
         } catch {
-          // The store could not take the file (locked, disk full, read-only,
-          // …): it stays in the spool and is retried after a pause.
-          report("\(candidate.path): not applied, will retry: \(error)", &lastError)
+          // The store could not take the batch (locked, disk full,
+          // read-only, …): its files stay in the spool and are retried
+          // after a pause.
+          // The failing statement varies as the batch grows; the error is one.
+          let sqlite = (error as? SQLiteError) ?? (error as? StoreError)?.sqliteError
+          report(
+            "\(first.path) and the rest of its batch: not applied, will retry: \(error)",
+            kind: sqlite.map { "SQLite error \($0.code): \($0.message)" }, &lastError)
           failed = true
           break
         }
@@ -156,10 +169,12 @@ public final class Daemon {
     return line
   }
 
-  private func report(_ message: String, _ lastError: inout String) {
-    // One line per distinct error, not one per retry.
-    if message != lastError { logger.error("\(message)") }
-    lastError = message
+  /// Logs an error once, not once per retry: `kind` (the message by
+  /// default) says which errors are the same.
+  private func report(_ message: String, kind: String? = nil, _ lastError: inout String) {
+    let kind = kind ?? message
+    if kind != lastError { logger.error("\(message)") }
+    lastError = kind
   }
 
   private func count(_ outcome: FileProcessor.Outcome) {

@@ -56,33 +56,75 @@ public final class FileProcessor {
 
   var settings: Settings { ingestor.settings }
 
-  /// Processes one file. Errors of the store (busy, disk full, read-only)
-  /// are thrown: the caller keeps the file and retries with backoff.
+  /// Files applied in one transaction at most, and how long a batch may
+  /// grow: a backlog costs one commit per batch instead of one per file,
+  /// while a file that arrives alone is committed alone, at once.
+  public static let batchFiles = 64
+  public static let batchSeconds = 1.0
+
+  /// Processes one file.
   public func process(path: String, shouldCancel: () -> Bool = { false }) throws -> Outcome {
-    let name = FileSystem.baseName(path)
-    let file: SpoolFile
+    try process(paths: [path], shouldCancel: shouldCancel)[0]
+  }
+
+  /// Processes the files in order, in one batch: reads each safely, applies
+  /// it, and once the batch is committed logs and removes them. The batch
+  /// ends after `batchFiles` files or `batchSeconds`; the outcomes are those
+  /// of the first files, as many as the batch took (at least one).
+  ///
+  /// Errors of the store (busy, disk full, read-only) are thrown and
+  /// nothing of the batch is applied: the caller keeps the files and
+  /// retries with backoff. `Ingestor.Cancelled` likewise.
+  public func process(paths: [String], shouldCancel: () -> Bool = { false }) throws -> [Outcome] {
+    var outcomes: [Outcome] = []
+    var applied: [(path: String, file: SpoolFile, report: FileReport)] = []
+    let started = Date()
+    try ingestor.begin()
     do {
-      file = try SpoolFile.load(path, maxSize: settings.maxFileSize, producersGroup: producersGroup)
-    } catch let refusal as SpoolFile.Refusal {
-      try refuse(path: path, name: name, reason: refusal.description)
-      return .refused(refusal.description)
-    } catch let failure as SpoolFile.ReadFailure {
-      if failure.vanished { return .vanished }
-      return .deferred(failure.description)
+      for path in paths {
+        if !outcomes.isEmpty
+          && (outcomes.count >= Self.batchFiles || Date().timeIntervalSince(started) >= Self.batchSeconds)
+        {
+          break
+        }
+        let name = FileSystem.baseName(path)
+        let file: SpoolFile
+        do {
+          file = try SpoolFile.load(path, maxSize: settings.maxFileSize, producersGroup: producersGroup)
+        } catch let refusal as SpoolFile.Refusal {
+          try refuse(path: path, name: name, reason: refusal.description)
+          outcomes.append(.refused(refusal.description))
+          continue
+        } catch let failure as SpoolFile.ReadFailure {
+          outcomes.append(failure.vanished ? .vanished : .deferred(failure.description))
+          continue
+        }
+        let sha256 = file.bytes.withUnsafeBytes { SHA256.hex(of: $0) }
+        let report = try file.bytes.withUnsafeBytes { bytes in
+          try ingestor.apply(
+            bytes: bytes, name: name, sha256: sha256, shouldCancel: shouldCancel,
+            beforeCommit: { report in try self.writeRejectedLines(report) })
+        }
+        // The bytes are not kept: a batch holds one file in memory at a time.
+        var identity = file
+        identity.bytes = []
+        applied.append((path, identity, report))
+        outcomes.append(report.alreadyApplied ? .alreadyApplied : .applied(report))
+      }
+      try ingestor.commit()
+    } catch {
+      ingestor.rollback()
+      throw error
     }
-    let sha256 = file.bytes.withUnsafeBytes { SHA256.hex(of: $0) }
-    let report = try file.bytes.withUnsafeBytes { bytes in
-      try ingestor.apply(
-        bytes: bytes, name: name, sha256: sha256, shouldCancel: shouldCancel,
-        beforeCommit: { report in try self.writeRejectedLines(report) })
+    for (path, file, report) in applied {
+      if report.alreadyApplied {
+        logger.info("\(path): already in the ledger (sha256 \(report.sha256.prefix(12))), not applied again")
+      } else {
+        log(report, path: path)
+      }
+      try dispose(file)
     }
-    if report.alreadyApplied {
-      logger.info("\(path): already in the ledger (sha256 \(sha256.prefix(12))), not applied again")
-    } else {
-      log(report, path: path)
-    }
-    try dispose(file)
-    return report.alreadyApplied ? .alreadyApplied : .applied(report)
+    return outcomes
   }
 
   private func dispose(_ file: SpoolFile) throws {

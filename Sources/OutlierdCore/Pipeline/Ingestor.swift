@@ -111,6 +111,8 @@ public final class Ingestor {
     var history: [[Double]] = []
     var historyKeys: [SeriesHour] = []
     var incidents: [Int64: (series: String, incident: SeriesTrack.OpenIncident, closed: Bool)] = [:]
+    /// The newest accepted sample of the batch's files.
+    var newestSample: Double?
 
     init(ingestor: Ingestor, fileID: Int64, index: SeriesIndex, positions: [Int32]) {
       self.ingestor = ingestor
@@ -401,7 +403,20 @@ public final class Ingestor {
       }
     }
 
-    mutating func write(report: inout FileReport) throws {
+    /// Writes what one file adds on its own: its alerts, events and
+    /// rejected lines, and its ledger counts.
+    mutating func finish(_ report: FileReport) throws {
+      if let newest = report.newestSample { newestSample = max(newestSample ?? newest, newest) }
+      for alert in report.alerts { try store.addAlert(alert, fileID: fileID) }
+      for event in report.events { try store.addEvent(event, fileID: fileID) }
+      for rejection in report.rejected { try store.addRejection(rejection, fileID: fileID) }
+      try store.finishFile(
+        id: fileID, accepted: report.accepted, rejected: report.rejected.count, alerts: report.alerts.count)
+    }
+
+    /// Writes the state the batch's files changed together: slots, history,
+    /// series and incidents.
+    mutating func write() throws {
       try writeBlocksAndHistory()
       let committed = ingestor.states
       for (entry, track) in zip(touched, tracks) {
@@ -410,7 +425,7 @@ public final class Ingestor {
           SeriesState(id: entry.id, newest: entry.newest, samples: entry.samples, track: track),
           trackChanged: number >= committed.count ? !track.isEmpty : track != committed[number].track)
       }
-      if settings.historyDays > 0, let newest = report.newestSample {
+      if settings.historyDays > 0, let newest = newestSample {
         // Once per hour of data: drop the history that fell out of the window.
         let hour = Int64((newest / 3600).rounded(.down))
         if hour > ingestor.prunedThrough {
@@ -419,9 +434,6 @@ public final class Ingestor {
         }
       }
       for (id, entry) in incidents { try store.saveIncident(id: id, entry.incident, closed: entry.closed) }
-      for alert in report.alerts { try store.addAlert(alert, fileID: fileID) }
-      for event in report.events { try store.addEvent(event, fileID: fileID) }
-      for rejection in report.rejected { try store.addRejection(rejection, fileID: fileID) }
     }
   }
 
@@ -443,6 +455,7 @@ public final class Ingestor {
   /// Takes new detection settings (thresholds, minimum samples, overrides,
   /// learning, memory) from the next file on. The calendar cannot change.
   public func reload(_ newSettings: Settings) throws {
+    precondition(batch == nil, "reload inside a batch")
     let newCalendar = try newSettings.calendar()
     guard newCalendar == calendar else {
       throw StoreError.calendarMismatch(
@@ -516,6 +529,7 @@ public final class Ingestor {
   /// Marks series silent for longer than `stale_after` (by the clock) as
   /// stale, in one transaction: an event each, once, until samples resume.
   public func markStaleSeries(now: Double) throws -> [SeriesEvent] {
+    precondition(batch == nil, "stale marking inside a batch")
     guard settings.staleAfter > 0 else { return [] }
     let silent = states.indices.filter {
       !states[$0].track.stale && now - states[$0].newest > settings.staleAfter
@@ -551,14 +565,32 @@ public final class Ingestor {
     return rules
   }
 
-  /// Applies one file's bytes.
+  /// The transaction of the batch between `begin()` and `commit()` or
+  /// `rollback()`.
+  private var batch: FileTransaction?
+
+  /// Opens a transaction for a batch of files. Files applied in one batch
+  /// commit together (or not at all): a backlog of files costs one commit,
+  /// one write of each series and slot block, instead of one per file.
+  public func begin() throws {
+    precondition(batch == nil, "a batch is already open")
+    try store.begin()
+    // The batch borrows the series index and positions; they come back
+    // after the commit, or, on failure, without the batch's new series.
+    batch = FileTransaction(ingestor: self, fileID: 0, index: index, positions: positions)
+    index = SeriesIndex()
+    positions = []
+  }
+
+  /// Applies one file's bytes in the open batch. After an error the batch
+  /// must be rolled back.
   ///
   /// - Parameters:
-  ///   - beforeCommit: runs inside the transaction once the report is
+  ///   - beforeCommit: runs inside the transaction once the file's report is
   ///     complete; if it throws, nothing is committed. The rejected-lines
   ///     file is written here, so it exists for every committed file.
-  ///   - shouldCancel: polled every 16384 lines; when it returns true the
-  ///     transaction is rolled back and `Cancelled` thrown.
+  ///   - shouldCancel: polled every 16384 lines; when it returns true
+  ///     `Cancelled` is thrown.
   public func apply(
     bytes: UnsafeRawBufferPointer, name: String, sha256: String, now: Double = Date().timeIntervalSince1970,
     shouldCancel: () -> Bool = { false }, beforeCommit: (FileReport) throws -> Void = { _ in }
@@ -571,50 +603,61 @@ public final class Ingestor {
     let parser = GraphiteLineParser(
       maxLineLength: settings.maxLineLength, maxSeriesNameLength: settings.maxSeriesNameLength, now: now,
       maxFuture: settings.maxFuture)
+    // Held in a local while its lines run: a stored optional would be
+    // unwrapped and checked for exclusive access per sample.
+    guard var file = batch else { preconditionFailure("apply outside a batch") }
+    batch = nil
+    defer { batch = file }
+    file.fileID = try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now)
+    try SampleFile.forEachLine(in: bytes) { lineNumber, line in
+      if lineNumber & 0x3FFF == 0, shouldCancel() { throw Cancelled() }
+      switch parser.parseLine(line) {
+      case .blank: return
+      case .rejected(let reason): report.reject(lineNumber, reason, line)
+      case .sample(let series, let value, let timestamp):
+        try file.apply(
+          name: UnsafeRawBufferPointer(rebasing: line[series]), value: value, timestamp: timestamp,
+          line: lineNumber, bytes: line, now: now, report: &report)
+      }
+    }
+    try file.finish(report)
+    try beforeCommit(report)
+    return report
+  }
 
-    try store.begin()
-    // The file borrows the series index and positions; they come back after
-    // the commit, or, on failure, without the file's new series.
-    var file = FileTransaction(ingestor: self, fileID: 0, index: index, positions: positions)
-    index = SeriesIndex()
-    positions = []
+  /// Writes the batch's state and commits it; on failure the batch is
+  /// rolled back and the error thrown.
+  public func commit() throws {
+    guard var file = batch else { preconditionFailure("commit outside a batch") }
+    batch = nil
     do {
-      file.fileID = try store.addFile(name: name, size: bytes.count, sha256: sha256, at: now)
-      try SampleFile.forEachLine(in: bytes) { lineNumber, line in
-        if lineNumber & 0x3FFF == 0, shouldCancel() { throw Cancelled() }
-        switch parser.parseLine(line) {
-        case .blank: return
-        case .rejected(let reason): report.reject(lineNumber, reason, line)
-        case .sample(let series, let value, let timestamp):
-          try file.apply(
-            name: UnsafeRawBufferPointer(rebasing: line[series]), value: value, timestamp: timestamp,
-            line: lineNumber, bytes: line, now: now, report: &report)
-        }
-      }
-      try file.write(report: &report)
-      try store.finishFile(
-        id: file.fileID, accepted: report.accepted, rejected: report.rejected.count,
-        alerts: report.alerts.count)
-      try beforeCommit(report)
+      try file.write()
       try store.commit()
-      while states.count < file.index.count {
-        states.append(SeriesState(id: 0, newest: -.infinity, samples: 0))
-      }
-      for (entry, track) in zip(file.touched, file.tracks) {
-        states[Int(entry.number)] = SeriesState(
-          id: entry.id, newest: entry.newest, samples: entry.samples, track: track)
-      }
-      remember(file)
     } catch {
-      store.rollback()
-      // Numbers and ids of series created in the rolled-back transaction will be reused.
-      file.index.truncate(to: states.count)
-      file.positions.removeSubrange(states.count...)
-      rulesBySeries.removeAll()
-      giveBack(&file)
+      batch = file
+      rollback()
       throw error
     }
+    while states.count < file.index.count {
+      states.append(SeriesState(id: 0, newest: -.infinity, samples: 0))
+    }
+    for (entry, track) in zip(file.touched, file.tracks) {
+      states[Int(entry.number)] = SeriesState(
+        id: entry.id, newest: entry.newest, samples: entry.samples, track: track)
+    }
+    remember(file)
     giveBack(&file)
-    return report
+  }
+
+  /// Drops the open batch, if any: nothing of its files was applied.
+  public func rollback() {
+    store.rollback()
+    guard var file = batch else { return }
+    batch = nil
+    // Numbers and ids of series created in the rolled-back transaction will be reused.
+    file.index.truncate(to: states.count)
+    file.positions.removeSubrange(states.count...)
+    rulesBySeries.removeAll()
+    giveBack(&file)
   }
 }

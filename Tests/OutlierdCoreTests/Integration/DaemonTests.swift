@@ -163,6 +163,51 @@ struct DaemonTests {
     }
   }
 
+  /// A backlog is applied in batches of files per transaction; the
+  /// database must be the one that applying the files one at a time gives,
+  /// with a duplicate, a rejected line and a refused file among them.
+  @Test func aBacklogInBatchesEqualsOneFileAtATime() throws {
+    var files = demoFiles(DemoData(seriesCount: 3, weeks: 5, anomaliesFromWeek: 3, seed: 5), hours: 12)
+    #expect(files.count > FileProcessor.batchFiles, "one batch only")
+    files[20].content += "broken line\n"
+    files.append((name: "m-9999999998-dup.txt", content: files[30].content))
+    files.append((name: "m-9999999999-nul.txt", content: "a.b 1 1767571200\n\0\n"))
+
+    let batched = try Harness()
+    for (index, file) in files.enumerated() {
+      try batched.drop(file.name, file.content)
+      var times = [
+        timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0),
+        timespec(tv_sec: 1_700_000_000 + index, tv_nsec: 0),
+      ]
+      utimensat(AT_FDCWD, batched.spool + "/" + file.name, &times, 0)
+    }
+    #expect(try batched.run(["run", "--config", batched.config, "--exit-when-idle"]).status == 0)
+    #expect(batched.spoolFiles().isEmpty)
+
+    let alone = try Harness()
+    for file in files {
+      let path = alone.root + "/" + file.name
+      try file.content.write(toFile: path, atomically: true, encoding: .utf8)
+      _ = try alone.run(["ingest", "--config", alone.config, path])
+    }
+    #expect(try alone.count("alerts") > 0)
+    for sql in [
+      "SELECT key, hex(data) FROM slot_blocks ORDER BY key",
+      "SELECT id, name, newest_ts, samples, track FROM series ORDER BY id",
+      "SELECT key, hex(data) FROM samples ORDER BY key",
+      "SELECT id, name, size, sha256, lines_accepted, lines_rejected, alerts FROM files ORDER BY id",
+      "SELECT * FROM alerts ORDER BY id",
+      "SELECT * FROM incidents ORDER BY id",
+      "SELECT series, ts, kind, detail, file_id FROM events ORDER BY id",
+      "SELECT * FROM rejections ORDER BY file_id, line",
+    ] {
+      let a = try batched.query(sql), b = try alone.query(sql)
+      #expect(a.count == b.count && a == b, "\(sql): \(a.count) vs \(b.count) rows")
+    }
+    #expect(try batched.query("SELECT count(*) FROM files") == [["\(files.count - 2)"]])
+  }
+
   @Test func refusedFilesAreMovedAsideWithTheirReason() throws {
     let h = try Harness(input: "max_file_size = 100")
     try Data([0x61, 0x20, 0x31, 0x00, 0x32]).write(to: URL(fileURLWithPath: h.spool + "/binary.dat"))
