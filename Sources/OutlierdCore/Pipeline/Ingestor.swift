@@ -625,6 +625,14 @@ public final class Ingestor {
     return report
   }
 
+  /// Whether the open batch holds half the working set a transaction keeps
+  /// in memory: more files would make it write blocks mid-batch and read
+  /// them back, so the batch should commit first.
+  public var batchIsFull: Bool {
+    guard let batch else { return false }
+    return max(batch.blocks.count, batch.history.count) >= FileTransaction.workingSetLimit / 2
+  }
+
   /// Writes the batch's state and commits it; on failure the batch is
   /// rolled back and the error thrown.
   public func commit() throws {
