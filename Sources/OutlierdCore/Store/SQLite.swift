@@ -139,6 +139,24 @@ public final class SQLiteStatement {
   public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
   public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
   public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+  /// The column's bytes, valid only inside `body` (no copy).
+  public func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    let count = Int(sqlite3_column_bytes(handle, column))
+    guard count > 0, let pointer = sqlite3_column_blob(handle, column) else {
+      return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+    return try body(UnsafeRawBufferPointer(start: pointer, count: count))
+  }
+
+  /// Binds an integer and a blob, the blob without a copy: it must stay
+  /// valid until the statement has run. For the hot upserts.
+  public func bind(_ integer: Int64, blob: UnsafeRawBufferPointer) -> SQLiteStatement {
+    sqlite3_reset(handle)
+    sqlite3_bind_int64(handle, 1, integer)
+    sqlite3_bind_blob(handle, 2, blob.baseAddress, Int32(blob.count), nil)
+    return self
+  }
+
   public func blob(_ column: Int32) -> [UInt8] {
     let count = Int(sqlite3_column_bytes(handle, column))
     guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }

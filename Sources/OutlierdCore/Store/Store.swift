@@ -204,7 +204,7 @@ public final class Store {
   public func slotBlock(series: Int64, block: Int32) throws(SQLiteError) -> SlotBlock {
     let s = selectBlock.bind(.integer(Self.rowKey(Int64(block), series: series)))
     guard try s.step() else { return SlotBlock() }
-    let decoded = SlotBlock(decoding: s.blob(0))
+    let decoded = s.withBlob(0) { SlotBlock(decoding: $0) }
     _ = try s.step()
     return decoded
   }
@@ -300,8 +300,12 @@ public final class Store {
     ).run()
   }
 
-  public func saveSlotBlock(series: Int64, block: Int32, _ slots: SlotBlock) throws(SQLiteError) {
-    try upsertBlock.bind(.integer(Self.rowKey(Int64(block), series: series)), .blob(slots.encoded())).run()
+  public func saveSlotBlock(series: Int64, block: Int32, _ slots: SlotBlock) throws {
+    try withUnsafeTemporaryAllocation(byteCount: SlotBlock.size * 64, alignment: 8) { buffer in
+      slots.encode(into: buffer)
+      try upsertBlock.bind(Self.rowKey(Int64(block), series: series), blob: UnsafeRawBufferPointer(buffer))
+        .run()
+    }
   }
 
   public func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
@@ -317,9 +321,11 @@ public final class Store {
   }
 
   /// Appends (time, value) pairs to a series' hour of history.
-  public func appendHistory(series: Int64, hour: Int64, pairs: [Double]) throws(SQLiteError) {
-    let blob = pairs.withUnsafeBytes { raw in [UInt8](raw) }  // float64 is little-endian on our targets
-    try appendSamples.bind(.integer(Self.rowKey(hour, series: series)), .blob(blob)).run()
+  public func appendHistory(series: Int64, hour: Int64, pairs: [Double]) throws {
+    // float64 is little-endian on our targets
+    try pairs.withUnsafeBytes { raw in
+      try appendSamples.bind(Self.rowKey(hour, series: series), blob: raw).run()
+    }
   }
 
   /// Drops every series' history before an hour.
