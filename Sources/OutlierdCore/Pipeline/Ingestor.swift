@@ -177,10 +177,12 @@ public final class Ingestor {
       return number
     }
 
-    /// Blocks, pools and history arrays a file holds before it writes them
+    /// Blocks, pools and history arrays a batch holds before it writes them
     /// into the (still open) transaction and lets them go: a file with many
-    /// series must not hold a block per series until its commit.
-    static let workingSetLimit = 8192
+    /// series must not hold a block per series until its commit. About
+    /// 5 MB of blocks and 6 MB of pools; sized so that 10 k active series
+    /// stay within 50 MB + 1 KB each (docs/performance.md).
+    static let workingSetLimit = 6144
 
     /// Writes the blocks, pools and history gathered so far into the open
     /// transaction and forgets them; later samples read them back through
@@ -521,10 +523,10 @@ public final class Ingestor {
     }
   }
 
-  /// Blocks kept between files: 16 k × 0.8 KB. The cache pays off for files
+  /// Blocks kept between files: 8 k × 0.8 KB. The cache pays off for files
   /// shorter than a block (an hour) and for the neighbours a pool spans;
   /// past it, series read their blocks back from SQLite.
-  static let cacheLimit = 16_384
+  static let cacheLimit = 8192
 
   /// Marks series silent for longer than `stale_after` (by the clock) as
   /// stale, in one transaction: an event each, once, until samples resume.
