@@ -29,6 +29,13 @@ struct GraphiteParserTests {
         == 123456789012345678901234567890.0)
   }
 
+  @Test func seriesBytesAreExactlyTheDocumentedOnes() {
+    let allowed = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-:;=/@+".utf8))
+    for byte in 0...255 {
+      #expect(GraphiteLineParser.isSeriesByte(UInt8(byte)) == allowed.contains(UInt8(byte)), "byte \(byte)")
+    }
+  }
+
   @Test func blankLinesAndCommentsAreSkipped() {
     #expect(parse("") == nil)
     #expect(parse(" \t ") == nil)

@@ -97,7 +97,6 @@ public struct GraphiteLineParser: Sendable {
 
   // The tables, held by the parser: a static is reached through a lazy
   // initialisation check on every access, which showed in the profile.
-  private let seriesTable = GraphiteLineParser.seriesBytes
   private let powers = GraphiteLineParser.powersOfTen
 
   public init(maxLineLength: Int, maxSeriesNameLength: Int, now: Double, maxFuture: Double) {
@@ -122,16 +121,25 @@ public struct GraphiteLineParser: Sendable {
   /// Parses one line, given without its line terminator.
   public func parseLine(_ line: UnsafeRawBufferPointer) -> ParsedLine {
     if line.count > maxLineLength { return .rejected(.lineTooLong(length: line.count, limit: maxLineLength)) }
-    // Fields are separated by runs of spaces or tabs.
+    // Fields are separated by runs of spaces or tabs. The name's bytes are
+    // checked on the way (one pass over them, not two).
     var fields: (Range<Int>, Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0)
     var count = 0
+    var badNameByte: Int? = nil
     var i = 0
     let n = line.count
     while i < n {
       while i < n && (line[i] == 0x20 || line[i] == 0x09) { i += 1 }
       if i == n { break }
       let start = i
-      while i < n && line[i] != 0x20 && line[i] != 0x09 { i += 1 }
+      if count == 0 {
+        while i < n && line[i] != 0x20 && line[i] != 0x09 {
+          if badNameByte == nil && !Self.isSeriesByte(line[i]) { badNameByte = i }
+          i += 1
+        }
+      } else {
+        while i < n && line[i] != 0x20 && line[i] != 0x09 { i += 1 }
+      }
       switch count {
       case 0: fields.0 = start..<i
       case 1: fields.1 = start..<i
@@ -148,7 +156,7 @@ public struct GraphiteLineParser: Sendable {
     if name.count > maxSeriesNameLength {
       return .rejected(.seriesTooLong(length: name.count, limit: maxSeriesNameLength))
     }
-    for position in name where !seriesTable[Int(line[position])] {
+    if let position = badNameByte {
       return .rejected(.badSeriesByte(line[position], position: position - name.lowerBound))
     }
     let value: Double
@@ -166,13 +174,15 @@ public struct GraphiteLineParser: Sendable {
     return .sample(name: name, value: value, timestamp: timestamp)
   }
 
-  private static let seriesBytes: [Bool] = (0..<256).map { b in
-    (0x30...0x39).contains(b) || (0x41...0x5a).contains(b) || (0x61...0x7a).contains(b)
-      || [".", "_", "-", ":", ";", "=", "/", "@", "+"].map { Int(UInt8(ascii: $0)) }.contains(b)
-  }
-
+  /// Whether a byte may appear in a series name: A-Z a-z 0-9 and
+  /// . _ - : ; = / @ +, as bits of two words (bytes 0–63 and 64–127; names
+  /// are ASCII). Literal constants: a static table is reached through a
+  /// lazy-initialisation check on every access.
   @inline(__always)
-  static func isSeriesByte(_ b: UInt8) -> Bool { seriesBytes[Int(b)] }
+  static func isSeriesByte(_ b: UInt8) -> Bool {
+    let word: UInt64 = b < 64 ? 0x2FFF_E800_0000_0000 : b < 128 ? 0x07FF_FFFE_87FF_FFFF : 0
+    return (word >> UInt64(b & 63)) & 1 == 1
+  }
 
   private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
 

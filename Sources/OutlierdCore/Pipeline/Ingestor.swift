@@ -124,6 +124,9 @@ public final class Ingestor {
       calendar = ingestor.calendar
       sharedRules = ingestor.settings.overrides.isEmpty ? ingestor.defaultRules : nil
       pools = PoolSums(poolSlots: ingestor.settings.poolSlots)
+      // Sized once: growing them batch after batch showed as rehashing.
+      blockIndex.reserveCapacity(Self.workingSetLimit)
+      poolIndex.reserveCapacity(Self.workingSetLimit)
     }
 
     // Held directly: reaching them through the unowned ingestor costs a
