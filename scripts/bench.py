@@ -32,13 +32,16 @@ OUTLIERD = os.path.join(ROOT, ".build", "release", "outlierd")
 
 def timed(cmd, **kw):
     """Wall seconds and peak RSS (KiB) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{cmd[0]} failed: {proc.stderr.read().decode()[-2000:]}")
-    proc.stderr.close()
+    # stderr to a file, not a pipe: a pipe nobody reads fills up and stalls
+    # the child (outlierd logs a line per file).
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, **kw)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            sys.exit(f"{cmd[0]} failed: {err.read().decode()[-2000:]}")
     return wall, usage.ru_maxrss
 
 

@@ -16,6 +16,22 @@ public final class Ingestor {
   /// Each series' place in the current file's `touched` list, -1 when not
   /// touched; lent to each file like `index`, so it is not allocated per file.
   private var positions: [Int32] = []
+  /// For each series created by this process, which of its blocks the store
+  /// holds (by series number); nil for series found in the store at start
+  /// and for calendars of more than 256 blocks. Any other block of such a
+  /// series is empty and needs no query: in a backfill's first week, or for
+  /// a new host, that is every block read.
+  private var storedBlocks: [StoredBlocks?] = []
+
+  /// A set of up to 256 block numbers.
+  struct StoredBlocks {
+    static let capacity = 256
+    private var words = SIMD4<UInt64>()
+
+    func contains(_ block: Int32) -> Bool { (words[Int(block >> 6)] >> UInt64(block & 63)) & 1 == 1 }
+    mutating func insert(_ block: Int32) { words[Int(block >> 6)] |= 1 << UInt64(block & 63) }
+  }
+
   /// Scoring rules by series number, resolved from the overrides once.
   private var rulesBySeries: [Int32: ScoringRules] = [:]
   /// The rules of every series when no override is configured.
@@ -94,6 +110,12 @@ public final class Ingestor {
     var tracks: [SeriesTrack] = []
     var blocks: [SlotBlock] = []
     var blockKeys: [BlockKey] = []
+    /// The series number of each block, beside `blockKeys`.
+    var blockNumbers: [Int32] = []
+    /// Blocks (series number, block) written in this transaction, and the
+    /// keys of those written before its end (by a spill).
+    var written: [(number: Int32, block: Int32)] = []
+    var spilledBlocks: Set<BlockKey> = []
     var blockIndex: [BlockKey: Int] = [:]
     /// Whether the file changed a block: pool sums also load blocks they
     /// only read, and those are not written back.
@@ -148,13 +170,30 @@ public final class Ingestor {
         let cached = ingestor.blockCache[Int(number)].slots(of: block)
       {
         blocks.append(cached)
+      } else if isKnownEmpty(key, number: number) {
+        blocks.append(SlotBlock())
       } else {
         blocks.append(try store.slotBlock(series: series, block: block))
       }
       blockKeys.append(key)
+      blockNumbers.append(number)
       blockChanged.append(false)
       blockIndex[key] = blocks.count - 1
       return blocks.count - 1
+    }
+
+    /// Whether the store holds no such block: known for series this process
+    /// created, unless the block was written earlier in this transaction.
+    func isKnownEmpty(_ key: BlockKey, number: Int32) -> Bool {
+      let stored: StoredBlocks?
+      if Int(number) < ingestor.storedBlocks.count {
+        stored = ingestor.storedBlocks[Int(number)]
+      } else {
+        // Created in this transaction.
+        stored = calendar.slotCount <= StoredBlocks.capacity * SlotBlock.size ? StoredBlocks() : nil
+      }
+      guard let stored, !stored.contains(key.block) else { return false }
+      return !spilledBlocks.contains(key)
     }
 
     /// The index in `pools` of a series' noise pool, built from its slots
@@ -191,10 +230,15 @@ public final class Ingestor {
     /// transaction and forgets them; later samples read them back through
     /// SQLite, which sees the transaction's own writes.
     mutating func spill() throws {
+      let before = written.count
       try writeBlocksAndHistory()
+      for (number, block) in written[before...] {
+        spilledBlocks.insert(BlockKey(series: touched[Int(positions[Int(number)])].id, block: block))
+      }
       spilled = true
       blocks.removeAll(keepingCapacity: true)
       blockKeys.removeAll(keepingCapacity: true)
+      blockNumbers.removeAll(keepingCapacity: true)
       blockIndex.removeAll(keepingCapacity: true)
       blockChanged.removeAll(keepingCapacity: true)
       pools.removeAll()
@@ -402,6 +446,7 @@ public final class Ingestor {
         (blockKeys[$0].block, blockKeys[$0].series) < (blockKeys[$1].block, blockKeys[$1].series)
       }) {
         try store.saveSlotBlock(series: blockKeys[i].series, block: blockKeys[i].block, blocks[i])
+        written.append((blockNumbers[i], blockKeys[i].block))
       }
       for (key, pairs) in zip(historyKeys, history) {
         try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs)
@@ -453,6 +498,7 @@ public final class Ingestor {
     for (name, _) in known { index.insert(name) }
     states = known.map(\.state)
     positions = Array(repeating: -1, count: known.count)
+    storedBlocks = Array(repeating: nil, count: known.count)
   }
 
   public var seriesCount: Int { states.count }
@@ -654,6 +700,9 @@ public final class Ingestor {
     while states.count < file.index.count {
       states.append(SeriesState(id: 0, newest: -.infinity, samples: 0))
     }
+    let trackable = calendar.slotCount <= StoredBlocks.capacity * SlotBlock.size
+    while storedBlocks.count < states.count { storedBlocks.append(trackable ? StoredBlocks() : nil) }
+    for (number, block) in file.written { storedBlocks[Int(number)]?.insert(block) }
     for (entry, track) in zip(file.touched, file.tracks) {
       states[Int(entry.number)] = SeriesState(
         id: entry.id, newest: entry.newest, samples: entry.samples, track: track)

@@ -155,4 +155,30 @@ struct LargeFileTests {
     }
     #expect(try big.count("alerts") >= series / 10)
   }
+
+  /// New series whose blocks were written mid-file by a spill and are needed
+  /// again later in the same file: they must be read back from the
+  /// transaction, not taken for empty because the series is new.
+  @Test func blocksSpilledMidFileAreReadBackForNewSeries() throws {
+    let series = Ingestor.FileTransaction.workingSetLimit + 800
+    let t0 = 1_767_571_200
+    let rounds = (0..<2).map { round in
+      (0..<series).map { "spill.s\($0) \(10 + $0 % 7 + round) \(t0 + round * 300)" }
+    }
+    let one = try Harness()
+    let two = try Harness()
+    let whole = one.root + "/whole.txt"
+    try (rounds.flatMap { $0 }.joined(separator: "\n") + "\n").write(
+      toFile: whole, atomically: true, encoding: .utf8)
+    #expect(try one.run(["ingest", "--config", one.config, whole]).status == 0)
+    // One process per round: nothing of the first is held in memory.
+    for (round, lines) in rounds.enumerated() {
+      let path = two.root + "/round\(round).txt"
+      try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+      #expect(try two.run(["ingest", "--config", two.config, path]).status == 0)
+    }
+    let sql = "SELECT key, hex(data) FROM slot_blocks ORDER BY key"
+    let a = try one.query(sql), b = try two.query(sql)
+    #expect(a.count == series && a == b)
+  }
 }
