@@ -7,7 +7,9 @@
 
 Runs, interleaved so that drift of the shared machine hits all alike:
   - outlierd ingest (release build) over a backfill of 5-minute samples,
-    1,000 series, one file per hour of data, into a fresh database;
+    1,000 series, one file per hour of data, into a fresh database, with
+    its default batches (up to 64 files per transaction) and with
+    batch_files = 1 (one transaction per file, like the Python reference);
   - benchmarks/reference.py, the same algorithm in plain Python, same files;
   - benchmarks/raw_upsert.c, the raw SQLite limit: one upsert per sample;
 then the latency of the daemon from a file renamed into the spool to its
@@ -45,11 +47,12 @@ def timed(cmd, **kw):
     return wall, usage.ru_maxrss
 
 
-def config(workdir, db, history=True):
-    path = os.path.join(workdir, "bench.conf")
+def config(workdir, db, history=True, batch_files=64):
+    path = os.path.join(workdir, f"bench-{batch_files}.conf")
     with open(path, "w") as fh:
         fh.write(f'[storage]\ndatabase = "{db}"\n' + ("" if history else "history = 0\n"))
         fh.write(f'[spool]\ndirectory = "{workdir}/spool"\nrejected = "{workdir}/rejected"\nrescan_interval = "1s"\n')
+        fh.write(f"batch_files = {batch_files}\n")
         fh.write('[input]\nmax_future = "520w"\n'.replace("520w", "1w"))
     return path
 
@@ -69,8 +72,10 @@ def throughput(args, workdir):
     subprocess.run(["cc", "-O2", "-o", raw, os.path.join(ROOT, "benchmarks", "raw_upsert.c"), "-lsqlite3"], check=True)
     db = os.path.join(workdir, "o.db")
     conf = config(workdir, db)
+    conf_alone = config(workdir, db, batch_files=1)
     commands = {
         "outlierd": [OUTLIERD, "ingest", "--config", conf] + files,
+        "outlierd-alone": [OUTLIERD, "ingest", "--config", conf_alone] + files,
         "python": [sys.executable, os.path.join(ROOT, "benchmarks", "reference.py"), os.path.join(workdir, "p.db")] + files,
         "raw": [raw, os.path.join(workdir, "r.db")] + files,
     }
@@ -148,7 +153,8 @@ def main():
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as workdir:
         results, files = throughput(args, workdir)
         rate = {k: [args.samples / w for w, _ in v] for k, v in results.items()}
-        o, p, r = (median(rate[k]) for k in ("outlierd", "python", "raw"))
+        o, a, p, r = (median(rate[k]) for k in ("outlierd", "outlierd-alone", "python", "raw"))
+        ratio_a = median([x / y for x, y in zip(rate["outlierd-alone"], rate["python"])]) if rate["python"] else None
         ratio_p = median([a / b for a, b in zip(rate["outlierd"], rate["python"])]) if rate["python"] else None
         ratio_r = median([a / b for a, b in zip(rate["outlierd"], rate["raw"])])
         p50, p99 = latency(workdir)
@@ -161,6 +167,7 @@ def main():
     print("| figure | outlierd | Python reference | raw SQLite limit | ratio |")
     print("|---|---|---|---|---|")
     print(f"| ingest, samples/s | {fmt(o)} | {fmt(p)} | {fmt(r)} | {('%.1f× Python, ' % ratio_p) if ratio_p else ''}{ratio_r:.2f}× raw |")
+    print(f"| ingest, samples/s, each file in its own transaction (`batch_files = 1`) | {fmt(a)} | | | {('%.1f× Python' % ratio_a) if ratio_a else ''} |")
     print(f"| ingest wall time, s | {median([w for w, _ in results['outlierd']]):.2f} | {'–' if not results['python'] else '%.2f' % median([w for w, _ in results['python']])} | {median([w for w, _ in results['raw']]):.2f} | |")
     print(f"| ingest peak RSS, MiB | {median([m for _, m in results['outlierd']]) / 1024:.0f} | {'–' if not results['python'] else '%.0f' % (median([m for _, m in results['python']]) / 1024)} | {median([m for _, m in results['raw']]) / 1024:.0f} | |")
     print(f"| latency rename → commit, p50 / p99 | {p50:.1f} / {p99:.1f} ms | | | target p99 ≤ 20 ms |")

@@ -66,7 +66,7 @@ struct Ingest: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Apply the given files once, then exit (backfill, scripts).",
     discussion: """
-      The files are applied in the order given, in batches of up to 64 files per transaction, \
+      The files are applied in the order given, up to `spool.batch_files` (64) per transaction, \
       exactly as the daemon would, but are left in place. A file already in the ledger is skipped. Exit status: \
       0 when every file was applied or already applied, 2 when some were refused, 1 on errors.
       """)

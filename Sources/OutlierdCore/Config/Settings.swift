@@ -21,6 +21,8 @@ public struct Settings: Sendable, Equatable {
   public var rejected = "/var/lib/outlierd/rejected"
   /// Seconds between full scans of the spool, a safety net under inotify.
   public var rescanInterval: Double = 30
+  /// Files of a backlog applied in one transaction at most (1: each alone).
+  public var batchFiles = 64
 
   // [input]
   public var maxFileSize = 64 << 20
@@ -131,6 +133,7 @@ extension Settings {
         processed = try reader.string("processed") ?? processed
         rejected = try reader.path("rejected") ?? rejected
         rescanInterval = try reader.duration("rescan_interval", in: 0.1...86_400) ?? rescanInterval
+        batchFiles = try reader.integer("batch_files", in: 1...10_000) ?? batchFiles
       case ("input", false):
         maxFileSize = try reader.size("max_file_size", in: 1...(1 << 40)) ?? maxFileSize
         maxLineLength = try reader.integer("max_line_length", in: 16...(1 << 24)) ?? maxLineLength
@@ -239,7 +242,8 @@ extension Settings {
       "[storage]", "database = \(q(database))", "history = \"\(historyDays)d\"",
       "busy_timeout = \(busyTimeout.formatted(maxFractionDigits: 3))", "max_size = \(maxDatabaseSize)", "",
       "[spool]", "directory = \(q(spool))", "processed = \(q(processed))", "rejected = \(q(rejected))",
-      "rescan_interval = \(rescanInterval.formatted(maxFractionDigits: 3))", "",
+      "rescan_interval = \(rescanInterval.formatted(maxFractionDigits: 3))", "batch_files = \(batchFiles)",
+      "",
       "[input]", "max_file_size = \(maxFileSize)", "max_line_length = \(maxLineLength)",
       "max_series_name = \(maxSeriesNameLength)", "max_future = \(maxFuture.formatted(maxFractionDigits: 3))",
       "max_series = \(maxSeries)", "",

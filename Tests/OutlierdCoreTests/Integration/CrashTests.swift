@@ -10,7 +10,7 @@ struct CrashTests {
   /// Kills per run and weeks of data; scripts/crash-test raises both for
   /// the long run (≥ 100 kills).
   static let kills = Int(ProcessInfo.processInfo.environment["OUTLIERD_CRASH_KILLS"] ?? "") ?? 25
-  static let weeks = Int(ProcessInfo.processInfo.environment["OUTLIERD_CRASH_WEEKS"] ?? "") ?? 6
+  static let weeks = Int(ProcessInfo.processInfo.environment["OUTLIERD_CRASH_WEEKS"] ?? "") ?? 10
 
   @Test func killedAtRandomMomentsCountsEverySampleOnce() throws {
     let data = DemoData(seriesCount: 4, weeks: Self.weeks, anomaliesFromWeek: 3, seed: 7)
@@ -42,7 +42,7 @@ struct CrashTests {
     var killed = 0
     while killed < Self.kills && !h.spoolFiles().isEmpty {
       let daemon = try h.start(["run", "--config", h.config])
-      usleep(UInt32(20_000 + rng.next() % 400_000))
+      usleep(UInt32(10_000 + rng.next() % 150_000))
       kill(daemon.processIdentifier, SIGKILL)
       daemon.waitUntilExit()
       killed += 1

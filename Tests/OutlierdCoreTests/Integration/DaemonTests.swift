@@ -168,7 +168,7 @@ struct DaemonTests {
   /// with a duplicate, a rejected line and a refused file among them.
   @Test func aBacklogInBatchesEqualsOneFileAtATime() throws {
     var files = demoFiles(DemoData(seriesCount: 3, weeks: 5, anomaliesFromWeek: 3, seed: 5), hours: 12)
-    #expect(files.count > FileProcessor.batchFiles, "one batch only")
+    #expect(files.count > Settings().batchFiles, "one batch only")
     files[20].content += "broken line\n"
     files.append((name: "m-9999999998-dup.txt", content: files[30].content))
     files.append((name: "m-9999999999-nul.txt", content: "a.b 1 1767571200\n\0\n"))
