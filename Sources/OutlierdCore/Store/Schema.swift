@@ -58,7 +58,7 @@ enum Schema {
           try db.execute("DROP TABLE slots")
         }),
       // 5: integer keys and no stored pools. A rowid table keyed by one
-      // integer (time first, as before) writes the same rows about 1.5×
+      // integer (time first, as before) writes the same rows 1.3–1.65×
       // faster than a two-column WITHOUT ROWID key (docs/performance.md);
       // the old columns remain as virtual ones for queries. The pooled noise
       // is a sum over the slots, so it is now computed from them when a file
