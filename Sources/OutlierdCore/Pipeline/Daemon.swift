@@ -56,6 +56,9 @@ public final class Daemon {
     var lastError = ""
     var nextScan = 0.0
 
+    var reloadRequested = false
+    // Called between lines too (to stop within a second); a reload waits
+    // for the batch being applied to end, which must use one set of settings.
     func handleSignals() {
       for signal in signals.pending() {
         switch signal {
@@ -66,16 +69,22 @@ public final class Daemon {
           }
           stopping = true
         case .reload:
-          notifier.reloading()
-          reload(ingestor)
-          notifier.send("READY=1")
-          notifier.status(self.statusLine(), force: true)
+          reloadRequested = true
         }
       }
+    }
+    func reloadIfRequested() {
+      guard reloadRequested else { return }
+      reloadRequested = false
+      notifier.reloading()
+      reload(ingestor)
+      notifier.send("READY=1")
+      notifier.status(self.statusLine(), force: true)
     }
 
     while !stopping {
       handleSignals()
+      reloadIfRequested()
       if stopping { break }
       watcher.drainEvents()
       let now = Date().timeIntervalSince1970
@@ -92,6 +101,7 @@ public final class Daemon {
       var pending = candidates[...]
       while let first = pending.first {
         handleSignals()
+        reloadIfRequested()
         if stopping { break }
         do {
           let outcomes = try processor.process(

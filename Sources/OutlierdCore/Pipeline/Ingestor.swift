@@ -506,7 +506,7 @@ public final class Ingestor {
   /// Takes new detection settings (thresholds, minimum samples, overrides,
   /// learning, memory) from the next file on. The calendar cannot change.
   public func reload(_ newSettings: Settings) throws {
-    precondition(batch == nil, "reload inside a batch")
+    precondition(!inBatch, "reload inside a batch")
     let newCalendar = try newSettings.calendar()
     guard newCalendar == calendar else {
       throw StoreError.calendarMismatch(
@@ -580,7 +580,7 @@ public final class Ingestor {
   /// Marks series silent for longer than `stale_after` (by the clock) as
   /// stale, in one transaction: an event each, once, until samples resume.
   public func markStaleSeries(now: Double) throws -> [SeriesEvent] {
-    precondition(batch == nil, "stale marking inside a batch")
+    precondition(!inBatch, "stale marking inside a batch")
     guard settings.staleAfter > 0 else { return [] }
     let silent = states.indices.filter {
       !states[$0].track.stale && now - states[$0].newest > settings.staleAfter
@@ -619,13 +619,17 @@ public final class Ingestor {
   /// The transaction of the batch between `begin()` and `commit()` or
   /// `rollback()`.
   private var batch: FileTransaction?
+  /// From `begin()` to `commit()` or `rollback()` (`batch` itself is lent
+  /// out while a file's lines run).
+  public private(set) var inBatch = false
 
   /// Opens a transaction for a batch of files. Files applied in one batch
   /// commit together (or not at all): a backlog of files costs one commit,
   /// one write of each series and slot block, instead of one per file.
   public func begin() throws {
-    precondition(batch == nil, "a batch is already open")
+    precondition(!inBatch, "a batch is already open")
     try store.begin()
+    inBatch = true
     // The batch borrows the series index and positions; they come back
     // after the commit, or, on failure, without the batch's new series.
     batch = FileTransaction(ingestor: self, fileID: 0, index: index, positions: positions)
@@ -697,6 +701,7 @@ public final class Ingestor {
       rollback()
       throw error
     }
+    inBatch = false
     while states.count < file.index.count {
       states.append(SeriesState(id: 0, newest: -.infinity, samples: 0))
     }
@@ -714,6 +719,7 @@ public final class Ingestor {
   /// Drops the open batch, if any: nothing of its files was applied.
   public func rollback() {
     store.rollback()
+    inBatch = false
     guard var file = batch else { return }
     batch = nil
     // Numbers and ids of series created in the rolled-back transaction will be reused.

@@ -272,6 +272,27 @@ struct DaemonTests {
         "another outlierd (pid \(first.processIdentifier)) is already using this database"))
   }
 
+  /// SIGHUP while a batch is being applied: the reload waits for the end of
+  /// the batch, which is applied with one set of settings.
+  @Test func sighupDuringABatchWaitsForItsEnd() throws {
+    let h = try Harness()
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+    #expect(h.waitFor { h.stderr(of: daemon).contains("outlierd started") })
+    let lines = (0..<300_000).map { "hup.s\($0 % 1000) \($0 % 7 + 1) \(t0 + $0 / 1000 * 300)" }
+    try h.drop("big.txt", lines.joined(separator: "\n") + "\n")
+    var signals = 0
+    while daemon.isRunning && !h.spoolFiles().isEmpty {
+      kill(daemon.processIdentifier, SIGHUP)
+      signals += 1
+      usleep(20_000)
+    }
+    #expect(daemon.isRunning, "\(h.stderr(of: daemon).suffix(2000))")
+    #expect(signals > 5, "the file was applied before the signals")
+    #expect(try h.query("SELECT sum(lines_accepted) FROM files") == [["300000"]])
+    #expect(h.waitFor { h.stderr(of: daemon).contains("configuration reloaded") })
+  }
+
   @Test func sighupReloadsDetectionSettingsAndRefusesCalendarChanges() throws {
     let h = try Harness()
     let daemon = try h.start(["run", "--config", h.config])
