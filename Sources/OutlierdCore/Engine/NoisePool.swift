@@ -50,8 +50,6 @@ public struct PoolSums: Sendable {
     self.width = width
   }
 
-  public var count: Int { nodes.count / (2 * width) }
-
   /// The total of one pool of these members, as trees for `poolSlots` sum it.
   public static func total(of members: some Collection<NoisePool>, poolSlots: Int) -> NoisePool {
     var pools = PoolSums(poolSlots: poolSlots)

@@ -1,20 +1,21 @@
 import Foundation
 
-/// Applies spool files to the store, one SQLite transaction per file: every
-/// accepted sample is scored against its slot and learned, and the slots,
-/// the series' newest timestamps, the alerts, the rejections and the
-/// ledger row commit together or not at all.
+/// Applies spool files to the store, one SQLite transaction per batch of
+/// files (`begin`, `apply` for each file, `commit`): every accepted sample
+/// is scored against its slot and learned, and the slots, the series'
+/// newest timestamps, the alerts, the rejections and the ledger rows
+/// commit together or not at all.
 public final class Ingestor {
   public private(set) var settings: Settings
   public let calendar: SlotCalendar
   public let store: Store
-  /// Every known series, numbered in order of arrival. Lent to the file
-  /// being applied (which adds its new series) and given back after it.
+  /// Every known series, numbered in order of arrival. Lent to the open
+  /// batch (which adds its new series) and given back after it.
   var index: SeriesIndex
   /// Committed state of every known series, by its number in `index`.
   var states: [SeriesState]
-  /// Each series' place in the current file's `touched` list, -1 when not
-  /// touched; lent to each file like `index`, so it is not allocated per file.
+  /// Each series' place in the open batch's `touched` list, -1 when not
+  /// touched; lent to each batch like `index`, so it is not allocated per batch.
   private var positions: [Int32] = []
   /// For each series created by this process, which of its blocks the store
   /// holds (by series number); nil for series found in the store at start
@@ -74,10 +75,10 @@ public final class Ingestor {
     var block: Int32
   }
 
-  /// A series a file touches, with where its last block and pool sit in
-  /// the file's arrays: consecutive samples of a series mostly hit the same
+  /// A series a batch touches, with where its last block and pool sit in
+  /// the batch's arrays: consecutive samples of a series mostly hit the same
   /// ones, which then cost no hash lookup. Plain data, so reading it per
-  /// sample copies no references; the series' track is in the file's
+  /// sample copies no references; the series' track is in the batch's
   /// `tracks`, at the same position.
   struct TouchedSeries {
     var number: Int32
@@ -100,8 +101,9 @@ public final class Ingestor {
     }
   }
 
-  /// The state one file's transaction changes, written at its end.
-  struct FileTransaction {
+  /// The state one batch's transaction changes, written at its end (or
+  /// earlier, in part, when its working set is full).
+  struct Batch {
     unowned let ingestor: Ingestor
     var fileID: Int64
     var index: SeriesIndex
@@ -117,17 +119,17 @@ public final class Ingestor {
     var written: [(number: Int32, block: Int32)] = []
     var spilledBlocks: Set<BlockKey> = []
     var blockIndex: [BlockKey: Int] = [:]
-    /// Whether the file changed a block: pool sums also load blocks they
+    /// Whether the batch changed a block: pool sums also load blocks they
     /// only read, and those are not written back.
     var blockChanged: [Bool] = []
     /// Noise pools (by series and pool number), built from their slots on
-    /// first use in the file and then kept up to date sample by sample.
+    /// first use in the batch and then kept up to date sample by sample.
     var pools: PoolSums
     var poolIndex: [BlockKey: Int] = [:]
     /// Reused for the members of each pool built.
     var members: [NoisePool] = []
-    /// Once blocks went to SQLite mid-file, the ingestor's cache (committed
-    /// state) may be older than them and is not read again in this file.
+    /// Once blocks went to SQLite mid-batch, the ingestor's cache (committed
+    /// state) may be older than them and is not read again in this batch.
     var spilled = false
     /// New (time, value) pairs by series and hour, in `historyKeys` order.
     var history: [[Double]] = []
@@ -380,7 +382,7 @@ public final class Ingestor {
       }
       if settings.historyDays > 0 {
         // A series' samples arrive in time order, so an hour, once left,
-        // is not seen again in this file: no lookup needed.
+        // is not seen again in this batch: no lookup needed.
         let hour = Int64((timestamp / 3600).rounded(.down))
         if touched[position].lastHour?.hour != hour {
           var pairs: [Double] = []
@@ -519,8 +521,8 @@ public final class Ingestor {
     rulesBySeries.removeAll()
   }
 
-  /// Takes back the series index and positions a file borrowed.
-  private func giveBack(_ file: inout FileTransaction) {
+  /// Takes back the series index and positions a batch borrowed.
+  private func giveBack(_ file: inout Batch) {
     for entry in file.touched where Int(entry.number) < file.positions.count {
       file.positions[Int(entry.number)] = -1
     }
@@ -528,10 +530,10 @@ public final class Ingestor {
     swap(&positions, &file.positions)
   }
 
-  /// Keeps, for each series the file touched, the committed blocks of its
+  /// Keeps, for each series the batch touched, the committed blocks of its
   /// newest slot and of that slot's neighbours in its noise pool: where the
   /// next file will most likely start.
-  private func remember(_ file: FileTransaction) {
+  private func remember(_ file: Batch) {
     if blockCache.count < states.count {
       blockCache.append(contentsOf: repeatElement(CachedBlocks(), count: states.count - blockCache.count))
     }
@@ -554,7 +556,7 @@ public final class Ingestor {
         if let index = file.blockIndex[BlockKey(series: entry.id, block: Int32(block))] {
           return (Int32(block), file.blocks[index])
         }
-        // Unchanged by the file: a file that did not spill holds every block it changed.
+        // Unchanged by the batch: a batch that did not spill holds every block it changed.
         if !file.spilled, let cached = old.slots(of: Int32(block)) { return (Int32(block), cached) }
         return nil
       }
@@ -618,10 +620,10 @@ public final class Ingestor {
 
   /// The transaction of the batch between `begin()` and `commit()` or
   /// `rollback()`.
-  private var batch: FileTransaction?
+  private var batch: Batch?
   /// From `begin()` to `commit()` or `rollback()` (`batch` itself is lent
   /// out while a file's lines run).
-  public private(set) var inBatch = false
+  private var inBatch = false
 
   /// Opens a transaction for a batch of files. Files applied in one batch
   /// commit together (or not at all): a backlog of files costs one commit,
@@ -632,7 +634,7 @@ public final class Ingestor {
     inBatch = true
     // The batch borrows the series index and positions; they come back
     // after the commit, or, on failure, without the batch's new series.
-    batch = FileTransaction(ingestor: self, fileID: 0, index: index, positions: positions)
+    batch = Batch(ingestor: self, fileID: 0, index: index, positions: positions)
     index = SeriesIndex()
     positions = []
   }
@@ -685,7 +687,7 @@ public final class Ingestor {
   /// them back, so the batch should commit first.
   public var batchIsFull: Bool {
     guard let batch else { return false }
-    return max(batch.blocks.count, batch.history.count) >= FileTransaction.workingSetLimit / 2
+    return max(batch.blocks.count, batch.history.count) >= Batch.workingSetLimit / 2
   }
 
   /// Writes the batch's state and commits it; on failure the batch is
