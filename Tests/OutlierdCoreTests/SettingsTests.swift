@@ -80,6 +80,7 @@ struct SettingsTests {
       ("\n\n[calender]\nperiod = 1", 3, nil, "unknown table [calender]"),
       ("[spool]\ndirectory = /tmp", 2, "directory", "quote strings"),
       ("[spool]\nrescan_interval = \"5 parsecs\"", 2, "spool.rescan_interval", "cannot read"),
+      ("[spool]\nbatch_files = 0", 2, "spool.batch_files", "must be between"),
       ("[input]\nmax_file_size = \"12 XB\"", 2, "input.max_file_size", "cannot read"),
       ("[detection]\nthreshold = 4\nthreshold = 5", 3, "threshold", "set twice"),
       ("[detection]\nthreshold = [1, 2]", 2, "threshold", "arrays"),
