@@ -37,29 +37,16 @@ public final class Ingestor {
   private var rulesBySeries: [Int32: ScoringRules] = [:]
   /// The rules of every series when no override is configured.
   private var defaultRules: ScoringRules
-  /// Committed blocks of slots kept between files, by series: the block of
-  /// the series' newest slot and those its noise pool spans. Samples arrive
-  /// in time order, so the next file most likely needs them, and they need
-  /// not be read back from SQLite. The store is written by this process
-  /// alone, so the copies stay true; a rolled-back file never reaches them.
-  private var blockCache: [CachedBlocks] = []
-  private var cachedBlocks = 0
+  /// Committed blocks of slots kept between batches: the block of each
+  /// series' newest slot and those its noise pool spans. Samples arrive in
+  /// time order, so the next file most likely needs them, and they need not
+  /// be read back from SQLite. The store is written by this process alone,
+  /// so the copies stay true; a rolled-back batch never reaches them. 8 k
+  /// blocks of 0.8 KB: the cache pays off for files shorter than a block (an
+  /// hour) and for the neighbours a pool spans; past it, series read their
+  /// blocks back from SQLite.
+  private var blockCache = BlockCache(capacity: 8192)
 
-  /// Up to three committed blocks of one series: its newest slot's and the
-  /// neighbours on either side that share its noise pool.
-  struct CachedBlocks {
-    typealias Entry = (block: Int32, slots: SlotBlock)
-    var entries: (Entry?, Entry?, Entry?) = (nil, nil, nil)
-
-    func slots(of block: Int32) -> SlotBlock? {
-      if let entry = entries.0, entry.block == block { return entry.slots }
-      if let entry = entries.1, entry.block == block { return entry.slots }
-      if let entry = entries.2, entry.block == block { return entry.slots }
-      return nil
-    }
-
-    var count: Int { (entries.0 == nil ? 0 : 1) + (entries.1 == nil ? 0 : 1) + (entries.2 == nil ? 0 : 1) }
-  }
   /// The newest hour whose history pruning ran.
   var prunedThrough: Int64 = .min
 
@@ -110,7 +97,10 @@ public final class Ingestor {
     var positions: [Int32]
     var touched: [TouchedSeries] = []
     var tracks: [SeriesTrack] = []
-    var blocks: [SlotBlock] = []
+    /// The slots of the blocks the batch holds, flat: block i's at
+    /// `i * SlotBlock.size`. One array of plain values, so a sample's slot
+    /// is changed in place, with no block copied or reference counted.
+    var slots: [SlotRegression] = []
     var blockKeys: [BlockKey] = []
     /// The series number of each block, beside `blockKeys`.
     var blockNumbers: [Int32] = []
@@ -156,32 +146,31 @@ public final class Ingestor {
     // Held directly: reaching them through the unowned ingestor costs a
     // strong retain per access, per sample.
     let store: Store
-    let settings: Settings
+    var settings: Settings
     let calendar: SlotCalendar
     /// The rules of every series, when no override is configured.
-    let sharedRules: ScoringRules?
+    var sharedRules: ScoringRules?
 
     func name(_ number: Int32) -> String { index.name(number) }
 
-    /// The index in `blocks` of a series' block of slots, loaded from the
+    /// The number of a series' block among the batch's blocks (its slots
+    /// start at that times `SlotBlock.size` in `slots`), loaded from the
     /// cache or the store on first use.
     mutating func blockIndex(series: Int64, number: Int32, block: Int32) throws -> Int {
       let key = BlockKey(series: series, block: block)
       if let index = blockIndex[key] { return index }
-      if !spilled, Int(number) < ingestor.blockCache.count,
-        let cached = ingestor.blockCache[Int(number)].slots(of: block)
-      {
-        blocks.append(cached)
+      if !spilled, let start = ingestor.blockCache.start(series: number, block: block) {
+        slots.append(contentsOf: ingestor.blockCache.storage[start..<start + SlotBlock.size])
       } else if isKnownEmpty(key, number: number) {
-        blocks.append(SlotBlock())
+        slots.append(contentsOf: repeatElement(SlotRegression(), count: SlotBlock.size))
       } else {
-        blocks.append(try store.slotBlock(series: series, block: block))
+        try store.readSlotBlock(series: series, block: block, appendingTo: &slots)
       }
       blockKeys.append(key)
       blockNumbers.append(number)
       blockChanged.append(false)
-      blockIndex[key] = blocks.count - 1
-      return blocks.count - 1
+      blockIndex[key] = blockKeys.count - 1
+      return blockKeys.count - 1
     }
 
     /// Whether the store holds no such block: known for series this process
@@ -214,7 +203,8 @@ public final class Ingestor {
             try blockIndex(series: series, number: number, block: Int32(slot / SlotBlock.size))
           )
         }
-        members.append(NoisePool.contribution(of: blocks[loaded.index].slots[slot % SlotBlock.size]))
+        members.append(
+          NoisePool.contribution(of: slots[loaded.index * SlotBlock.size + slot % SlotBlock.size]))
       }
       let number = pools.append(members: members)
       poolIndex[key] = number
@@ -238,7 +228,37 @@ public final class Ingestor {
         spilledBlocks.insert(BlockKey(series: touched[Int(positions[Int(number)])].id, block: block))
       }
       spilled = true
-      blocks.removeAll(keepingCapacity: true)
+      forgetWorkingSet()
+      for i in touched.indices {
+        touched[i].lastBlock = nil
+        touched[i].lastPool = nil
+        touched[i].lastHour = nil
+      }
+    }
+
+    /// Empties the batch for the next one, keeping its arrays' storage: the
+    /// working set is megabytes, and growing it afresh for every batch
+    /// showed as page faults.
+    mutating func reset(index: SeriesIndex, positions: [Int32]) {
+      forgetWorkingSet()
+      self.index = index
+      self.positions = positions
+      touched.removeAll(keepingCapacity: true)
+      tracks.removeAll(keepingCapacity: true)
+      written.removeAll(keepingCapacity: true)
+      spilledBlocks.removeAll()
+      spilled = false
+      incidents.removeAll()
+      newestSample = nil
+      settings = ingestor.settings
+      sharedRules = settings.overrides.isEmpty ? ingestor.defaultRules : nil
+      if pools.width != PoolSums(poolSlots: settings.poolSlots).width {
+        pools = PoolSums(poolSlots: settings.poolSlots)
+      }
+    }
+
+    private mutating func forgetWorkingSet() {
+      slots.removeAll(keepingCapacity: true)
       blockKeys.removeAll(keepingCapacity: true)
       blockNumbers.removeAll(keepingCapacity: true)
       blockIndex.removeAll(keepingCapacity: true)
@@ -247,11 +267,6 @@ public final class Ingestor {
       poolIndex.removeAll(keepingCapacity: true)
       history.removeAll(keepingCapacity: true)
       historyKeys.removeAll(keepingCapacity: true)
-      for i in touched.indices {
-        touched[i].lastBlock = nil
-        touched[i].lastPool = nil
-        touched[i].lastHour = nil
-      }
     }
 
     /// The place in `touched` of the series named by these bytes, adding it
@@ -286,7 +301,7 @@ public final class Ingestor {
       bytes: UnsafeRawBufferPointer,
       now: Double, report: inout FileReport
     ) throws {
-      if blocks.count >= Self.workingSetLimit || history.count >= Self.workingSetLimit { try spill() }
+      if blockKeys.count >= Self.workingSetLimit || history.count >= Self.workingSetLimit { try spill() }
       guard let position = try position(of: name, now: now, report: &report) else {
         report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
         return
@@ -321,7 +336,7 @@ public final class Ingestor {
         blockChanged[block] = true
         touched[position].lastBlock = (blockNumber, block)
       }
-      let index = Int(slotIndex) % SlotBlock.size
+      let slot = block * SlotBlock.size + Int(slotIndex) % SlotBlock.size
       let rules = sharedRules ?? ingestor.rules(for: number, name: self.name(number))
       let pooling = settings.poolSlots > 1
       let poolBlock = slotIndex / Int32(settings.poolSlots)
@@ -335,28 +350,28 @@ public final class Ingestor {
         }
       }
       let verdict = rules.judge(
-        &blocks[block].slots[index], slotIndex: slotIndex, x: timestamp, y: value,
+        &slots[slot], slotIndex: slotIndex, x: timestamp, y: value,
         pool: pool.map { pools.total($0) }, track: &tracks[position],
         shiftAfter: settings.shiftAfter,
         period: Double(calendar.period))
       if let pool {
         pools.set(
           pool, member: Int(slotIndex) % settings.poolSlots,
-          to: NoisePool.contribution(of: blocks[block].slots[index]))
+          to: NoisePool.contribution(of: slots[slot]))
       }
       if let total = verdict.shiftDetected {
         for other in verdict.slotsToShift {
           let otherBlock = try blockIndex(
             series: id, number: number, block: other / Int32(SlotBlock.size))
           blockChanged[otherBlock] = true
-          let otherIndex = Int(other) % SlotBlock.size
-          blocks[otherBlock].slots[otherIndex].scaleLevel(by: verdict.shiftIncrement)
+          let otherSlot = otherBlock * SlotBlock.size + Int(other) % SlotBlock.size
+          slots[otherSlot].scaleLevel(by: verdict.shiftIncrement)
           if pooling {
             let otherPool = try poolIndex(
               series: id, number: number, pool: other / Int32(settings.poolSlots))
             pools.set(
               otherPool, member: Int(other) % settings.poolSlots,
-              to: NoisePool.contribution(of: blocks[otherBlock].slots[otherIndex]))
+              to: NoisePool.contribution(of: slots[otherSlot]))
           }
         }
         report.events.append(
@@ -447,7 +462,8 @@ public final class Ingestor {
       for i in blockKeys.indices.filter({ blockChanged[$0] }).sorted(by: {
         (blockKeys[$0].block, blockKeys[$0].series) < (blockKeys[$1].block, blockKeys[$1].series)
       }) {
-        try store.saveSlotBlock(series: blockKeys[i].series, block: blockKeys[i].block, blocks[i])
+        try store.saveSlotBlock(
+          series: blockKeys[i].series, block: blockKeys[i].block, slots, from: i * SlotBlock.size)
         written.append((blockNumbers[i], blockKeys[i].block))
       }
       for (key, pairs) in zip(historyKeys, history) {
@@ -534,11 +550,7 @@ public final class Ingestor {
   /// newest slot and of that slot's neighbours in its noise pool: where the
   /// next file will most likely start.
   private func remember(_ file: Batch) {
-    if blockCache.count < states.count {
-      blockCache.append(contentsOf: repeatElement(CachedBlocks(), count: states.count - blockCache.count))
-    }
     for entry in file.touched where entry.newest.isFinite {
-      let number = Int(entry.number)
       let slot = calendar.slot(at: entry.newest)
       let newest = slot / SlotBlock.size
       var span = newest...newest
@@ -550,34 +562,16 @@ public final class Ingestor {
             members.lowerBound / SlotBlock.size, newest - 1)...min(
             (members.upperBound - 1) / SlotBlock.size, newest + 1)
       }
-      let old = blockCache[number]
-      func kept(_ block: Int) -> CachedBlocks.Entry? {
-        guard span.contains(block) else { return nil }
-        if let index = file.blockIndex[BlockKey(series: entry.id, block: Int32(block))] {
-          return (Int32(block), file.blocks[index])
-        }
+      blockCache.replace(
+        series: entry.number, with: [newest, newest - 1, newest + 1].filter(span.contains).map { Int32($0) },
+        from: file.slots,
+        source: { block in
+          file.blockIndex[BlockKey(series: entry.id, block: block)].map { $0 * SlotBlock.size }
+        },
         // Unchanged by the batch: a batch that did not spill holds every block it changed.
-        if !file.spilled, let cached = old.slots(of: Int32(block)) { return (Int32(block), cached) }
-        return nil
-      }
-      let new = CachedBlocks(entries: (kept(newest), kept(newest - 1), kept(newest + 1)))
-      // Bounded: past the cap, series that are not cached yet stay out
-      // (their next file reads its blocks from SQLite).
-      let growth = new.count - old.count
-      guard growth <= 0 || cachedBlocks + growth <= Self.cacheLimit else {
-        cachedBlocks -= old.count
-        blockCache[number] = CachedBlocks()
-        continue
-      }
-      cachedBlocks += growth
-      blockCache[number] = new
+        keepCached: !file.spilled)
     }
   }
-
-  /// Blocks kept between files: 8 k × 0.8 KB. The cache pays off for files
-  /// shorter than a block (an hour) and for the neighbours a pool spans;
-  /// past it, series read their blocks back from SQLite.
-  static let cacheLimit = 8192
 
   /// Marks series silent for longer than `stale_after` (by the clock) as
   /// stale, in one transaction: an event each, once, until samples resume.
@@ -634,10 +628,19 @@ public final class Ingestor {
     inBatch = true
     // The batch borrows the series index and positions; they come back
     // after the commit, or, on failure, without the batch's new series.
-    batch = Batch(ingestor: self, fileID: 0, index: index, positions: positions)
+    if var recycled = spareBatch {
+      spareBatch = nil
+      recycled.reset(index: index, positions: positions)
+      batch = recycled
+    } else {
+      batch = Batch(ingestor: self, fileID: 0, index: index, positions: positions)
+    }
     index = SeriesIndex()
     positions = []
   }
+
+  /// The last committed batch, emptied, whose storage the next one reuses.
+  private var spareBatch: Batch?
 
   /// Applies one file's bytes in the open batch. After an error the batch
   /// must be rolled back.
@@ -687,7 +690,7 @@ public final class Ingestor {
   /// them back, so the batch should commit first.
   public var batchIsFull: Bool {
     guard let batch else { return false }
-    return max(batch.blocks.count, batch.history.count) >= Batch.workingSetLimit / 2
+    return max(batch.blockKeys.count, batch.history.count) >= Batch.workingSetLimit / 2
   }
 
   /// Writes the batch's state and commits it; on failure the batch is
@@ -716,6 +719,7 @@ public final class Ingestor {
     }
     remember(file)
     giveBack(&file)
+    spareBatch = file
   }
 
   /// Drops the open batch, if any: nothing of its files was applied.

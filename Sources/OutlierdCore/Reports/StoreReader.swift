@@ -94,7 +94,7 @@ public final class StoreReader {
     var result: [Int: SlotRegression] = [:]
     for index in 0..<(calendar.slotCount + SlotBlock.size - 1) / SlotBlock.size {
       guard let found = try block(series: series, block: index) else { continue }
-      for (i, slot) in found.slots.enumerated() where slot.weight > 0 {
+      for (i, slot) in found.learned {
         result[index * SlotBlock.size + i] = slot
       }
     }
@@ -149,7 +149,7 @@ public final class StoreReader {
     let blocks = try db.prepare("SELECT series_id, data FROM slot_blocks")
     while try blocks.step() {
       let needed = (minimum[blocks.int64(0)] ?? Double(settings.minSamples)) * (1 - 1e-12)
-      for slot in SlotBlock(decoding: blocks.blob(1)).slots where slot.weight > 0 {
+      for (_, slot) in SlotBlock(decoding: blocks.blob(1)).learned {
         if slot.weight >= needed { status.slotsWarm += 1 } else { status.slotsCold += 1 }
       }
     }

@@ -202,11 +202,23 @@ public final class Store {
 
   /// A block of slots; empty slots where nothing was learned yet.
   public func slotBlock(series: Int64, block: Int32) throws(SQLiteError) -> SlotBlock {
+    var slots: [SlotRegression] = []
+    try readSlotBlock(series: series, block: block, appendingTo: &slots)
+    return SlotBlock(slots, from: 0)
+  }
+
+  /// Appends a block of slots (empty ones when it was never written) to a
+  /// flat array of blocks.
+  public func readSlotBlock(series: Int64, block: Int32, appendingTo slots: inout [SlotRegression])
+    throws(SQLiteError)
+  {
     let s = selectBlock.bind(.integer(Self.rowKey(Int64(block), series: series)))
-    guard try s.step() else { return SlotBlock() }
-    let decoded = s.withBlob(0) { SlotBlock(decoding: $0) }
+    guard try s.step() else {
+      slots.append(contentsOf: repeatElement(SlotRegression(), count: SlotBlock.size))
+      return
+    }
+    s.withBlob(0) { SlotBlock.decode($0, appendingTo: &slots) }
     _ = try s.step()
-    return decoded
   }
 
   /// The ledger id of an applied file with this content, if any.
@@ -301,8 +313,15 @@ public final class Store {
   }
 
   public func saveSlotBlock(series: Int64, block: Int32, _ slots: SlotBlock) throws {
+    var flat: [SlotRegression] = []
+    slots.append(to: &flat)
+    try saveSlotBlock(series: series, block: block, flat, from: 0)
+  }
+
+  /// Saves the block of slots at `start` of a flat array of blocks.
+  public func saveSlotBlock(series: Int64, block: Int32, _ slots: [SlotRegression], from start: Int) throws {
     try withUnsafeTemporaryAllocation(byteCount: SlotBlock.size * 64, alignment: 8) { buffer in
-      slots.encode(into: buffer)
+      SlotBlock.encode(slots, from: start, into: buffer)
       try upsertBlock.bind(Self.rowKey(Int64(block), series: series), blob: UnsafeRawBufferPointer(buffer))
         .run()
     }
