@@ -12,6 +12,8 @@ public func fuzzLines(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   SampleFile.forEachLine(in: bytes) { number, line in
     lines += 1
     precondition(number == lines)
+    // The one-pass parse of common lines agrees with the general one.
+    if let common = parser.commonLine(line) { precondition(common == parser.parseAnyLine(line)) }
     switch parser.parse(line) {
     case nil: break
     case .success(let sample)?:

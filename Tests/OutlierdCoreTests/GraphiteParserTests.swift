@@ -148,3 +148,51 @@ struct DecimalFastPathTests {
     #expect(checked > 100_000)
   }
 }
+
+@Suite("Common-line fast path")
+struct CommonLineTests {
+  /// Lines near the common shape, mutated byte by byte: wherever the one-pass
+  /// parse answers, it answers what the general parser does, and it answers
+  /// for the common lines.
+  @Test func agreesWithTheGeneralParser() {
+    let parser = GraphiteLineParser(
+      maxLineLength: 80, maxSeriesNameLength: 24, now: 1_767_571_200, maxFuture: 900)
+    let bases = [
+      "servers.host000.cpu 69.905 1767571200", "a 1 1767571200", "a.b -0.5 1767571200.25",
+      "x 12345678901234567 1767571200", "x 1e3 1767571200", "x 1 631152000", "x 1 631151999",
+      "x 1 1767572100", "x 1 1767572101", "very.long.series.name.over.24 1 1767571200", "#c 1 2",
+    ]
+    let alphabet = Array(" \t.-+e0123456789#aZ_/@,\r".utf8)
+    var rng = SplitMix64(seed: 5)
+    var common = 0
+    var compared = 0
+    for base in bases {
+      for _ in 0..<4000 {
+        var bytes = Array(base.utf8)
+        for _ in 0..<Int(rng.next() % 3) {
+          let at = Int(rng.next() % UInt64(bytes.count + 1))
+          let byte = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+          switch rng.next() % 3 {
+          case 0 where at < bytes.count: bytes[at] = byte
+          case 1 where at < bytes.count: bytes.remove(at: at)
+          default: bytes.insert(byte, at: at)
+          }
+        }
+        bytes.withUnsafeBytes { line in
+          let general = parser.parseAnyLine(line)
+          if let fast = parser.commonLine(line) {
+            #expect(fast == general, "\(String(decoding: line, as: UTF8.self))")
+            compared += 1
+          }
+          if case .sample = general { common += 1 }
+        }
+      }
+    }
+    #expect(compared > 5000)
+    #expect(Double(compared) > 0.5 * Double(common))
+    // Common lines take the one-pass path.
+    for text in ["servers.host000.cpu 69.905 1767571200", "a.b -0.5 1767571200.25", "x 1 631152000"] {
+      #expect(Array(text.utf8).withUnsafeBytes { parser.commonLine($0) } != nil, "\(text)")
+    }
+  }
+}

@@ -83,10 +83,15 @@ public struct PoolSums: Sendable {
     var node = width + member
     nodes.withUnsafeMutableBufferPointer { tree in
       let tree = UnsafeMutableBufferPointer(rebasing: tree[base..<base + 2 * width])
-      tree[node] = contribution
+      // The new sums are carried up in a register and only the siblings are
+      // read: reading back a node just stored stalls on each level. The
+      // bits are those of left + right, as floating-point addition commutes.
+      var sum = contribution
+      tree[node] = sum
       while node > 1 {
+        sum = sum + tree[node ^ 1]
         node /= 2
-        tree[node] = tree[2 * node] + tree[2 * node + 1]
+        tree[node] = sum
       }
     }
   }

@@ -119,7 +119,34 @@ public struct GraphiteLineParser: Sendable {
   }
 
   /// Parses one line, given without its line terminator.
+  @inline(__always)
   public func parseLine(_ line: UnsafeRawBufferPointer) -> ParsedLine {
+    commonLine(line) ?? parseAnyLine(line)
+  }
+
+  /// The common line, `name value timestamp` with single spaces, plain
+  /// decimals and a timestamp in range, in one pass over its bytes; nil for
+  /// anything else, which `parseAnyLine` then parses (and rejects, when it
+  /// must). The result is the one `parseAnyLine` gives: the fuzzer and the
+  /// tests compare the two.
+  @inline(__always)
+  func commonLine(_ line: UnsafeRawBufferPointer) -> ParsedLine? {
+    let n = line.count
+    guard n <= maxLineLength else { return nil }
+    var i = 0
+    while i < n && Self.isSeriesByte(line[i]) { i += 1 }
+    let name = 0..<i
+    guard !name.isEmpty, name.count <= maxSeriesNameLength, i < n, line[i] == 0x20,
+      let (value, valueEnd) = Self.scanDecimal(line, from: i + 1, to: n, powers: powers),
+      valueEnd < n, line[valueEnd] == 0x20,
+      let (timestamp, end) = Self.scanDecimal(line, from: valueEnd + 1, to: n, powers: powers), end == n,
+      timestamp >= Self.earliestTimestamp, timestamp <= latestTimestamp
+    else { return nil }
+    return .sample(name: name, value: value, timestamp: timestamp)
+  }
+
+  /// Parses one line of any shape, given without its line terminator.
+  func parseAnyLine(_ line: UnsafeRawBufferPointer) -> ParsedLine {
     if line.count > maxLineLength { return .rejected(.lineTooLong(length: line.count, limit: maxLineLength)) }
     // Fields are separated by runs of spaces or tabs. The name's bytes are
     // checked on the way (one pass over them, not two).
@@ -195,7 +222,21 @@ public struct GraphiteLineParser: Sendable {
   static func fastDecimal(
     _ line: UnsafeRawBufferPointer, _ range: Range<Int>, powers: [Double] = powersOfTen
   ) -> Double? {
-    var i = range.lowerBound
+    guard let (value, end) = scanDecimal(line, from: range.lowerBound, to: range.upperBound, powers: powers),
+      end == range.upperBound
+    else { return nil }
+    return value
+  }
+
+  /// The plain decimal (see `fastDecimal`) that starts at `start` and ends
+  /// at the first byte that is neither a digit nor a point, or at `limit`;
+  /// with that end. Nil when there is no digit or the fast path does not apply.
+  @inline(__always)
+  static func scanDecimal(
+    _ line: UnsafeRawBufferPointer, from start: Int, to limit: Int, powers: [Double]
+  ) -> (Double, end: Int)? {
+    guard start < limit else { return nil }
+    var i = start
     var negative = false
     if line[i] == UInt8(ascii: "-") {
       negative = true
@@ -208,7 +249,7 @@ public struct GraphiteLineParser: Sendable {
     var fraction = 0
     var seenPoint = false
     var seenDigit = false
-    while i < range.upperBound {
+    while i < limit {
       let c = line[i]
       if c == UInt8(ascii: ".") {
         if seenPoint { return nil }
@@ -224,13 +265,13 @@ public struct GraphiteLineParser: Sendable {
           if seenPoint { fraction += 1 }
         }
       } else {
-        return nil  // an exponent: strtod's job
+        break  // the field's end, or an exponent: strtod's job
       }
       i += 1
     }
     guard seenDigit, fraction <= 22 else { return nil }
     let value = Double(mantissa) / powers[fraction]
-    return negative ? -value : value
+    return (negative ? -value : value, i)
   }
 
   /// A decimal number: optional sign, digits with an optional point, an
