@@ -5,13 +5,19 @@ import Testing
 
 @Suite("Store")
 struct StoreTests {
-  /// A database of schema 4 (two-column keys, stored pools) opens as schema
-  /// 5 with the same slots and history under integer keys.
-  @Test func schemaFourMigratesToIntegerKeys() throws {
+  /// A database of schema 4 (two-column keys, stored pools) opens as the
+  /// current schema with the same slots under integer keys and the same
+  /// history in rows of ten series.
+  @Test func schemaFourMigratesToTheCurrentSchema() throws {
     let path = NSTemporaryDirectory() + "outlierd-store-" + UUID().uuidString.prefix(8) + ".db"
     defer {
       for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
+    // Series 3 and 7 share a row of history, 13 is in the next one.
+    let samples: [(hour: Int64, series: Int64, pairs: [(Double, Double)])] = [
+      (491_000, 7, [(1_767_600_000, 1.5), (1_767_600_300, -2)]), (491_000, 3, [(1_767_600_060, 4)]),
+      (491_000, 13, [(1_767_600_000, 8)]), (491_001, 7, [(1_767_603_600, 9)]),
+    ]
     var slots = SlotBlock()
     slots.slots[3].add(x: 1_767_571_200, y: 12.5)
     slots.slots[3].add(x: 1_768_176_000, y: 13.5)
@@ -26,9 +32,13 @@ struct StoreTests {
         PRAGMA user_version = 4;
         INSERT INTO series (id, name, newest_ts, samples, created_at) VALUES (7, 'a.b', 1768176000, 2, 0);
         INSERT INTO noise VALUES (5, 7, 1.5, 2);
-        INSERT INTO samples VALUES (491000, 7, x'0102');
         """)
       try db.prepare("INSERT INTO slot_blocks VALUES (5, 7, ?)").bind(.blob(slots.encoded())).run()
+      let history = try db.prepare("INSERT INTO samples VALUES (?, ?, ?)")
+      for (hour, series, pairs) in samples {
+        let blob = pairs.flatMap { [$0, $1] }.withUnsafeBytes { [UInt8]($0) }
+        try history.bind(.integer(hour), .integer(series), .blob(blob)).run()
+      }
     }
     let store = try Store(path: path, calendar: try SlotCalendar(period: 604_800, slotWidth: 300))
     #expect(try store.slotBlock(series: 7, block: 5) == slots)
@@ -39,7 +49,15 @@ struct StoreTests {
       try db.scalarText("SELECT key = (5 << 32) + 7 AND block = 5 AND series_id = 7 FROM slot_blocks") == "1")
     #expect(
       try db.scalarText(
-        "SELECT key = (491000 << 32) + 7 AND hour = 491000 AND hex(data) = '0102' FROM samples") == "1")
+        "SELECT group_concat((key - (hour << 32)) || '@' || hour, ' ') FROM (SELECT * FROM samples ORDER BY key)"
+      )
+        == "0@491000 1@491000 0@491001")
+    for series: Int64 in [3, 7, 13] {
+      let stored = try Store.history(db, series: series, from: 0, to: 2e9)
+      let wanted = samples.filter { $0.series == series }.flatMap(\.pairs)
+      #expect(
+        stored.map(\.time) == wanted.map(\.0) && stored.map(\.value) == wanted.map(\.1), "series \(series)")
+    }
     #expect(try db.scalarText("SELECT count(*) FROM sqlite_master WHERE name = 'noise'") == "0")
   }
 }

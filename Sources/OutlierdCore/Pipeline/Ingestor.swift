@@ -52,11 +52,6 @@ public final class Ingestor {
 
   public struct Cancelled: Error {}
 
-  struct SeriesHour: Hashable {
-    var series: Int64
-    var hour: Int64
-  }
-
   struct BlockKey: Hashable {
     var series: Int64
     var block: Int32
@@ -121,9 +116,8 @@ public final class Ingestor {
     /// Once blocks went to SQLite mid-batch, the ingestor's cache (committed
     /// state) may be older than them and is not read again in this batch.
     var spilled = false
-    /// New (time, value) pairs by series and hour, in `historyKeys` order.
-    var history: [[Double]] = []
-    var historyKeys: [SeriesHour] = []
+    /// New raw samples for the history.
+    var history = HistoryBuffer()
     var incidents: [Int64: (series: String, incident: SeriesTrack.OpenIncident, closed: Bool)] = [:]
     /// The newest accepted sample of the batch's files.
     var newestSample: Double?
@@ -217,6 +211,9 @@ public final class Ingestor {
     /// 5 MB of blocks and 6 MB of pools; sized so that 10 k active series
     /// stay within 50 MB + 1 KB each (docs/performance.md).
     static let workingSetLimit = 6144
+    /// New history samples a batch holds (24 bytes each): as many as the
+    /// working set's blocks have slots.
+    static let historyLimit = workingSetLimit * SlotBlock.size
 
     /// Writes the blocks, pools and history gathered so far into the open
     /// transaction and forgets them; later samples read them back through
@@ -265,8 +262,7 @@ public final class Ingestor {
       blockChanged.removeAll(keepingCapacity: true)
       pools.removeAll()
       poolIndex.removeAll(keepingCapacity: true)
-      history.removeAll(keepingCapacity: true)
-      historyKeys.removeAll(keepingCapacity: true)
+      history.removeAll()
     }
 
     /// The place in `touched` of the series named by these bytes, adding it
@@ -301,7 +297,7 @@ public final class Ingestor {
       bytes: UnsafeRawBufferPointer,
       now: Double, report: inout FileReport
     ) throws {
-      if blockKeys.count >= Self.workingSetLimit || history.count >= Self.workingSetLimit { try spill() }
+      if blockKeys.count >= Self.workingSetLimit || history.count >= Self.historyLimit { try spill() }
       guard let position = try position(of: name, now: now, report: &report) else {
         report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
         return
@@ -400,15 +396,10 @@ public final class Ingestor {
         // is not seen again in this batch: no lookup needed.
         let hour = Int64((timestamp / 3600).rounded(.down))
         if touched[position].lastHour?.hour != hour {
-          var pairs: [Double] = []
-          pairs.reserveCapacity(2 * max(3600 / calendar.slotWidth, 4))
-          history.append(pairs)
-          historyKeys.append(SeriesHour(series: id, hour: hour))
-          touched[position].lastHour = (hour, history.count - 1)
+          touched[position].lastHour = (hour, Int(history.row(hour: hour, series: id)))
         }
-        let at = touched[position].lastHour!.index
-        history[at].append(timestamp)
-        history[at].append(value)
+        history.append(
+          row: Int32(touched[position].lastHour!.index), series: id, time: timestamp, value: value)
       }
       touched[position].newest = timestamp
       touched[position].samples += 1
@@ -466,8 +457,8 @@ public final class Ingestor {
           series: blockKeys[i].series, block: blockKeys[i].block, slots, from: i * SlotBlock.size)
         written.append((blockNumbers[i], blockKeys[i].block))
       }
-      for (key, pairs) in zip(historyKeys, history) {
-        try store.appendHistory(series: key.series, hour: key.hour, pairs: pairs)
+      try history.forEachRow { key, pairs, starts in
+        try store.appendHistory(key: key, pairs: pairs, starts: starts)
       }
     }
 
@@ -690,7 +681,7 @@ public final class Ingestor {
   /// them back, so the batch should commit first.
   public var batchIsFull: Bool {
     guard let batch else { return false }
-    return max(batch.blockKeys.count, batch.history.count) >= Batch.workingSetLimit / 2
+    return batch.blockKeys.count >= Batch.workingSetLimit / 2 || batch.history.count >= Batch.historyLimit / 2
   }
 
   /// Writes the batch's state and commits it; on failure the batch is

@@ -59,7 +59,10 @@ public final class Store {
   private let insertIncident: SQLiteStatement
   private let updateIncident: SQLiteStatement
   private let insertEvent: SQLiteStatement
-  private let appendSamples: SQLiteStatement
+  private let selectHistory: SQLiteStatement
+  private let upsertHistory: SQLiteStatement
+  /// Reused for each history row written.
+  private var historyRow: [UInt8] = []
   private let pruneSamples: SQLiteStatement
 
   /// Opens (creating if needed) the database and checks its calendar.
@@ -105,9 +108,8 @@ public final class Store {
         "INSERT INTO events (series, ts, kind, detail, file_id) VALUES (?, ?, ?, ?, ?)")
       insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
       selectLedger = try db.prepare("SELECT id FROM files WHERE sha256 = ?")
-      appendSamples = try db.prepare(
-        "INSERT INTO samples (key, data) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET data = data || excluded.data"
-      )
+      selectHistory = try db.prepare("SELECT data FROM samples WHERE key = ?")
+      upsertHistory = try db.prepare("REPLACE INTO samples (key, data) VALUES (?, ?)")
       pruneSamples = try db.prepare("DELETE FROM samples WHERE key < ?")
     } catch let error as StoreError {
       throw error
@@ -199,6 +201,16 @@ public final class Store {
   /// hour): time in the high 32 bits, so one file's rows are neighbours.
   @inline(__always)
   public static func rowKey(_ time: Int64, series: Int64) -> Int64 { time << 32 | series }
+
+  /// Series per row of `samples`: the row of series id s holds ids
+  /// s / 10 * 10 up to s / 10 * 10 + 9, s % 10 being its place.
+  public static let seriesPerRow = 10
+
+  /// The key of the `samples` row that holds a series' hour.
+  @inline(__always)
+  public static func historyKey(hour: Int64, series: Int64) -> Int64 {
+    hour << 32 | series / Int64(seriesPerRow)
+  }
 
   /// A block of slots; empty slots where nothing was learned yet.
   public func slotBlock(series: Int64, block: Int32) throws(SQLiteError) -> SlotBlock {
@@ -339,12 +351,17 @@ public final class Store {
     ).run()
   }
 
-  /// Appends (time, value) pairs to a series' hour of history.
-  public func appendHistory(series: Int64, hour: Int64, pairs: [Double]) throws {
-    // float64 is little-endian on our targets
-    try pairs.withUnsafeBytes { raw in
-      try appendSamples.bind(Self.rowKey(hour, series: series), blob: raw).run()
+  /// Appends to each place of a `samples` row its new (time, value) pairs:
+  /// place p's are `pairs[2 * starts[p] ..< 2 * starts[p + 1]]`.
+  public func appendHistory(key: Int64, pairs: UnsafeBufferPointer<Double>, starts: ArraySlice<Int>) throws {
+    let s = selectHistory.bind(.integer(key))
+    if try s.step() {
+      s.withBlob(0) { HistoryRow.merge($0, newPairs: pairs, starts: starts, into: &historyRow) }
+      _ = try s.step()
+    } else {
+      HistoryRow.merge(nil, newPairs: pairs, starts: starts, into: &historyRow)
     }
+    try historyRow.withUnsafeBytes { try upsertHistory.bind(key, blob: $0).run() }
   }
 
   /// Drops every series' history before an hour.
@@ -357,6 +374,7 @@ public final class Store {
     _ db: SQLiteDatabase, series: Int64, from: Double, to: Double
   ) throws(SQLiteError) -> [(time: Double, value: Double)] {
     // One lookup per stored hour in the range: the key leads with the hour.
+    let place = Int(series % Int64(seriesPerRow))
     let bounds = try db.prepare("SELECT min(key) >> 32, max(key) >> 32 FROM samples")
     guard try bounds.step(), !bounds.isNull(0) else { return [] }
     func hour(_ t: Double) -> Int64 { Int64(min(max((t / 3600).rounded(.down), -1e15), 1e15)) }
@@ -367,15 +385,9 @@ public final class Store {
     let statement = try db.prepare("SELECT data FROM samples WHERE key = ?")
     var result: [(Double, Double)] = []
     for hour in first...last {
-      guard try statement.bind(.integer(rowKey(hour, series: series))).step() else { continue }
-      let blob = statement.blob(0)
-      blob.withUnsafeBytes { raw in
-        for i in stride(from: 0, to: raw.count / 16 * 16, by: 16) {
-          let t = raw.loadUnaligned(fromByteOffset: i, as: Double.self)
-          let v = raw.loadUnaligned(fromByteOffset: i + 8, as: Double.self)
-          if t >= from && t <= to { result.append((t, v)) }
-        }
-      }
+      guard try statement.bind(.integer(historyKey(hour: hour, series: series))).step() else { continue }
+      let pairs = statement.withBlob(0) { HistoryRow.pairs(in: $0, place: place) }
+      result.append(contentsOf: pairs.filter { $0.time >= from && $0.time <= to })
     }
     return result
   }

@@ -57,7 +57,7 @@ struct CrashTests {
       "SELECT id, name, newest_ts, samples, track FROM series ORDER BY id",
       "SELECT * FROM incidents ORDER BY id",
       "SELECT series, ts, kind, detail, file_id FROM events ORDER BY id",
-      "SELECT hour, series_id, hex(data) FROM samples ORDER BY hour, series_id",
+      "SELECT key, hex(data) FROM samples ORDER BY key",
       "SELECT * FROM alerts ORDER BY id",
       "SELECT name, size, sha256, lines_accepted, lines_rejected, alerts FROM files ORDER BY id",
       "SELECT * FROM rejections ORDER BY file_id, line",
