@@ -46,7 +46,7 @@ struct StoreTests {
     let db = try SQLiteDatabase(path: path, readOnly: true)
     #expect(try db.scalarText("PRAGMA user_version") == String(Schema.migrations.count))
     #expect(
-      try db.scalarText("SELECT key = (5 << 32) + 7 AND block = 5 AND series_id = 7 FROM slot_blocks") == "1")
+      try db.scalarText("SELECT key = 5 << 32 AND block = 5 AND first_series_id = 0 FROM slot_blocks") == "1")
     #expect(
       try db.scalarText(
         "SELECT group_concat((key - (hour << 32)) || '@' || hour, ' ') FROM (SELECT * FROM samples ORDER BY key)"

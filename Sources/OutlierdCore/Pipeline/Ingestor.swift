@@ -17,12 +17,15 @@ public final class Ingestor {
   /// Each series' place in the open batch's `touched` list, -1 when not
   /// touched; lent to each batch like `index`, so it is not allocated per batch.
   private var positions: [Int32] = []
-  /// For each series created by this process, which of its blocks the store
-  /// holds (by series number); nil for series found in the store at start
-  /// and for calendars of more than 256 blocks. Any other block of such a
-  /// series is empty and needs no query: in a backfill's first week, or for
-  /// a new host, that is every block read.
-  private var storedBlocks: [StoredBlocks?] = []
+  /// Rows of ten series (`Store.seriesPerRow`) whose ids all came after
+  /// the store's largest at start are new: from `firstNewGroup` on, which
+  /// of their `slot_blocks` rows the store holds is known, by group (for
+  /// calendars of up to 256 blocks). Any other row of such a group does not
+  /// exist and needs no query: in a backfill's first week, or for new
+  /// hosts, that is every row read.
+  private let firstNewGroup: Int64
+  private var storedRows: [StoredBlocks] = []
+  private var tracksStoredRows: Bool { calendar.slotCount <= StoredBlocks.capacity * SlotBlock.size }
 
   /// A set of up to 256 block numbers.
   struct StoredBlocks {
@@ -97,12 +100,14 @@ public final class Ingestor {
     /// is changed in place, with no block copied or reference counted.
     var slots: [SlotRegression] = []
     var blockKeys: [BlockKey] = []
-    /// The series number of each block, beside `blockKeys`.
-    var blockNumbers: [Int32] = []
-    /// Blocks (series number, block) written in this transaction, and the
-    /// keys of those written before its end (by a spill).
-    var written: [(number: Int32, block: Int32)] = []
-    var spilledBlocks: Set<BlockKey> = []
+    /// Keys of the `slot_blocks` rows written in this transaction, and of
+    /// those written before its end (by a spill).
+    var writtenRows: [Int64] = []
+    var spilledRows: Set<Int64> = []
+    /// The rows read or written, as the transaction sees them.
+    var rows = SlotRowCache(capacity: 256)
+    /// Reused for each row read or written.
+    var row: [UInt8] = []
     var blockIndex: [BlockKey: Int] = [:]
     /// Whether the batch changed a block: pool sums also load blocks they
     /// only read, and those are not written back.
@@ -155,31 +160,27 @@ public final class Ingestor {
       if let index = blockIndex[key] { return index }
       if !spilled, let start = ingestor.blockCache.start(series: number, block: block) {
         slots.append(contentsOf: ingestor.blockCache.storage[start..<start + SlotBlock.size])
-      } else if isKnownEmpty(key, number: number) {
-        slots.append(contentsOf: repeatElement(SlotRegression(), count: SlotBlock.size))
       } else {
-        try store.readSlotBlock(series: series, block: block, appendingTo: &slots)
+        let rowKey = Store.rowKey(Int64(block), series: series)
+        if !rows.contains(rowKey) {
+          // Held, found or not: the row's other series need not ask again.
+          if try !rowMayExist(rowKey) || !store.slotRow(key: rowKey, into: &row) { row = SlotRow.empty }
+          rows.put(rowKey, row)
+        }
+        rows.withRow(rowKey) {
+          SlotBlock.decode(SlotRow.place(Store.place(of: series), in: $0), appendingTo: &slots)
+        }
       }
       blockKeys.append(key)
-      blockNumbers.append(number)
       blockChanged.append(false)
       blockIndex[key] = blockKeys.count - 1
       return blockKeys.count - 1
     }
 
-    /// Whether the store holds no such block: known for series this process
-    /// created, unless the block was written earlier in this transaction.
-    func isKnownEmpty(_ key: BlockKey, number: Int32) -> Bool {
-      let stored: StoredBlocks?
-      if Int(number) < ingestor.storedBlocks.count {
-        stored = ingestor.storedBlocks[Int(number)]
-      } else {
-        // Created in this transaction.
-        stored = calendar.slotCount <= StoredBlocks.capacity * SlotBlock.size ? StoredBlocks() : nil
-      }
-      guard let stored, !stored.contains(key.block) else { return false }
-      return !spilledBlocks.contains(key)
-    }
+    /// Whether the store may hold the `slot_blocks` row with this key: it
+    /// does not when the row's group is new and the row was neither
+    /// committed nor written earlier in this transaction.
+    func rowMayExist(_ key: Int64) -> Bool { ingestor.mayHoldRow(key) || spilledRows.contains(key) }
 
     /// The index in `pools` of a series' noise pool, built from its slots
     /// on first use. Pools are a function of the slots, not stored.
@@ -219,11 +220,9 @@ public final class Ingestor {
     /// transaction and forgets them; later samples read them back through
     /// SQLite, which sees the transaction's own writes.
     mutating func spill() throws {
-      let before = written.count
+      let before = writtenRows.count
       try writeBlocksAndHistory()
-      for (number, block) in written[before...] {
-        spilledBlocks.insert(BlockKey(series: touched[Int(positions[Int(number)])].id, block: block))
-      }
+      spilledRows.formUnion(writtenRows[before...])
       spilled = true
       forgetWorkingSet()
       for i in touched.indices {
@@ -242,8 +241,9 @@ public final class Ingestor {
       self.positions = positions
       touched.removeAll(keepingCapacity: true)
       tracks.removeAll(keepingCapacity: true)
-      written.removeAll(keepingCapacity: true)
-      spilledBlocks.removeAll()
+      writtenRows.removeAll(keepingCapacity: true)
+      spilledRows.removeAll()
+      rows.removeAll()
       spilled = false
       incidents.removeAll()
       newestSample = nil
@@ -257,7 +257,6 @@ public final class Ingestor {
     private mutating func forgetWorkingSet() {
       slots.removeAll(keepingCapacity: true)
       blockKeys.removeAll(keepingCapacity: true)
-      blockNumbers.removeAll(keepingCapacity: true)
       blockIndex.removeAll(keepingCapacity: true)
       blockChanged.removeAll(keepingCapacity: true)
       pools.removeAll()
@@ -449,13 +448,28 @@ public final class Ingestor {
     }
 
     mutating func writeBlocksAndHistory() throws {
-      // Sorted by key: SQLite appends to its b-tree pages in order.
-      for i in blockKeys.indices.filter({ blockChanged[$0] }).sorted(by: {
-        (blockKeys[$0].block, blockKeys[$0].series) < (blockKeys[$1].block, blockKeys[$1].series)
-      }) {
-        try store.saveSlotBlock(
-          series: blockKeys[i].series, block: blockKeys[i].block, slots, from: i * SlotBlock.size)
-        written.append((blockNumbers[i], blockKeys[i].block))
+      func rowKey(_ i: Int) -> Int64 { Store.rowKey(Int64(blockKeys[i].block), series: blockKeys[i].series) }
+      // By row, in key order: SQLite appends to its b-tree pages in order.
+      let changed = blockKeys.indices.filter { blockChanged[$0] }.sorted { rowKey($0) < rowKey($1) }
+      var next = 0
+      while next < changed.count {
+        let key = rowKey(changed[next])
+        // The row as the transaction sees it, with this batch's blocks over it.
+        if rows.withRow(key, { row.replaceSubrange(0..., with: $0) }) == nil {
+          if try !rowMayExist(key) || !store.slotRow(key: key, into: &row) { row = SlotRow.empty }
+        }
+        row.withUnsafeMutableBytes { raw in
+          while next < changed.count && rowKey(changed[next]) == key {
+            let i = changed[next]
+            SlotBlock.encode(
+              slots, from: i * SlotBlock.size,
+              into: SlotRow.place(Store.place(of: blockKeys[i].series), in: raw))
+            next += 1
+          }
+        }
+        try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
+        rows.put(key, row)
+        writtenRows.append(key)
       }
       try history.forEachRow { key, pairs, starts in
         try store.appendHistory(key: key, pairs: pairs, starts: starts)
@@ -496,6 +510,14 @@ public final class Ingestor {
     }
   }
 
+  /// Whether the store may hold a `slot_blocks` row (committed).
+  func mayHoldRow(_ key: Int64) -> Bool {
+    let group = key & 0xFFFF_FFFF
+    guard tracksStoredRows, group >= firstNewGroup else { return true }
+    let number = Int(group - firstNewGroup)
+    return number < storedRows.count && storedRows[number].contains(Int32(key >> 32))
+  }
+
   public init(settings: Settings, store: Store) throws {
     self.settings = settings
     self.calendar = try settings.calendar()
@@ -507,7 +529,11 @@ public final class Ingestor {
     for (name, _) in known { index.insert(name) }
     states = known.map(\.state)
     positions = Array(repeating: -1, count: known.count)
-    storedBlocks = Array(repeating: nil, count: known.count)
+    // The first group all of whose ids are larger than any the store has
+    // (ids start at 1, so a new store's group 0 is new).
+    let largest = known.map(\.state.id).max() ?? 0
+    let perRow = Int64(Store.seriesPerRow)
+    firstNewGroup = largest == 0 ? 0 : (largest + perRow) / perRow
   }
 
   public var seriesCount: Int { states.count }
@@ -701,9 +727,13 @@ public final class Ingestor {
     while states.count < file.index.count {
       states.append(SeriesState(id: 0, newest: -.infinity, samples: 0))
     }
-    let trackable = calendar.slotCount <= StoredBlocks.capacity * SlotBlock.size
-    while storedBlocks.count < states.count { storedBlocks.append(trackable ? StoredBlocks() : nil) }
-    for (number, block) in file.written { storedBlocks[Int(number)]?.insert(block) }
+    for key in file.writtenRows where tracksStoredRows && key & 0xFFFF_FFFF >= firstNewGroup {
+      let number = Int((key & 0xFFFF_FFFF) - firstNewGroup)
+      if storedRows.count <= number {
+        storedRows.append(contentsOf: repeatElement(StoredBlocks(), count: number + 1 - storedRows.count))
+      }
+      storedRows[number].insert(Int32(key >> 32))
+    }
     for (entry, track) in zip(file.touched, file.tracks) {
       states[Int(entry.number)] = SeriesState(
         id: entry.id, newest: entry.newest, samples: entry.samples, track: track)

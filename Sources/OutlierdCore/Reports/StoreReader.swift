@@ -73,7 +73,10 @@ public final class StoreReader {
     statement.bind(.integer(Store.rowKey(Int64(block), series: series)))
     guard try statement.step() else { return nil }
     defer { _ = try? statement.step() }
-    return SlotBlock(decoding: statement.blob(0))
+    var row: [UInt8] = []
+    statement.withBlob(0) { SlotRow.copy($0, into: &row) }
+    let found = row.withUnsafeBytes { SlotRow.block(in: $0, place: Store.place(of: series)) }
+    return found.learned.isEmpty ? nil : found
   }
 
   private var blockStatement: SQLiteStatement?
@@ -146,11 +149,16 @@ public final class StoreReader {
       minimum[series.int64(0)] = Double(settings.rules(forSeries: series.text(1) ?? "").minimumSamples)
       status.newestSample = max(status.newestSample ?? series.double(3), series.double(3))
     }
-    let blocks = try db.prepare("SELECT series_id, data FROM slot_blocks")
-    while try blocks.step() {
-      let needed = (minimum[blocks.int64(0)] ?? Double(settings.minSamples)) * (1 - 1e-12)
-      for (_, slot) in SlotBlock(decoding: blocks.blob(1)).learned {
-        if slot.weight >= needed { status.slotsWarm += 1 } else { status.slotsCold += 1 }
+    let rows = try db.prepare("SELECT first_series_id, data FROM slot_blocks")
+    var row: [UInt8] = []
+    while try rows.step() {
+      rows.withBlob(1) { SlotRow.copy($0, into: &row) }
+      for place in 0..<Store.seriesPerRow {
+        let id = rows.int64(0) + Int64(place)
+        let needed = (minimum[id] ?? Double(settings.minSamples)) * (1 - 1e-12)
+        for (_, slot) in row.withUnsafeBytes({ SlotRow.block(in: $0, place: place) }).learned {
+          if slot.weight >= needed { status.slotsWarm += 1 } else { status.slotsCold += 1 }
+        }
       }
     }
     let files = try db.prepare(

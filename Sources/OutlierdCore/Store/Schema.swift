@@ -133,6 +133,45 @@ enum Schema {
             ALTER TABLE samples_v6 RENAME TO samples;
             """)
         }),
+      // 7: slot blocks of ten series to a row (SlotRow), for the same reason.
+      Migration(
+        sql: """
+          CREATE TABLE slot_blocks_v7 (
+            key INTEGER PRIMARY KEY,      -- block << 32 | series_id / 10, block = slot / 12
+            data BLOB NOT NULL,           -- 10 series (series_id % 10) × 12 slots × 8 float64 (weight, origin_x, origin_y, mean_dx, mean_dy, cxx, cxy, cyy)
+            block INTEGER GENERATED ALWAYS AS (key >> 32) VIRTUAL,
+            first_series_id INTEGER GENERATED ALWAYS AS ((key & 4294967295) * 10) VIRTUAL
+          );
+          """,
+        convert: { db in
+          let read = try db.prepare("SELECT key, data FROM slot_blocks ORDER BY key")
+          let write = try db.prepare("INSERT INTO slot_blocks_v7 (key, data) VALUES (?, ?)")
+          var pending: (key: Int64, row: [UInt8])? = nil
+          func flush() throws {
+            guard let (key, row) = pending else { return }
+            try row.withUnsafeBytes { try write.bind(key, blob: $0).run() }
+          }
+          while try read.step() {
+            let old = read.int64(0)
+            let series = old & 0xFFFF_FFFF
+            let key = Store.rowKey(old >> 32, series: series)
+            if pending?.key != key {
+              try flush()
+              pending = (key, SlotRow.empty)
+            }
+            let place = Store.place(of: series) * SlotRow.blockSize
+            read.withBlob(1) { blob in
+              let count = min(blob.count, SlotRow.blockSize)
+              pending!.row.replaceSubrange(place..<place + count, with: blob.prefix(count))
+            }
+          }
+          try flush()
+          try db.execute(
+            """
+            DROP TABLE slot_blocks;
+            ALTER TABLE slot_blocks_v7 RENAME TO slot_blocks;
+            """)
+        }),
     ]
 
   static let sqlMigrations: [String] = [

@@ -197,40 +197,47 @@ public final class Store {
     return result
   }
 
-  /// The key of a series' row in `slot_blocks` (by block) or `samples` (by
-  /// hour): time in the high 32 bits, so one file's rows are neighbours.
-  @inline(__always)
-  public static func rowKey(_ time: Int64, series: Int64) -> Int64 { time << 32 | series }
-
-  /// Series per row of `samples`: the row of series id s holds ids
-  /// s / 10 * 10 up to s / 10 * 10 + 9, s % 10 being its place.
+  /// Series per row of `slot_blocks` and of `samples`: the row of series
+  /// id s holds ids s / 10 * 10 up to s / 10 * 10 + 9, s % 10 being its
+  /// place. A file of an hour for 1,000 series writes 100 rows to each
+  /// table instead of 1,000, and SQLite's cost is mostly per row; ten slot
+  /// blocks (7,680 bytes) are the most two rows to a 16 KiB page hold.
   public static let seriesPerRow = 10
+
+  /// A row's key: time (block or hour) in the high 32 bits, so one file's
+  /// rows are neighbours in the b-tree, and the series' group of ten.
+  @inline(__always)
+  public static func rowKey(_ time: Int64, series: Int64) -> Int64 {
+    time << 32 | series / Int64(seriesPerRow)
+  }
 
   /// The key of the `samples` row that holds a series' hour.
   @inline(__always)
-  public static func historyKey(hour: Int64, series: Int64) -> Int64 {
-    hour << 32 | series / Int64(seriesPerRow)
-  }
+  public static func historyKey(hour: Int64, series: Int64) -> Int64 { rowKey(hour, series: series) }
+
+  /// A series' place in its rows.
+  @inline(__always)
+  public static func place(of series: Int64) -> Int { Int(series % Int64(seriesPerRow)) }
 
   /// A block of slots; empty slots where nothing was learned yet.
   public func slotBlock(series: Int64, block: Int32) throws(SQLiteError) -> SlotBlock {
-    var slots: [SlotRegression] = []
-    try readSlotBlock(series: series, block: block, appendingTo: &slots)
-    return SlotBlock(slots, from: 0)
+    var row: [UInt8] = []
+    guard try slotRow(key: Self.rowKey(Int64(block), series: series), into: &row) else { return SlotBlock() }
+    return row.withUnsafeBytes { SlotRow.block(in: $0, place: Self.place(of: series)) }
   }
 
-  /// Appends a block of slots (empty ones when it was never written) to a
-  /// flat array of blocks.
-  public func readSlotBlock(series: Int64, block: Int32, appendingTo slots: inout [SlotRegression])
-    throws(SQLiteError)
-  {
-    let s = selectBlock.bind(.integer(Self.rowKey(Int64(block), series: series)))
-    guard try s.step() else {
-      slots.append(contentsOf: repeatElement(SlotRegression(), count: SlotBlock.size))
-      return
-    }
-    s.withBlob(0) { SlotBlock.decode($0, appendingTo: &slots) }
+  /// Copies a `slot_blocks` row into `row` (SlotRow.size bytes, zeros where
+  /// the stored one is shorter); false, leaving `row` alone, when there is none.
+  public func slotRow(key: Int64, into row: inout [UInt8]) throws(SQLiteError) -> Bool {
+    let s = selectBlock.bind(.integer(key))
+    guard try s.step() else { return false }
+    s.withBlob(0) { SlotRow.copy($0, into: &row) }
     _ = try s.step()
+    return true
+  }
+
+  public func saveSlotRow(key: Int64, _ row: UnsafeRawBufferPointer) throws(SQLiteError) {
+    try upsertBlock.bind(key, blob: row).run()
   }
 
   /// The ledger id of an applied file with this content, if any.
@@ -324,19 +331,13 @@ public final class Store {
     ).run()
   }
 
+  /// Writes one series' block of slots into its row, keeping the others'.
   public func saveSlotBlock(series: Int64, block: Int32, _ slots: SlotBlock) throws {
-    var flat: [SlotRegression] = []
-    slots.append(to: &flat)
-    try saveSlotBlock(series: series, block: block, flat, from: 0)
-  }
-
-  /// Saves the block of slots at `start` of a flat array of blocks.
-  public func saveSlotBlock(series: Int64, block: Int32, _ slots: [SlotRegression], from start: Int) throws {
-    try withUnsafeTemporaryAllocation(byteCount: SlotBlock.size * 64, alignment: 8) { buffer in
-      SlotBlock.encode(slots, from: start, into: buffer)
-      try upsertBlock.bind(Self.rowKey(Int64(block), series: series), blob: UnsafeRawBufferPointer(buffer))
-        .run()
-    }
+    let key = Self.rowKey(Int64(block), series: series)
+    var row: [UInt8] = []
+    if try !slotRow(key: key, into: &row) { row = SlotRow.empty }
+    row.withUnsafeMutableBytes { slots.encode(into: SlotRow.place(Self.place(of: series), in: $0)) }
+    try row.withUnsafeBytes { try saveSlotRow(key: key, $0) }
   }
 
   public func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
@@ -374,7 +375,7 @@ public final class Store {
     _ db: SQLiteDatabase, series: Int64, from: Double, to: Double
   ) throws(SQLiteError) -> [(time: Double, value: Double)] {
     // One lookup per stored hour in the range: the key leads with the hour.
-    let place = Int(series % Int64(seriesPerRow))
+    let place = place(of: series)
     let bounds = try db.prepare("SELECT min(key) >> 32, max(key) >> 32 FROM samples")
     guard try bounds.step(), !bounds.isNull(0) else { return [] }
     func hour(_ t: Double) -> Int64 { Int64(min(max((t / 3600).rounded(.down), -1e15), 1e15)) }

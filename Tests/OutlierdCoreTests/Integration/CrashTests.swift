@@ -53,7 +53,7 @@ struct CrashTests {
     #expect(h.spoolFiles().isEmpty)
 
     let tables = [
-      "SELECT block, series_id, hex(data) FROM slot_blocks ORDER BY block, series_id",
+      "SELECT key, hex(data) FROM slot_blocks ORDER BY key",
       "SELECT id, name, newest_ts, samples, track FROM series ORDER BY id",
       "SELECT * FROM incidents ORDER BY id",
       "SELECT series, ts, kind, detail, file_id FROM events ORDER BY id",
