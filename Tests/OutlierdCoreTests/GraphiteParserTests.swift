@@ -149,6 +149,28 @@ struct DecimalFastPathTests {
   }
 }
 
+extension DecimalFastPathTests {
+  /// Eight digits are recognised and read at once; any other byte at any
+  /// place is not taken for a digit.
+  @Test func eightDigitsAtOnce() {
+    var rng = SplitMix64(seed: 23)
+    for _ in 0..<10_000 {
+      let text = String(format: "%08llu", rng.next() % 100_000_000)
+      let word = Array(text.utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+      #expect(GraphiteLineParser.areEightDigits(word))
+      #expect(GraphiteLineParser.valueOfEightDigits(word) == UInt64(text))
+    }
+    for place in 0..<8 {
+      for byte in UInt8.min...UInt8.max where !(0x30...0x39).contains(byte) {
+        var bytes = Array("12345678".utf8)
+        bytes[place] = byte
+        #expect(
+          !GraphiteLineParser.areEightDigits(bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }))
+      }
+    }
+  }
+}
+
 @Suite("Common-line fast path")
 struct CommonLineTests {
   /// Lines near the common shape, mutated byte by byte: wherever the one-pass

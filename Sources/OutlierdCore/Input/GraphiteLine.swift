@@ -244,34 +244,68 @@ public struct GraphiteLineParser: Sendable {
     } else if line[i] == UInt8(ascii: "+") {
       i += 1
     }
+    // Leading zeros are not significant digits; past 15 digits the
+    // mantissa may wrap, and the result is refused below.
     var mantissa: UInt64 = 0
     var digits = 0
     var fraction = 0
-    var seenPoint = false
     var seenDigit = false
-    while i < limit {
-      let c = line[i]
-      if c == UInt8(ascii: ".") {
-        if seenPoint { return nil }
-        seenPoint = true
-      } else if c >= 0x30 && c <= 0x39 {
-        seenDigit = true
-        if mantissa == 0 && c == 0x30 {
-          if seenPoint { fraction += 1 }
-        } else {
-          digits += 1
-          if digits > 15 { return nil }
-          mantissa = mantissa * 10 + UInt64(c - 0x30)
-          if seenPoint { fraction += 1 }
-        }
-      } else {
-        break  // the field's end, or an exponent: strtod's job
-      }
+    while i < limit && line[i] == 0x30 {
+      seenDigit = true
       i += 1
     }
+    // Eight digits at a time (timestamps), then one at a time.
+    while i + 8 <= limit, digits <= 7 {
+      let eight = UInt64(littleEndian: line.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+      guard Self.areEightDigits(eight) else { break }
+      mantissa = mantissa &* 100_000_000 &+ Self.valueOfEightDigits(eight)
+      digits += 8
+      seenDigit = true
+      i += 8
+    }
+    while i < limit, case let d = line[i] &- 0x30, d < 10 {
+      mantissa = mantissa &* 10 &+ UInt64(d)
+      digits += 1
+      seenDigit = true
+      i += 1
+    }
+    if i < limit && line[i] == UInt8(ascii: ".") {
+      i += 1
+      if mantissa == 0 {
+        while i < limit && line[i] == 0x30 {
+          fraction += 1
+          seenDigit = true
+          i += 1
+        }
+      }
+      while i < limit, case let d = line[i] &- 0x30, d < 10 {
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        digits += 1
+        fraction += 1
+        seenDigit = true
+        i += 1
+      }
+    }
+    guard digits <= 15 else { return nil }
     guard seenDigit, fraction <= 22 else { return nil }
     let value = Double(mantissa) / powers[fraction]
     return (negative ? -value : value, i)
+  }
+
+  /// Whether the eight bytes of a little-endian word are all ASCII digits.
+  @inline(__always)
+  static func areEightDigits(_ word: UInt64) -> Bool {
+    ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0
+  }
+
+  /// The number eight ASCII digits spell, the first in the lowest byte:
+  /// pairs, then fours, then the eight, by multiplications on the word.
+  @inline(__always)
+  static func valueOfEightDigits(_ word: UInt64) -> UInt64 {
+    var v = word &- 0x3030_3030_3030_3030
+    v = (v &* 10) &+ (v >> 8)
+    let mask: UInt64 = 0x0000_00FF_0000_00FF
+    return (((v & mask) &* (100 + 1_000_000 << 32)) &+ (((v >> 16) & mask) &* (1 + 10_000 << 32))) >> 32
   }
 
   /// A decimal number: optional sign, digits with an optional point, an

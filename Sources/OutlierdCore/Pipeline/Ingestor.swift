@@ -569,6 +569,9 @@ public final class Ingestor {
   /// newest slot and of that slot's neighbours in its noise pool: where the
   /// next file will most likely start.
   private func remember(_ file: Batch) {
+    // Taken out of the batch once: a closure that reads them through `file`
+    // would copy the whole batch for each series.
+    let blockIndex = file.blockIndex, slots = file.slots, spilled = file.spilled
     for entry in file.touched where entry.newest.isFinite {
       let slot = calendar.slot(at: entry.newest)
       let newest = slot / SlotBlock.size
@@ -583,12 +586,10 @@ public final class Ingestor {
       }
       blockCache.replace(
         series: entry.number, with: [newest, newest - 1, newest + 1].filter(span.contains).map { Int32($0) },
-        from: file.slots,
-        source: { block in
-          file.blockIndex[BlockKey(series: entry.id, block: block)].map { $0 * SlotBlock.size }
-        },
+        from: slots,
+        source: { block in blockIndex[BlockKey(series: entry.id, block: block)].map { $0 * SlotBlock.size } },
         // Unchanged by the batch: a batch that did not spill holds every block it changed.
-        keepCached: !file.spilled)
+        keepCached: !spilled)
     }
   }
 
