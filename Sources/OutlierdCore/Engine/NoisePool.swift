@@ -97,4 +97,6 @@ public struct PoolSums: Sendable {
   }
 
   public mutating func removeAll() { nodes.removeAll(keepingCapacity: true) }
+
+  public mutating func reserveCapacity(pools: Int) { nodes.reserveCapacity(pools * 2 * width) }
 }

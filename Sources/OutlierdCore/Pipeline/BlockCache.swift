@@ -87,6 +87,10 @@ struct BlockCache {
   private mutating func allocate() -> Int32? {
     if let place = free.popLast() { return place }
     guard slots.count < capacity * SlotBlock.size else { return nil }
+    // Doubling, but never past the capacity.
+    if slots.count == slots.capacity {
+      slots.reserveCapacity(min(max(2 * slots.count, 64 * SlotBlock.size), capacity * SlotBlock.size))
+    }
     slots.append(contentsOf: repeatElement(SlotRegression(), count: SlotBlock.size))
     return Int32(slots.count / SlotBlock.size - 1)
   }

@@ -57,9 +57,9 @@ public final class FileProcessor {
   var settings: Settings { ingestor.settings }
 
   /// How long a batch may grow (it also ends at `spool.batch_files` files,
-  /// or when its working set is half full): a backlog costs one commit per
-  /// batch instead of one per file, while a file that arrives alone is
-  /// committed alone, at once.
+  /// or when its working set is three quarters full): a backlog costs one
+  /// commit per batch instead of one per file, while a file that arrives
+  /// alone is committed alone, at once.
   public static let batchSeconds = 1.0
 
   /// Processes one file.
@@ -70,8 +70,9 @@ public final class FileProcessor {
   /// Processes the files in order, in one batch: reads each safely, applies
   /// it, and once the batch is committed logs and removes them. The batch
   /// ends after `spool.batch_files` files, `batchSeconds`, or when its
-  /// working set is half full (`Ingestor.batchIsFull`); the outcomes are those
-  /// of the first files, as many as the batch took (at least one).
+  /// working set is three quarters full (`Ingestor.batchIsFull`); the
+  /// outcomes are those of the first files, as many as the batch took (at
+  /// least one).
   ///
   /// Errors of the store (busy, disk full, read-only) are thrown and
   /// nothing of the batch is applied: the caller keeps the files and

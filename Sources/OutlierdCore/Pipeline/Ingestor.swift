@@ -142,6 +142,12 @@ public final class Ingestor {
       // Sized once: growing them batch after batch showed as rehashing.
       blockIndex.reserveCapacity(Self.workingSetLimit)
       poolIndex.reserveCapacity(Self.workingSetLimit)
+      // The working set's arrays too, and to their bound: grown by
+      // doubling, each would pass through twice its need, the old and the
+      // new buffer alive at once (the heap profile's peak). Reserved pages
+      // cost no memory until used.
+      slots.reserveCapacity(Self.workingSetLimit * SlotBlock.size)
+      pools.reserveCapacity(pools: Self.workingSetLimit)
     }
 
     // Held directly: reaching them through the unowned ingestor costs a
@@ -705,12 +711,15 @@ public final class Ingestor {
     return report
   }
 
-  /// Whether the open batch holds half the working set a transaction keeps
-  /// in memory: more files would make it write blocks mid-batch and read
-  /// them back, so the batch should commit first.
+  /// Whether the open batch holds three quarters of the working set a
+  /// transaction keeps in memory: another file would likely make it write
+  /// blocks mid-batch and read them back, so the batch should commit first.
+  /// (At half, batches of hour files for 1,000 series held 4 files, at
+  /// three quarters 5: 0.91× the time of the 10 M backfill.)
   public var batchIsFull: Bool {
     guard let batch else { return false }
-    return batch.blockKeys.count >= Batch.workingSetLimit / 2 || batch.history.count >= Batch.historyLimit / 2
+    return batch.blockKeys.count >= Batch.workingSetLimit * 3 / 4
+      || batch.history.count >= Batch.historyLimit * 3 / 4
   }
 
   /// Writes the batch's state and commits it; on failure the batch is

@@ -75,13 +75,15 @@ public final class Store {
       // WAL: readers never block the writer nor the writer them.
       // synchronous=FULL: a commit is on disk before the spool file is
       // deleted, so even a power cut cannot lose an accepted file.
-      // A 16 MB page cache keeps the upper levels of the slot and history
-      // b-trees in memory; the leaves a file touches are read once.
+      // A 2 MB page cache (128 pages) holds the few interior pages of the
+      // slot and history b-trees; the leaves a batch touches are read once
+      // (from the OS's cache). 16 MB was no faster on the 10 M backfill
+      // and took 14 MiB more (docs/performance.md).
       // 16 KiB pages (for a new database; an existing one keeps its own):
       // a slot block is 768 bytes, and with 4 KiB pages the rows of a file
       // were split over four times as many pages (measured 1.3× slower).
       try db.execute(
-        "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
+        "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -2048;"
       )
       try Self.migrate(db, path: path)
       try Self.checkCalendar(db, calendar, path: path)
