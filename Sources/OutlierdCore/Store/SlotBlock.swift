@@ -25,22 +25,8 @@ public struct SlotBlock: Sendable, Hashable {
     slots.indices.compactMap { slots[$0].weight > 0 ? ($0, slots[$0]) : nil }
   }
 
-  /// The block of `size` slots starting at `start`.
-  public init(_ slots: [SlotRegression], from start: Int) {
-    self.slots = InlineArray { slots[start + $0] }
-  }
-
-  /// Appends the block's slots to a flat array of blocks.
-  public func append(to array: inout [SlotRegression]) {
-    for i in slots.indices { array.append(slots[i]) }
-  }
-
   // The encoding: 8 little-endian float64 per slot, in the order of
   // SlotRegression's init; a shorter blob's missing slots are empty.
-
-  public init(decoding blob: [UInt8]) {
-    self = blob.withUnsafeBytes { SlotBlock(decoding: $0) }
-  }
 
   public init(decoding raw: UnsafeRawBufferPointer) {
     slots = InlineArray { Self.decodeSlot($0, from: raw) }

@@ -333,15 +333,6 @@ public final class Store {
     ).run()
   }
 
-  /// Writes one series' block of slots into its row, keeping the others'.
-  public func saveSlotBlock(series: Int64, block: Int32, _ slots: SlotBlock) throws {
-    let key = Self.rowKey(Int64(block), series: series)
-    var row: [UInt8] = []
-    if try !slotRow(key: key, into: &row) { row = SlotRow.empty }
-    row.withUnsafeMutableBytes { slots.encode(into: SlotRow.place(Self.place(of: series), in: $0)) }
-    try row.withUnsafeBytes { try saveSlotRow(key: key, $0) }
-  }
-
   public func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
     let score = alert.score
     let band = score.band
