@@ -247,47 +247,41 @@ public struct GraphiteLineParser: Sendable {
     // Leading zeros are not significant digits; past 15 digits the
     // mantissa may wrap, and the result is refused below.
     var mantissa: UInt64 = 0
-    var digits = 0
-    var fraction = 0
-    var seenDigit = false
-    while i < limit && line[i] == 0x30 {
-      seenDigit = true
-      i += 1
+    /// Skips zeros; how many.
+    func skipZeros() -> Int {
+      let from = i
+      while i < limit && line[i] == 0x30 { i += 1 }
+      return i - from
     }
+    /// Takes digits into the mantissa; how many.
+    func takeDigits() -> Int {
+      let from = i
+      while i < limit, case let d = line[i] &- 0x30, d < 10 {
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        i += 1
+      }
+      return i - from
+    }
+    let leadingZeros = skipZeros()
+    var digits = 0
     // Eight digits at a time (timestamps), then one at a time.
     while i + 8 <= limit, digits <= 7 {
       let eight = UInt64(littleEndian: line.loadUnaligned(fromByteOffset: i, as: UInt64.self))
       guard Self.areEightDigits(eight) else { break }
       mantissa = mantissa &* 100_000_000 &+ Self.valueOfEightDigits(eight)
       digits += 8
-      seenDigit = true
       i += 8
     }
-    while i < limit, case let d = line[i] &- 0x30, d < 10 {
-      mantissa = mantissa &* 10 &+ UInt64(d)
-      digits += 1
-      seenDigit = true
-      i += 1
-    }
+    digits += takeDigits()
+    var fraction = 0
     if i < limit && line[i] == UInt8(ascii: ".") {
       i += 1
-      if mantissa == 0 {
-        while i < limit && line[i] == 0x30 {
-          fraction += 1
-          seenDigit = true
-          i += 1
-        }
-      }
-      while i < limit, case let d = line[i] &- 0x30, d < 10 {
-        mantissa = mantissa &* 10 &+ UInt64(d)
-        digits += 1
-        fraction += 1
-        seenDigit = true
-        i += 1
-      }
+      if mantissa == 0 { fraction = skipZeros() }
+      let taken = takeDigits()
+      digits += taken
+      fraction += taken
     }
-    guard digits <= 15 else { return nil }
-    guard seenDigit, fraction <= 22 else { return nil }
+    guard leadingZeros + digits + fraction > 0, digits <= 15, fraction <= 22 else { return nil }
     let value = Double(mantissa) / powers[fraction]
     return (negative ? -value : value, i)
   }
