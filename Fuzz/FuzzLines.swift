@@ -1,6 +1,8 @@
 // libFuzzer entry point for the input side: the file check, the line
-// splitter and the Graphite line parser. Built by scripts/fuzz with
-// -sanitize=fuzzer,address; not part of the package build.
+// splitter and the Graphite line parser over whole files, and the same
+// bytes as a file name (its log form and the names written in rejected/).
+// Built by scripts/fuzz with -sanitize=fuzzer,address; not part of the
+// package build.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzLines(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -18,10 +20,27 @@ public func fuzzLines(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case nil: break
     case .success(let sample)?:
       precondition(sample.value.isFinite && sample.timestamp.isFinite)
+      precondition(sample.value == 0 || GraphiteLineParser.valueMagnitudes.contains(sample.value.magnitude))
       precondition(!sample.series.isEmpty && sample.series.utf8.count <= 255)
     case .failure(let reason)?:
       precondition(!reason.description.isEmpty)
     }
   }
+  fuzzName(bytes)
   return 0
+}
+
+/// A file name (any bytes but `/` and NUL, at most 255 of them, as UTF-8):
+/// its escaped form is one line without control characters, and the name
+/// outlierd writes for it leaves room for every suffix it adds.
+func fuzzName(_ bytes: UnsafeRawBufferPointer) {
+  guard bytes.count <= 255, !bytes.contains(0), !bytes.contains(UInt8(ascii: "/")),
+    let name = String(validating: bytes, as: UTF8.self)
+  else { return }
+  let escaped = LogText.escaped(name)
+  precondition(!escaped.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+  let fitted = RejectedName.fitting(name)
+  precondition(fitted.utf8.count <= RejectedName.keptBytes + 9)
+  precondition(!fitted.unicodeScalars.contains { $0.value < 0x20 || $0 == "/" })
+  precondition(fitted == name || fitted.contains("~"))
 }

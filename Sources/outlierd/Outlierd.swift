@@ -82,9 +82,8 @@ struct Ingest: ParsableCommand {
     restrictFileModes()
     do {
       try FileSystem.makeDirectory(FileSystem.directoryName(settings.database))
-      let lock = try InstanceLock(database: settings.database)
-      defer { withExtendedLifetime(lock) {} }
-      let store = try Store(path: settings.database, calendar: try settings.calendar())
+      let file = try DatabaseFile(path: settings.database)
+      let store = try Store(path: settings.database, calendar: try settings.calendar(), file: file)
       let processor = FileProcessor(
         ingestor: try Ingestor(settings: settings, store: store), disposal: .keep, logger: logger)
       var progress = IngestProgress(total: files.count)
@@ -93,14 +92,20 @@ struct Ingest: ParsableCommand {
       var pending = files[...]
       while !pending.isEmpty {
         let outcomes = try processor.process(paths: Array(pending))
-        pending = pending.dropFirst(outcomes.count)
-        for outcome in outcomes {
+        for (path, outcome) in zip(pending, outcomes) {
           progress.record(outcome)
           switch outcome {
-          case .refused, .vanished, .deferred: refused += 1
+          case .vanished:
+            logger.error("\(path): no such file")
+            refused += 1
+          case .deferred(let reason):
+            logger.error("\(path): not applied: \(reason)")
+            refused += 1
+          case .refused: refused += 1
           case .applied, .alreadyApplied: break
           }
         }
+        pending = pending.dropFirst(outcomes.count)
       }
       if !progress.interactive { logger.info("\(progress.summary())") }
     } catch {

@@ -45,7 +45,7 @@ struct TimeArgument: ExpressibleByArgument {
   func resolve(_ zone: TimeZone, name: String) throws -> Double {
     guard let time = TimeExpression.parse(text, zone: zone) else {
       throw ValidationError(
-        "\(name): cannot read \"\(text)\"; write e.g. 24h (ago), 7d, 2026-03-01, 2026-03-01T09:30, or Unix seconds"
+        "\(name): cannot read \"\(text)\"; write e.g. 24h (ago), 7d, 2026-03-01, 2026-03-01T09:30, or Unix seconds (1970 to 9999)"
       )
     }
     return time
@@ -185,7 +185,7 @@ struct Status: ParsableCommand {
     let (reader, settings) = try options.reader()
     let now = Date().timeIntervalSince1970
     let s = try reader.status(settings: settings, now: now)
-    let fields: [(String, OutputTable.Cell)] = [
+    var fields: [(String, OutputTable.Cell)] = [
       ("database", .text(reader.path)), ("calendar", .text(reader.calendar.description)),
       ("series", .integer(Int64(s.series))), ("samples", .integer(s.samples)),
       ("slots_warm", .integer(Int64(s.slotsWarm))), ("slots_cold", .integer(Int64(s.slotsCold))),
@@ -195,6 +195,17 @@ struct Status: ParsableCommand {
       ("newest_sample", s.newestSample.map { .text(TimeExpression.format($0, zone: reader.zone)) } ?? .null),
       ("seconds_since_newest_sample", s.newestSample.map { .number((now - $0).rounded()) } ?? .null),
       ("alerts_last_day", .integer(Int64(s.alertsLastDay))), ("database_bytes", .integer(s.databaseBytes)),
+    ]
+    // The spool, as far as this user may see it.
+    let census = SpoolCensus.take(directory: settings.spool)
+    fields += [
+      ("spool_waiting", census.map { .integer(Int64($0.waiting)) } ?? .null),
+      ("spool_unreadable", census.map { .integer(Int64($0.unreadable.count)) } ?? .null),
+      (
+        "spool_unreadable_files",
+        census.flatMap { $0.unreadable.isEmpty ? nil : .text($0.unreadable.prefix(5).joined(separator: " ")) }
+          ?? .null
+      ),
     ]
     printRecord(fields, format: options.format)
   }

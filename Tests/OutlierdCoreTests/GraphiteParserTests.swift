@@ -22,7 +22,9 @@ struct GraphiteParserTests {
       try parse("  a.b\t-3e2   1767225000.25 ")?.get()
         == ParsedSample(series: "a.b", value: -300, timestamp: 1_767_225_000.25))
     #expect(try parse("x;host=a -0 1767225000")?.get().value == 0)
-    #expect(try parse("x 1e308 1767225000")?.get().value == 1e308)
+    #expect(try parse("x 1e100 1767225000")?.get().value == 1e100)
+    #expect(try parse("x -1e-100 1767225000")?.get().value == -1e-100)
+    #expect(try parse("x 0e400 1767225000")?.get().value == 0)
     #expect(try parse("x 0.1 1767225000")?.get().value == 0.1)
     #expect(
       try parse("x 123456789012345678901234567890 1767225000")?.get().value
@@ -56,6 +58,11 @@ struct GraphiteParserTests {
     ("a.b 1.2.3 1767225000", "bad_number"),
     ("a.b --1 1767225000", "bad_number"),
     ("a.b 1e999 1767225000", "not_finite"),
+    ("a.b 1e200 1767225000", "out_of_range"),
+    ("a.b -1.1e100 1767225000", "out_of_range"),
+    ("a.b 1e-400 1767225000", "out_of_range"),
+    ("a.b 4.9e-324 1767225000", "out_of_range"),
+    ("a.b 0.9e-100 1767225000", "out_of_range"),
     ("a.b 1 1767225000x", "bad_number"),
     ("a.b 1 600000000", "too_old"),
     ("a.b 1 1767226501", "in_future"),

@@ -31,6 +31,9 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
   case badSeriesByte(UInt8, position: Int)
   case badNumber(field: String, text: String)
   case notFinite(field: String, text: String)
+  /// A value whose magnitude is outside `GraphiteLineParser.valueMagnitudes`
+  /// (or not zero, yet rounds to zero).
+  case outOfRange(field: String, text: String)
   case timestampBefore1990(Double)
   case timestampInFuture(Double, limit: Double)
   case notNewer(timestamp: Double, newest: Double)
@@ -52,6 +55,9 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
       return "\(field) \"\(text)\" is not a decimal number"
     case .notFinite(let field, let text):
       return "\(field) \"\(text)\" is not finite"
+    case .outOfRange(let field, let text):
+      return
+        "\(field) \"\(text)\" is out of range: a value must be 0 or between 1e-100 and 1e100 in magnitude, so that its square and every sum of squares stay finite and exact enough"
     case .timestampBefore1990(let t):
       return "timestamp \(t.formatted(maxFractionDigits: 3)) is before 1990-01-01 (Unix seconds expected)"
     case .timestampInFuture(let t, let limit):
@@ -74,6 +80,7 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case .badSeriesByte: return "bad_series"
     case .badNumber: return "bad_number"
     case .notFinite: return "not_finite"
+    case .outOfRange: return "out_of_range"
     case .timestampBefore1990: return "too_old"
     case .timestampInFuture: return "in_future"
     case .notNewer: return "not_newer"
@@ -211,6 +218,17 @@ public struct GraphiteLineParser: Sendable {
     return (word >> UInt64(b & 63)) & 1 == 1
   }
 
+  /// The magnitudes a value may have besides zero. A slot's statistics hold
+  /// squares of values and of their deviations summed over many samples:
+  /// with |value| ≤ 1e100 they stay below 1e200 times the sample count, far
+  /// from overflow (1.8e308), so one absurd value cannot turn a slot's or
+  /// its noise pool's sums into infinity or NaN. Below 1e-100 a square
+  /// would lose its digits to underflow; a value that rounds to zero from
+  /// non-zero digits (`1e-400`) is refused rather than read as 0. The fast
+  /// path's values (at most 15 digits, at most 22 after the point) are
+  /// inside this range by construction.
+  public static let valueMagnitudes: ClosedRange<Double> = 1e-100...1e100
+
   private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
 
   /// Clinger's fast path: a decimal with at most 15 significant digits and
@@ -317,10 +335,19 @@ public struct GraphiteLineParser: Sendable {
     let end = range.upperBound
     if line[i] == UInt8(ascii: "+") || line[i] == UInt8(ascii: "-") { i += 1 }
     var digits = 0
-    while i < end && (0x30...0x39).contains(line[i]) { i += 1; digits += 1 }
+    var nonZero = false
+    while i < end && (0x30...0x39).contains(line[i]) {
+      nonZero = nonZero || line[i] != 0x30
+      i += 1
+      digits += 1
+    }
     if i < end && line[i] == UInt8(ascii: ".") {
       i += 1
-      while i < end && (0x30...0x39).contains(line[i]) { i += 1; digits += 1 }
+      while i < end && (0x30...0x39).contains(line[i]) {
+        nonZero = nonZero || line[i] != 0x30
+        i += 1
+        digits += 1
+      }
     }
     guard digits > 0 else { return .failure(.badNumber(field: field, text: text())) }
     if i < end && (line[i] == UInt8(ascii: "e") || line[i] == UInt8(ascii: "E")) {
@@ -338,6 +365,9 @@ public struct GraphiteLineParser: Sendable {
       return strtod(buffer.baseAddress!, nil)
     }
     guard value.isFinite else { return .failure(.notFinite(field: field, text: text())) }
+    if field == "value" && (Self.valueMagnitudes.contains(value.magnitude) ? false : value != 0 || nonZero) {
+      return .failure(.outOfRange(field: field, text: text()))
+    }
     return .success(value)
   }
 }

@@ -38,8 +38,8 @@ public final class Daemon {
     let signals = SignalReceiver()
     try FileSystem.makeDirectory(settings.spool, mode: 0o770)
     try FileSystem.makeDirectory(FileSystem.directoryName(settings.database))
-    let lock = try InstanceLock(database: settings.database)
-    let store = try Store(path: settings.database, calendar: try settings.calendar())
+    let file = try DatabaseFile(path: settings.database)
+    let store = try Store(path: settings.database, calendar: try settings.calendar(), file: file)
     let ingestor = try Ingestor(settings: settings, store: store)
     let processor = FileProcessor(ingestor: ingestor, disposal: .removeFromSpool, logger: logger)
     let watcher = try SpoolWatcher(directory: settings.spool)
@@ -47,7 +47,6 @@ public final class Daemon {
     logger.info(
       "outlierd started: spool \(settings.spool), database \(settings.database), \(ingestor.seriesCount) series, calendar \(ingestor.calendar)"
     )
-    defer { withExtendedLifetime(lock) {} }
     // The database is open and the first scan (the backlog) starts now.
     notifier.ready(status: "started; scanning the spool")
 
@@ -90,10 +89,23 @@ public final class Daemon {
       let now = Date().timeIntervalSince1970
       var candidates: [SpoolWatcher.Candidate] = []
       var settling = false
+      var spoolMissing = false
       do {
         (candidates, settling) = try watcher.scan(now: now)
       } catch {
         report("\(error)", &lastError)
+        spoolMissing = true
+      }
+      if watcher.takeRewatched() {
+        logger.notice("\(settings.spool) was created again; watching the new directory")
+      }
+      for (name, result) in watcher.takeRenamed() {
+        switch result {
+        case .success(let newName):
+          logger.warning("\(settings.spool)/\(name): the name is not UTF-8; renamed to \(newName)")
+        case .failure(let failure):
+          report("the name \(name) is not UTF-8 and could not be renamed: \(failure)", &lastError)
+        }
       }
       nextScan = now + settings.rescanInterval
       var failed = false
@@ -126,11 +138,21 @@ public final class Daemon {
             logger.notice("recovered: files are being applied again")
             lastError = ""
           }
+        } catch let problem as DatabaseFile.Problem {
+          // The database was deleted or replaced: stop, with the files kept.
+          throw problem
         } catch is Ingestor.Cancelled {
           logger.info(
             "\(first.path) and the rest of its batch: rolled back, they stay in the spool for the next start")
           break
         } catch {
+          handleSignals()
+          if stopping {
+            logger.info(
+              "\(first.path) and the rest of its batch: rolled back, they stay in the spool for the next start"
+            )
+            break
+          }
           // The store could not take the batch (locked, disk full,
           // read-only, …): its files stay in the spool and are retried
           // after a pause.
@@ -153,7 +175,14 @@ public final class Daemon {
       }
       if exitWhenIdle && candidates.isEmpty && !settling && !failed { break }
       var timeout = max(0, nextScan - Date().timeIntervalSince1970)
+      // Once the files found are applied, look again at once: more may have
+      // come, and with --exit-when-idle an empty spool ends the run now,
+      // not a rescan interval later.
+      if exitWhenIdle && !candidates.isEmpty && !failed { timeout = 0 }
       if settling { timeout = min(timeout, watcher.settleTime) }
+      // A spool directory that is gone is looked for every second, so that
+      // files dropped into its successor wait no longer than that.
+      if spoolMissing { timeout = min(timeout, 1) }
       if failed {
         backoff = min(max(backoff * 2, 0.5), 60)
         timeout = backoff
@@ -194,7 +223,7 @@ public final class Daemon {
       statistics.files += 1
       statistics.samples += report.accepted
       statistics.alerts += report.alerts.count
-      statistics.rejectedLines += report.rejected.count
+      statistics.rejectedLines += report.rejectedLines
     case .refused: statistics.refusedFiles += 1
     case .alreadyApplied, .deferred, .vanished: break
     }

@@ -95,7 +95,17 @@ public final class FileProcessor {
         do {
           file = try SpoolFile.load(path, maxSize: settings.maxFileSize, producersGroup: producersGroup)
         } catch let refusal as SpoolFile.Refusal {
-          try refuse(path: path, name: name, reason: refusal.description)
+          let notRegular: Bool
+          if case .notRegular = refusal { notRegular = true } else { notRegular = false }
+          do {
+            try refuse(path: path, name: name, reason: refusal.description, notRegular: notRegular)
+          } catch let failure as FileSystem.Failure where failure.code == EACCES {
+            // Unreadable and on another file system than rejected/: it can
+            // be neither read nor moved. It stays, and `status` lists it.
+            outcomes.append(
+              .deferred("\(LogText.escaped(path)): \(refusal); it stays in the spool: \(failure)"))
+            continue
+          }
           outcomes.append(.refused(refusal.description))
           continue
         } catch let failure as SpoolFile.ReadFailure {
@@ -106,7 +116,7 @@ public final class FileProcessor {
         let report = try file.bytes.withUnsafeBytes { bytes in
           try ingestor.apply(
             bytes: bytes, name: name, sha256: sha256, shouldCancel: shouldCancel,
-            beforeCommit: { report in try self.writeRejectedLines(report) })
+            beforeCommit: { report in try self.writeRejectedLines(report, original: bytes) })
         }
         // The bytes are not kept: a batch holds one file in memory at a time.
         var identity = file
@@ -140,6 +150,23 @@ public final class FileProcessor {
       logger.warning("\(file.path) was replaced while it was processed; the new file stays for the next pass")
       return
     }
+    let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    guard Int(info.st_size) == file.size && modified == file.modified else {
+      // Written to after it was read (a producer writing in place): its
+      // first bytes are applied, the rest is not. Deleting it would lose
+      // the rest without a word; it goes to rejected/ with the count.
+      let name = FileSystem.baseName(file.path)
+      let target = RejectedName.fitting(name) + ".\(Int(Date().timeIntervalSince1970)).changed"
+      let note =
+        "# \(LogText.escaped(file.path)) changed after outlierd read it: its first \(file.size) bytes were applied, the rest (from byte \(file.size + 1) of \(info.st_size)) was not. Drop only the rest into the spool again; producers must write, then rename.\n"
+      try FileSystem.makeDirectory(settings.rejected)
+      try FileSystem.writeAtomically(settings.rejected + "/" + target + ".reason", Array(note.utf8))
+      let moved = try FileSystem.move(file.path, intoDirectory: settings.rejected, name: target)
+      logger.error(
+        "\(file.path) changed after it was read: its first \(file.size) bytes were applied, the rest was not; moved to \(moved)"
+      )
+      return
+    }
     if settings.processed.isEmpty {
       if unlink(file.path) != 0 && errno != ENOENT {
         throw FileSystem.Failure(path: file.path, operation: "remove", code: errno)
@@ -149,16 +176,28 @@ public final class FileProcessor {
     }
   }
 
-  /// Moves a whole refused file to rejected/ with a `.reason` file beside it.
-  private func refuse(path: String, name: String, reason: String) throws {
+  /// Moves a whole refused file to rejected/ with a `.reason` file beside
+  /// it. An entry that is not a regular file (a symlink, FIFO, socket or
+  /// device node) is removed instead, never followed, opened or copied: it
+  /// holds no samples, and a symlink's target is no business of outlierd's.
+  private func refuse(path: String, name: String, reason: String, notRegular: Bool) throws {
     guard case .removeFromSpool = disposal else {
       logger.error("\(path): refused: \(reason)")
       return
     }
     try FileSystem.makeDirectory(settings.rejected)
     let stamp = Int(Date().timeIntervalSince1970)
-    let target = "\(name).\(stamp)"
-    let note = "# \(path) refused by outlierd at \(timeFormatter.string(from: Date())): \(reason)\n"
+    let target = RejectedName.fitting(name) + ".\(stamp)"
+    let shown = LogText.escaped(path)
+    if notRegular {
+      let what = try FileSystem.removeEntry(path)
+      let note =
+        "# \(shown) (\(what)) removed by outlierd at \(timeFormatter.string(from: Date())): \(reason)\n"
+      try FileSystem.writeAtomically(settings.rejected + "/" + target + ".reason", Array(note.utf8))
+      logger.error("\(path): refused and removed (\(what)): \(reason)")
+      return
+    }
+    let note = "# \(shown) refused by outlierd at \(timeFormatter.string(from: Date())): \(reason)\n"
     try FileSystem.writeAtomically(settings.rejected + "/" + target + ".reason", Array(note.utf8))
     let moved = try FileSystem.move(path, intoDirectory: settings.rejected, name: target)
     logger.error("\(path): refused, moved to \(moved): \(reason)")
@@ -166,17 +205,30 @@ public final class FileProcessor {
 
   /// The rejected lines of a file as a file that is itself valid input:
   /// each line preceded by a comment with its number and reason, so it can
-  /// be fixed and dropped into the spool again.
-  private func writeRejectedLines(_ report: FileReport) throws {
-    guard !report.rejected.isEmpty else { return }
+  /// be fixed and dropped into the spool again. Past
+  /// `FileReport.rejectionDetailLimit` lines only a count is written, and
+  /// a spool file's whole content is kept beside it as `.original`, so no
+  /// line is lost however many were bad.
+  private func writeRejectedLines(_ report: FileReport, original: UnsafeRawBufferPointer) throws {
+    guard report.rejectedLines > 0 else { return }
     try FileSystem.makeDirectory(settings.rejected)
-    var text = "# \(report.rejected.count) rejected lines of \(report.name) (sha256 \(report.sha256))\n"
+    let base = settings.rejected + "/" + RejectedName.fitting(report.name) + "." + report.sha256.prefix(12)
+    let omitted = report.rejectedLines - report.rejected.count
+    var text =
+      "# \(report.rejectedLines) rejected lines of \(LogText.escaped(report.name)) (sha256 \(report.sha256))\n"
     for rejection in report.rejected {
       text += "# line \(rejection.line): \(rejection.reason)\n"
       text += rejection.text.replacingOccurrences(of: "\r", with: "") + "\n"
     }
-    let path = settings.rejected + "/" + report.name + "." + report.sha256.prefix(12) + ".rejected"
-    try FileSystem.writeAtomically(path, Array(text.utf8))
+    if omitted > 0 {
+      text += "# \(omitted) more rejected lines are not listed"
+      if case .removeFromSpool = disposal {
+        try FileSystem.writeAtomically(base + ".original", original)
+        text += "; the whole file is kept as \(FileSystem.baseName(base)).original"
+      }
+      text += "\n"
+    }
+    try FileSystem.writeAtomically(base + ".rejected", Array(text.utf8))
   }
 
   private func log(_ report: FileReport, path: String) {
@@ -206,10 +258,10 @@ public final class FileProcessor {
       logger.notice("\(event.kind.uppercased()) \(event.series) at \(time): \(event.detail)")
     }
     let summary =
-      "\(path): \(report.accepted) samples applied, \(report.rejected.count) lines rejected, \(report.alerts.count) alerts"
+      "\(path): \(report.accepted) samples applied, \(report.rejectedLines) lines rejected, \(report.alerts.count) alerts"
       + (report.newSeries > 0 ? ", \(report.newSeries) new series" : "")
       + (report.unjudged > 0 ? ", \(report.unjudged) not judged yet (slots warming up)" : "")
-    if report.rejected.isEmpty {
+    if report.rejectedLines == 0 {
       logger.info("\(summary)")
     } else {
       logger.warning("\(summary); see \(settings.rejected)")

@@ -34,42 +34,6 @@ public final class SignalReceiver {
   }
 }
 
-/// Holds an exclusive lock beside the database, so a second `outlierd run`
-/// (or `ingest`) on the same database refuses to start.
-public final class InstanceLock {
-  private let descriptor: Int32
-  public let path: String
-
-  public struct Held: Error, CustomStringConvertible {
-    public var path: String
-    public var holder: String
-    public var description: String {
-      "another outlierd (\(holder)) is already using this database (lock \(path)); stop it first or use another [storage] database"
-    }
-  }
-
-  public init(database: String) throws {
-    path = database + ".lock"
-    descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-    guard descriptor >= 0 else {
-      throw FileSystem.Failure(path: path, operation: "open lock file", code: errno)
-    }
-    guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-      var buffer = [UInt8](repeating: 0, count: 32)
-      let n = pread(descriptor, &buffer, 32, 0)
-      let holder =
-        n > 0 ? "pid " + String(decoding: buffer[..<n], as: UTF8.self).trimmingNewlines() : "unknown pid"
-      close(descriptor)
-      throw Held(path: path, holder: holder)
-    }
-    let pid = Array("\(getpid())\n".utf8)
-    ftruncate(descriptor, 0)
-    _ = pwrite(descriptor, pid, pid.count, 0)
-  }
-
-  deinit { close(descriptor) }
-}
-
 extension String {
   func trimmingNewlines() -> String {
     var s = Substring(self)

@@ -12,6 +12,9 @@ public struct SpoolFile {
   public var bytes: [UInt8]
   public var device: UInt64
   public var inode: UInt64
+  /// Size and modification time when it was read: a file that differs
+  /// afterwards was written to after outlierd read it.
+  public var size: Int
   public var modified: Double
 
   public enum Refusal: Error, CustomStringConvertible {
@@ -21,6 +24,9 @@ public struct SpoolFile {
     case foreignOwner(uid: UInt32, gid: UInt32)
     case tooLarge(size: Int, limit: Int)
     case notText(SampleFile.Rejection)
+    /// outlierd may not read it: the producer created it without group
+    /// read permission (umask 077).
+    case unreadable(mode: mode_t, uid: UInt32)
 
     public var description: String {
       switch self {
@@ -31,6 +37,9 @@ public struct SpoolFile {
       case .tooLarge(let size, let limit):
         return SampleFile.Rejection.tooLarge(size: size, limit: limit).description
       case .notText(let rejection): return rejection.description
+      case .unreadable(let mode, let uid):
+        return
+          "not readable by outlierd (mode \(String(mode & 0o7777, radix: 8)), owner uid \(uid)); producers must create spool files group-readable (umask 027 or 007)"
       }
     }
   }
@@ -44,17 +53,7 @@ public struct SpoolFile {
     public var description: String { "cannot read \(path): \(String(cString: strerror(code)))" }
   }
 
-  static func kind(ofMode mode: mode_t) -> String {
-    switch mode & S_IFMT {
-    case S_IFLNK: return "symlink"
-    case S_IFIFO: return "FIFO"
-    case S_IFCHR: return "character device"
-    case S_IFBLK: return "block device"
-    case S_IFSOCK: return "socket"
-    case S_IFDIR: return "directory"
-    default: return "regular file"
-    }
-  }
+  static func kind(ofMode mode: mode_t) -> String { FileSystem.kind(ofMode: mode) }
 
   /// Opens and reads a spool file.
   /// - Parameter producersGroup: when set, a file must belong to this
@@ -63,8 +62,13 @@ public struct SpoolFile {
   public static func load(_ path: String, maxSize: Int, producersGroup: gid_t? = nil) throws -> SpoolFile {
     let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
     if fd < 0 {
-      if errno == ELOOP { throw Refusal.notRegular(kind: "symlink") }
-      throw ReadFailure(path: path, code: errno)
+      let code = errno
+      if code == ELOOP { throw Refusal.notRegular(kind: "symlink") }
+      var info = stat()
+      if code == EACCES && lstat(path, &info) == 0 {
+        throw Refusal.unreadable(mode: info.st_mode, uid: info.st_uid)
+      }
+      throw ReadFailure(path: path, code: code)
     }
     defer { close(fd) }
     var info = stat()
@@ -98,7 +102,7 @@ public struct SpoolFile {
     bytes.removeSubrange(filled...)
     if let rejection = bytes.withUnsafeBytes({ SampleFile.check($0) }) { throw Refusal.notText(rejection) }
     return SpoolFile(
-      path: path, bytes: bytes, device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
+      path: path, bytes: bytes, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: filled,
       modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
   }
 }

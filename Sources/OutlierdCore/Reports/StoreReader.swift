@@ -12,8 +12,25 @@ public final class StoreReader {
   }
 
   public init(path: String) throws {
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw NotFound(description: "no database at \(path): has outlierd run with this configuration yet?")
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      if errno == ENOENT {
+        throw NotFound(description: "no database at \(path): has outlierd run with this configuration yet?")
+      }
+      throw NotFound(description: "\(path): \(String(cString: strerror(errno)))")
+    }
+    // SQLite would block forever opening a FIFO, and fail oddly on others.
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw NotFound(
+        description:
+          "\(path) is a \(FileSystem.kind(ofMode: info.st_mode)), not a database file; check --database or [storage] database"
+      )
+    }
+    guard access(path, R_OK) == 0 else {
+      throw NotFound(
+        description:
+          "\(path): permission denied; the database is readable by the outlierd group (ask for membership, or use sudo)"
+      )
     }
     self.path = path
     db = try SQLiteDatabase(path: path, readOnly: true)

@@ -5,14 +5,26 @@ public enum TimeExpression {
   /// Parses "now", a duration ago ("90m", "24h", "7d", "2w"), Unix seconds,
   /// or an ISO 8601 date or date-time ("2026-03-01", "2026-03-01T09:30",
   /// "2026-03-01 09:30:00+01:00"); a time without an offset is read in
-  /// `zone`.
+  /// `zone`. Nil for anything else, and for a time outside `validRange`
+  /// ("inf", "1e19", "1e300d" ago): every time it returns can be used as a
+  /// Unix time by the calendar.
   public static func parse(_ text: String, now: Double = Date().timeIntervalSince1970, zone: TimeZone)
     -> Double?
   {
+    guard let time = parseUnchecked(text, now: now, zone: zone), validRange.contains(time) else { return nil }
+    return time
+  }
+
+  /// 1970-01-01 to 9999-12-31 UTC: the times a command accepts.
+  public static let validRange: ClosedRange<Double> = 0...253_402_300_799
+
+  static func parseUnchecked(_ text: String, now: Double, zone: TimeZone) -> Double? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     if trimmed == "now" { return now }
     let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-    if let unit = trimmed.last, let factor = units[unit], let amount = Double(trimmed.dropLast()), amount >= 0
+    if let unit = trimmed.last, let factor = units[unit], let amount = Double(trimmed.dropLast()),
+      amount >= 0,
+      amount.isFinite
     {
       return now - amount * factor
     }

@@ -1,5 +1,9 @@
 import CSQLite
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// An error from SQLite, with its result code and message.
 public struct SQLiteError: Error, CustomStringConvertible {
   public var code: Int32
@@ -63,7 +67,16 @@ public final class SQLiteDatabase {
 
   public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
-  public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+  /// Waits up to `milliseconds` for another connection's lock, in 10 ms
+  /// steps, but gives up at once when SIGTERM or SIGINT is pending: the
+  /// daemon blocks them for its signalfd, so a stop requested during a long
+  /// lock wait (`busy_timeout` may be an hour) is honoured within a step
+  /// instead of after the wait. The statement then fails with SQLITE_BUSY
+  /// and its transaction is rolled back, as after any other busy timeout.
+  public func setBusyTimeout(milliseconds: Int32) {
+    let context = UnsafeMutableRawPointer(bitPattern: Int(max(milliseconds, 0)) + 1)
+    sqlite3_busy_handler(handle, busyHandler, context)
+  }
 
   /// The first column of the first row of a query, as text.
   public func scalarText(_ sql: String) throws(SQLiteError) -> String? {
@@ -181,4 +194,26 @@ extension SQLiteValue: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, E
   public init(integerLiteral value: Int64) { self = .integer(value) }
   public init(floatLiteral value: Double) { self = .real(value) }
   public init(stringLiteral value: String) { self = .text(value) }
+}
+
+/// SQLite's busy handler (see `setBusyTimeout`). The context pointer's
+/// address is the timeout in milliseconds plus one (never null).
+private func busyHandler(_ context: UnsafeMutableRawPointer?, _ attempts: Int32) -> Int32 {
+  let timeout = Int(bitPattern: context) - 1
+  guard Int(attempts) * BusyWait.step < timeout, !BusyWait.stopIsPending() else { return 0 }
+  usleep(UInt32(BusyWait.step * 1000))
+  return 1
+}
+
+enum BusyWait {
+  /// Milliseconds between attempts to take a lock.
+  static let step = 10
+
+  /// Whether SIGTERM or SIGINT waits, blocked, to be read (from the
+  /// daemon's signalfd). Reading the pending set does not consume it.
+  static func stopIsPending() -> Bool {
+    var pending = sigset_t()
+    guard sigpending(&pending) == 0 else { return false }
+    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1
+  }
 }

@@ -18,6 +18,7 @@ public struct SeriesState: Sendable, Hashable {
 public enum StoreError: Error, CustomStringConvertible {
   case calendarMismatch(path: String, differences: [String])
   case newerSchema(path: String, version: Int, supported: Int)
+  case corrupt(path: String, detail: String)
   case sqlite(SQLiteError)
 
   public var description: String {
@@ -29,6 +30,9 @@ public enum StoreError: Error, CustomStringConvertible {
     case .newerSchema(let path, let version, let supported):
       return
         "\(path) has schema version \(version), newer than this outlierd supports (\(supported)); upgrade outlierd"
+    case .corrupt(let path, let detail):
+      return
+        "\(path) is damaged (SQLite's quick_check: \(detail)); outlierd will not write into it. Restore it from a backup, or move it aside (with its -wal and -shm files) to start over; `sqlite3 \(path) .recover` may save its data"
     case .sqlite(let error):
       return error.description
     }
@@ -66,12 +70,20 @@ public final class Store {
   private let pruneSamples: SQLiteStatement
 
   /// Opens (creating if needed) the database and checks its calendar.
-  public init(path: String, calendar: SlotCalendar, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError)
-  {
+  ///
+  /// - Parameter file: the writer's hold on the file (the daemon's and
+  ///   `ingest`'s). With it the database is first checked with SQLite's
+  ///   `quick_check` (a damaged file is refused, not written into), and
+  ///   every transaction checks that the file is still the one opened.
+  public init(
+    path: String, calendar: SlotCalendar, busyTimeoutMilliseconds: Int32 = 5000, file: DatabaseFile? = nil
+  ) throws(StoreError) {
     self.path = path
+    self.file = file
     do {
       db = try SQLiteDatabase(path: path)
       db.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+      if file != nil { try Self.quickCheck(db, path: path) }
       // WAL: readers never block the writer nor the writer them.
       // synchronous=FULL: a commit is on disk before the spool file is
       // deleted, so even a power cut cannot lose an accepted file.
@@ -120,6 +132,18 @@ public final class Store {
     } catch {
       fatalError("unexpected \(error)")
     }
+  }
+
+  /// SQLite's `quick_check`: the b-trees and records are well formed. A
+  /// truncated or overwritten file fails it (or fails to be read at all).
+  static func quickCheck(_ db: SQLiteDatabase, path: String) throws {
+    let result: String?
+    do {
+      result = try db.scalarText("PRAGMA quick_check(1)")
+    } catch {
+      throw StoreError.corrupt(path: path, detail: error.message)
+    }
+    guard result == "ok" else { throw StoreError.corrupt(path: path, detail: result ?? "no answer") }
   }
 
   static func migrate(_ db: SQLiteDatabase, path: String) throws {
@@ -262,7 +286,17 @@ public final class Store {
     _ = try db.scalarText("PRAGMA max_page_count = \(pages)")
   }
 
-  public func begin() throws(SQLiteError) { try db.execute("BEGIN IMMEDIATE") }
+  /// The writer's hold on the database file, when the store has one: each
+  /// transaction first checks that the configured path still names the
+  /// file that was opened.
+  public var file: DatabaseFile?
+
+  /// Starts a write transaction. Throws `DatabaseFile.Problem.replaced`
+  /// when the database was deleted or replaced since it was opened.
+  public func begin() throws {
+    try file?.checkUnchanged()
+    try db.execute("BEGIN IMMEDIATE")
+  }
   public func commit() throws(SQLiteError) { try db.execute("COMMIT") }
   public func rollback() {
     if db.isInTransaction { try? db.execute("ROLLBACK") }

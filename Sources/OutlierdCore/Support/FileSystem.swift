@@ -26,12 +26,23 @@ public enum FileSystem {
 
   /// Writes a file atomically: a temporary name beside it, fsync, rename.
   public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o640) throws(Failure) {
+    var failure: Failure?
+    bytes.withUnsafeBytes { raw in
+      do throws(Failure) { try writeAtomically(path, raw, mode: mode) } catch { failure = error }
+    }
+    if let failure { throw failure }
+  }
+
+  /// Writes a file atomically from bytes held elsewhere (no copy).
+  public static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t = 0o640)
+    throws(Failure)
+  {
     let temporary = path + ".tmp"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
     guard fd >= 0 else { throw Failure(path: temporary, operation: "create", code: errno) }
     var written = 0
     while written < bytes.count {
-      let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      let n = write(fd, bytes.baseAddress! + written, bytes.count - written)
       if n < 0 {
         if errno == EINTR { continue }
         let code = errno
@@ -55,30 +66,122 @@ public enum FileSystem {
     }
   }
 
-  /// Moves a file, copying when source and target are on different file
-  /// systems. An existing target name gets a numbered suffix, never replaced.
+  /// Moves a regular file, copying when source and target are on different
+  /// file systems (the spool and the state directory are separate bind
+  /// mounts under systemd). An existing target name gets a numbered suffix,
+  /// never replaced.
+  ///
+  /// The copy reads through a descriptor opened without following symlinks
+  /// and checked to be a regular file, in fixed-size pieces: a producer's
+  /// symlink to a secret is never followed, a FIFO never blocks or fails the
+  /// copy, and a large or sparse file costs no more memory than a small one.
+  /// Anything but a regular file is refused with `ENOTSUP`, and the caller
+  /// removes it instead (see `removeEntry`).
   @discardableResult
   public static func move(_ source: String, intoDirectory directory: String, name: String) throws(Failure)
     -> String
   {
     try makeDirectory(directory)
+    let name = RejectedName.fitting(name)
     var target = directory + "/" + name
     var attempt = 1
     while access(target, F_OK) == 0 {
       attempt += 1
       target = directory + "/" + name + ".\(attempt)"
     }
+    var info = stat()
+    guard lstat(source, &info) == 0 else { throw Failure(path: source, operation: "inspect", code: errno) }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw Failure(path: source, operation: "move (not a regular file) to \(target):", code: ENOTSUP)
+    }
     if rename(source, target) == 0 { return target }
     guard errno == EXDEV else { throw Failure(path: source, operation: "move to \(target):", code: errno) }
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: source)) } catch {
-      throw Failure(path: source, operation: "read for copy", code: EIO)
-    }
-    try writeAtomically(target, [UInt8](data))
+    try copyRegularFile(source, to: target)
     guard unlink(source) == 0 else {
-      throw Failure(path: source, operation: "remove after copy", code: errno)
+      let code = errno
+      unlink(target)
+      throw Failure(path: source, operation: "remove after copy", code: code)
     }
     return target
+  }
+
+  /// Copies a regular file without following a symlink at `source`, through
+  /// a temporary name, fsync and rename, 64 KiB at a time.
+  static func copyRegularFile(_ source: String, to target: String) throws(Failure) {
+    let input = open(source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    guard input >= 0 else { throw Failure(path: source, operation: "open for copy", code: errno) }
+    defer { close(input) }
+    var info = stat()
+    guard fstat(input, &info) == 0 else { throw Failure(path: source, operation: "inspect", code: errno) }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw Failure(path: source, operation: "copy (not a regular file)", code: ENOTSUP)
+    }
+    let temporary = target + ".tmp"
+    let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+    guard output >= 0 else { throw Failure(path: temporary, operation: "create", code: errno) }
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    func fail(_ path: String, _ operation: String, _ code: Int32) -> Failure {
+      close(output)
+      unlink(temporary)
+      return Failure(path: path, operation: operation, code: code)
+    }
+    while true {
+      let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR || errno == EAGAIN { continue }
+        throw fail(source, "read for copy", errno)
+      }
+      if n == 0 { break }
+      var written = 0
+      while written < n {
+        let m = buffer[written..<n].withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+        if m < 0 {
+          if errno == EINTR { continue }
+          throw fail(temporary, "write", errno)
+        }
+        written += m
+      }
+    }
+    if fsync(output) != 0 { throw fail(temporary, "fsync", errno) }
+    close(output)
+    guard rename(temporary, target) == 0 else {
+      let code = errno
+      unlink(temporary)
+      throw Failure(path: target, operation: "rename into place", code: code)
+    }
+  }
+
+  /// Removes a directory entry that is not a regular file (a symlink, FIFO,
+  /// socket or device node a producer left in the spool): it is never
+  /// followed, opened or copied. Returns what it was, with a symlink's
+  /// target, for the refusal note.
+  public static func removeEntry(_ path: String) throws(Failure) -> String {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { throw Failure(path: path, operation: "inspect", code: errno) }
+    var what = kind(ofMode: info.st_mode)
+    if info.st_mode & S_IFMT == S_IFLNK {
+      var target = [CChar](repeating: 0, count: 4097)
+      let n = readlink(path, &target, 4096)
+      if n >= 0 {
+        let bytes = target[..<n].map { UInt8(bitPattern: $0) }
+        what += " to " + LogText.escaped(String(decoding: bytes, as: UTF8.self))
+      }
+    }
+    guard unlink(path) == 0 else { throw Failure(path: path, operation: "remove", code: errno) }
+    return what
+  }
+
+  /// What a file's mode says it is, for messages.
+  public static func kind(ofMode mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFLNK: return "symlink"
+    case S_IFIFO: return "FIFO"
+    case S_IFCHR: return "character device"
+    case S_IFBLK: return "block device"
+    case S_IFSOCK: return "socket"
+    case S_IFDIR: return "directory"
+    default: return "regular file"
+    }
   }
 
   /// The last path component.

@@ -36,10 +36,15 @@ public struct StderrLogHandler: LogHandler {
     }
   }
 
+  /// Every message and metadata value is written as one line, its control
+  /// characters escaped (`LogText.escaped`): text from outside, such as a
+  /// file name with a newline and `<2>` in it, can never start a line of
+  /// its own and so never forge an entry or its priority.
   public func log(event: LogEvent) {
     var line: String
+    let message = LogText.escaped("\(event.message)")
     if journal {
-      line = "<\(Self.syslogPriority(event.level))>\(event.message)"
+      line = "<\(Self.syslogPriority(event.level))>\(message)"
     } else {
       var now = timespec()
       clock_gettime(CLOCK_REALTIME, &now)
@@ -50,11 +55,14 @@ public struct StderrLogHandler: LogHandler {
         format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
         tm.tm_hour,
         tm.tm_min, tm.tm_sec, now.tv_nsec / 1_000_000)
-      line = "\(stamp) \(event.level.rawValue.uppercased()) \(event.message)"
+      line = "\(stamp) \(event.level.rawValue.uppercased()) \(message)"
     }
     let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
     if !merged.isEmpty {
-      line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+      line +=
+        " "
+        + merged.sorted { $0.key < $1.key }.map { LogText.escaped("\($0.key)=\($0.value)") }.joined(
+          separator: " ")
     }
     line += "\n"
     // One write(2) per line: lines from several processes never interleave.

@@ -18,7 +18,10 @@ final class Harness {
     .deletingLastPathComponent().deletingLastPathComponent().path
 
   /// The binary `swift build` made; scripts/test builds it before the tests.
+  /// OUTLIERD_TEST_BINARY runs the tests against another build (to show a
+  /// regression test failing on an earlier commit).
   static var binary: String {
+    if let other = ProcessInfo.processInfo.environment["OUTLIERD_TEST_BINARY"] { return other }
     for configuration in ["debug", "release"] {
       let path = packageRoot + "/.build/\(configuration)/outlierd"
       if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -26,13 +29,17 @@ final class Harness {
     return packageRoot + "/.build/debug/outlierd"
   }
 
-  init(detection: String = "threshold = 4.0\nmin_samples = 4", input: String = "", extraStorage: String = "")
-    throws
-  {
+  init(
+    detection: String = "threshold = 4.0\nmin_samples = 4", input: String = "", extraStorage: String = "",
+    rescanInterval: String = "1s"
+  ) throws {
     root = NSTemporaryDirectory() + "outlierd-test-" + UUID().uuidString.prefix(8)
+    self.rescanInterval = rescanInterval
     try FileSystem.makeDirectory(spool)
     try writeConfig(detection: detection, input: input, storage: extraStorage)
   }
+
+  let rescanInterval: String
 
   deinit { try? FileManager.default.removeItem(atPath: root) }
 
@@ -46,7 +53,7 @@ final class Harness {
       [spool]
       directory = "\(spool)"
       rejected = "\(rejected)"
-      rescan_interval = "1s"
+      rescan_interval = "\(rescanInterval)"
       [input]
       max_future = "1w"
       \(input)

@@ -16,7 +16,7 @@ struct HostileInputTests {
     "crlf.txt": (2, []),
     "bom.txt": (2, []),
     "invalid-utf8.txt": (2, ["bad_series"]),
-    "extremes.txt": (4, ["not_finite"]),
+    "extremes.txt": (5, ["not_finite", "out_of_range", "out_of_range", "out_of_range"]),
     "huge-timestamps.txt": (1, ["in_future", "in_future", "too_old", "in_future"]),
     "truncated.txt": (2, ["too_old"]),
     "fields.txt": (1, ["field_count", "field_count"]),
@@ -45,9 +45,11 @@ struct HostileInputTests {
         #expect(stored == kinds, "\(name)")
       }
     }
-    // 1e308, -0, -1e308 and the smallest subnormal are accepted as given.
+    // ±1e100 (the largest magnitude), -0, 0e5 and 1e-100 (the smallest)
+    // are accepted as given; 1e200, 1e-400 and the smallest subnormal are not.
     let reader = try StoreReader(path: h.database)
-    for name in ["ext.a", "ext.b", "ext.c", "ext.e"] {
+    for name in ["ext.e", "ext.f", "ext.g"] { #expect(try reader.series(named: name) == nil, "\(name)") }
+    for name in ["ext.a", "ext.b", "ext.c", "ext.h", "ext.i"] {
       let id = try #require(try reader.series(named: name)).id
       let history = try reader.history(series: id, from: 0, to: 2e9)
       #expect(history.count == 1, "\(name)")
