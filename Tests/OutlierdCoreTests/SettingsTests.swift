@@ -27,6 +27,30 @@ struct SettingsTests {
     #expect(settings == Settings())
   }
 
+  /// Sizes and durations at the extremes are errors that name the key,
+  /// never an overflow trap ("9000000000GiB" crashed check-config and the
+  /// daemon's reload).
+  @Test(arguments: [
+    "[storage]\nmax_size = \"9000000000GiB\"",
+    "[storage]\nmax_size = \"9223372036854775807KiB\"",
+    "[storage]\nmax_size = \"99999999999999999999B\"",
+    "[storage]\nmax_size = -1",
+    "[input]\nmax_file_size = \"9000000000GiB\"",
+    "[storage]\nbusy_timeout = \"1e308w\"",
+    "[storage]\nbusy_timeout = \"nan\"",
+    "[spool]\nrescan_interval = \"-1s\"",
+    "[calendar]\nperiod = \"1e300w\"",
+    "[detection]\nincident_gap = \"inf\"",
+  ])
+  func extremeSizesAndDurationsAreErrors(text: String) {
+    let key = String(text.split(separator: "\n")[1].split(separator: " ")[0])
+    guard let error = error(text) else {
+      Issue.record("accepted: \(text)")
+      return
+    }
+    #expect(error.description.contains(key), "\(error)")
+  }
+
   @Test func readsEveryKind() throws {
     let s = try parse(
       """

@@ -388,7 +388,13 @@ private struct TableReader {
         throw error(
           key, "cannot read \"\(s)\" as a size; write e.g. 1048576, \"512KiB\", \"64MiB\" or \"1GiB\"")
       }
-      bytes = number * factor
+      // "9000000000GiB" is more bytes than an Int holds: an error, not a trap.
+      let (product, overflow) = number.multipliedReportingOverflow(by: factor)
+      guard !overflow else {
+        throw error(
+          key, "\"\(s)\" is too large; must be between \(range.lowerBound) and \(range.upperBound) bytes")
+      }
+      bytes = product
     case let other?: throw error(key, "expected a size, got \(other)")
     }
     guard range.contains(bytes) else {
