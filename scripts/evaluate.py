@@ -8,10 +8,19 @@ Runs the real `outlierd ingest` over
   2. the labelled NAB series in ../shared/data/nab (MIT licence),
 once per detector configuration, and prints markdown tables: labelled
 anomaly windows hit, false alerts per series-week (alerts outside every
-window, counted after the warm-up), and time to first detection.
+window, counted after the warm-up), and time to first detection; beside
+them, in the same run, a simple robust peer (each weekly slot's median and
+MAD of the previous weeks).
+  3. the whole NAB corpus but data/realTweets/ (outlierd's held-out set,
+     never evaluated or tuned on here), from a checkout of
+     github.com/numenta/NAB given by --nab (a work tree or a bare git
+     directory), scored with NAB's own sweeper (scripts/nab_score.py), the
+     standard profile. The driver first reproduces NAB's published score of
+     Windowed Gaussian from NAB's stored results, and stops if it cannot.
 
   scripts/evaluate                 # the comparison table (seed rule vs defaults, ablations)
   scripts/evaluate --grid          # also the grid the defaults were chosen from
+  scripts/evaluate --nab PATH      # also the NAB corpus (default: $NAB, or skipped)
 """
 import argparse
 import json
@@ -40,6 +49,7 @@ VARIANTS = [
     ("normal scale, pooling, learn all, no shift", dict(DEFAULTS, learning="learn", shift_after=0)),
     ("defaults (etc/outlierd.conf)", DEFAULTS),
 ]
+PEER = "robust peer: slot median/MAD of previous weeks, 3.5"
 
 
 def toml_value(v):
@@ -193,6 +203,81 @@ def score(dataset, alerts, incidents):
                 alerts=len(alerts))
 
 
+def evaluate_peer(dataset, threshold=3.5):
+    alerts, _ = peer_alerts(list(dataset.samples), threshold, slot_width=dataset.slot_width, period=dataset.period)
+    return score(dataset, alerts, incidents_of(alerts))
+
+
+def incidents_of(alerts, gap=1800):
+    """Alerts of a series closer than `gap` seconds are one incident, as outlierd's incident_gap."""
+    last, incidents = {}, []
+    for s, t in sorted(alerts, key=lambda a: a[1]):
+        if s not in last or t - last[s] > gap:
+            incidents.append((s, t))
+        last[s] = t
+    return incidents
+
+
+def nab_series_name(path):
+    return "nab." + path[:-4].replace("/", ".")
+
+
+def evaluate_nab(binary, corpus, workdir):
+    """outlierd (default settings) and the robust peer over the NAB corpus,
+    scored by NAB's sweeper: the normalised standard score with the
+    detector's alerts as its anomaly scores (1 at an alert, 0 elsewhere),
+    and the windows hit and false alerts per series-week after NAB's
+    probation (the first 15% of each file)."""
+    import nab_score
+    rows = {p: corpus.rows(p) for p in corpus.files}
+    files = []
+    for path in corpus.files:
+        out = os.path.join(workdir, os.path.basename(path)[:-4] + ".txt")
+        with open(out, "w") as fh:
+            name = nab_series_name(path)
+            fh.write("".join(f"{name} {v:.10g} {nab_score.unix(t):.0f}\n" for t, v in rows[path]))
+        files.append(out)
+    db = os.path.join(workdir, "nab.db")
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    conf = os.path.join(workdir, "nab.conf")
+    with open(conf, "w") as fh:
+        fh.write(f'[storage]\ndatabase = "{db}"\nhistory = 0\n')
+        fh.write(f'[spool]\ndirectory = "{workdir}/spool"\nrejected = "{workdir}/rejected"\n')
+        fh.write('[input]\nmax_future = "1w"\n')
+    result = subprocess.run([binary, "ingest", "--config", conf] + files, capture_output=True, text=True)
+    for f in files:
+        os.remove(f)
+    if result.returncode != 0:
+        sys.exit(f"outlierd failed on NAB:\n{result.stderr[-2000:]}")
+    con = sqlite3.connect(db)
+    ours = con.execute("SELECT series, ts FROM alerts").fetchall()
+    con.close()
+    samples = [(nab_series_name(p), nab_score.unix(t), v) for p in corpus.files for t, v in rows[p]]
+    peer, _ = peer_alerts(samples)
+    report = {}
+    for label, alerts in (("outlierd (defaults)", ours), ("robust peer (slot median/MAD, 3.5)", peer)):
+        by_series = {}
+        for s, t in alerts:
+            by_series.setdefault(s, set()).add(t)
+        scores, hit, windows, false, series_weeks = {}, 0, 0, 0, 0.0
+        for path in corpus.files:
+            times = [nab_score.unix(t) for t, _ in rows[path]]
+            flagged = by_series.get(nab_series_name(path), set())
+            scores[path] = [1.0 if t in flagged else 0.0 for t in times]
+            probation = times[min(int(0.15 * len(times)), 750)]
+            limits = [(nab_score.unix(a), nab_score.unix(b)) for a, b in corpus.windows[path]]
+            windows += len(limits)
+            hit += sum(1 for a, b in limits if any(a <= t <= b for t in flagged))
+            false += sum(1 for t in flagged if t >= probation and not any(a <= t <= b for a, b in limits))
+            series_weeks += max(times[-1] - probation, 1) / WEEK
+        nab = nab_score.score(corpus, scores)
+        report[label] = dict(nab=nab["score"], hit=hit, windows=windows, false=false, series_weeks=series_weeks,
+                             alerts=len(alerts))
+    return report
+
+
 def evaluate(binary, dataset, detection, workdir):
     files = write_files(list(dataset.samples), workdir, "f", 6)
     try:
@@ -201,6 +286,29 @@ def evaluate(binary, dataset, detection, workdir):
         for f in files:
             os.remove(f)
     return score(dataset, alerts, incidents)
+
+
+def peer_alerts(samples, threshold=3.5, weeks=3, slot_width=300, period=WEEK):
+    """The robust peer: a sample is scored against the median and MAD
+    (× 1.4826) of its weekly slot's values in the previous weeks, once the
+    slot has `weeks` of them; |x − median| / scale ≥ threshold alerts.
+    Returns the alerts and each judged sample's score."""
+    import statistics
+    past = {}
+    alerts, scored = [], []
+    for series, t, v in sorted(samples, key=lambda s: s[1]):
+        key = (series, int(t % period) // slot_width)
+        previous = past.setdefault(key, [])
+        if len(previous) >= weeks:
+            median = statistics.median(previous)
+            mad = statistics.median(abs(x - median) for x in previous)
+            scale = max(1.4826 * mad, 1e-9 * abs(median), 1e-12)
+            z = abs(v - median) / scale
+            scored.append((series, t, z))
+            if z >= threshold:
+                alerts.append((series, t))
+        previous.append(v)
+    return alerts, scored
 
 
 def fmt(r):
@@ -214,15 +322,41 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "outlierd"))
     parser.add_argument("--grid", action="store_true")
+    parser.add_argument("--nab", default=os.environ.get("NAB"),
+                        help="a checkout of github.com/numenta/NAB (work tree or bare git directory)")
     args = parser.parse_args()
+    if args.nab:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import nab_score
+        corpus = nab_score.Corpus(args.nab, exclude=("realTweets",))
+        everything = nab_score.Corpus(args.nab)
+        mine, published = nab_score.reproduce_published(everything)
+        if abs(mine - published) > 0.05:
+            sys.exit(f"the NAB driver gives Windowed Gaussian {mine:.2f}, NAB published {published:.2f}: not trusted")
+        wg = nab_score.score(corpus, {p: corpus.stored_scores("windowedGaussian", p) for p in corpus.files})
+        with tempfile.TemporaryDirectory() as workdir:
+            report = evaluate_nab(args.binary, corpus, workdir)
+        print(f"NAB corpus, {len(corpus.files)} files (data/realTweets/ held out), NAB's sweeper, standard profile.")
+        print(f"Driver check: Windowed Gaussian from NAB's stored results scores {mine:.2f} on all 58 files "
+              f"(published {published:.2f}); {wg['score']:.2f} on these {len(corpus.files)}.")
+        print()
+        print("| detector | NAB standard | windows hit | false alerts / series-week (after probation) | alerts |")
+        print("|---|---|---|---|---|")
+        print(f"| Windowed Gaussian (NAB's stored results, its optimised threshold) | {wg['score']:.1f} | – | – | – |")
+        for label, r in report.items():
+            print(f"| {label} | {r['nab']:.1f} | {r['hit']}/{r['windows']} | {r['false'] / r['series_weeks']:.2f} | {r['alerts']} |")
+        print()
+        sys.stdout.flush()
     datasets = [generated()] + nab_sets()
     with tempfile.TemporaryDirectory() as workdir:
         print("| data | detector | windows hit | false alerts / series-week | false incidents / series-week | median time to detect | alerts |")
         print("|---|---|---|---|---|---|---|")
         totals = {}
         for dataset in datasets:
-            for label, detection in VARIANTS:
-                r = evaluate(args.binary, dataset, detection, workdir)
+            runs = [(label, lambda d=detection: evaluate(args.binary, dataset, d, workdir)) for label, detection in VARIANTS]
+            runs.append((PEER, lambda: evaluate_peer(dataset)))
+            for label, run in runs:
+                r = run()
                 print(f"| {dataset.name} | {label} | {fmt(r)} |")
                 t = totals.setdefault(label, dict(windows=0, hit=0, false=0, false_incidents=0, series_weeks=0, alerts=0, delays=[]))
                 for key in ("windows", "hit", "false", "false_incidents", "series_weeks", "alerts"):
