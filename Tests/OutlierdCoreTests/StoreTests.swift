@@ -5,6 +5,28 @@ import Testing
 
 @Suite("Store")
 struct StoreTests {
+  /// The writer's hold on a new database never leaves an empty file behind:
+  /// killed right after taking it, before the store wrote a table, the next
+  /// start must find a database, not the empty file it refuses (a crash
+  /// test found this window: the file was created empty, then locked).
+  @Test func aNewDatabaseIsNeverAnEmptyFile() throws {
+    let directory = NSTemporaryDirectory() + "outlierd-new-" + UUID().uuidString.prefix(8)
+    try FileSystem.makeDirectory(directory)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let path = directory + "/outlierd.db"
+    do {
+      _ = try DatabaseFile(path: path)
+      let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+      #expect(size > 0)
+    }
+    let again = try DatabaseFile(path: path)
+    let db = try SQLiteDatabase(path: path)
+    #expect(try db.scalarText("PRAGMA page_size") == "16384")
+    #expect(try db.scalarText("PRAGMA journal_mode") == "wal")
+    #expect(!FileManager.default.fileExists(atPath: path + ".creating"))
+    withExtendedLifetime(again) {}
+  }
+
   /// A database of schema 4 (two-column keys, stored pools) opens as the
   /// current schema with the same slots under integer keys and the same
   /// history in rows of ten series.

@@ -48,8 +48,8 @@ public final class DatabaseFile {
     }
   }
 
-  /// Checks the file, creates it if missing (with its directory's
-  /// permissions checked), and takes the writer's lock.
+  /// Checks the file, creates it if missing (see `create`; its directory's
+  /// permissions checked first), and takes the writer's lock.
   ///
   /// Refused: a path that is not a regular file (a FIFO would hang SQLite),
   /// an existing empty file (SQLite would silently start a new database
@@ -59,6 +59,10 @@ public final class DatabaseFile {
     self.path = path
     var info = stat()
     let directory = FileSystem.directoryName(path)
+    if access(directory, W_OK | X_OK) != 0 {
+      throw .notWritable(path: directory, reason: "directory: " + String(cString: strerror(errno)))
+    }
+    if stat(path, &info) != 0 && errno == ENOENT { try Self.create(path) }
     if stat(path, &info) == 0 {
       guard info.st_mode & S_IFMT == S_IFREG else {
         throw .notRegular(path: path, kind: FileSystem.kind(ofMode: info.st_mode))
@@ -67,13 +71,10 @@ public final class DatabaseFile {
       if access(path, R_OK | W_OK) != 0 {
         throw .notWritable(path: path, reason: String(cString: strerror(errno)))
       }
-    } else if errno != ENOENT {
+    } else {
       throw .failure(FileSystem.Failure(path: path, operation: "inspect", code: errno))
     }
-    if access(directory, W_OK | X_OK) != 0 {
-      throw .notWritable(path: directory, reason: "directory: " + String(cString: strerror(errno)))
-    }
-    let fd = open(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o640)
+    let fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else {
       throw errno == EACCES || errno == EROFS || errno == EPERM
         ? .notWritable(path: path, reason: String(cString: strerror(errno)))
@@ -100,6 +101,41 @@ public final class DatabaseFile {
   }
 
   deinit { close(descriptor) }
+
+  /// Makes a new, empty database at `path` that is never seen empty: it is
+  /// made under `PATH.creating` (16 KiB pages, WAL: `Store`'s layout, which
+  /// a database takes at creation and keeps), synced, then linked into
+  /// place, which fails harmlessly if another process got there first.
+  /// Killed at any instant, it leaves either no database or a valid one
+  /// (and perhaps a `.creating` file, removed by the next attempt): an
+  /// empty file at `path` is therefore never outlierd's own doing, and is
+  /// refused.
+  static func create(_ path: String) throws(Problem) {
+    let temporary = path + ".creating"
+    for suffix in ["", "-wal", "-shm"] { unlink(temporary + suffix) }
+    do {
+      let db = try SQLiteDatabase(path: temporary)
+      try db.execute(Store.creationPragmas)
+    } catch {
+      throw .failure(FileSystem.Failure(path: temporary, operation: "create database", code: EIO))
+    }
+    let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+    if fd >= 0 {
+      fsync(fd)
+      close(fd)
+    }
+    if link(temporary, path) != 0 && errno != EEXIST {
+      let code = errno
+      unlink(temporary)
+      throw .failure(FileSystem.Failure(path: path, operation: "create", code: code))
+    }
+    for suffix in ["", "-wal", "-shm"] { unlink(temporary + suffix) }
+    let directory = open(FileSystem.directoryName(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if directory >= 0 {
+      fsync(directory)
+      close(directory)
+    }
+  }
 
   /// Throws `replaced` when the configured path no longer names the file
   /// that was opened: deleted, renamed away, or another file put in its

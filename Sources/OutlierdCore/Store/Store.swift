@@ -69,6 +69,10 @@ public final class Store {
   private var historyRow: [UInt8] = []
   private let pruneSamples: SQLiteStatement
 
+  /// What a new database is made with, before any table: 16 KiB pages
+  /// (a database keeps the page size it was created with) and WAL.
+  public static let creationPragmas = "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
+
   /// Opens (creating if needed) the database and checks its calendar.
   ///
   /// - Parameter file: the writer's hold on the file (the daemon's and
