@@ -39,14 +39,15 @@ WEEK = 604800
 
 # Detector configurations: [detection] keys.
 SEED = dict(threshold=4.0, threshold_scale="t", min_samples=4, pool_slots=1, leverage="false",
-            learning="learn", shift_after=0)
+            learning="learn", shift_after=0, calibrate="false")
 DEFAULTS = dict(threshold=3.5, threshold_scale="normal", min_samples=3, pool_slots=24, leverage="true",
-                learning="clip", shift_after=6)
+                learning="clip", shift_after=6, calibrate="true")
 VARIANTS = [
     ("seed rule: residual/RSE, t scale, no pooling, learn all", SEED),
     ("seed rule + leverage", dict(SEED, leverage="true")),
-    ("normal scale, no pooling", dict(DEFAULTS, pool_slots=1)),
-    ("normal scale, pooling, learn all, no shift", dict(DEFAULTS, learning="learn", shift_after=0)),
+    ("normal scale, no pooling", dict(DEFAULTS, pool_slots=1, calibrate="false")),
+    ("normal scale, pooling, learn all, no shift", dict(DEFAULTS, learning="learn", shift_after=0, calibrate="false")),
+    ("defaults without calibration", dict(DEFAULTS, calibrate="false")),
     ("defaults (etc/outlierd.conf)", DEFAULTS),
 ]
 PEER = "robust peer: slot median/MAD of previous weeks, 3.5"
@@ -237,27 +238,30 @@ def evaluate_nab(binary, corpus, workdir):
             name = nab_series_name(path)
             fh.write("".join(f"{name} {v:.10g} {nab_score.unix(t):.0f}\n" for t, v in rows[path]))
         files.append(out)
-    db = os.path.join(workdir, "nab.db")
-    for suffix in ("", "-wal", "-shm", ".lock"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    conf = os.path.join(workdir, "nab.conf")
-    with open(conf, "w") as fh:
-        fh.write(f'[storage]\ndatabase = "{db}"\nhistory = 0\n')
-        fh.write(f'[spool]\ndirectory = "{workdir}/spool"\nrejected = "{workdir}/rejected"\n')
-        fh.write('[input]\nmax_future = "1w"\n')
-    result = subprocess.run([binary, "ingest", "--config", conf] + files, capture_output=True, text=True)
+    runs = []
+    for label, detection in (("outlierd (defaults)", {}), ("outlierd without calibration", {"calibrate": "false"})):
+        db = os.path.join(workdir, "nab.db")
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+        conf = os.path.join(workdir, "nab.conf")
+        with open(conf, "w") as fh:
+            fh.write(f'[storage]\ndatabase = "{db}"\nhistory = 0\n')
+            fh.write(f'[spool]\ndirectory = "{workdir}/spool"\nrejected = "{workdir}/rejected"\n')
+            fh.write('[input]\nmax_future = "1w"\n')
+            fh.write("[detection]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in detection.items()))
+        result = subprocess.run([binary, "ingest", "--config", conf] + files, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"outlierd failed on NAB:\n{result.stderr[-2000:]}")
+        con = sqlite3.connect(db)
+        runs.append((label, con.execute("SELECT series, ts FROM alerts").fetchall()))
+        con.close()
     for f in files:
         os.remove(f)
-    if result.returncode != 0:
-        sys.exit(f"outlierd failed on NAB:\n{result.stderr[-2000:]}")
-    con = sqlite3.connect(db)
-    ours = con.execute("SELECT series, ts FROM alerts").fetchall()
-    con.close()
     samples = [(nab_series_name(p), nab_score.unix(t), v) for p in corpus.files for t, v in rows[p]]
     peer, _ = peer_alerts(samples)
     report = {}
-    for label, alerts in (("outlierd (defaults)", ours), ("robust peer (slot median/MAD, 3.5)", peer)):
+    for label, alerts in runs + [("robust peer (slot median/MAD, 3.5)", peer)]:
         by_series = {}
         for s, t in alerts:
             by_series.setdefault(s, set()).add(t)

@@ -148,10 +148,14 @@ struct Model: ParsableCommand {
       ("r_squared", regression.rSquared.map { .number($0) } ?? .null),
       ("threshold", .number(rules.threshold)),
     ]
+    // The series' calibration, as the daemon applies it now.
+    let tailFactor = rules.calibrate ? state.track.tail.factor : 1
+    fields.append(("tail_factor", .number(tailFactor)))
     let pool = try reader.noisePool(series: state.id, slot: index, poolSlots: settings.poolSlots)
     if let pool { fields.append(("pooled_dof", .number(pool.degreesOfFreedom))) }
     switch rules.assess(
-      regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0, pool: pool)
+      regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0, pool: pool,
+      tailFactor: tailFactor)
     {
     case .scored(let score):
       let band = score.band
@@ -253,7 +257,10 @@ struct Plot: ParsableCommand {
         pools[block] = try reader.noisePool(series: state.id, slot: index, poolSlots: settings.poolSlots)
       }
       guard let slot = slots[index],
-        let score = rules.assess(slot, x: sample.time, y: sample.value, pool: pools[block] ?? nil).score
+        let score = rules.assess(
+          slot, x: sample.time, y: sample.value, pool: pools[block] ?? nil,
+          tailFactor: rules.calibrate ? state.track.tail.factor : 1
+        ).score
       else { return nil }
       let band = score.band
       return .init(

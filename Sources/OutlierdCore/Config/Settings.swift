@@ -46,6 +46,8 @@ public struct Settings: Sendable, Equatable {
   /// Slots per block whose residual variance is pooled; 1: no pooling.
   public var poolSlots = 24
   public var leverage = true
+  /// Calibrate each series' threshold to its own score tail (ScoreTail).
+  public var calibrate = true
   /// Outliers in a row, same direction, after which a series is taken to
   /// have shifted level; 0: never.
   public var shiftAfter = 6
@@ -87,7 +89,7 @@ public struct Settings: Sendable, Equatable {
       threshold: threshold, scale: thresholdScale, minimumSamples: minSamples,
       memory: memory > 0 ? memory : .infinity,
       learning: learning, noiseFloor: NoiseFloor(relative: noiseFloorRelative, absolute: noiseFloorAbsolute),
-      leverage: leverage)
+      leverage: leverage, calibrate: calibrate)
   }
 }
 
@@ -155,6 +157,7 @@ extension Settings {
         minSamples = try reader.integer("min_samples", in: 2...1_000_000) ?? minSamples
         poolSlots = try reader.integer("pool_slots", in: 1...100_000) ?? poolSlots
         leverage = try reader.boolean("leverage") ?? leverage
+        calibrate = try reader.boolean("calibrate") ?? calibrate
         shiftAfter = try reader.integer("shift_after", in: 0...1_000_000) ?? shiftAfter
         incidentGap = try reader.duration("incident_gap", in: 0...(366 * 86_400)) ?? incidentGap
         staleAfter = try reader.duration("stale_after", in: 0...(366 * 86_400)) ?? staleAfter
@@ -250,6 +253,7 @@ extension Settings {
       "[calendar]", "period = \(period)", "slot_width = \(slotWidth)", "time_zone = \(q(timeZone))", "",
       "[detection]", "threshold = \(threshold)", "threshold_scale = \(q(thresholdScale.rawValue))",
       "min_samples = \(minSamples)", "pool_slots = \(poolSlots)", "leverage = \(leverage)",
+      "calibrate = \(calibrate)",
       "shift_after = \(shiftAfter)",
       "incident_gap = \(incidentGap.formatted(maxFractionDigits: 3))",
       "stale_after = \(staleAfter.formatted(maxFractionDigits: 3))",

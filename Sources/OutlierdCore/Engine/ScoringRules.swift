@@ -54,11 +54,15 @@ public struct ScoringRules: Sendable {
   /// (1/n + (x − x̄)²/Cxx). Off reproduces seed 001 (residual / RSE), for
   /// comparison only.
   public var leverage: Bool
+  /// Whether `judge` widens the critical value by the series' tail factor
+  /// (ScoreTail) and records each judged sample's score in its tail.
+  public var calibrate: Bool
   private let criticalValues: CriticalValues?
 
   public init(
     threshold: Double = 4, scale: ThresholdScale = .t, minimumSamples: Int = 4, memory: Double = .infinity,
-    learning: LearningPolicy = .clip, noiseFloor: NoiseFloor = .standard, leverage: Bool = true
+    learning: LearningPolicy = .clip, noiseFloor: NoiseFloor = .standard, leverage: Bool = true,
+    calibrate: Bool = false
   ) {
     precondition(threshold > 0, "threshold must be positive")
     precondition(minimumSamples >= 2, "a slot needs at least 2 samples for a line")
@@ -70,6 +74,7 @@ public struct ScoringRules: Sendable {
     self.learning = learning
     self.noiseFloor = noiseFloor
     self.leverage = leverage
+    self.calibrate = calibrate
     criticalValues = scale == .normal ? CriticalValues.forThreshold(threshold) : nil
   }
 
@@ -81,10 +86,15 @@ public struct ScoringRules: Sendable {
 
   /// Scores the sample (x, y) against the slot's line, before learning it.
   ///
-  /// - Parameter pool: the noise of the slot's block (including this slot);
-  ///   nil, or a pool without degrees of freedom, uses the slot alone.
+  /// - Parameters:
+  ///   - pool: the noise of the slot's block (including this slot); nil, or
+  ///     a pool without degrees of freedom, uses the slot alone.
+  ///   - tailFactor: κ ≥ 1, the series' calibration (ScoreTail): the
+  ///     critical value is κ times the parametric one.
   @inline(__always)
-  public func assess(_ slot: SlotRegression, x: Double, y: Double, pool: NoisePool? = nil) -> Assessment {
+  public func assess(
+    _ slot: SlotRegression, x: Double, y: Double, pool: NoisePool? = nil, tailFactor: Double = 1
+  ) -> Assessment {
     let n = slot.weight
     // A slot at full memory holds weight N up to rounding; allow for it.
     guard n >= Double(minimumSamples) * (1 - 1e-12) else {
@@ -117,7 +127,7 @@ public struct ScoringRules: Sendable {
       SlotScore(
         expected: expected, residual: residual, residualVariance: variance,
         predictionVariance: variance * (1 + leverage), samples: n, degreesOfFreedom: dof,
-        critical: critical(degreesOfFreedom: dof)))
+        critical: critical(degreesOfFreedom: dof) * tailFactor, tailFactor: tailFactor))
   }
 
   /// The value the slot learns for a sample, by the learning policy; nil

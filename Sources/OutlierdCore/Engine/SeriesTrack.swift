@@ -21,6 +21,9 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public var incident: OpenIncident?
   /// Set when the series went silent for longer than stale_after.
   public var stale = false
+  /// The series' score tail and tail factor (calibration). Held inline and
+  /// updated in place on every judged sample.
+  public var tail = ScoreTail()
 
   public struct OpenIncident: Sendable, Hashable, Codable {
     public var id: Int64
@@ -35,6 +38,29 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public init() {}
 
   public var isEmpty: Bool { self == SeriesTrack() }
+
+  enum CodingKeys: String, CodingKey {
+    case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, runSlots, shiftRatio,
+      shiftUntil, incident, stale, tail
+  }
+
+  /// Every key may be missing (a track stored by an earlier version has no
+  /// `tail`): it then keeps its initial value.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    runSign = try c.decodeIfPresent(Int.self, forKey: .runSign) ?? runSign
+    runLength = try c.decodeIfPresent(Int.self, forKey: .runLength) ?? runLength
+    runValueSum = try c.decodeIfPresent(Double.self, forKey: .runValueSum) ?? runValueSum
+    runExpectedSum = try c.decodeIfPresent(Double.self, forKey: .runExpectedSum) ?? runExpectedSum
+    runCrossesZero = try c.decodeIfPresent(Bool.self, forKey: .runCrossesZero) ?? runCrossesZero
+    runStart = try c.decodeIfPresent(Double.self, forKey: .runStart) ?? runStart
+    runSlots = try c.decodeIfPresent([Int32].self, forKey: .runSlots) ?? runSlots
+    shiftRatio = try c.decodeIfPresent(Double.self, forKey: .shiftRatio) ?? shiftRatio
+    shiftUntil = try c.decodeIfPresent(Double.self, forKey: .shiftUntil) ?? shiftUntil
+    incident = try c.decodeIfPresent(OpenIncident.self, forKey: .incident)
+    stale = try c.decodeIfPresent(Bool.self, forKey: .stale) ?? stale
+    tail = try c.decodeIfPresent(ScoreTail.self, forKey: .tail) ?? tail
+  }
 }
 
 /// What judging one sample did.
@@ -73,7 +99,15 @@ extension ScoringRules {
   ) -> SampleVerdict {
     let shifted = x < track.shiftUntil
     let ratio = shifted ? track.shiftRatio : 1
-    let assessment = assess(slot, x: x, y: y / ratio, pool: pool)
+    let factor = calibrate ? track.tail.factor : 1
+    let assessment = assess(slot, x: x, y: y / ratio, pool: pool, tailFactor: factor)
+    if calibrate, case .scored(let score) = assessment {
+      // u² = (|t| / parametric critical)², recorded after the sample was
+      // judged: a sample never calibrates its own verdict.
+      let parametric = score.critical / factor
+      let uSquared = score.residual * score.residual / (parametric * parametric * score.predictionVariance)
+      track.tail.add(uSquared: uSquared, threshold: threshold)
+    }
     if let value = valueToLearn(y: y / ratio, assessment: assessment) {
       slot.add(x: x, y: value, memory: memory)
     }

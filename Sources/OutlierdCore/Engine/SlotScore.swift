@@ -19,10 +19,13 @@ public struct SlotScore: Sendable, Hashable {
   /// threshold itself on the t scale, or the t quantile as unlikely as the
   /// threshold on the normal scale.
   public let critical: Double
+  /// κ, the series' tail factor the critical value includes (1: the
+  /// parametric critical value itself).
+  public let tailFactor: Double
 
   public init(
     expected: Double, residual: Double, residualVariance: Double, predictionVariance: Double, samples: Double,
-    degreesOfFreedom: Double, critical: Double
+    degreesOfFreedom: Double, critical: Double, tailFactor: Double = 1
   ) {
     self.expected = expected
     self.residual = residual
@@ -31,6 +34,7 @@ public struct SlotScore: Sendable, Hashable {
     self.samples = samples
     self.degreesOfFreedom = degreesOfFreedom
     self.critical = critical
+    self.tailFactor = tailFactor
   }
 
   // The square roots and divisions below are left to the readers that need

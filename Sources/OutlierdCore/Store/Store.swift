@@ -115,7 +115,7 @@ public final class Store {
       updateFile = try db.prepare(
         "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
-        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
       insertIncident = try db.prepare(
         "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)"
@@ -374,12 +374,13 @@ public final class Store {
   public func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
     let score = alert.score
     let band = score.band
+    let z = score.normalEquivalent
     try insertAlert.bind(
       .text(alert.series), .real(alert.timestamp), .real(alert.value), .real(score.expected),
       .real(band.lowerBound), .real(band.upperBound), .real(score.studentized), .real(score.pValue),
       .integer(Int64(alert.slot)), .real(score.samples), .real(alert.threshold), .integer(fileID),
-      .real(score.normalEquivalent), .real(score.critical), .real(score.degreesOfFreedom),
-      alert.incident.map { .integer($0) } ?? .null
+      .real(z), .real(score.critical), .real(score.degreesOfFreedom),
+      alert.incident.map { .integer($0) } ?? .null, .real(score.tailFactor), .real(z / score.tailFactor)
     ).run()
   }
 

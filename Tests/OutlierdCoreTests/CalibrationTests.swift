@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+extension SplitMix64 {
+  /// Laplace with scale b (standard deviation b·√2), by inversion.
+  mutating func laplace(scale b: Double) -> Double {
+    let u = nextUnit() - 0.5
+    return -b * (u < 0 ? -1 : 1) * log(1 - 2 * abs(u))
+  }
+}
+
+@Suite("Calibration")
+struct CalibrationTests {
+  /// The histogram's quantile against the exact quantile of the same
+  /// decayed weights, computed here by sorting: within one bin (2^¼).
+  @Test func tailQuantileMatchesTheExactWeightedQuantile() {
+    var random = SplitMix64(seed: 7)
+    var tail = ScoreTail()
+    var samples: [(u: Double, weight: Double)] = []
+    let count = 6000
+    for i in 0..<count {
+      let u = abs(random.laplace(scale: 0.2))
+      tail.add(uSquared: u * u, threshold: 3.5)
+      samples.append((u, pow(ScoreTail.decay, Double(count - 1 - i))))
+    }
+    let total = samples.reduce(0) { $0 + $1.weight }
+    for level in [0.01, 0.05, 0.2] {
+      var above = 0.0
+      var exact = 0.0
+      for sample in samples.sorted(by: { $0.u > $1.u }) {
+        above += sample.weight
+        if above >= level * total {
+          exact = sample.u
+          break
+        }
+      }
+      let estimate = tail.quantile(exceededBy: level) ?? 0
+      #expect(
+        estimate / exact < pow(2, 0.25) && exact / estimate < pow(2, 0.25),
+        "\(level): \(estimate) vs \(exact)")
+    }
+    #expect(abs(tail.weight - total) / total < 1e-9)
+  }
+
+  /// The bin read from the bits equals 1 + floor(4·log₂(u / lowest)),
+  /// computed with logarithms, for u across every bin and at its edges.
+  @Test func binsFromBitsMatchLogarithms() {
+    var u = 0.01
+    while u < 40 {
+      for v in [u, u.nextUp, u.nextDown] {
+        let position = 4 * log2(v / ScoreTail.lowest)
+        // Exactly on an edge, log2 may round either way; skip those.
+        guard abs(position - position.rounded()) > 1e-9 else { continue }
+        let expected = position < 0 ? 0 : min(Int(position.rounded(.down)) + 1, ScoreTail.bins - 1)
+        #expect(ScoreTail.bin(uSquared: v * v) == expected, "u \(v)")
+      }
+      u *= 1.037
+    }
+  }
+
+  /// A track stored before calibration existed still decodes, with an
+  /// empty tail; a track with a tail round-trips through JSON exactly.
+  @Test func tracksDecodeWithAndWithoutATail() throws {
+    let old =
+      #"{"runSign":1,"runLength":2,"runValueSum":3,"runExpectedSum":4,"runCrossesZero":false,"runStart":5,"runSlots":[7],"shiftRatio":1.5,"shiftUntil":6,"stale":true}"#
+    let track = try JSONDecoder().decode(SeriesTrack.self, from: Data(old.utf8))
+    #expect(track.runLength == 2 && track.shiftRatio == 1.5 && track.stale && track.tail == ScoreTail())
+    var withTail = track
+    for k in 0..<500 { withTail.tail.add(uSquared: Double(k % 37) / 9, threshold: 3.5) }
+    let again = try JSONDecoder().decode(SeriesTrack.self, from: JSONEncoder().encode(withTail))
+    #expect(again == withTail)
+  }
+
+  /// Too few samples: no calibration yet.
+  @Test func aShortTailLeavesTheThresholdAlone() {
+    var tail = ScoreTail()
+    for _ in 0..<Int(ScoreTail.minimumWeight) - 1 { tail.add(uSquared: 4, threshold: 3.5) }
+    #expect(tail.quantile(exceededBy: 0.01) == nil)
+    #expect(tail.tailFactor(threshold: 3.5) == 1)
+  }
+
+  /// Runs a series of 12 slots (one hour, 5 minutes each) for `days` with
+  /// the given noise, every sample judged; returns the alerts after the
+  /// first ten days, the samples judged then, and the final tail factor.
+  func run(calibrate: Bool, days: Int, noise: (inout SplitMix64) -> Double) -> (
+    alerts: Int, judged: Int, factor: Double
+  ) {
+    let rules = ScoringRules(
+      threshold: 3.5, scale: .normal, minimumSamples: 3, learning: .learn, calibrate: calibrate)
+    var random = SplitMix64(seed: 2026)
+    var slots = [SlotRegression](repeating: SlotRegression(), count: 12)
+    var track = SeriesTrack()
+    var alerts = 0
+    var judged = 0
+    let start = 1_767_571_200.0
+    for step in 0..<(days * 288) {
+      let x = start + Double(step) * 300
+      let slot = step % 12
+      let y = 100 + 10 * sin(Double(slot)) + noise(&random)
+      let verdict = rules.judge(
+        &slots[slot], slotIndex: Int32(slot), x: x, y: y, pool: nil, track: &track, shiftAfter: 0,
+        period: 3600)
+      guard step >= 10 * 288, case .scored = verdict.assessment else { continue }
+      judged += 1
+      if verdict.isAlert { alerts += 1 }
+    }
+    return (alerts, judged, track.tail.factor)
+  }
+
+  /// Laplace noise: its 1% point lies 3.256σ out against the normal's
+  /// 2.576σ, so κ must come out near 3.256 / 2.576 = 1.264, and the alarm
+  /// rate, 15× the nominal 4.65e-4 without calibration (P(|L| > 3.5σ) =
+  /// e^−4.95 = 7.1e-3), drops to about 4× (e^−6.26 = 1.9e-3).
+  @Test func aHeavyTailedSeriesIsJudgedAgainstItsOwnTail() {
+    let b = 2.0
+    let plain = run(calibrate: false, days: 120) { $0.laplace(scale: b) }
+    let calibrated = run(calibrate: true, days: 120) { $0.laplace(scale: b) }
+    let nominal = NormalDistribution.twoSidedTail(3.5)
+    let expectedFactor = log(100) / 2.squareRoot() / NormalDistribution.twoSidedQuantile(0.01)
+    #expect(
+      abs(calibrated.factor / expectedFactor - 1) < 0.12, "κ \(calibrated.factor), expected \(expectedFactor)"
+    )
+    let plainRate = Double(plain.alerts) / Double(plain.judged)
+    let calibratedRate = Double(calibrated.alerts) / Double(calibrated.judged)
+    #expect(plainRate > 8 * nominal, "without calibration \(plainRate)")
+    #expect(calibratedRate < plainRate / 2.5, "calibrated \(calibratedRate), plain \(plainRate)")
+    #expect(calibratedRate < 6 * nominal, "calibrated \(calibratedRate)")
+    print(
+      "calibration: Laplace κ \(calibrated.factor) (theory \(expectedFactor)); alert rate \(plainRate / nominal)× nominal without, \(calibratedRate / nominal)× with; \(plain.alerts) → \(calibrated.alerts) alerts in \(plain.judged) samples"
+    )
+  }
+
+  /// Gaussian noise, as the model assumes: κ stays at 1 (within the
+  /// histogram's resolution) and the threshold keeps its meaning.
+  @Test func aGaussianSeriesKeepsTheConfiguredThreshold() {
+    let calibrated = run(calibrate: true, days: 60) { 3 * $0.nextGaussian() }
+    #expect(calibrated.factor < 1.08, "κ \(calibrated.factor)")
+  }
+
+  /// The daemon stores κ and z / κ beside the parametric figures.
+  @Test func alertsStoreTheTailFactorBesideTheParametricScore() throws {
+    let h = try Harness()
+    let t0 = 1_767_571_200
+    var lines: [String] = []
+    for week in 0..<6 {
+      for slot in 0..<12 {
+        let t = t0 + week * 604_800 + slot * 300
+        let value = week == 5 && slot == 6 ? 10_000 : 100 + Double((week * 13 + slot * 7) % 5 - 2)
+        lines.append("c.x \(value) \(t)")
+      }
+    }
+    let path = h.root + "/c.txt"
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(try h.run(["ingest", "--config", h.config, path]).status == 0)
+    let rows = try h.query("SELECT z, tail_factor, calibrated_z, critical FROM alerts")
+    #expect(!rows.isEmpty)
+    for row in rows {
+      let (z, factor, calibrated) = (Double(row[0])!, Double(row[1])!, Double(row[2])!)
+      #expect(factor >= 1 && abs(calibrated * factor - z) <= 1e-9 * abs(z), "\(row)")
+    }
+  }
+}
