@@ -59,7 +59,9 @@ def toml_value(v):
     return str(v)
 
 
-def run_outlierd(binary, files, detection, period, slot_width, zone, workdir):
+def ingest(binary, files, detection, workdir, calendar=""):
+    """`outlierd ingest` of the files into a fresh database with these
+    [detection] keys (and [calendar] text); returns the database's path."""
     db = os.path.join(workdir, "eval.db")
     for suffix in ("", "-wal", "-shm", ".lock"):
         if os.path.exists(db + suffix):
@@ -69,11 +71,17 @@ def run_outlierd(binary, files, detection, period, slot_width, zone, workdir):
         fh.write(f'[storage]\ndatabase = "{db}"\nhistory = 0\n')
         fh.write(f'[spool]\ndirectory = "{workdir}/spool"\nrejected = "{workdir}/rejected"\n')
         fh.write('[input]\nmax_future = "1w"\n')
-        fh.write(f'[calendar]\nperiod = {period}\nslot_width = {slot_width}\ntime_zone = "{zone}"\n')
+        fh.write(calendar)
         fh.write("[detection]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in detection.items()))
     result = subprocess.run([binary, "ingest", "--config", conf] + files, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"outlierd failed:\n{result.stderr[-2000:]}")
+    return db
+
+
+def run_outlierd(binary, files, detection, period, slot_width, zone, workdir):
+    calendar = f'[calendar]\nperiod = {period}\nslot_width = {slot_width}\ntime_zone = "{zone}"\n'
+    db = ingest(binary, files, detection, workdir, calendar)
     con = sqlite3.connect(db)
     alerts = con.execute("SELECT series, ts FROM alerts ORDER BY ts").fetchall()
     incidents = con.execute("SELECT series, start_ts FROM incidents").fetchall()
@@ -240,20 +248,7 @@ def evaluate_nab(binary, corpus, workdir):
         files.append(out)
     runs = []
     for label, detection in (("outlierd (defaults)", {}), ("outlierd without calibration", {"calibrate": "false"})):
-        db = os.path.join(workdir, "nab.db")
-        for suffix in ("", "-wal", "-shm", ".lock"):
-            if os.path.exists(db + suffix):
-                os.remove(db + suffix)
-        conf = os.path.join(workdir, "nab.conf")
-        with open(conf, "w") as fh:
-            fh.write(f'[storage]\ndatabase = "{db}"\nhistory = 0\n')
-            fh.write(f'[spool]\ndirectory = "{workdir}/spool"\nrejected = "{workdir}/rejected"\n')
-            fh.write('[input]\nmax_future = "1w"\n')
-            fh.write("[detection]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in detection.items()))
-        result = subprocess.run([binary, "ingest", "--config", conf] + files, capture_output=True, text=True)
-        if result.returncode != 0:
-            sys.exit(f"outlierd failed on NAB:\n{result.stderr[-2000:]}")
-        con = sqlite3.connect(db)
+        con = sqlite3.connect(ingest(binary, files, detection, workdir))
         runs.append((label, con.execute("SELECT series, ts FROM alerts").fetchall()))
         con.close()
     for f in files:
