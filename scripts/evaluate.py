@@ -39,15 +39,17 @@ WEEK = 604800
 
 # Detector configurations: [detection] keys.
 SEED = dict(threshold=4.0, threshold_scale="t", min_samples=4, pool_slots=1, leverage="false",
-            learning="learn", shift_after=0, calibrate="false")
+            learning="learn", shift_after=0, calibrate="false", cold_start="false")
 DEFAULTS = dict(threshold=3.5, threshold_scale="normal", min_samples=3, pool_slots=24, leverage="true",
-                learning="clip", shift_after=6, calibrate="true")
+                learning="clip", shift_after=6, calibrate="true", cold_start="true")
 VARIANTS = [
     ("seed rule: residual/RSE, t scale, no pooling, learn all", SEED),
     ("seed rule + leverage", dict(SEED, leverage="true")),
-    ("normal scale, no pooling", dict(DEFAULTS, pool_slots=1, calibrate="false")),
-    ("normal scale, pooling, learn all, no shift", dict(DEFAULTS, learning="learn", shift_after=0, calibrate="false")),
+    ("normal scale, no pooling", dict(DEFAULTS, pool_slots=1, calibrate="false", cold_start="false")),
+    ("normal scale, pooling, learn all, no shift",
+     dict(DEFAULTS, learning="learn", shift_after=0, calibrate="false", cold_start="false")),
     ("defaults without calibration", dict(DEFAULTS, calibrate="false")),
+    ("defaults without cold start", dict(DEFAULTS, cold_start="false")),
     ("defaults (etc/outlierd.conf)", DEFAULTS),
 ]
 PEER = "robust peer: slot median/MAD of previous weeks, 3.5"
@@ -247,7 +249,8 @@ def evaluate_nab(binary, corpus, workdir):
             fh.write("".join(f"{name} {v:.10g} {nab_score.unix(t):.0f}\n" for t, v in rows[path]))
         files.append(out)
     runs = []
-    for label, detection in (("outlierd (defaults)", {}), ("outlierd without calibration", {"calibrate": "false"})):
+    for label, detection in (("outlierd (defaults)", {}), ("outlierd without calibration", {"calibrate": "false"}),
+                             ("outlierd without cold start", {"cold_start": "false"})):
         con = sqlite3.connect(ingest(binary, files, detection, workdir))
         runs.append((label, con.execute("SELECT series, ts FROM alerts").fetchall()))
         con.close()

@@ -48,6 +48,8 @@ public struct Settings: Sendable, Equatable {
   public var leverage = true
   /// Calibrate each series' threshold to its own score tail (ScoreTail).
   public var calibrate = true
+  /// Judge samples of warming slots by the series' recent level.
+  public var coldStart = true
   /// Outliers in a row, same direction, after which a series is taken to
   /// have shifted level; 0: never.
   public var shiftAfter = 6
@@ -89,7 +91,7 @@ public struct Settings: Sendable, Equatable {
       threshold: threshold, scale: thresholdScale, minimumSamples: minSamples,
       memory: memory > 0 ? memory : .infinity,
       learning: learning, noiseFloor: NoiseFloor(relative: noiseFloorRelative, absolute: noiseFloorAbsolute),
-      leverage: leverage, calibrate: calibrate)
+      leverage: leverage, calibrate: calibrate, coldStart: coldStart)
   }
 }
 
@@ -158,6 +160,7 @@ extension Settings {
         poolSlots = try reader.integer("pool_slots", in: 1...100_000) ?? poolSlots
         leverage = try reader.boolean("leverage") ?? leverage
         calibrate = try reader.boolean("calibrate") ?? calibrate
+        coldStart = try reader.boolean("cold_start") ?? coldStart
         shiftAfter = try reader.integer("shift_after", in: 0...1_000_000) ?? shiftAfter
         incidentGap = try reader.duration("incident_gap", in: 0...(366 * 86_400)) ?? incidentGap
         staleAfter = try reader.duration("stale_after", in: 0...(366 * 86_400)) ?? staleAfter
@@ -253,7 +256,7 @@ extension Settings {
       "[calendar]", "period = \(period)", "slot_width = \(slotWidth)", "time_zone = \(q(timeZone))", "",
       "[detection]", "threshold = \(threshold)", "threshold_scale = \(q(thresholdScale.rawValue))",
       "min_samples = \(minSamples)", "pool_slots = \(poolSlots)", "leverage = \(leverage)",
-      "calibrate = \(calibrate)",
+      "calibrate = \(calibrate)", "cold_start = \(coldStart)",
       "shift_after = \(shiftAfter)",
       "incident_gap = \(incidentGap.formatted(maxFractionDigits: 3))",
       "stale_after = \(staleAfter.formatted(maxFractionDigits: 3))",

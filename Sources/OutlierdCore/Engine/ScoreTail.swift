@@ -54,6 +54,15 @@ public struct ScoreTail: Sendable, Hashable, Codable {
 
   public init() {}
 
+  /// Restores a tail saved earlier (the store's binary track).
+  init(counts: InlineArray<24, Double>, increment: Double, total: Double, sinceRefresh: Int, factor: Double) {
+    self.counts = counts
+    self.increment = increment
+    self.total = total
+    self.sinceRefresh = sinceRefresh
+    self.factor = factor
+  }
+
   // InlineArray has no synthesized conformances: the counts are compared,
   // hashed and coded element by element (as a JSON array of 24 numbers).
 

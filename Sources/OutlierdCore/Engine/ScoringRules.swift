@@ -57,12 +57,15 @@ public struct ScoringRules: Sendable {
   /// Whether `judge` widens the critical value by the series' tail factor
   /// (ScoreTail) and records each judged sample's score in its tail.
   public var calibrate: Bool
+  /// Whether `judge` judges samples of warming slots by the series' recent
+  /// level (RecentLevel) instead of not at all.
+  public var coldStart: Bool
   private let criticalValues: CriticalValues?
 
   public init(
     threshold: Double = 4, scale: ThresholdScale = .t, minimumSamples: Int = 4, memory: Double = .infinity,
     learning: LearningPolicy = .clip, noiseFloor: NoiseFloor = .standard, leverage: Bool = true,
-    calibrate: Bool = false
+    calibrate: Bool = false, coldStart: Bool = false
   ) {
     precondition(threshold > 0, "threshold must be positive")
     precondition(minimumSamples >= 2, "a slot needs at least 2 samples for a line")
@@ -75,6 +78,7 @@ public struct ScoringRules: Sendable {
     self.noiseFloor = noiseFloor
     self.leverage = leverage
     self.calibrate = calibrate
+    self.coldStart = coldStart
     criticalValues = scale == .normal ? CriticalValues.forThreshold(threshold) : nil
   }
 

@@ -24,6 +24,8 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   /// The series' score tail and tail factor (calibration). Held inline and
   /// updated in place on every judged sample.
   public var tail = ScoreTail()
+  /// The recent level that judges while the weekly slots warm up.
+  public var recent = RecentLevel()
 
   public struct OpenIncident: Sendable, Hashable, Codable {
     public var id: Int64
@@ -41,7 +43,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, runSlots, shiftRatio,
-      shiftUntil, incident, stale, tail
+      shiftUntil, incident, stale, tail, recent
   }
 
   /// Every key may be missing (a track stored by an earlier version has no
@@ -60,6 +62,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     incident = try c.decodeIfPresent(OpenIncident.self, forKey: .incident)
     stale = try c.decodeIfPresent(Bool.self, forKey: .stale) ?? stale
     tail = try c.decodeIfPresent(ScoreTail.self, forKey: .tail) ?? tail
+    recent = try c.decodeIfPresent(RecentLevel.self, forKey: .recent) ?? recent
   }
 }
 
@@ -108,6 +111,16 @@ extension ScoringRules {
       let uSquared = score.residual * score.residual / (parametric * parametric * score.predictionVariance)
       track.tail.add(uSquared: uSquared, threshold: threshold)
     }
+    if coldStart, case .cannotJudge = assessment,
+      let verdict = judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track)
+    {
+      return verdict
+    }
+    if coldStart {
+      let limit =
+        critical(degreesOfFreedom: track.recent.samples) * (calibrate ? track.recent.tail.factor : 1)
+      track.recent.learn(y, limit: limit)
+    }
     if let value = valueToLearn(y: y / ratio, assessment: assessment) {
       slot.add(x: x, y: value, memory: memory)
     }
@@ -149,6 +162,40 @@ extension ScoringRules {
     verdict.slotsToShift = slots.filter { $0 != slotIndex }
     verdict.shiftIncrement = increment
     return verdict
+  }
+}
+
+extension ScoringRules {
+  /// Cold start: a sample whose slot cannot judge yet is judged by the
+  /// series' recent level, once that has its samples (nil before). An
+  /// outlier is learned by the slot clipped to ±2 standard errors of the
+  /// recent level, so a spike in a slot's first weeks cannot set its line.
+  /// Level-shift runs are the slots' business and are not touched.
+  @inline(__always)
+  func judgeByRecentLevel(
+    _ slot: inout SlotRegression, x: Double, y: Double, ratio: Double, track: inout SeriesTrack
+  ) -> SampleVerdict? {
+    let factor = calibrate ? track.recent.tail.factor : 1
+    let parametric = critical(degreesOfFreedom: track.recent.samples)
+    guard let score = track.recent.score(y, critical: parametric, tailFactor: factor) else { return nil }
+    if calibrate {
+      let uSquared = score.residual * score.residual / (parametric * parametric * score.predictionVariance)
+      track.recent.tail.add(uSquared: uSquared, threshold: threshold)
+    }
+    track.recent.learn(y, limit: score.critical)
+    let outlier = score.isOutlier
+    var learned = y
+    if outlier {
+      let halfWidth = Self.clipWidth * score.standardError
+      learned = min(max(y, score.expected - halfWidth), score.expected + halfWidth)
+    }
+    if outlier && learning == .skip {
+      // Nothing learned, as for a flagged sample of a warm slot.
+    } else {
+      slot.add(x: x, y: learned / ratio, memory: memory)
+    }
+    if ratio != 1 { slot.scaleLevel(by: ratio) }
+    return SampleVerdict(assessment: .scored(score), isAlert: outlier)
   }
 }
 

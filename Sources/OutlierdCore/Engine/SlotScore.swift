@@ -22,10 +22,12 @@ public struct SlotScore: Sendable, Hashable {
   /// κ, the series' tail factor the critical value includes (1: the
   /// parametric critical value itself).
   public let tailFactor: Double
+  /// What judged the sample: the slot's line, or the recent level.
+  public let baseline: Baseline
 
   public init(
     expected: Double, residual: Double, residualVariance: Double, predictionVariance: Double, samples: Double,
-    degreesOfFreedom: Double, critical: Double, tailFactor: Double = 1
+    degreesOfFreedom: Double, critical: Double, tailFactor: Double = 1, baseline: Baseline = .weekly
   ) {
     self.expected = expected
     self.residual = residual
@@ -35,6 +37,7 @@ public struct SlotScore: Sendable, Hashable {
     self.degreesOfFreedom = degreesOfFreedom
     self.critical = critical
     self.tailFactor = tailFactor
+    self.baseline = baseline
   }
 
   // The square roots and divisions below are left to the readers that need

@@ -78,10 +78,12 @@ public final class StoreReader {
   }
 
   public func series(named name: String) throws -> SeriesState? {
-    let statement = try db.prepare("SELECT id, newest_ts, samples FROM series WHERE name = ?")
+    let statement = try db.prepare("SELECT id, newest_ts, samples, track FROM series WHERE name = ?")
     statement.bind(.text(name))
     guard try statement.step() else { return nil }
-    return SeriesState(id: statement.int64(0), newest: statement.double(1), samples: statement.int64(2))
+    return SeriesState(
+      id: statement.int64(0), newest: statement.double(1), samples: statement.int64(2),
+      track: try TrackCoding.read(statement, column: 3))
   }
 
   /// One block of a series' slots, if it was ever written.

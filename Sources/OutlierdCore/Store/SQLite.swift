@@ -152,6 +152,7 @@ public final class SQLiteStatement {
   public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
   public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
   public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+  public func isBlob(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_BLOB }
   /// The column's bytes, valid only inside `body` (no copy).
   public func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     let count = Int(sqlite3_column_bytes(handle, column))

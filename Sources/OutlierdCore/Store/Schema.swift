@@ -172,11 +172,12 @@ enum Schema {
             ALTER TABLE slot_blocks_v7 RENAME TO slot_blocks;
             """)
         }),
-      // 8: calibration beside the parametric figures.
+      // 8: calibration beside the parametric figures, and the baseline.
       Migration(
         sql: """
           ALTER TABLE alerts ADD COLUMN tail_factor REAL;    -- the series' κ: critical = κ × the parametric critical value
           ALTER TABLE alerts ADD COLUMN calibrated_z REAL;   -- z / κ, signed: the score against the series' own tail
+          ALTER TABLE alerts ADD COLUMN baseline TEXT;       -- what judged it: 'weekly' (its slot) or 'recent' (the recent level, while the slot warms up)
           """),
     ]
 

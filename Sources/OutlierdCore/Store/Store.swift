@@ -115,7 +115,7 @@ public final class Store {
       updateFile = try db.prepare(
         "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
-        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
       insertIncident = try db.prepare(
         "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)"
@@ -213,15 +213,14 @@ public final class Store {
   public func loadSeries() throws -> [(name: String, state: SeriesState)] {
     let statement = try db.prepare("SELECT name, id, newest_ts, samples, track FROM series ORDER BY id")
     var result: [(name: String, state: SeriesState)] = []
-    let decoder = JSONDecoder()
     while try statement.step() {
-      let track = try statement.text(4).map { try decoder.decode(SeriesTrack.self, from: Data($0.utf8)) }
+      let track = try TrackCoding.read(statement, column: 4)
       result.append(
         (
           statement.text(0) ?? "",
           SeriesState(
             id: statement.int64(1), newest: statement.double(2), samples: statement.int64(3),
-            track: track ?? SeriesTrack())
+            track: track)
         ))
     }
     return result
@@ -326,26 +325,15 @@ public final class Store {
     return db.lastInsertRowID
   }
 
-  /// Sorted keys: the same track is always the same text.
-  private static let trackEncoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return encoder
-  }()
-
   /// Writes a series' newest time and count, and its track when
-  /// `trackChanged`: the JSON encoding was a tenth of a backfill's time
-  /// while most files leave most tracks as they were.
+  /// `trackChanged`.
   public func saveSeries(_ state: SeriesState, trackChanged: Bool = true) throws {
     guard trackChanged else {
       try updateSeriesCounts.bind(.real(state.newest), .integer(state.samples), .integer(state.id)).run()
       return
     }
-    // The track is small JSON, and NULL for the common series with no run,
-    // shift or incident.
-    let track: SQLiteValue =
-      state.track.isEmpty
-      ? .null : .text(String(decoding: try Self.trackEncoder.encode(state.track), as: UTF8.self))
+    // The track is a small BLOB (TrackCoding), and NULL while it is empty.
+    let track: SQLiteValue = state.track.isEmpty ? .null : .blob(TrackCoding.encode(state.track))
     try updateSeries.bind(.real(state.newest), .integer(state.samples), track, .integer(state.id)).run()
   }
 
@@ -380,7 +368,8 @@ public final class Store {
       .real(band.lowerBound), .real(band.upperBound), .real(score.studentized), .real(score.pValue),
       .integer(Int64(alert.slot)), .real(score.samples), .real(alert.threshold), .integer(fileID),
       .real(z), .real(score.critical), .real(score.degreesOfFreedom),
-      alert.incident.map { .integer($0) } ?? .null, .real(score.tailFactor), .real(z / score.tailFactor)
+      alert.incident.map { .integer($0) } ?? .null, .real(score.tailFactor), .real(z / score.tailFactor),
+      .text(score.baseline.rawValue)
     ).run()
   }
 

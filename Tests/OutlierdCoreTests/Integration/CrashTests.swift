@@ -54,7 +54,7 @@ struct CrashTests {
 
     let tables = [
       "SELECT key, hex(data) FROM slot_blocks ORDER BY key",
-      "SELECT id, name, newest_ts, samples, track FROM series ORDER BY id",
+      "SELECT id, name, newest_ts, samples, hex(track) FROM series ORDER BY id",
       "SELECT * FROM incidents ORDER BY id",
       "SELECT series, ts, kind, detail, file_id FROM events ORDER BY id",
       "SELECT key, hex(data) FROM samples ORDER BY key",

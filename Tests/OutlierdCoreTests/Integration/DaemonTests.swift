@@ -195,7 +195,7 @@ struct DaemonTests {
     #expect(try alone.count("alerts") > 0)
     for sql in [
       "SELECT key, hex(data) FROM slot_blocks ORDER BY key",
-      "SELECT id, name, newest_ts, samples, track FROM series ORDER BY id",
+      "SELECT id, name, newest_ts, samples, hex(track) FROM series ORDER BY id",
       "SELECT key, hex(data) FROM samples ORDER BY key",
       "SELECT id, name, size, sha256, lines_accepted, lines_rejected, alerts FROM files ORDER BY id",
       "SELECT * FROM alerts ORDER BY id",
