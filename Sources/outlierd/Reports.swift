@@ -155,7 +155,7 @@ struct Model: ParsableCommand {
     if let pool { fields.append(("pooled_dof", .number(pool.degreesOfFreedom))) }
     switch rules.assess(
       regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0, pool: pool,
-      tailFactor: tailFactor)
+      tailFactor: tailFactor, nonNegative: !state.track.everNegative)
     {
     case .scored(let score):
       let band = score.band
@@ -259,7 +259,7 @@ struct Plot: ParsableCommand {
       guard let slot = slots[index],
         let score = rules.assess(
           slot, x: sample.time, y: sample.value, pool: pools[block] ?? nil,
-          tailFactor: rules.calibrate ? state.track.tail.factor : 1
+          tailFactor: rules.calibrate ? state.track.tail.factor : 1, nonNegative: !state.track.everNegative
         ).score
       else { return nil }
       let band = score.band

@@ -59,7 +59,9 @@ public struct RecentLevel: Sendable, Hashable, Codable {
 
   /// The baseline's score of y: nil while it has too few samples or no
   /// variance.
-  public func score(_ y: Double, critical: Double, tailFactor: Double) -> SlotScore? {
+  public func score(_ y: Double, critical: Double, tailFactor: Double, lowerLimit: Double = -.infinity)
+    -> SlotScore?
+  {
     guard samples >= Self.minimumSamples, variance > 0 else { return nil }
     let residual = y - mean
     // The level's own uncertainty, as the slots' leverage term: 1/n of the
@@ -68,7 +70,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
     return SlotScore(
       expected: mean, residual: residual, residualVariance: variance, predictionVariance: prediction,
       samples: samples, degreesOfFreedom: samples, critical: critical * tailFactor, tailFactor: tailFactor,
-      baseline: .recent)
+      baseline: .recent, lowerLimit: lowerLimit)
   }
 
   /// Learns y: the first sample sets the level; later ones move it and the

@@ -95,9 +95,14 @@ public struct ScoringRules: Sendable {
   ///     a pool without degrees of freedom, uses the slot alone.
   ///   - tailFactor: κ ≥ 1, the series' calibration (ScoreTail): the
   ///     critical value is κ times the parametric one.
+  ///   - nonNegative: the series has never been negative: a line that
+  ///     extrapolates below zero expects zero instead, and the band stops
+  ///     at zero (a count falling week after week must not make its next
+  ///     ordinary value an outlier above a negative expectation).
   @inline(__always)
   public func assess(
-    _ slot: SlotRegression, x: Double, y: Double, pool: NoisePool? = nil, tailFactor: Double = 1
+    _ slot: SlotRegression, x: Double, y: Double, pool: NoisePool? = nil, tailFactor: Double = 1,
+    nonNegative: Bool = false
   ) -> Assessment {
     let n = slot.weight
     // A slot at full memory holds weight N up to rounding; allow for it.
@@ -108,8 +113,12 @@ public struct ScoringRules: Sendable {
     let inverseCxx = 1 / slot.cxx
     let slope = slot.cxy * inverseCxx
     let dx = slot.deviationX(x)
-    let expectedOffset = slot.offsetMeanY + slope * dx
-    let expected = slot.originY + expectedOffset
+    var expectedOffset = slot.offsetMeanY + slope * dx
+    var expected = slot.originY + expectedOffset
+    if nonNegative && expected < 0 {
+      expected = 0
+      expectedOffset = -slot.originY
+    }
     var variance: Double
     let dof: Double
     if let pool, pool.degreesOfFreedom >= 1 {
@@ -131,7 +140,8 @@ public struct ScoringRules: Sendable {
       SlotScore(
         expected: expected, residual: residual, residualVariance: variance,
         predictionVariance: variance * (1 + leverage), samples: n, degreesOfFreedom: dof,
-        critical: critical(degreesOfFreedom: dof) * tailFactor, tailFactor: tailFactor))
+        critical: critical(degreesOfFreedom: dof) * tailFactor, tailFactor: tailFactor,
+        lowerLimit: nonNegative ? 0 : -.infinity))
   }
 
   /// The value the slot learns for a sample, by the learning policy; nil

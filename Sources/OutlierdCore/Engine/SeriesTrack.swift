@@ -26,6 +26,9 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public var tail = ScoreTail()
   /// The recent level that judges while the weekly slots warm up.
   public var recent = RecentLevel()
+  /// Set once a sample below zero arrives; until then the series is taken
+  /// to be non-negative (counts, sizes, rates) and never expected below 0.
+  public var everNegative = false
 
   public struct OpenIncident: Sendable, Hashable, Codable {
     public var id: Int64
@@ -43,7 +46,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, runSlots, shiftRatio,
-      shiftUntil, incident, stale, tail, recent
+      shiftUntil, incident, stale, tail, recent, everNegative
   }
 
   /// Every key may be missing (a track stored by an earlier version has no
@@ -63,6 +66,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     stale = try c.decodeIfPresent(Bool.self, forKey: .stale) ?? stale
     tail = try c.decodeIfPresent(ScoreTail.self, forKey: .tail) ?? tail
     recent = try c.decodeIfPresent(RecentLevel.self, forKey: .recent) ?? recent
+    everNegative = try c.decodeIfPresent(Bool.self, forKey: .everNegative) ?? everNegative
   }
 }
 
@@ -103,7 +107,9 @@ extension ScoringRules {
     let shifted = x < track.shiftUntil
     let ratio = shifted ? track.shiftRatio : 1
     let factor = calibrate ? track.tail.factor : 1
-    let assessment = assess(slot, x: x, y: y / ratio, pool: pool, tailFactor: factor)
+    if y < 0 { track.everNegative = true }
+    let assessment = assess(
+      slot, x: x, y: y / ratio, pool: pool, tailFactor: factor, nonNegative: !track.everNegative)
     if calibrate, case .scored(let score) = assessment {
       // u² = (|t| / parametric critical)², recorded after the sample was
       // judged: a sample never calibrates its own verdict.
@@ -177,7 +183,10 @@ extension ScoringRules {
   ) -> SampleVerdict? {
     let factor = calibrate ? track.recent.tail.factor : 1
     let parametric = critical(degreesOfFreedom: track.recent.samples)
-    guard let score = track.recent.score(y, critical: parametric, tailFactor: factor) else { return nil }
+    guard
+      let score = track.recent.score(
+        y, critical: parametric, tailFactor: factor, lowerLimit: track.everNegative ? -.infinity : 0)
+    else { return nil }
     if calibrate {
       let uSquared = score.residual * score.residual / (parametric * parametric * score.predictionVariance)
       track.recent.tail.add(uSquared: uSquared, threshold: threshold)

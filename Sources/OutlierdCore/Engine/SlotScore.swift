@@ -24,10 +24,14 @@ public struct SlotScore: Sendable, Hashable {
   public let tailFactor: Double
   /// What judged the sample: the slot's line, or the recent level.
   public let baseline: Baseline
+  /// The band's lowest value: 0 for a series that has never been negative
+  /// (−∞ otherwise).
+  public let lowerLimit: Double
 
   public init(
     expected: Double, residual: Double, residualVariance: Double, predictionVariance: Double, samples: Double,
-    degreesOfFreedom: Double, critical: Double, tailFactor: Double = 1, baseline: Baseline = .weekly
+    degreesOfFreedom: Double, critical: Double, tailFactor: Double = 1, baseline: Baseline = .weekly,
+    lowerLimit: Double = -.infinity
   ) {
     self.expected = expected
     self.residual = residual
@@ -38,6 +42,7 @@ public struct SlotScore: Sendable, Hashable {
     self.critical = critical
     self.tailFactor = tailFactor
     self.baseline = baseline
+    self.lowerLimit = lowerLimit
   }
 
   // The square roots and divisions below are left to the readers that need
@@ -71,7 +76,7 @@ public struct SlotScore: Sendable, Hashable {
   /// The band ŷ ± critical·SE: a sample outside it is an outlier.
   public var band: ClosedRange<Double> {
     let halfWidth = critical * standardError
-    return (expected - halfWidth)...(expected + halfWidth)
+    return max(expected - halfWidth, lowerLimit)...(expected + halfWidth)
   }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 /// Int64), version 1, in this order:
 ///
 ///     version, runSign, runLength, runValueSum, runExpectedSum,
-///     runCrossesZero, runStart, shiftRatio, shiftUntil, stale,
+///     runCrossesZero, runStart, shiftRatio, shiftUntil, stale, everNegative,
 ///     tail (24 counts, increment, total, sinceRefresh, factor),
 ///     recent (mean, variance, samples, runSign, runLength, runSum,
 ///             tail as above),
@@ -41,6 +41,7 @@ enum TrackCoding {
     double(track.shiftRatio)
     double(track.shiftUntil)
     integer(track.stale ? 1 : 0)
+    integer(track.everNegative ? 1 : 0)
     tail(track.tail)
     let recent = track.recent
     double(recent.mean)
@@ -93,7 +94,8 @@ enum TrackCoding {
     var track = SeriesTrack()
     guard let runSign = integer(), let runLength = integer(), let runValueSum = double(),
       let runExpectedSum = double(), let crosses = integer(), let runStart = double(),
-      let shiftRatio = double(), let shiftUntil = double(), let stale = integer(), let slotTail = tail(),
+      let shiftRatio = double(), let shiftUntil = double(), let stale = integer(), let negative = integer(),
+      let slotTail = tail(),
       let mean = double(), let variance = double(), let samples = double(), let recentSign = double(),
       let recentLength = integer(), let recentSum = double(), let recentTail = tail(),
       let hasIncident = integer()
@@ -107,6 +109,7 @@ enum TrackCoding {
     track.shiftRatio = shiftRatio
     track.shiftUntil = shiftUntil
     track.stale = stale != 0
+    track.everNegative = negative != 0
     track.tail = slotTail
     track.recent = RecentLevel(
       mean: mean, variance: variance, samples: samples, tail: recentTail, runSign: recentSign,
