@@ -13,6 +13,7 @@ struct Outlierd: ParsableCommand {
       through that slot's past values, and flags a sample whose studentized residual is above \
       the threshold. Alerts go to the log and to the SQLite database.
       """,
+    version: "outlierd \(OutlierdVersion.version)",
     subcommands: [
       Run.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self, Plot.self, Demo.self,
     ])
@@ -22,9 +23,24 @@ struct ConfigOption: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "path"))
   var config: String = Settings.defaultPath
 
-  /// Loads the settings; a ConfigError is printed as "Error: file:line: key: message".
+  /// Loads the settings; a ConfigError is printed as "Error: file:line:
+  /// key: message" and exits with EX_CONFIG (78), which the unit's
+  /// RestartPreventExitStatus keeps systemd from restarting forever.
   func load() throws -> Settings {
-    try Settings.load(path: config)
+    try loadSettings(path: config)
+  }
+}
+
+/// sysexits.h's EX_CONFIG: the configuration is wrong, and running again
+/// without changing it cannot help.
+let configurationErrorStatus: Int32 = 78
+
+func loadSettings(path: String) throws -> Settings {
+  do {
+    return try Settings.load(path: path)
+  } catch {
+    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+    throw ExitCode(configurationErrorStatus)
   }
 }
 
@@ -57,7 +73,7 @@ struct Run: ParsableCommand {
         exitWhenIdle: exitWhenIdle)
     } catch {
       logger.critical("\(error)")
-      throw ExitCode.failure
+      throw ExitCode(isConfigurationError(error) ? configurationErrorStatus : EXIT_FAILURE)
     }
   }
 }
@@ -110,7 +126,7 @@ struct Ingest: ParsableCommand {
       if !progress.interactive { logger.info("\(progress.summary())") }
     } catch {
       logger.critical("\(error)")
-      throw ExitCode.failure
+      throw ExitCode(isConfigurationError(error) ? configurationErrorStatus : EXIT_FAILURE)
     }
     if refused > 0 { throw ExitCode(2) }
   }
@@ -122,10 +138,43 @@ struct CheckConfig: ParsableCommand {
     abstract: "Validate the configuration file and print the effective settings.")
 
   @OptionGroup var options: ConfigOption
+  @Flag(help: "Print nothing when the configuration is valid (for ExecReload).")
+  var quiet = false
 
   func run() throws {
     let settings = try options.load()
+    // The calendar must be the one the existing database was made with,
+    // or `run` would refuse to start.
+    if FileManager.default.fileExists(atPath: settings.database),
+      let stored = try? Store.storedCalendar(path: settings.database)
+    {
+      let calendar = try settings.calendar()
+      var differences: [String] = []
+      if stored.period != calendar.period { differences.append("period is \(stored.period) in the database") }
+      if stored.slotWidth != calendar.slotWidth {
+        differences.append("slot_width is \(stored.slotWidth) in the database")
+      }
+      if stored.timeZone != calendar.timeZoneIdentifier {
+        differences.append("time_zone is \(stored.timeZone) in the database")
+      }
+      if !differences.isEmpty {
+        FileHandle.standardError.write(
+          Data(
+            "Error: \(options.config): [calendar] differs from \(settings.database): \(differences.joined(separator: "; ")); outlierd would refuse to start. Restore the [calendar] settings or point [storage] database at a new file.\n"
+              .utf8))
+        throw ExitCode(configurationErrorStatus)
+      }
+    }
+    if quiet { return }
     print("# \(options.config): OK")
     print(settings.rendered(), terminator: "")
   }
+}
+
+/// Errors that a restart cannot fix: the configuration or a database
+/// made with another calendar.
+func isConfigurationError(_ error: any Error) -> Bool {
+  if error is ConfigError { return true }
+  if case .calendarMismatch? = error as? StoreError { return true }
+  return false
 }

@@ -20,7 +20,7 @@ struct ReadOptions: ParsableArguments {
   /// The settings; without a config file, the defaults (when --database says where to read).
   func settings() throws -> Settings {
     if database != nil && !FileManager.default.fileExists(atPath: config) { return Settings() }
-    return try Settings.load(path: config)
+    return try loadSettings(path: config)
   }
 
   func reader() throws -> (StoreReader, Settings) {

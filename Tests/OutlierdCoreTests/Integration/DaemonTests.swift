@@ -275,11 +275,13 @@ struct DaemonTests {
   @Test func configErrorsNameFileLineAndKeyAndFail() throws {
     let h = try Harness(detection: "threshold = 4\nmin_sample = 3")
     let result = try h.run(["check-config", "--config", h.config])
-    #expect(result.status != 0)
+    // EX_CONFIG: the unit's RestartPreventExitStatus=78 stops the restarts.
+    #expect(result.status == 78)
     #expect(result.errors.contains("\(h.config):"))
     #expect(result.errors.contains("detection.min_sample: unknown key"))
     let run = try h.run(["run", "--config", h.config])
-    #expect(run.status != 0)
+    #expect(run.status == 78)
+    #expect(try h.run(["status", "--config", h.config]).status == 78)
     try h.writeConfig(detection: "threshold = 5")
     let ok = try h.run(["check-config", "--config", h.config])
     #expect(ok.status == 0)
@@ -291,9 +293,18 @@ struct DaemonTests {
     try "a.b 1 \(t0)\n".write(toFile: h.spool + "/one.txt", atomically: true, encoding: .utf8)
     #expect(try h.run(["ingest", "--config", h.config, h.spool + "/one.txt"]).status == 0)
     try h.writeConfig(detection: "threshold = 4", timeZone: "Europe/Berlin")
+    // check-config sees it before a restart would (and ExecReload runs it).
+    let check = try h.run(["check-config", "--quiet", "--config", h.config])
+    #expect(check.status == 78 && check.output.isEmpty)
+    #expect(check.errors.contains("time_zone is UTC in the database"), "\(check.errors)")
     let result = try h.run(["run", "--config", h.config, "--exit-when-idle"])
-    #expect(result.status != 0)
+    #expect(result.status == 78)
     #expect(result.errors.contains("time_zone is UTC in the database, Europe/Berlin in the config"))
+    try h.writeConfig(detection: "threshold = 4")
+    let quiet = try h.run(["check-config", "--quiet", "--config", h.config])
+    #expect(quiet.status == 0 && quiet.output.isEmpty)
+    let version = try h.run(["--version"])
+    #expect(version.status == 0 && version.output == "outlierd \(OutlierdVersion.version)\n")
   }
 
   @Test func aSecondInstanceIsRefused() throws {
