@@ -19,9 +19,11 @@ LIBDIR="$PREFIX/lib"
 [ "$PREFIX" = "/usr" ] || [ "$PREFIX" = "/usr/local" ] || LIBDIR=/usr/local/lib
 
 if [ -z "${OUTLIERD_BINARY:-}" ]; then
+  # The Swift runtime linked in: the binary needs only Debian's libsqlite3
+  # and libssl on the server (scripts/check-minimal-root proves it).
   scripts/setup
-  swift build -c release --product outlierd
-  OUTLIERD_BINARY=$(swift build -c release --show-bin-path)/outlierd
+  swift build -c release --product outlierd --static-swift-stdlib --scratch-path .build-static
+  OUTLIERD_BINARY=$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/outlierd
 fi
 
 install -d "$DESTDIR$PREFIX/bin" "$DESTDIR$LIBDIR/systemd/system" "$DESTDIR$LIBDIR/sysusers.d" \
