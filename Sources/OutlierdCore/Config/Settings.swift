@@ -239,6 +239,41 @@ extension Settings {
   var slotWidthCount: Int { slotWidth > 0 ? period / slotWidth : 0 }
 
   /// The effective settings as a configuration file, for check-config.
+  /// What differs from `old`, key by key as `section.key (old → new)`, in
+  /// the order of `rendered()`; an [[override]] that changed is named by
+  /// its series glob.
+  public func changes(from old: Settings) -> [String] {
+    func values(_ settings: Settings) -> [(key: String, value: String)] {
+      var section = ""
+      var overrides = 0
+      var result: [(String, String)] = []
+      for line in settings.rendered().split(separator: "\n") {
+        if line.hasPrefix("[[override]]") {
+          overrides += 1
+          section = "override[\(overrides)]"
+        } else if line.hasPrefix("[") {
+          section = String(line.dropFirst().dropLast())
+        } else if let equals = line.range(of: " = ") {
+          result.append(("\(section).\(line[..<equals.lowerBound])", String(line[equals.upperBound...])))
+        }
+      }
+      return result
+    }
+    let before = Dictionary(values(old), uniquingKeysWith: { a, _ in a })
+    var changes: [String] = []
+    var seen: Set<String> = []
+    for (key, value) in values(self) {
+      seen.insert(key)
+      if let was = before[key] {
+        if was != value { changes.append("\(key) (\(was) → \(value))") }
+      } else {
+        changes.append("\(key) (→ \(value))")
+      }
+    }
+    for (key, value) in values(old) where !seen.contains(key) { changes.append("\(key) (\(value) →)") }
+    return changes
+  }
+
   public func rendered() -> String {
     func q(_ s: String) -> String {
       "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

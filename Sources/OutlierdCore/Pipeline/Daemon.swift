@@ -10,6 +10,9 @@ import Logging
 public final class Daemon {
   public let configPath: String
   private(set) var settings: Settings
+  /// The settings the daemon started with: restart-only keys (the database
+  /// and the spool) stay as they were then, whatever reloads say.
+  private let startedWith: Settings
   private var logger: Logger
   /// Counters for status lines.
   public private(set) var statistics = Statistics()
@@ -27,6 +30,7 @@ public final class Daemon {
   public init(configPath: String, settings: Settings, logger: Logger) {
     self.configPath = configPath
     self.settings = settings
+    self.startedWith = settings
     self.logger = logger
   }
 
@@ -233,9 +237,13 @@ public final class Daemon {
     do {
       let newSettings = try Settings.load(path: configPath)
       try ingestor.reload(newSettings)
-      let ignored = newSettings.differencesNeedingRestart(from: settings)
+      let changed = newSettings.changes(from: settings)
+      // Against the running daemon's, not the last file's: changing the
+      // spool and changing it back needs no restart.
+      let ignored = newSettings.differencesNeedingRestart(from: startedWith)
       settings = newSettings
-      let note = ignored.isEmpty ? "" : "; \(ignored.joined(separator: ", ")) take effect after a restart"
+      var note = changed.isEmpty ? ": nothing changed" : ": \(changed.joined(separator: ", "))"
+      if !ignored.isEmpty { note += "; \(ignored.joined(separator: ", ")) take effect after a restart" }
       logger.notice("configuration reloaded from \(configPath)\(note)")
     } catch {
       logger.error("reload refused, the running configuration stays in force: \(error)")

@@ -349,6 +349,27 @@ struct DaemonTests {
     try h.writeConfig(detection: "threshold = 6.5")
     kill(daemon.processIdentifier, SIGHUP)
     #expect(h.waitFor { h.stderr(of: daemon).contains("configuration reloaded") })
+    // The reload names what changed (min_samples fell back to its default).
+    #expect(
+      h.stderr(of: daemon).contains(
+        ": detection.threshold (4.0 → 6.5), detection.min_samples (4 → 3)\n"), "\(h.stderr(of: daemon))")
+    // A restart-only key changed and changed back: only the first reload
+    // says it waits for a restart (it compares with the running daemon).
+    let original = try String(contentsOfFile: h.config, encoding: .utf8)
+    try original.replacingOccurrences(
+      of: "directory = \"\(h.spool)\"", with: "directory = \"\(h.root)/other\""
+    )
+    .write(toFile: h.config, atomically: true, encoding: .utf8)
+    kill(daemon.processIdentifier, SIGHUP)
+    #expect(h.waitFor { h.stderr(of: daemon).contains("spool.directory take effect after a restart") })
+    try original.write(toFile: h.config, atomically: true, encoding: .utf8)
+    kill(daemon.processIdentifier, SIGHUP)
+    #expect(
+      h.waitFor {
+        h.stderr(of: daemon).components(separatedBy: "configuration reloaded").count == 4
+      })
+    let last = h.stderr(of: daemon).components(separatedBy: "configuration reloaded").last ?? ""
+    #expect(last.contains("spool.directory (") && !last.contains("after a restart"), "\(last)")
     try h.writeConfig(detection: "threshold = 6.5", timeZone: "Asia/Tokyo")
     kill(daemon.processIdentifier, SIGHUP)
     #expect(h.waitFor { h.stderr(of: daemon).contains("reload refused") })
