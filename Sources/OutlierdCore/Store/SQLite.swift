@@ -65,6 +65,15 @@ public final class SQLiteDatabase {
 
   public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+  /// Keeps the -wal and -shm files when the last connection closes
+  /// (SQLITE_FCNTL_PERSIST_WAL). A reader that may not write the directory
+  /// (a member of the outlierd group) cannot create them, and without them
+  /// it cannot open a WAL database at all; with them, read-only, it can.
+  public func persistWriteAheadLog() {
+    var on: Int32 = 1
+    sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
+  }
+
   public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
   /// Waits up to `milliseconds` for another connection's lock, in 10 ms

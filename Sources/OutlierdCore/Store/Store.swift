@@ -88,6 +88,7 @@ public final class Store {
       db = try SQLiteDatabase(path: path)
       db.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
       if file != nil { try Self.quickCheck(db, path: path) }
+      db.persistWriteAheadLog()
       // WAL: readers never block the writer nor the writer them.
       // synchronous=FULL: a commit is on disk before the spool file is
       // deleted, so even a power cut cannot lose an accepted file.

@@ -198,7 +198,9 @@ struct HostileProducerTests {
     #expect(try h.run(["ingest", "--config", h.config, path]).status == 0)
     let size = try #require(try FileManager.default.attributesOfItem(atPath: h.database)[.size] as? Int)
     #expect(size > 4 * 16384)
-    // Overwrite pages 2 to 4 with garbage.
+    // The daemon keeps its WAL (for readers); empty it so that the pages
+    // below are read from the file itself, then overwrite pages 2 to 4.
+    try SQLiteDatabase(path: h.database).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     let handle = try #require(FileHandle(forUpdatingAtPath: h.database))
     try handle.seek(toOffset: 16384)
     handle.write(Data(repeating: 0x55, count: 3 * 16384))
