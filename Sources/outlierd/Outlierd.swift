@@ -176,5 +176,6 @@ struct CheckConfig: ParsableCommand {
 func isConfigurationError(_ error: any Error) -> Bool {
   if error is ConfigError { return true }
   if case .calendarMismatch? = error as? StoreError { return true }
+  if error is Daemon.MissingDirectory { return true }
   return false
 }

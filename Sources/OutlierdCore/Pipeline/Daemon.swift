@@ -40,8 +40,16 @@ public final class Daemon {
     // The database, lock and rejected files are for outlierd's group at most.
     umask(0o027)
     let signals = SignalReceiver()
-    try FileSystem.makeDirectory(settings.spool, mode: 0o770)
-    try FileSystem.makeDirectory(FileSystem.directoryName(settings.database))
+    // A mistyped path is refused, not created: files dropped where the
+    // producers write would never be seen.
+    for (key, path) in [
+      ("spool.directory", settings.spool), ("storage.database", FileSystem.directoryName(settings.database)),
+    ] {
+      var info = stat()
+      guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+        throw MissingDirectory(key: key, path: path, config: configPath)
+      }
+    }
     let file = try DatabaseFile(path: settings.database)
     let store = try Store(path: settings.database, calendar: try settings.calendar(), file: file)
     let ingestor = try Ingestor(settings: settings, store: store)
@@ -201,6 +209,16 @@ public final class Daemon {
     logger.info(
       "outlierd stopped: \(statistics.files) files, \(statistics.samples) samples, \(statistics.alerts) alerts this run"
     )
+  }
+
+  /// A configured directory that does not exist: a configuration error.
+  public struct MissingDirectory: Error, CustomStringConvertible {
+    public var key: String
+    public var path: String
+    public var config: String
+    public var description: String {
+      "\(key): the directory \(path) does not exist (or is not a directory); create it (for the service, systemd-tmpfiles --create does) or correct \(key) in \(config)"
+    }
   }
 
   /// The one-line summary `systemctl status` shows.

@@ -288,6 +288,26 @@ struct DaemonTests {
     #expect(ok.output.contains("threshold = 5.0"))
   }
 
+  /// A mistyped spool or database directory is refused with its path, and
+  /// not created.
+  @Test func aMissingDirectoryIsRefusedNotCreated() throws {
+    let h = try Harness()
+    let config = try String(contentsOfFile: h.config, encoding: .utf8)
+    let typo = h.root + "/spoool"
+    try config.replacingOccurrences(of: "directory = \"\(h.spool)\"", with: "directory = \"\(typo)\"")
+      .write(toFile: h.config, atomically: true, encoding: .utf8)
+    let run = try h.run(["run", "--config", h.config, "--exit-when-idle"])
+    #expect(run.status == 78)
+    #expect(run.errors.contains("spool.directory: the directory \(typo) does not exist"), "\(run.errors)")
+    #expect(!FileManager.default.fileExists(atPath: typo))
+    let database = h.root + "/nowhere/outlierd.db"
+    try config.replacingOccurrences(of: "database = \"\(h.database)\"", with: "database = \"\(database)\"")
+      .write(toFile: h.config, atomically: true, encoding: .utf8)
+    let second = try h.run(["run", "--config", h.config, "--exit-when-idle"])
+    #expect(
+      second.status == 78 && second.errors.contains("storage.database: the directory \(h.root)/nowhere"))
+  }
+
   @Test func aChangedCalendarIsRefused() throws {
     let h = try Harness()
     try "a.b 1 \(t0)\n".write(toFile: h.spool + "/one.txt", atomically: true, encoding: .utf8)
