@@ -6,10 +6,10 @@
 /// be watched by nothing. The recent level is an exponentially weighted
 /// mean of the last hour or so of samples (`levelMemory` samples) and an
 /// exponentially weighted variance of the one-step residuals around it over
-/// the last several hours (`noiseMemory`): a sample is an outlier when it
-/// lies more than the threshold (times this baseline's own tail factor,
-/// `ScoreTail`) in standard deviations from the level. What it learns is
-/// clipped to ±`clip` standard deviations, so a burst moves it slowly.
+/// the last three days (`noiseMemory`): a sample is an outlier when it lies
+/// more than the threshold (times this baseline's own tail factor,
+/// `ScoreTail`) in standard deviations from the level. An outlier moves the
+/// level at most `outlierStep` standard deviations (see `learn`).
 ///
 /// It follows a daily cycle with a lag and does not know the week: it is
 /// coarser than the weekly slots and hands over to them as soon as they
@@ -28,7 +28,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
 
   /// Samples whose mean is the level: about an hour of 5-minute samples.
   public static let levelMemory = 12.0
-  /// Samples whose squared residuals make the noise: about six hours.
+  /// Samples whose squared residuals make the noise: about three days.
   public static let noiseMemory = 864.0
   /// Samples learned before the level may judge.
   public static let minimumSamples = 144.0

@@ -53,8 +53,6 @@ public struct SpoolFile {
     public var description: String { "cannot read \(path): \(String(cString: strerror(code)))" }
   }
 
-  static func kind(ofMode mode: mode_t) -> String { FileSystem.kind(ofMode: mode) }
-
   /// Opens and reads a spool file.
   /// - Parameter producersGroup: when set, a file must belong to this
   ///   process's user or to this group (the spool directory's, which its
@@ -73,7 +71,9 @@ public struct SpoolFile {
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw ReadFailure(path: path, code: errno) }
-    guard info.st_mode & S_IFMT == S_IFREG else { throw Refusal.notRegular(kind: kind(ofMode: info.st_mode)) }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw Refusal.notRegular(kind: FileSystem.kind(ofMode: info.st_mode))
+    }
     if let producersGroup, info.st_uid != getuid() && info.st_gid != producersGroup {
       throw Refusal.foreignOwner(uid: info.st_uid, gid: info.st_gid)
     }
