@@ -1,8 +1,9 @@
 import Foundation
 import OutlierdCore
 
-// Micro-benchmark of the engine's hot path: for each sample, find its slot,
-// score it against the slot's line and learn it. Run in release mode:
+// Micro-benchmark of the engine's hot path, `ScoringRules.judge` as the
+// ingestor calls it: for each sample, find its slot, score it against the
+// slot's line (and the series' calibration and cold-start state) and learn it. Run in release mode:
 //   swift run -c release outlierd-bench
 // Prints the median over repetitions of nanoseconds per sample.
 
@@ -39,6 +40,7 @@ func measure(
 let demo = DemoData(seriesCount: Int(CommandLine.arguments.dropFirst().first ?? "") ?? 100, weeks: 8)
 let samples = demo.samples()
 let rules = ScoringRules(threshold: 4, minimumSamples: 4, learning: .clip)
+let shiftAfter = 6
 let utc = try SlotCalendar()
 let berlin = try SlotCalendar(timeZone: "Europe/Berlin")
 let slotsPerSeries = utc.slotCount
@@ -49,35 +51,35 @@ print(
 let slotIndex = samples.map { $0.series * slotsPerSeries + utc.slot(at: $0.time) }
 // The slot array is allocated and zeroed outside the timed part.
 nonisolated(unsafe) var slots: [SlotRegression] = []
+nonisolated(unsafe) var tracks: [SeriesTrack] = []
 let fresh = {
   slots = [SlotRegression](repeating: SlotRegression(), count: demo.seriesCount * slotsPerSeries)
+  tracks = [SeriesTrack](repeating: SeriesTrack(), count: demo.seriesCount)
 }
-measure("update + score (slot index given)", samples: samples.count, setUp: fresh) {
+measure("judge (slot index given)", samples: samples.count, setUp: fresh) {
   var alerts = 0.0
   slots.withUnsafeMutableBufferPointer { slots in
     for i in 0..<samples.count {
       let s = samples[i]
-      if case .scored(let score) = rules.assessAndLearn(&slots[slotIndex[i]], x: s.time, y: s.value),
-        score.isOutlier
-      {
-        alerts += 1
-      }
+      let verdict = rules.judge(
+        &slots[slotIndex[i]], slotIndex: Int32(slotIndex[i] % slotsPerSeries), x: s.time, y: s.value,
+        pool: nil, track: &tracks[s.series], shiftAfter: shiftAfter, period: Double(utc.period))
+      if verdict.isAlert { alerts += 1 }
     }
   }
   return alerts
 }
 
 for (name, calendar) in [("UTC", utc), ("Europe/Berlin", berlin)] {
-  measure("calendar + update + score (\(name))", samples: samples.count, setUp: fresh) {
+  measure("calendar + judge (\(name))", samples: samples.count, setUp: fresh) {
     var alerts = 0.0
     slots.withUnsafeMutableBufferPointer { slots in
       for s in samples {
-        let index = s.series * slotsPerSeries + calendar.slot(at: s.time)
-        if case .scored(let score) = rules.assessAndLearn(&slots[index], x: s.time, y: s.value),
-          score.isOutlier
-        {
-          alerts += 1
-        }
+        let slot = calendar.slot(at: s.time)
+        let verdict = rules.judge(
+          &slots[s.series * slotsPerSeries + slot], slotIndex: Int32(slot), x: s.time, y: s.value,
+          pool: nil, track: &tracks[s.series], shiftAfter: shiftAfter, period: Double(calendar.period))
+        if verdict.isAlert { alerts += 1 }
       }
     }
     return alerts

@@ -166,7 +166,9 @@ public struct ScoringRules: Sendable {
   /// Standard errors from the line at which `clip` cuts a flagged value.
   public static let clipWidth = 2.0
 
-  /// Assesses the sample, then learns it by the policy. The hot path.
+  /// Assesses the sample against the slot alone, then learns it by the
+  /// policy: the slot's math without a series' state (calibration, cold
+  /// start, level shifts), for tests. The ingestor calls `judge`.
   @inline(__always)
   public func assessAndLearn(
     _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool? = nil

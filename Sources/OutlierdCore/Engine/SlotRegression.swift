@@ -121,3 +121,12 @@ public struct SlotRegression: Sendable, Hashable {
     return min(1, max(0, (cxy / cxx) * (cxy / cyy)))
   }
 }
+
+extension SlotRegression {
+  /// Scales the whole line by r: every past value counts r times as much.
+  /// Means and co-moments with y scale by r, Cyy (and so the RSS) by r².
+  public mutating func scaleLevel(by r: Double) {
+    guard weight > 0, r != 1 else { return }
+    scaleY(r)
+  }
+}

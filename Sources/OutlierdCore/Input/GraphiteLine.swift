@@ -22,8 +22,8 @@ public enum ParsedLine: Sendable, Hashable {
   case rejected(LineRejection)
 }
 
-/// Why a line was not used. The description is what the rejected/ file and
-/// the `rejections` table say.
+/// Why a line could not be read as a sample. The description is what the
+/// rejected/ file and the `rejections` table say.
 public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
   case fieldCount(Int)
   case lineTooLong(length: Int, limit: Int)
@@ -36,8 +36,6 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
   case outOfRange(field: String, text: String)
   case timestampBefore1990(Double)
   case timestampInFuture(Double, limit: Double)
-  case notNewer(timestamp: Double, newest: Double)
-  case tooManySeries(limit: Int)
 
   public var description: String {
     switch self {
@@ -63,11 +61,6 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case .timestampInFuture(let t, let limit):
       return
         "timestamp \(t.formatted(maxFractionDigits: 3)) is more than \(limit.formatted(maxFractionDigits: 0)) s ahead of the clock"
-    case .notNewer(let t, let newest):
-      return
-        "timestamp \(t.formatted(maxFractionDigits: 3)) is not newer than the series' newest accepted sample \(newest.formatted(maxFractionDigits: 3)) (duplicate or out of order)"
-    case .tooManySeries(let limit):
-      return "new series refused: the cap of \(limit) series is reached (input.max_series)"
     }
   }
 
@@ -83,8 +76,6 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case .outOfRange: return "out_of_range"
     case .timestampBefore1990: return "too_old"
     case .timestampInFuture: return "in_future"
-    case .notNewer: return "not_newer"
-    case .tooManySeries: return "series_cap"
     }
   }
 }

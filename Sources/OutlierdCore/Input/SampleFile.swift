@@ -8,12 +8,10 @@
 /// before any line is read: a file with NUL bytes is not text.
 public struct SampleFile: Sendable {
   public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
-    case tooLarge(size: Int, limit: Int)
     case notText(nulAt: Int)
 
     public var description: String {
       switch self {
-      case .tooLarge(let size, let limit): return "file is \(size) bytes, over input.max_file_size (\(limit))"
       case .notText(let offset): return "file is not text (NUL byte at offset \(offset))"
       }
     }

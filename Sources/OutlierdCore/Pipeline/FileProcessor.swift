@@ -237,7 +237,7 @@ public final class FileProcessor {
       let band = score.band
       let time = timeFormatter.string(from: Date(timeIntervalSince1970: alert.timestamp))
       logger.warning(
-        "ALERT \(alert.series) at \(time) (\(ingestor.calendar.label(ofSlot: alert.slot))): value \(g(alert.value)), expected \(g(score.expected)), band [\(g(band.lowerBound)), \(g(band.upperBound))], score \(String(format: "%+.2f", score.studentized)) (z \(String(format: "%+.2f", score.normalEquivalent))), p \(String(format: "%.2g", score.pValue)), n \(g(score.samples))"
+        "ALERT \(alert.series) at \(time) (\(ingestor.calendar.label(ofSlot: alert.slot))): value \(alert.value.sixDigits), expected \(score.expected.sixDigits), band [\(band.lowerBound.sixDigits), \(band.upperBound.sixDigits)], score \(String(format: "%+.2f", score.studentized)) (z \(String(format: "%+.2f", score.normalEquivalent))), p \(String(format: "%.2g", score.pValue)), n \(score.samples.sixDigits)"
       )
     }
     for note in report.incidentsOpened {
@@ -273,4 +273,7 @@ public final class FileProcessor {
 }
 
 /// A number as an operator reads it: up to 6 significant digits.
-func g(_ value: Double) -> String { String(format: "%.6g", value) }
+extension Double {
+  /// Six significant digits, as C's `%g` writes them: the log's figures.
+  var sixDigits: String { String(format: "%.6g", self) }
+}

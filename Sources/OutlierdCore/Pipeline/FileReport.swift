@@ -1,35 +1,7 @@
-/// A flagged sample, as stored in the alerts table and logged.
-public struct Alert: Sendable, Hashable {
-  public var series: String
-  public var timestamp: Double
-  public var value: Double
-  public var slot: Int
-  public var threshold: Double
-  public var score: SlotScore
-  /// The incident this alert belongs to.
-  public var incident: Int64? = nil
-}
-
-/// Something that happened to a series: a level shift, going stale.
-public struct SeriesEvent: Sendable, Hashable {
-  public var series: String
-  public var time: Double
-  public var kind: String
-  public var detail: String
-}
-
 /// An incident that opened or closed, for the log.
 public struct IncidentNote: Sendable, Hashable {
   public var series: String
   public var incident: SeriesTrack.OpenIncident
-}
-
-/// A line that was not used, with its number in the file and why.
-public struct RejectedLine: Sendable, Hashable {
-  public var line: Int
-  public var reason: LineRejection
-  /// The line as it was, cut at 1000 bytes.
-  public var text: String
 }
 
 /// What applying one file did.
@@ -62,7 +34,7 @@ extension FileReport {
   /// are counted (`rejectedLines`).
   public static let rejectionDetailLimit = 1000
 
-  mutating func reject(_ line: Int, _ reason: LineRejection, _ text: UnsafeRawBufferPointer) {
+  mutating func reject(_ line: Int, _ reason: SampleRejection, _ text: UnsafeRawBufferPointer) {
     rejectedLines += 1
     guard rejected.count < Self.rejectionDetailLimit else { return }
     let cut = UnsafeRawBufferPointer(rebasing: text.prefix(1000))

@@ -21,7 +21,7 @@ struct HistoryBuffer {
 
   /// The buffer's number for the row of a series' hour.
   mutating func row(hour: Int64, series: Int64) -> Int32 {
-    let key = Store.historyKey(hour: hour, series: series)
+    let key = RowLayout.key(time: hour, series: series)
     if let number = rowNumbers[key] { return number }
     rowKeys.append(key)
     rowNumbers[key] = Int32(rowKeys.count - 1)

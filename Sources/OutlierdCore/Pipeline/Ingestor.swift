@@ -17,25 +17,6 @@ public final class Ingestor {
   /// Each series' place in the open batch's `touched` list, -1 when not
   /// touched; lent to each batch like `index`, so it is not allocated per batch.
   private var positions: [Int32] = []
-  /// Rows of ten series (`Store.seriesPerRow`) whose ids all came after
-  /// the store's largest at start are new: from `firstNewGroup` on, which
-  /// of their `slot_blocks` rows the store holds is known, by group (for
-  /// calendars of up to 256 blocks). Any other row of such a group does not
-  /// exist and needs no query: in a backfill's first week, or for new
-  /// hosts, that is every row read.
-  private let firstNewGroup: Int64
-  private var storedRows: [StoredBlocks] = []
-  private var tracksStoredRows: Bool { calendar.slotCount <= StoredBlocks.capacity * SlotBlock.size }
-
-  /// A set of up to 256 block numbers.
-  struct StoredBlocks {
-    static let capacity = 256
-    private var words = SIMD4<UInt64>()
-
-    func contains(_ block: Int32) -> Bool { (words[Int(block >> 6)] >> UInt64(block & 63)) & 1 == 1 }
-    mutating func insert(_ block: Int32) { words[Int(block >> 6)] |= 1 << UInt64(block & 63) }
-  }
-
   /// Scoring rules by series number, resolved from the overrides once.
   private var rulesBySeries: [Int32: ScoringRules] = [:]
   /// The rules of every series when no override is configured.
@@ -100,10 +81,6 @@ public final class Ingestor {
     /// is changed in place, with no block copied or reference counted.
     var slots: [SlotRegression] = []
     var blockKeys: [BlockKey] = []
-    /// Keys of the `slot_blocks` rows written in this transaction, and of
-    /// those written before its end (by a spill).
-    var writtenRows: [Int64] = []
-    var spilledRows: Set<Int64> = []
     /// The rows read or written, as the transaction sees them. 64 rows
     /// (0.5 MB) hold those of the series a file brings side by side; more
     /// measured no faster, and cost memory.
@@ -169,14 +146,14 @@ public final class Ingestor {
       if !spilled, let start = ingestor.blockCache.start(series: number, block: block) {
         slots.append(contentsOf: ingestor.blockCache.storage[start..<start + SlotBlock.size])
       } else {
-        let rowKey = Store.rowKey(Int64(block), series: series)
+        let rowKey = RowLayout.key(time: Int64(block), series: series)
         if !rows.contains(rowKey) {
           // Held, found or not: the row's other series need not ask again.
-          if try !rowMayExist(rowKey) || !store.slotRow(key: rowKey, into: &row) { row = SlotRow.empty }
+          if try !store.slotRow(key: rowKey, into: &row) { row = SlotRow.empty }
           rows.put(rowKey, row)
         }
         rows.withRow(rowKey) {
-          SlotBlock.decode(SlotRow.place(Store.place(of: series), in: $0), appendingTo: &slots)
+          SlotBlock.decode(SlotRow.place(RowLayout.place(of: series), in: $0), appendingTo: &slots)
         }
       }
       blockKeys.append(key)
@@ -184,11 +161,6 @@ public final class Ingestor {
       blockIndex[key] = blockKeys.count - 1
       return blockKeys.count - 1
     }
-
-    /// Whether the store may hold the `slot_blocks` row with this key: it
-    /// does not when the row's group is new and the row was neither
-    /// committed nor written earlier in this transaction.
-    func rowMayExist(_ key: Int64) -> Bool { ingestor.mayHoldRow(key) || spilledRows.contains(key) }
 
     /// The index in `pools` of a series' noise pool, built from its slots
     /// on first use. Pools are a function of the slots, not stored.
@@ -228,9 +200,7 @@ public final class Ingestor {
     /// transaction and forgets them; later samples read them back through
     /// SQLite, which sees the transaction's own writes.
     mutating func spill() throws {
-      let before = writtenRows.count
       try writeBlocksAndHistory()
-      spilledRows.formUnion(writtenRows[before...])
       spilled = true
       forgetWorkingSet()
       for i in touched.indices {
@@ -249,8 +219,6 @@ public final class Ingestor {
       self.positions = positions
       touched.removeAll(keepingCapacity: true)
       tracks.removeAll(keepingCapacity: true)
-      writtenRows.removeAll(keepingCapacity: true)
-      spilledRows.removeAll()
       rows.removeAll()
       spilled = false
       incidents.removeAll()
@@ -456,7 +424,9 @@ public final class Ingestor {
     }
 
     mutating func writeBlocksAndHistory() throws {
-      func rowKey(_ i: Int) -> Int64 { Store.rowKey(Int64(blockKeys[i].block), series: blockKeys[i].series) }
+      func rowKey(_ i: Int) -> Int64 {
+        RowLayout.key(time: Int64(blockKeys[i].block), series: blockKeys[i].series)
+      }
       // By row, in key order: SQLite appends to its b-tree pages in order.
       let changed = blockKeys.indices.filter { blockChanged[$0] }.sorted { rowKey($0) < rowKey($1) }
       var next = 0
@@ -464,20 +434,19 @@ public final class Ingestor {
         let key = rowKey(changed[next])
         // The row as the transaction sees it, with this batch's blocks over it.
         if rows.withRow(key, { row.replaceSubrange(0..., with: $0) }) == nil {
-          if try !rowMayExist(key) || !store.slotRow(key: key, into: &row) { row = SlotRow.empty }
+          if try !store.slotRow(key: key, into: &row) { row = SlotRow.empty }
         }
         row.withUnsafeMutableBytes { raw in
           while next < changed.count && rowKey(changed[next]) == key {
             let i = changed[next]
             SlotBlock.encode(
               slots, from: i * SlotBlock.size,
-              into: SlotRow.place(Store.place(of: blockKeys[i].series), in: raw))
+              into: SlotRow.place(RowLayout.place(of: blockKeys[i].series), in: raw))
             next += 1
           }
         }
         try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
         rows.put(key, row)
-        writtenRows.append(key)
       }
       try history.forEachRow { key, pairs, starts in
         try store.appendHistory(key: key, pairs: pairs, starts: starts)
@@ -518,14 +487,6 @@ public final class Ingestor {
     }
   }
 
-  /// Whether the store may hold a `slot_blocks` row (committed).
-  func mayHoldRow(_ key: Int64) -> Bool {
-    let group = key & 0xFFFF_FFFF
-    guard tracksStoredRows, group >= firstNewGroup else { return true }
-    let number = Int(group - firstNewGroup)
-    return number < storedRows.count && storedRows[number].contains(Int32(key >> 32))
-  }
-
   public init(settings: Settings, store: Store) throws {
     self.settings = settings
     self.calendar = try settings.calendar()
@@ -537,11 +498,6 @@ public final class Ingestor {
     for (name, _) in known { index.insert(name) }
     states = known.map(\.state)
     positions = Array(repeating: -1, count: known.count)
-    // The first group all of whose ids are larger than any the store has
-    // (ids start at 1, so a new store's group 0 is new).
-    let largest = known.map(\.state.id).max() ?? 0
-    let perRow = Int64(Store.seriesPerRow)
-    firstNewGroup = largest == 0 ? 0 : (largest + perRow) / perRow
   }
 
   public var seriesCount: Int { states.count }
@@ -699,7 +655,7 @@ public final class Ingestor {
       if lineNumber & 0x3FFF == 0, shouldCancel() { throw Cancelled() }
       switch parser.parseLine(line) {
       case .blank: return
-      case .rejected(let reason): report.reject(lineNumber, reason, line)
+      case .rejected(let reason): report.reject(lineNumber, .unreadable(reason), line)
       case .sample(let series, let value, let timestamp):
         try file.apply(
           name: UnsafeRawBufferPointer(rebasing: line[series]), value: value, timestamp: timestamp,
@@ -738,13 +694,6 @@ public final class Ingestor {
     inBatch = false
     while states.count < file.index.count {
       states.append(SeriesState(id: 0, newest: -.infinity, samples: 0))
-    }
-    for key in file.writtenRows where tracksStoredRows && key & 0xFFFF_FFFF >= firstNewGroup {
-      let number = Int((key & 0xFFFF_FFFF) - firstNewGroup)
-      if storedRows.count <= number {
-        storedRows.append(contentsOf: repeatElement(StoredBlocks(), count: number + 1 - storedRows.count))
-      }
-      storedRows[number].insert(Int32(key >> 32))
     }
     for (entry, track) in zip(file.touched, file.tracks) {
       states[Int(entry.number)] = SeriesState(

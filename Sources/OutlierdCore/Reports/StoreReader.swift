@@ -89,12 +89,12 @@ public final class StoreReader {
   /// One block of a series' slots, if it was ever written.
   private func block(series: Int64, block: Int) throws -> SlotBlock? {
     let statement = try selectBlock()
-    statement.bind(.integer(Store.rowKey(Int64(block), series: series)))
+    statement.bind(.integer(RowLayout.key(time: Int64(block), series: series)))
     guard try statement.step() else { return nil }
     defer { _ = try? statement.step() }
     var row: [UInt8] = []
     statement.withBlob(0) { SlotRow.copy($0, into: &row) }
-    let found = row.withUnsafeBytes { SlotRow.block(in: $0, place: Store.place(of: series)) }
+    let found = row.withUnsafeBytes { SlotRow.block(in: $0, place: RowLayout.place(of: series)) }
     return found.learned.isEmpty ? nil : found
   }
 
@@ -172,7 +172,7 @@ public final class StoreReader {
     var row: [UInt8] = []
     while try rows.step() {
       rows.withBlob(1) { SlotRow.copy($0, into: &row) }
-      for place in 0..<Store.seriesPerRow {
+      for place in 0..<RowLayout.seriesPerRow {
         let id = rows.int64(0) + Int64(place)
         let needed = (minimum[id] ?? Double(settings.minSamples)) * (1 - 1e-12)
         for (_, slot) in row.withUnsafeBytes({ SlotRow.block(in: $0, place: place) }).learned {

@@ -10,7 +10,7 @@
 /// samples give the same bytes however they were split into files and
 /// batches.
 enum HistoryRow {
-  static let places = Store.seriesPerRow
+  static let places = RowLayout.seriesPerRow
   static let headerSize = places * 4
 
   /// The number of pairs stored for each place, clamped to what the blob holds.

@@ -10,12 +10,6 @@ public struct SQLiteError: Error, CustomStringConvertible {
   public var message: String
   public var sql: String?
 
-  /// The database is locked by another connection past the busy timeout.
-  public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
-  /// The disk or the database's size limit is full.
-  public var isFull: Bool { code & 0xFF == SQLITE_FULL }
-  public var isReadOnly: Bool { code & 0xFF == SQLITE_READONLY }
-
   public var description: String {
     "SQLite error \(code): \(message)" + (sql.map { " (in: \($0.prefix(120)))" } ?? "")
   }
@@ -178,12 +172,6 @@ public final class SQLiteStatement {
     sqlite3_bind_int64(handle, 1, integer)
     sqlite3_bind_blob(handle, 2, blob.baseAddress, Int32(blob.count), nil)
     return self
-  }
-
-  public func blob(_ column: Int32) -> [UInt8] {
-    let count = Int(sqlite3_column_bytes(handle, column))
-    guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
-    return [UInt8](UnsafeRawBufferPointer(start: pointer, count: count))
   }
 
   public func text(_ column: Int32) -> String? {

@@ -87,13 +87,13 @@ public struct SlotBlock: Sendable, Hashable {
   }
 }
 
-/// One row of `slot_blocks`: the same block of `Store.seriesPerRow` series,
+/// One row of `slot_blocks`: the same block of `RowLayout.seriesPerRow` series,
 /// each at its place (`Store.place(of:)`), `SlotBlock`-encoded, zeros (empty
 /// slots) for a series that has none. Always `size` bytes, so a row's bytes
 /// depend only on its slots.
 enum SlotRow {
   static let blockSize = SlotBlock.size * 64
-  static let size = Store.seriesPerRow * blockSize
+  static let size = RowLayout.seriesPerRow * blockSize
   static let empty = [UInt8](repeating: 0, count: size)
 
   /// The bytes of one place.

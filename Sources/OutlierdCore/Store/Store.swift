@@ -68,6 +68,9 @@ public final class Store {
   /// Reused for each history row written.
   private var historyRow: [UInt8] = []
   private let pruneSamples: SQLiteStatement
+  /// Which rows of new series groups exist: reading one that does not
+  /// costs no query.
+  private var knownRows: KnownRows
 
   /// What a new database is made with, before any table: 16 KiB pages
   /// (a database keeps the page size it was created with) and WAL.
@@ -104,6 +107,9 @@ public final class Store {
       )
       try Self.migrate(db, path: path)
       try Self.checkCalendar(db, calendar, path: path)
+      knownRows = KnownRows(
+        largestSeriesID: Int64(try db.scalarText("SELECT max(id) FROM series") ?? "0") ?? 0,
+        blockCount: (calendar.slotCount + SlotBlock.size - 1) / SlotBlock.size)
       selectBlock = try db.prepare("SELECT data FROM slot_blocks WHERE key = ?")
       upsertBlock = try db.prepare("REPLACE INTO slot_blocks (key, data) VALUES (?, ?)")
       insertSeries = try db.prepare(
@@ -227,38 +233,20 @@ public final class Store {
     return result
   }
 
-  /// Series per row of `slot_blocks` and of `samples`: the row of series
-  /// id s holds ids s / 10 * 10 up to s / 10 * 10 + 9, s % 10 being its
-  /// place. A file of an hour for 1,000 series writes 100 rows to each
-  /// table instead of 1,000, and SQLite's cost is mostly per row; ten slot
-  /// blocks (7,680 bytes) are the most two rows to a 16 KiB page hold.
-  public static let seriesPerRow = 10
-
-  /// A row's key: time (block or hour) in the high 32 bits, so one file's
-  /// rows are neighbours in the b-tree, and the series' group of ten.
-  @inline(__always)
-  public static func rowKey(_ time: Int64, series: Int64) -> Int64 {
-    time << 32 | series / Int64(seriesPerRow)
-  }
-
-  /// The key of the `samples` row that holds a series' hour.
-  @inline(__always)
-  public static func historyKey(hour: Int64, series: Int64) -> Int64 { rowKey(hour, series: series) }
-
-  /// A series' place in its rows.
-  @inline(__always)
-  public static func place(of series: Int64) -> Int { Int(series % Int64(seriesPerRow)) }
-
   /// A block of slots; empty slots where nothing was learned yet.
   public func slotBlock(series: Int64, block: Int32) throws(SQLiteError) -> SlotBlock {
     var row: [UInt8] = []
-    guard try slotRow(key: Self.rowKey(Int64(block), series: series), into: &row) else { return SlotBlock() }
-    return row.withUnsafeBytes { SlotRow.block(in: $0, place: Self.place(of: series)) }
+    guard try slotRow(key: RowLayout.key(time: Int64(block), series: series), into: &row) else {
+      return SlotBlock()
+    }
+    return row.withUnsafeBytes { SlotRow.block(in: $0, place: RowLayout.place(of: series)) }
   }
 
   /// Copies a `slot_blocks` row into `row` (SlotRow.size bytes, zeros where
   /// the stored one is shorter); false, leaving `row` alone, when there is none.
+  /// A row known not to exist (see `KnownRows`) costs no query.
   public func slotRow(key: Int64, into row: inout [UInt8]) throws(SQLiteError) -> Bool {
+    guard knownRows.mayExist(key) else { return false }
     let s = selectBlock.bind(.integer(key))
     guard try s.step() else { return false }
     s.withBlob(0) { SlotRow.copy($0, into: &row) }
@@ -268,6 +256,7 @@ public final class Store {
 
   public func saveSlotRow(key: Int64, _ row: UnsafeRawBufferPointer) throws(SQLiteError) {
     try upsertBlock.bind(key, blob: row).run()
+    knownRows.written(key)
   }
 
   /// The ledger id of an applied file with this content, if any.
@@ -301,9 +290,13 @@ public final class Store {
     try file?.checkUnchanged()
     try db.execute("BEGIN IMMEDIATE")
   }
-  public func commit() throws(SQLiteError) { try db.execute("COMMIT") }
+  public func commit() throws(SQLiteError) {
+    try db.execute("COMMIT")
+    knownRows.commit()
+  }
   public func rollback() {
     if db.isInTransaction { try? db.execute("ROLLBACK") }
+    knownRows.rollback()
   }
 
   public func addFile(name: String, size: Int, sha256: String, at time: Double) throws(SQLiteError) -> Int64 {
@@ -389,7 +382,7 @@ public final class Store {
 
   /// Drops every series' history before an hour.
   public func pruneHistory(before hour: Int64) throws(SQLiteError) {
-    try pruneSamples.bind(.integer(Self.rowKey(hour, series: 0))).run()
+    try pruneSamples.bind(.integer(RowLayout.key(time: hour, series: 0))).run()
   }
 
   /// A series' stored samples between two times, oldest first.
@@ -397,7 +390,7 @@ public final class Store {
     _ db: SQLiteDatabase, series: Int64, from: Double, to: Double
   ) throws(SQLiteError) -> [(time: Double, value: Double)] {
     // One lookup per stored hour in the range: the key leads with the hour.
-    let place = place(of: series)
+    let place = RowLayout.place(of: series)
     let bounds = try db.prepare("SELECT min(key) >> 32, max(key) >> 32 FROM samples")
     guard try bounds.step(), !bounds.isNull(0) else { return [] }
     func hour(_ t: Double) -> Int64 { Int64(min(max((t / 3600).rounded(.down), -1e15), 1e15)) }
@@ -408,7 +401,7 @@ public final class Store {
     let statement = try db.prepare("SELECT data FROM samples WHERE key = ?")
     var result: [(Double, Double)] = []
     for hour in first...last {
-      guard try statement.bind(.integer(historyKey(hour: hour, series: series))).step() else { continue }
+      guard try statement.bind(.integer(RowLayout.key(time: hour, series: series))).step() else { continue }
       let pairs = statement.withBlob(0) { HistoryRow.pairs(in: $0, place: place) }
       result.append(contentsOf: pairs.filter { $0.time >= from && $0.time <= to })
     }

@@ -189,3 +189,12 @@ public enum FileSystem {
     path.split(separator: "/").last.map(String.init) ?? path
   }
 }
+
+extension FileSystem {
+  /// The directory part of a path: "." for a bare name, "/" for a name
+  /// at the root.
+  public static func directoryName(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+  }
+}

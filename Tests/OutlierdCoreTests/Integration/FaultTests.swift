@@ -186,6 +186,6 @@ struct LargeFileTests {
     }
     let sql = "SELECT key, hex(data) FROM slot_blocks ORDER BY key"
     let a = try one.query(sql), b = try two.query(sql)
-    #expect(a.count == series / Store.seriesPerRow + 1 && a == b)
+    #expect(a.count == series / RowLayout.seriesPerRow + 1 && a == b)
   }
 }

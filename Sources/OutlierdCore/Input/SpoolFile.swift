@@ -35,7 +35,7 @@ public struct SpoolFile {
         return
           "owned by uid \(uid), gid \(gid): neither outlierd's nor in the spool directory's group (the producers')"
       case .tooLarge(let size, let limit):
-        return SampleFile.Rejection.tooLarge(size: size, limit: limit).description
+        return "file is \(size) bytes, over input.max_file_size (\(limit))"
       case .notText(let rejection): return rejection.description
       case .unreadable(let mode, let uid):
         return

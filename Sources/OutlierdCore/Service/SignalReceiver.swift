@@ -33,11 +33,3 @@ public final class SignalReceiver {
     return result
   }
 }
-
-extension String {
-  func trimmingNewlines() -> String {
-    var s = Substring(self)
-    while s.last == "\n" || s.last == "\r" { s.removeLast() }
-    return String(s)
-  }
-}

@@ -218,9 +218,3 @@ public final class SpoolWatcher {
       ))
   }
 }
-
-extension String {
-  func leftPadded(to width: Int) -> String {
-    count >= width ? self : String(repeating: "0", count: width - count) + self
-  }
-}

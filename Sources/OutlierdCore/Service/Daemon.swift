@@ -283,10 +283,3 @@ extension Settings {
     return keys
   }
 }
-
-extension FileSystem {
-  public static func directoryName(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    return slash == path.startIndex ? "/" : String(path[..<slash])
-  }
-}

@@ -1,0 +1,64 @@
+import Foundation
+import Synchronization
+
+/// Critical values of Student's t for a threshold on the normal-equivalent
+/// scale: for ν degrees of freedom, the t with P(|T_ν| ≥ t) = P(|Z| ≥ k).
+///
+/// "Threshold 4" then means the same at every n: a slot with 3 samples
+/// (ν = 1) alerts above t ≈ 10,050, one with 32 (ν = 30) above t ≈ 4.65, and
+/// a large one above t → 4. Values are solved once per threshold, for
+/// ν = 1…1024 (integer ν; a fractional ν uses the table entry below it,
+/// which is the more conservative); above 1024 a Cornish–Fisher expansion
+/// is within 1e-9 of the exact value.
+public final class CriticalValues: Sendable {
+  public let threshold: Double
+  public let tailProbability: Double
+  private let table: [Double]
+  static let tableSize = 1024
+
+  init(threshold: Double) {
+    self.threshold = threshold
+    let p = NormalDistribution.twoSidedTail(threshold)
+    tailProbability = p
+    table = (1...Self.tableSize).map { nu in Self.solve(p: p, nu: Double(nu), start: threshold) }
+  }
+
+  /// The critical t for ν degrees of freedom.
+  @inline(__always)
+  public func value(degreesOfFreedom nu: Double) -> Double {
+    if nu < Double(Self.tableSize) {
+      return table[max(Int(nu), 1) - 1]
+    }
+    // Cornish–Fisher: t = z + (z³ + z)/(4ν) + (5z⁵ + 16z³ + 3z)/(96ν²) + …
+    let z = threshold, z3 = z * z * z, z5 = z3 * z * z
+    return z + (z3 + z) / (4 * nu) + (5 * z5 + 16 * z3 + 3 * z) / (96 * nu * nu)
+      + (3 * z5 * z * z + 19 * z5 + 17 * z3 - 15 * z) / (384 * nu * nu * nu)
+  }
+
+  /// Bisection on log t: the tail is monotone in t, and t spans from about
+  /// k to 10⁴·k for small ν.
+  static func solve(p: Double, nu: Double, start: Double) -> Double {
+    var low = log(start * 0.5)
+    var high = log(start)
+    while StudentT.twoSidedPValue(exp(high), degreesOfFreedom: nu) > p { high += 1 }
+    for _ in 0..<80 {
+      let mid = (low + high) / 2
+      if StudentT.twoSidedPValue(exp(mid), degreesOfFreedom: nu) > p { low = mid } else { high = mid }
+      if high - low < 1e-14 { break }
+    }
+    return exp((low + high) / 2)
+  }
+
+  private static let cache = Mutex<[Double: CriticalValues]>([:])
+
+  /// The shared table for a threshold, computed on first use.
+  public static func forThreshold(_ k: Double) -> CriticalValues {
+    if let cached = cache.withLock({ $0[k] }) { return cached }
+    let values = CriticalValues(threshold: k)
+    return cache.withLock { cache in
+      if let other = cache[k] { return other }
+      cache[k] = values
+      return values
+    }
+  }
+}
