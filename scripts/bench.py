@@ -4,6 +4,7 @@
   scripts/bench                      # 1 M samples over 1,000 series, 3 runs each
   scripts/bench --samples 10000000   # the 10 M backfill
   scripts/bench --runs 5
+  scripts/bench --baseline /tmp/old/.build/release/outlierd   # this build against another, interleaved
 
 Runs, interleaved so that drift of the shared machine hits all alike:
   - outlierd ingest (release build) over a backfill of 5-minute samples,
@@ -79,6 +80,8 @@ def throughput(args, workdir):
         "python": [sys.executable, os.path.join(ROOT, "benchmarks", "reference.py"), os.path.join(workdir, "p.db")] + files,
         "raw": [raw, os.path.join(workdir, "r.db")] + files,
     }
+    if args.baseline:
+        commands["baseline"] = [args.baseline, "ingest", "--config", conf] + files
     skip_python = args.samples > 2_000_000 and not args.python_always
     results = {k: [] for k in commands}
     for _ in range(args.runs):
@@ -148,6 +151,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", help="another outlierd binary (say, the commit before) to run interleaved with this one; prints the ratio")
     parser.add_argument("--python-always", action="store_true", help="run the Python reference above 2 M samples too")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as workdir:
@@ -174,9 +178,14 @@ def main():
     for n, rss in mems.items():
         budget = 50 * 1024 + n
         print(f"| peak RSS, {n:,} active series | {rss / 1024:.0f} MiB | | | budget {budget / 1024:.0f} MiB |")
+    if args.baseline:
+        b = median(rate["baseline"])
+        ratio_b = median([x / y for x, y in zip(rate["outlierd"], rate["baseline"])])
+        print(f"| ingest, samples/s, baseline `{args.baseline}` | {fmt(b)} | | | this build {ratio_b:.3f}× the baseline's rate |")
     for line in engine.splitlines():
-        if "update + score (slot index given)" in line:
-            print(f"| engine update + score | {line.split()[6]} ns/sample | | | target ≤ 20 ns |")
+        if line.startswith("judge (slot index given)"):
+            ns = line.split("ns/sample")[0].split()[-1]
+            print(f"| engine judge | {ns} ns/sample | | | target ≤ 20 ns |")
 
 
 if __name__ == "__main__":

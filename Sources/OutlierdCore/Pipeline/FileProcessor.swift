@@ -56,12 +56,6 @@ public final class FileProcessor {
 
   var settings: Settings { ingestor.settings }
 
-  /// How long a batch may grow (it also ends at `spool.batch_files` files,
-  /// or when its working set is three quarters full): a backlog costs one
-  /// commit per batch instead of one per file, while a file that arrives
-  /// alone is committed alone, at once.
-  public static let batchSeconds = 1.0
-
   /// Processes one file.
   public func process(path: String, shouldCancel: () -> Bool = { false }) throws -> Outcome {
     try process(paths: [path], shouldCancel: shouldCancel)[0]
@@ -69,8 +63,7 @@ public final class FileProcessor {
 
   /// Processes the files in order, in one batch: reads each safely, applies
   /// it, and once the batch is committed logs and removes them. The batch
-  /// ends after `spool.batch_files` files, `batchSeconds`, or when its
-  /// working set is three quarters full (`Ingestor.batchIsFull`); the
+  /// ends when the ingestor says it is full (`Ingestor.batchIsFull`); the
   /// outcomes are those of the first files, as many as the batch took (at
   /// least one).
   ///
@@ -80,16 +73,10 @@ public final class FileProcessor {
   public func process(paths: [String], shouldCancel: () -> Bool = { false }) throws -> [Outcome] {
     var outcomes: [Outcome] = []
     var applied: [(path: String, file: SpoolFile, report: FileReport)] = []
-    let started = Date()
     try ingestor.begin()
     do {
       for path in paths {
-        if !outcomes.isEmpty
-          && (outcomes.count >= settings.batchFiles || ingestor.batchIsFull
-            || Date().timeIntervalSince(started) >= Self.batchSeconds)
-        {
-          break
-        }
+        if !outcomes.isEmpty && ingestor.batchIsFull { break }
         let name = FileSystem.baseName(path)
         let file: SpoolFile
         do {
@@ -114,9 +101,12 @@ public final class FileProcessor {
         }
         let sha256 = file.bytes.withUnsafeBytes { SHA256.hex(of: $0) }
         let report = try file.bytes.withUnsafeBytes { bytes in
-          try ingestor.apply(
-            bytes: bytes, name: name, sha256: sha256, shouldCancel: shouldCancel,
-            beforeCommit: { report in try self.writeRejectedLines(report, original: bytes) })
+          let report = try ingestor.apply(
+            bytes: bytes, name: name, sha256: sha256, shouldCancel: shouldCancel)
+          // Inside the transaction: the rejected-lines file exists for every
+          // committed file.
+          try writeRejectedLines(report, original: bytes)
+          return report
         }
         // The bytes are not kept: a batch holds one file in memory at a time.
         var identity = file

@@ -111,7 +111,7 @@ struct LargeFileTests {
   /// its transaction mid-file; the result must equal small files' that never
   /// spill, also for the files after it (which must not use stale caches).
   @Test func spillingMidFileChangesNothing() throws {
-    let series = Ingestor.Batch.workingSetLimit + 800
+    let series = WorkingSet.limit + 800
     let t0 = 1_767_571_200
     var weeks: [[String]] = []
     for week in 0..<5 {
@@ -167,7 +167,7 @@ struct LargeFileTests {
   /// again later in the same file: they must be read back from the
   /// transaction, not taken for empty because the series is new.
   @Test func blocksSpilledMidFileAreReadBackForNewSeries() throws {
-    let series = Ingestor.Batch.workingSetLimit + 800
+    let series = WorkingSet.limit + 800
     let t0 = 1_767_571_200
     let rounds = (0..<2).map { round in
       (0..<series).map { "spill.s\($0) \(10 + $0 % 7 + round) \(t0 + round * 300)" }

@@ -1,0 +1,196 @@
+import Foundation
+
+extension IngestBatch {
+  /// Writes the working set into the open transaction and forgets it, and
+  /// with it where each touched series' blocks, pool and history row were.
+  mutating func spill() throws {
+    try work.spill()
+    for i in touched.indices { touched[i].forgetPlaces() }
+  }
+
+  /// The place in `touched` of the series named by these bytes, adding it
+  /// (and creating it in the store when new); nil when the series cap
+  /// refuses a new one.
+  @inline(__always)
+  mutating func position(of name: UnsafeRawBufferPointer, now: Double, report: inout FileReport) throws
+    -> Int?
+  {
+    if let number = index.find(name) {
+      let known = positions[Int(number)]
+      if known >= 0 { return Int(known) }
+      let state = states[Int(number)]
+      touched.append(TouchedSeries(number: number, state: state))
+      tracks.append(state.track)
+    } else {
+      guard settings.maxSeries == 0 || index.count < settings.maxSeries else { return nil }
+      let id = try store.addSeries(name: String(decoding: name, as: UTF8.self), at: now)
+      touched.append(
+        TouchedSeries(
+          number: index.insert(name), state: SeriesState(id: id, newest: -.infinity, samples: 0)))
+      tracks.append(SeriesTrack())
+      positions.append(-1)
+      report.newSeries += 1
+    }
+    positions[Int(touched[touched.count - 1].number)] = Int32(touched.count - 1)
+    return touched.count - 1
+  }
+
+  mutating func apply(
+    name: UnsafeRawBufferPointer, value: Double, timestamp: Double, line: Int,
+    bytes: UnsafeRawBufferPointer,
+    now: Double, report: inout FileReport
+  ) throws {
+    if work.mustSpill { try spill() }
+    guard let position = try position(of: name, now: now, report: &report) else {
+      report.reject(line, .tooManySeries(limit: settings.maxSeries), bytes)
+      return
+    }
+    let number = touched[position].number
+    let id = touched[position].id
+    let newest = touched[position].newest
+    guard timestamp > newest else {
+      report.reject(line, .notNewer(timestamp: timestamp, newest: newest), bytes)
+      return
+    }
+    if touched[position].watched {
+      var track = tracks[position]
+      closeQuietIncident(&track, number: number, at: timestamp, report: &report)
+      if track.stale {
+        track.stale = false
+        report.events.append(
+          SeriesEvent(
+            series: self.name(number), time: timestamp, kind: "resumed", detail: "samples arrive again"))
+      }
+      touched[position].watched = track.incident != nil
+      tracks[position] = track
+    }
+
+    let slotIndex = Int32(calendar.slot(at: timestamp))
+    let blockNumber = slotIndex / Int32(SlotBlock.size)
+    let block: Int
+    if let last = touched[position].lastBlock, last.block == blockNumber {
+      block = last.index
+    } else {
+      block = try work.blockIndex(series: id, number: number, block: blockNumber)
+      work.blockChanged[block] = true
+      touched[position].lastBlock = (blockNumber, block)
+    }
+    let slot = block * SlotBlock.size + Int(slotIndex) % SlotBlock.size
+    let rules = self.rules.shared ?? self.rules.rules(for: number, in: index)
+    let pooling = settings.poolSlots > 1
+    let poolBlock = slotIndex / Int32(settings.poolSlots)
+    var pool: Int? = nil
+    if pooling {
+      if let last = touched[position].lastPool, last.block == poolBlock {
+        pool = last.index
+      } else {
+        pool = try work.poolIndex(
+          series: id, number: number, pool: poolBlock, poolSlots: settings.poolSlots,
+          slotCount: calendar.slotCount)
+        touched[position].lastPool = (poolBlock, pool!)
+      }
+    }
+    let verdict = rules.judge(
+      &work.slots[slot], slotIndex: slotIndex, x: timestamp, y: value,
+      pool: pool.map { work.pools.total($0) }, track: &tracks[position],
+      shiftAfter: settings.shiftAfter,
+      period: Double(calendar.period))
+    if let pool {
+      work.pools.set(
+        pool, member: Int(slotIndex) % settings.poolSlots,
+        to: NoisePool.contribution(of: work.slots[slot]))
+    }
+    if let total = verdict.shiftDetected {
+      for other in verdict.slotsToShift {
+        let otherBlock = try work.blockIndex(
+          series: id, number: number, block: other / Int32(SlotBlock.size))
+        work.blockChanged[otherBlock] = true
+        let otherSlot = otherBlock * SlotBlock.size + Int(other) % SlotBlock.size
+        work.slots[otherSlot].scaleLevel(by: verdict.shiftIncrement)
+        if pooling {
+          let otherPool = try work.poolIndex(
+            series: id, number: number, pool: other / Int32(settings.poolSlots),
+            poolSlots: settings.poolSlots, slotCount: calendar.slotCount)
+          work.pools.set(
+            otherPool, member: Int(other) % settings.poolSlots,
+            to: NoisePool.contribution(of: work.slots[otherSlot]))
+        }
+      }
+      report.events.append(
+        SeriesEvent(
+          series: self.name(number), time: timestamp, kind: "shift",
+          detail: String(
+            format:
+              "level shifted to %.3g× the learned pattern (run of %d outliers); slots follow the new level",
+            total, settings.shiftAfter)))
+    }
+    switch verdict.assessment {
+    case .scored(let score) where verdict.isAlert:
+      var alert = Alert(
+        series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
+        threshold: rules.threshold, score: score)
+      var track = tracks[position]
+      alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
+      tracks[position] = track
+      touched[position].watched = true
+      report.alerts.append(alert)
+    case .scored: break
+    case .cannotJudge: report.unjudged += 1
+    }
+    if settings.historyDays > 0 {
+      // A series' samples arrive in time order, so an hour, once left,
+      // is not seen again in this batch: no lookup needed.
+      let hour = Int64((timestamp / 3600).rounded(.down))
+      if touched[position].lastHour?.hour != hour {
+        touched[position].lastHour = (hour, Int(work.history.row(hour: hour, series: id)))
+      }
+      work.history.append(
+        row: Int32(touched[position].lastHour!.index), series: id, time: timestamp, value: value)
+    }
+    touched[position].newest = timestamp
+    touched[position].samples += 1
+    report.accepted += 1
+    report.newestSample = max(report.newestSample ?? timestamp, timestamp)
+  }
+
+  /// Closes a series' open incident once its samples have been quiet for
+  /// longer than the incident gap.
+  mutating func closeQuietIncident(
+    _ track: inout SeriesTrack, number: Int32, at time: Double, report: inout FileReport
+  ) {
+    guard let open = track.incident, time - open.end > settings.incidentGap else { return }
+    let name = self.name(number)
+    track.incident = nil
+    incidents[open.id] = (name, open, true)
+    report.incidentsClosed.append(IncidentNote(series: name, incident: open))
+  }
+
+  /// Adds an alert to its series' incident, opening one when needed; returns the incident's id.
+  mutating func recordIncident(
+    _ track: inout SeriesTrack, name: String, alert: Alert, report: inout FileReport
+  ) throws -> Int64 {
+    let sign = alert.score.residual < 0 ? -1 : 1
+    let z = alert.score.normalEquivalent
+    if var open = track.incident, open.sign == sign,
+      alert.timestamp - open.end <= settings.incidentGap
+    {
+      open.end = alert.timestamp
+      open.alerts += 1
+      if abs(z) > abs(open.peak) { open.peak = z }
+      track.incident = open
+      incidents[open.id] = (name, open, false)
+      return open.id
+    }
+    if let open = track.incident {
+      incidents[open.id] = (name, open, true)
+      report.incidentsClosed.append(IncidentNote(series: name, incident: open))
+    }
+    let id = try store.openIncident(series: name, sign: sign, at: alert.timestamp, peak: z)
+    let open = SeriesTrack.OpenIncident(
+      id: id, sign: sign, start: alert.timestamp, end: alert.timestamp, peak: z, alerts: 1)
+    track.incident = open
+    incidents[id] = (name, open, false)
+    report.incidentsOpened.append(IncidentNote(series: name, incident: open))
+    return id
+  }
+}

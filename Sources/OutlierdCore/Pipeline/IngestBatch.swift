@@ -1,0 +1,137 @@
+import Foundation
+
+/// The state one batch of files changes, from the ingestor's `begin()` to
+/// its `commit()` or `rollback()`: the series it touched, their tracks,
+/// their open incidents, and the working set of slots, pools and history.
+///
+/// Contract:
+/// - It borrows the ingestor's series index, positions and committed states
+///   while open (`Ingestor.begin` lends them, `commit` and `rollback` take
+///   them back), and names nothing of the ingestor.
+/// - Each sample goes through `apply` (IngestBatch+Sample.swift); what a
+///   file adds on its own is written by `finish`; what the files changed
+///   together, by `write`, once, before the commit (or in part earlier, when
+///   the working set spills).
+/// - After a commit or a rollback it is `reset` and reused: its arrays are
+///   megabytes, and growing them afresh for every batch showed as page faults.
+struct IngestBatch {
+  let store: Store
+  let calendar: SlotCalendar
+  private(set) var settings: Settings
+  var rules: SeriesRules
+  /// Every known series, borrowed from the ingestor; new ones are added.
+  var index: SeriesIndex
+  /// Each known series' position in `touched`, -1 when not touched.
+  var positions: [Int32]
+  /// The committed state of each known series, borrowed from the ingestor.
+  var states: [SeriesState]
+  var touched: [TouchedSeries] = []
+  /// The track of each touched series, at its position.
+  var tracks: [SeriesTrack] = []
+  var work: WorkingSet
+  var incidents: [Int64: (series: String, incident: SeriesTrack.OpenIncident, closed: Bool)] = [:]
+  /// The ledger id of the file being applied.
+  var fileID: Int64 = 0
+  /// Files given to this batch (applied or found in the ledger), and when
+  /// it began: with the working set, what `isFull` weighs.
+  var files = 0
+  private(set) var began = Date()
+  /// The newest accepted sample of the batch's files.
+  private(set) var newestSample: Double?
+
+  init(store: Store, calendar: SlotCalendar, settings: Settings) {
+    self.store = store
+    self.calendar = calendar
+    self.settings = settings
+    rules = SeriesRules(settings: settings)
+    index = SeriesIndex()
+    positions = []
+    states = []
+    work = WorkingSet(store: store, poolSlots: settings.poolSlots)
+  }
+
+  /// Empties the batch for the next one and takes the ingestor's series
+  /// and settings.
+  mutating func reset(
+    settings: Settings, index: SeriesIndex, positions: [Int32], states: [SeriesState]
+  ) {
+    work.reset(poolSlots: settings.poolSlots)
+    if settings != self.settings {
+      self.settings = settings
+      rules = SeriesRules(settings: settings)
+    }
+    self.index = index
+    self.positions = positions
+    self.states = states
+    touched.removeAll(keepingCapacity: true)
+    tracks.removeAll(keepingCapacity: true)
+    incidents.removeAll()
+    newestSample = nil
+    files = 0
+    began = Date()
+  }
+
+  /// Whether the batch should commit before another file: it holds
+  /// `spool.batch_files` files, is a second old (`batchSeconds`), or its
+  /// working set is three quarters full (another file would likely spill).
+  /// A backlog costs one commit per batch instead of one per file, while a
+  /// file that arrives alone is committed alone, at once.
+  var isFull: Bool {
+    files >= settings.batchFiles || work.isMostlyFull
+      || Date().timeIntervalSince(began) >= Self.batchSeconds
+  }
+
+  /// How long a batch may grow.
+  static let batchSeconds = 1.0
+
+  func name(_ number: Int32) -> String { index.name(number) }
+
+  /// Writes what one file adds on its own: its alerts, events and rejected
+  /// lines, and its ledger counts.
+  mutating func finish(_ report: FileReport) throws {
+    if let newest = report.newestSample { newestSample = max(newestSample ?? newest, newest) }
+    for alert in report.alerts { try store.addAlert(alert, fileID: fileID) }
+    for event in report.events { try store.addEvent(event, fileID: fileID) }
+    for rejection in report.rejected { try store.addRejection(rejection, fileID: fileID) }
+    try store.finishFile(
+      id: fileID, accepted: report.accepted, rejected: report.rejectedLines, alerts: report.alerts.count)
+  }
+
+  /// Writes the state the batch's files changed together: slots, history,
+  /// series and incidents.
+  mutating func write() throws {
+    try work.write()
+    for (entry, track) in zip(touched, tracks) {
+      let number = Int(entry.number)
+      try store.saveSeries(
+        SeriesState(id: entry.id, newest: entry.newest, samples: entry.samples, track: track),
+        trackChanged: number >= states.count ? !track.isEmpty : track != states[number].track)
+    }
+    for (id, entry) in incidents { try store.saveIncident(id: id, entry.incident, closed: entry.closed) }
+  }
+
+  /// After the commit: the touched series' new states become the committed
+  /// ones, and the working set keeps their newest blocks.
+  mutating func adoptCommitted() {
+    while states.count < index.count { states.append(SeriesState(id: 0, newest: -.infinity, samples: 0)) }
+    for (entry, track) in zip(touched, tracks) {
+      states[Int(entry.number)] = SeriesState(
+        id: entry.id, newest: entry.newest, samples: entry.samples, track: track)
+    }
+    work.remember(touched, calendar: calendar, poolSlots: settings.poolSlots)
+  }
+
+  /// After a rollback: the series created in the batch are forgotten (their
+  /// numbers and ids will be reused).
+  mutating func forgetUncommitted() {
+    index.truncate(to: states.count)
+    positions.removeSubrange(states.count...)
+    rules.forgetSeries()
+  }
+
+  /// Clears the positions of the touched series, before the ingestor takes
+  /// them back.
+  mutating func clearPositions() {
+    for entry in touched where Int(entry.number) < positions.count { positions[Int(entry.number)] = -1 }
+  }
+}

@@ -1,0 +1,38 @@
+/// A series a batch touches, with where its last block, pool and history
+/// row sit in the working set: consecutive samples of a series mostly hit
+/// the same ones, which then cost no hash lookup. Plain data, so reading it
+/// per sample copies no references; the series' track is in the batch's
+/// `tracks`, at the same position.
+///
+/// A series has three numbers, each for its own table: `id`, its row in
+/// the store's `series` table (and so its rows' group and place,
+/// `RowLayout`); `number`, its place in the ingestor's `SeriesIndex` and
+/// `states`; and its position in the open batch's `touched` list.
+struct TouchedSeries {
+  var number: Int32
+  var id: Int64
+  var newest: Double
+  var samples: Int64
+  /// The track has an open incident or is marked stale: the uncommon case
+  /// that needs a look before each sample.
+  var watched: Bool
+  var lastBlock: (block: Int32, index: Int)? = nil
+  var lastPool: (block: Int32, index: Int)? = nil
+  var lastHour: (hour: Int64, index: Int)? = nil
+
+  init(number: Int32, state: SeriesState) {
+    self.number = number
+    id = state.id
+    newest = state.newest
+    samples = state.samples
+    watched = state.track.incident != nil || state.track.stale
+  }
+
+  /// Forgets where its blocks, pool and history row were: the working set
+  /// spilled them.
+  mutating func forgetPlaces() {
+    lastBlock = nil
+    lastPool = nil
+    lastHour = nil
+  }
+}
