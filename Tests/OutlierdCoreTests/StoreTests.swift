@@ -82,4 +82,38 @@ struct StoreTests {
     }
     #expect(try db.scalarText("SELECT count(*) FROM sqlite_master WHERE name = 'noise'") == "0")
   }
+
+  /// A database of schema 3 (one row per slot) opens as the current schema
+  /// with the same slots, through the frozen migration 4 and the rest.
+  @Test func schemaThreeMigratesToTheCurrentSchema() throws {
+    let path = NSTemporaryDirectory() + "outlierd-store-" + UUID().uuidString.prefix(8) + ".db"
+    defer {
+      for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+    var block = SlotBlock()
+    block.slots[3].add(x: 1_767_571_200, y: 12.5)
+    block.slots[3].add(x: 1_768_176_000, y: 13.5)
+    block.slots[11].add(x: 1_767_575_100, y: -4)
+    do {
+      let db = try SQLiteDatabase(path: path)
+      for migration in Schema.migrations.prefix(3) { try db.execute(migration.sql) }
+      try db.execute(
+        """
+        PRAGMA user_version = 3;
+        INSERT INTO series (id, name, newest_ts, samples, created_at) VALUES (17, 'a.b', 1768176000, 3, 0);
+        """)
+      let insert = try db.prepare("INSERT INTO slots VALUES (17, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      for (index, slot) in block.learned {
+        try insert.bind(
+          .integer(Int64(5 * SlotBlock.size + index)), .real(slot.weight), .real(slot.originX),
+          .real(slot.originY), .real(slot.offsetMeanX), .real(slot.offsetMeanY), .real(slot.cxx),
+          .real(slot.cxy), .real(slot.cyy)
+        ).run()
+      }
+    }
+    let store = try Store(path: path, calendar: try SlotCalendar(period: 604_800, slotWidth: 300))
+    #expect(try store.slotBlock(series: 17, block: 5) == block)
+    #expect(try store.slotBlock(series: 17, block: 6) == SlotBlock())
+    #expect(try store.slotBlock(series: 7, block: 5) == SlotBlock())
+  }
 }
