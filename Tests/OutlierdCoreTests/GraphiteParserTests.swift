@@ -45,40 +45,44 @@ struct GraphiteParserTests {
   }
 
   @Test(arguments: [
-    ("a.b 1", "field_count"),
-    ("a.b 1 2 3", "field_count"),
-    ("a b 1767225000", "bad_number"),
-    ("a.b nan 1767225000", "bad_number"),
-    ("a.b inf 1767225000", "bad_number"),
-    ("a.b 0x10 1767225000", "bad_number"),
-    ("a.b 1e 1767225000", "bad_number"),
-    ("a.b . 1767225000", "bad_number"),
-    ("a.b - 1767225000", "bad_number"),
-    ("a.b +. 1767225000", "bad_number"),
-    ("a.b 1.2.3 1767225000", "bad_number"),
-    ("a.b --1 1767225000", "bad_number"),
-    ("a.b 1e999 1767225000", "not_finite"),
-    ("a.b 1e200 1767225000", "out_of_range"),
-    ("a.b -1.1e100 1767225000", "out_of_range"),
-    ("a.b 1e-400 1767225000", "out_of_range"),
-    ("a.b 4.9e-324 1767225000", "out_of_range"),
-    ("a.b 0.9e-100 1767225000", "out_of_range"),
-    ("a.b 1 1767225000x", "bad_number"),
-    ("a.b 1 600000000", "too_old"),
-    ("a.b 1 1767226501", "in_future"),
-    ("a.b 1 1767225000000", "in_future"),
-    ("a/b\"c 1 1767225000", "bad_series"),
-    ("a.b* 1 1767225000", "bad_series"),
-    ("ümlaut 1 1767225000", "bad_series"),
-    ("this.series.name.is.far.too.long.for.the.limit 1 1767225000", "series_too_long"),
+    ("a.b 1", "field_count", "found 2"),
+    ("a.b 1 2 3", "field_count", "found 4"),
+    ("a b 1767225000", "bad_number", "value \"b\""),
+    ("a.b nan 1767225000", "bad_number", "value \"nan\""),
+    ("a.b inf 1767225000", "bad_number", "value \"inf\""),
+    ("a.b 0x10 1767225000", "bad_number", "value \"0x10\""),
+    ("a.b 1e 1767225000", "bad_number", "value \"1e\""),
+    ("a.b . 1767225000", "bad_number", "value \".\""),
+    ("a.b - 1767225000", "bad_number", "value \"-\""),
+    ("a.b +. 1767225000", "bad_number", "value \"+.\""),
+    ("a.b 1.2.3 1767225000", "bad_number", "value \"1.2.3\""),
+    ("a.b --1 1767225000", "bad_number", "value \"--1\""),
+    ("a.b 1e999 1767225000", "not_finite", "value \"1e999\" is not finite"),
+    ("a.b 1e200 1767225000", "out_of_range", "value \"1e200\" is out of range"),
+    ("a.b -1.1e100 1767225000", "out_of_range", "value \"-1.1e100\" is out of range"),
+    ("a.b 1e-400 1767225000", "out_of_range", "value \"1e-400\" is out of range"),
+    ("a.b 4.9e-324 1767225000", "out_of_range", "value \"4.9e-324\" is out of range"),
+    ("a.b 0.9e-100 1767225000", "out_of_range", "value \"0.9e-100\" is out of range"),
+    ("a.b 1 1767225000x", "bad_number", "timestamp \"1767225000x\""),
+    ("a.b 1 600000000", "too_old", "timestamp 600000000 is before 1990"),
+    ("a.b 1 1767226501", "in_future", "timestamp 1767226501 is more than"),
+    ("a.b 1 1767225000000", "in_future", "timestamp 1767225000000 is more than"),
+    ("a/b\"c 1 1767225000", "bad_series", "'\"' at byte 4"),
+    ("a.b* 1 1767225000", "bad_series", "'*' at byte 4"),
+    ("ümlaut 1 1767225000", "bad_series", "0xc3 at byte 1"),
+    (
+      "this.series.name.is.far.too.long.for.the.limit 1 1767225000", "series_too_long",
+      "is 46 bytes, over the limit of"
+    ),
   ])
-  func rejectsWithAReason(line: String, kind: String) {
+  func rejectsWithAReason(line: String, kind: String, says: String) {
     guard case .failure(let reason)? = parse(line) else {
       Issue.record("accepted: \(line)")
       return
     }
     #expect(reason.kind == kind, "\(line): \(reason)")
-    #expect(!reason.description.isEmpty)
+    // The reason quotes what was wrong, so the producer can find it.
+    #expect(reason.description.contains(says), "\(line): \(reason)")
   }
 
   @Test func overlongLinesAreRejected() {

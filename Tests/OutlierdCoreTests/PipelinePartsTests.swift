@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+/// The ingestor's parts against plain models: a Dictionary for the series
+/// index, a Dictionary of rows for the row cache, a Set for the known rows,
+/// and SQLite itself for the store's writes.
+@Suite("Pipeline parts")
+struct PipelinePartsTests {
+  @Test func seriesIndexAgreesWithADictionary() {
+    var rng = SplitMix64(seed: 41)
+    var index = SeriesIndex()
+    var model: [String: Int32] = [:]
+    var names: [String] = []
+    let alphabet: [Character] = ["a", "b", ".", "c"]
+    for step in 0..<20_000 {
+      // Short names from a small alphabet collide often, in hash and in prefix.
+      let name = String((0..<Int(rng.next() % 6 + 1)).map { _ in alphabet[Int(rng.next() % 4)] })
+      var bytes = Array(name.utf8)
+      let found = bytes.withUnsafeBytes { index.find($0) }
+      #expect(found == model[name], "step \(step): \(name)")
+      if found == nil {
+        let number = bytes.withUnsafeMutableBytes { index.insert(UnsafeRawBufferPointer($0)) }
+        #expect(Int(number) == names.count)
+        model[name] = number
+        names.append(name)
+      }
+      if step == 10_000 {
+        // A rollback: the newest numbers are forgotten and reused.
+        let keep = names.count / 2
+        index.truncate(to: keep)
+        for name in names[keep...] { model[name] = nil }
+        names.removeSubrange(keep...)
+      }
+    }
+    #expect(index.count == names.count)
+    for (number, name) in names.enumerated() { #expect(index.name(Int32(number)) == name) }
+  }
+
+  @Test func slotRowCacheHoldsWhatWasPutUntilFull() {
+    var cache = SlotRowCache(capacity: 4)
+    var model: [Int64: [UInt8]] = [:]
+    var rng = SplitMix64(seed: 43)
+    for step in 0..<500 {
+      let key = Int64(rng.next() % 7)
+      if rng.next() % 2 == 0 {
+        var row = SlotRow.empty
+        row[Int(rng.next() % UInt64(row.count))] = UInt8(step % 255 + 1)
+        if model[key] == nil && model.count == 4 { model.removeAll() }  // full: starts over
+        cache.put(key, row)
+        model[key] = row
+      }
+      #expect(cache.contains(key) == (model[key] != nil))
+      #expect(cache.withRow(key) { Array($0) } == model[key], "step \(step)")
+    }
+  }
+
+  @Test func knownRowsAreExactForNewGroupsAndUndoneByRollback() {
+    // Series ids up to 25 existed: groups 0–2 are old (rows may exist), 3 on new.
+    var known = KnownRows(largestSeriesID: 25, blockCount: 168)
+    #expect(known.firstNewGroup == 3)
+    for group: Int64 in 0..<3 { #expect(known.mayExist(RowLayout.key(time: 5, series: group * 10))) }
+    let a = RowLayout.key(time: 5, series: 31)
+    let b = RowLayout.key(time: 167, series: 95)
+    #expect(!known.mayExist(a) && !known.mayExist(b))
+    known.written(a)
+    known.commit()
+    known.written(b)
+    #expect(known.mayExist(a) && known.mayExist(b))
+    #expect(!known.mayExist(RowLayout.key(time: 6, series: 31)))
+    known.rollback()
+    #expect(known.mayExist(a) && !known.mayExist(b))
+    // A calendar of more blocks than the set holds: every row may exist.
+    let wide = KnownRows(largestSeriesID: 0, blockCount: 257)
+    #expect(wide.mayExist(RowLayout.key(time: 1, series: 1)))
+  }
+
+  @Test func storeWritesRowsHistoryAndForgetsThemOnRollback() throws {
+    let path = NSTemporaryDirectory() + "outlierd-parts-" + UUID().uuidString.prefix(8) + ".db"
+    defer {
+      for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+    let store = try Store(path: path, calendar: try SlotCalendar())
+    var row = SlotRow.empty
+    row[100] = 7
+    let key = RowLayout.key(time: 3, series: 12)
+    try store.begin()
+    try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
+    var read: [UInt8] = []
+    #expect(try store.slotRow(key: key, into: &read) && read == row)
+    store.rollback()
+    #expect(try !store.slotRow(key: key, into: &read))
+
+    try store.begin()
+    try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
+    // Two appends to one history row: place 2 (series 12) then more of it.
+    let first: [Double] = [1_767_571_200, 1, 1_767_571_500, 2]
+    let second: [Double] = [1_767_571_800, 3]
+    for pairs in [first, second] {
+      var starts = Array(repeating: 0, count: RowLayout.seriesPerRow + 1)
+      for p in 3...RowLayout.seriesPerRow { starts[p] = pairs.count / 2 }
+      try pairs.withUnsafeBufferPointer {
+        try store.appendHistory(key: RowLayout.key(time: 490_992, series: 12), pairs: $0, starts: starts[...])
+      }
+    }
+    try store.commit()
+    #expect(try store.slotRow(key: key, into: &read) && read == row)
+    let stored = try Store.history(
+      try SQLiteDatabase(path: path, readOnly: true), series: 12, from: 0, to: 2e9)
+    #expect(stored.map(\.time) == [1_767_571_200, 1_767_571_500, 1_767_571_800])
+    #expect(stored.map(\.value) == [1, 2, 3])
+    #expect(
+      try Store.history(try SQLiteDatabase(path: path, readOnly: true), series: 13, from: 0, to: 2e9).isEmpty)
+  }
+}
