@@ -42,7 +42,11 @@ public struct ConfigDocument: Sendable {
   public init(parsing text: String, file: String) throws(ConfigError) {
     tables = [Table(name: "", isArrayElement: false, line: 0, entries: [])]
     var seenTables: Set<String> = [""]
-    for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    var arrayTables: Set<String> = []
+    // CRLF is one Character in Swift: split the scalars, not the characters.
+    let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+    for (index, scalars) in lines.enumerated() {
+      let rawLine = Substring(Substring.UnicodeScalarView(scalars))
       let line = index + 1
       func fail(_ message: String) -> ConfigError {
         ConfigError(file: file, line: line, key: nil, message: message)
@@ -55,11 +59,18 @@ public struct ConfigDocument: Sendable {
         guard content.hasSuffix("]]") else { throw fail("table header must end with ]]") }
         let name = String(content.dropFirst(2).dropLast(2).trimmingSpaces())
         guard Self.isBareKey(name) else { throw fail("invalid table name \"\(name)\"") }
+        guard !seenTables.contains(name) else {
+          throw fail("[[\(name)]] follows a table [\(name)]: use one or the other")
+        }
+        arrayTables.insert(name)
         tables.append(Table(name: name, isArrayElement: true, line: line, entries: []))
       } else if content.hasPrefix("[") {
         guard content.hasSuffix("]") else { throw fail("table header must end with ]") }
         let name = String(content.dropFirst().dropLast().trimmingSpaces())
         guard Self.isBareKey(name) else { throw fail("invalid table name \"\(name)\"") }
+        guard !arrayTables.contains(name) else {
+          throw fail("[\(name)] follows an array of tables [[\(name)]]: use one or the other")
+        }
         guard seenTables.insert(name).inserted else { throw fail("table [\(name)] is defined twice") }
         tables.append(Table(name: name, isArrayElement: false, line: line, entries: []))
       } else {
@@ -114,6 +125,56 @@ public struct ConfigDocument: Sendable {
 
   struct ValueError: Error { var message: String }
 
+  /// A control character TOML does not allow in a string (tab is allowed).
+  private static func isControl(_ c: Character) -> Bool {
+    c.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }
+  }
+
+  /// Digits with single underscores between them: `[0-9](_?[0-9])*`.
+  private static func isDigitRun(_ text: Substring) -> Bool {
+    guard let first = text.first, first.isASCII, first.isNumber, let last = text.last, last != "_" else {
+      return false
+    }
+    var previousUnderscore = false
+    for c in text {
+      if c == "_" {
+        if previousUnderscore { return false }
+        previousUnderscore = true
+      } else if c.isASCII && c.isNumber {
+        previousUnderscore = false
+      } else {
+        return false
+      }
+    }
+    return true
+  }
+
+  /// TOML's decimal integer: a sign, then 0 or digits without a leading zero.
+  private static func isTOMLInteger(_ text: Substring) -> Bool {
+    let unsigned = text.first == "+" || text.first == "-" ? text.dropFirst() : text
+    return isDigitRun(unsigned) && (unsigned == "0" || unsigned.first != "0")
+  }
+
+  /// TOML's float: an integer part, then a fraction, an exponent or both.
+  private static func isTOMLFloat(_ text: Substring) -> Bool {
+    var mantissa = text
+    var exponent: Substring? = nil
+    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+      mantissa = text[..<e]
+      var rest = text[text.index(after: e)...]
+      if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+      exponent = rest
+    }
+    var integer = mantissa
+    var fraction: Substring? = nil
+    if let dot = mantissa.firstIndex(of: ".") {
+      integer = mantissa[..<dot]
+      fraction = mantissa[mantissa.index(after: dot)...]
+    }
+    guard fraction != nil || exponent != nil, isTOMLInteger(integer) else { return false }
+    return (fraction.map(isDigitRun) ?? true) && (exponent.map(isDigitRun) ?? true)
+  }
+
   private static func parseValue(_ text: Substring) throws(ValueError) -> Value {
     guard let first = text.first else { throw ValueError(message: "missing value after =") }
     switch first {
@@ -135,6 +196,8 @@ public struct ConfigDocument: Sendable {
           escaped = true
         } else if c == "\"" {
           throw ValueError(message: "unexpected text after the closing quote")
+        } else if Self.isControl(c) {
+          throw ValueError(message: "control character in string; write it as an escape")
         } else {
           result.append(c)
         }
@@ -145,6 +208,7 @@ public struct ConfigDocument: Sendable {
       guard text.count >= 2, text.hasSuffix("'") else { throw ValueError(message: "unterminated string") }
       let inner = text.dropFirst().dropLast()
       if inner.contains("'") { throw ValueError(message: "unexpected text after the closing quote") }
+      if inner.contains(where: Self.isControl) { throw ValueError(message: "control character in string") }
       return .string(String(inner))
     case "[", "{":
       throw ValueError(message: "arrays and inline tables are not used by outlierd.conf")
@@ -152,12 +216,8 @@ public struct ConfigDocument: Sendable {
       if text == "true" { return .boolean(true) }
       if text == "false" { return .boolean(false) }
       let digits = String(text.filter { $0 != "_" })
-      if let integer = Int64(digits) { return .integer(integer) }
-      if digits.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let float = Double(digits),
-        float.isFinite
-      {
-        return .float(float)
-      }
+      if Self.isTOMLInteger(text), let integer = Int64(digits) { return .integer(integer) }
+      if Self.isTOMLFloat(text), let float = Double(digits), float.isFinite { return .float(float) }
       if ["inf", "+inf", "-inf", "nan", "+nan", "-nan"].contains(digits) {
         throw ValueError(message: "\(digits) is not a usable setting")
       }
