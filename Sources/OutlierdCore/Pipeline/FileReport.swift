@@ -1,9 +1,3 @@
-/// An incident that opened or closed, for the log.
-public struct IncidentNote: Sendable, Hashable {
-  public var series: String
-  public var incident: SeriesTrack.OpenIncident
-}
-
 /// What applying one file did.
 public struct FileReport: Sendable {
   public var name: String

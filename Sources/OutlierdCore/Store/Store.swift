@@ -1,49 +1,5 @@
 import Foundation
 
-/// What the store knows of a series between files.
-public struct SeriesState: Sendable, Hashable {
-  public var id: Int64
-  public var newest: Double
-  public var samples: Int64
-  public var track = SeriesTrack()
-
-  public init(id: Int64, newest: Double, samples: Int64, track: SeriesTrack = SeriesTrack()) {
-    self.id = id
-    self.newest = newest
-    self.samples = samples
-    self.track = track
-  }
-}
-
-public enum StoreError: Error, CustomStringConvertible {
-  case calendarMismatch(path: String, differences: [String])
-  case newerSchema(path: String, version: Int, supported: Int)
-  case corrupt(path: String, detail: String)
-  case sqlite(SQLiteError)
-
-  public var description: String {
-    switch self {
-    case .calendarMismatch(let path, let differences):
-      return
-        "\(path) was created with a different calendar: \(differences.joined(separator: "; ")). "
-        + "Slots would change meaning, so outlierd will not use it; restore the [calendar] settings or point [storage] database at a new file."
-    case .newerSchema(let path, let version, let supported):
-      return
-        "\(path) has schema version \(version), newer than this outlierd supports (\(supported)); upgrade outlierd"
-    case .corrupt(let path, let detail):
-      return
-        "\(path) is damaged (SQLite's quick_check: \(detail)); outlierd will not write into it. Restore it from a backup, or move it aside (with its -wal and -shm files) to start over; `sqlite3 \(path) .recover` may save its data"
-    case .sqlite(let error):
-      return error.description
-    }
-  }
-
-  public var sqliteError: SQLiteError? {
-    if case .sqlite(let e) = self { return e }
-    return nil
-  }
-}
-
 /// The SQLite database: slot statistics, series, the file ledger, alerts
 /// and rejections. One writer (the daemon, or one `ingest`); any number of
 /// readers, which WAL mode never blocks.

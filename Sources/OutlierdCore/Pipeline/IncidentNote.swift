@@ -1,0 +1,5 @@
+/// An incident that opened or closed, for the log.
+public struct IncidentNote: Sendable, Hashable {
+  public var series: String
+  public var incident: SeriesTrack.OpenIncident
+}
