@@ -6,6 +6,9 @@
 #   scripts/install.sh                     # build and install under PREFIX=/usr/local
 #   PREFIX=/usr scripts/install.sh         # distribution layout
 #   DESTDIR=/tmp/stage scripts/install.sh  # stage into a directory (packaging, CI)
+#   scripts/build-release && sudo scripts/install.sh
+#                                          # build as yourself; sudo needs no toolchain
+#   OUTLIERD_BINARY=path scripts/install.sh  # install a binary built elsewhere
 #
 # On a live system (no DESTDIR) it then creates the user and directories and
 # reloads systemd; start the service with `systemctl enable --now outlierd`.
@@ -19,11 +22,19 @@ LIBDIR="$PREFIX/lib"
 [ "$PREFIX" = "/usr" ] || [ "$PREFIX" = "/usr/local" ] || LIBDIR=/usr/local/lib
 
 if [ -z "${OUTLIERD_BINARY:-}" ]; then
-  # The Swift runtime linked in: the binary needs only Debian's libsqlite3
-  # and libssl on the server (scripts/check-minimal-root proves it).
-  scripts/setup
-  swift build -c release --product outlierd --static-swift-stdlib --scratch-path .build-static
-  OUTLIERD_BINARY=$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/outlierd
+  if command -v swift >/dev/null; then
+    OUTLIERD_BINARY=$(scripts/build-release)
+  else
+    # sudo's PATH has no Swift toolchain: take what scripts/build-release
+    # built as a normal user.
+    OUTLIERD_BINARY=$(ls .build-static/*/release/outlierd 2>/dev/null | head -n 1 || true)
+    if [ -z "$OUTLIERD_BINARY" ]; then
+      echo "install: no swift on the PATH and no build found; build first as a normal user:" >&2
+      echo "  scripts/build-release && sudo scripts/install.sh" >&2
+      exit 1
+    fi
+    echo "install: installing $OUTLIERD_BINARY ($("$OUTLIERD_BINARY" --version))" >&2
+  fi
 fi
 
 install -d "$DESTDIR$PREFIX/bin" "$DESTDIR$LIBDIR/systemd/system" "$DESTDIR$LIBDIR/sysusers.d" \

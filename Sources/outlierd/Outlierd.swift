@@ -13,7 +13,7 @@ struct Outlierd: ParsableCommand {
       through that slot's past values, and flags a sample whose studentized residual is above \
       the threshold. Alerts go to the log and to the SQLite database.
       """,
-    version: "outlierd \(OutlierdVersion.version)",
+    version: "outlierd \(OutlierdVersion.description)",
     subcommands: [
       Run.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self, Plot.self, Demo.self,
     ])

@@ -190,6 +190,7 @@ struct Status: ParsableCommand {
     let now = Date().timeIntervalSince1970
     let s = try reader.status(settings: settings, now: now)
     var fields: [(String, OutputTable.Cell)] = [
+      ("version", .text(OutlierdVersion.description)),
       ("database", .text(reader.path)), ("calendar", .text(reader.calendar.description)),
       ("series", .integer(Int64(s.series))), ("samples", .integer(s.samples)),
       ("slots_warm", .integer(Int64(s.slotsWarm))), ("slots_cold", .integer(Int64(s.slotsCold))),

@@ -57,7 +57,7 @@ public final class Daemon {
     let watcher = try SpoolWatcher(directory: settings.spool)
     let notifier = SystemdNotifier()
     logger.info(
-      "outlierd started (version \(OutlierdVersion.version)): spool \(settings.spool), database \(settings.database), \(ingestor.seriesCount) series, calendar \(ingestor.calendar)"
+      "outlierd started (version \(OutlierdVersion.description)): spool \(settings.spool), database \(settings.database), \(ingestor.seriesCount) series, calendar \(ingestor.calendar)"
     )
     // The database is open and the first scan (the backlog) starts now.
     notifier.ready(status: "started; scanning the spool")
