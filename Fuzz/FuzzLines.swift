@@ -28,7 +28,26 @@ public func fuzzLines(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
   }
   fuzzName(bytes)
+  fuzzStream(bytes)
   return 0
+}
+
+/// The relay's line cutter: bytes fed in two pieces give the same lines as
+/// fed at once, and every line it passes is whole, bounded and NUL-free.
+func fuzzStream(_ bytes: UnsafeRawBufferPointer) {
+  var whole = StreamLines(maxLineLength: 64)
+  var once: [UInt8] = []
+  whole.feed(bytes, into: &once)
+  whole.finish(into: &once)
+  let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+  var pieces = StreamLines(maxLineLength: 64)
+  var twice: [UInt8] = []
+  pieces.feed(UnsafeRawBufferPointer(rebasing: bytes[..<cut]), into: &twice)
+  pieces.feed(UnsafeRawBufferPointer(rebasing: bytes[cut...]), into: &twice)
+  pieces.finish(into: &twice)
+  precondition(once == twice && whole.dropped == pieces.dropped)
+  precondition(once.isEmpty || once.last == 0x0A)
+  for line in once.split(separator: 0x0A) { precondition(line.count <= 64 && !line.contains(0)) }
 }
 
 /// A file name (any bytes but `/` and NUL, at most 255 of them, as UTF-8):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs outlierd: the release binary, the systemd unit, the sysusers.d
+# Installs outlierd: the release binary, the systemd units (the daemon, and
+# the Graphite relay with its socket, not enabled), the sysusers.d
 # and tmpfiles.d files, and /etc/outlierd/outlierd.conf (never overwriting an
 # existing one: the new default goes beside it as outlierd.conf.dist).
 #
@@ -40,8 +41,10 @@ fi
 install -d "$DESTDIR$PREFIX/bin" "$DESTDIR$LIBDIR/systemd/system" "$DESTDIR$LIBDIR/sysusers.d" \
   "$DESTDIR$LIBDIR/tmpfiles.d" "$DESTDIR$SYSCONFDIR/outlierd" "$DESTDIR$PREFIX/share/doc/outlierd"
 install -m 0755 "$OUTLIERD_BINARY" "$DESTDIR$PREFIX/bin/outlierd"
-sed "s|@BINDIR@|$PREFIX/bin|g" systemd/outlierd.service > "$DESTDIR$LIBDIR/systemd/system/outlierd.service"
-chmod 0644 "$DESTDIR$LIBDIR/systemd/system/outlierd.service"
+for unit in outlierd.service outlierd-relay.service outlierd-relay.socket; do
+  sed "s|@BINDIR@|$PREFIX/bin|g" "systemd/$unit" > "$DESTDIR$LIBDIR/systemd/system/$unit"
+  chmod 0644 "$DESTDIR$LIBDIR/systemd/system/$unit"
+done
 install -m 0644 systemd/outlierd.sysusers "$DESTDIR$LIBDIR/sysusers.d/outlierd.conf"
 install -m 0644 systemd/outlierd.tmpfiles "$DESTDIR$LIBDIR/tmpfiles.d/outlierd.conf"
 install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/outlierd/README.md"

@@ -15,7 +15,8 @@ struct Outlierd: ParsableCommand {
       """,
     version: "outlierd \(OutlierdVersion.description)",
     subcommands: [
-      Run.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self, Plot.self, Demo.self,
+      Run.self, Relay.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self, Plot.self,
+      Demo.self,
     ])
 }
 
@@ -75,6 +76,50 @@ struct Run: ParsableCommand {
       logger.critical("\(error)")
       throw ExitCode(isConfigurationError(error) ? configurationErrorStatus : EXIT_FAILURE)
     }
+  }
+}
+
+struct Relay: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Take Graphite plaintext over TCP and write it into the spool (the relay service).",
+    discussion: """
+      For producers that send instead of dropping files, such as collectd's write_graphite: \
+      lines are copied into a spool file every relay.flush_interval, for the daemon to apply. \
+      Socket-activated by systemd (outlierd-relay.socket), it takes the sockets systemd \
+      passes; otherwise it listens on --listen, or relay.listen of the config. Run it as a \
+      member of the spool's group (outlierd-producers). Stops on SIGTERM or SIGINT after \
+      writing what it received.
+
+      Example:
+        outlierd relay --config demo/outlierd.conf --listen 127.0.0.1:2003
+      """)
+
+  @OptionGroup var options: ConfigOption
+  @Option(
+    help: ArgumentHelp("Where to listen (host:port), when systemd passes no socket.", valueName: "address"))
+  var listen: String?
+
+  func run() throws {
+    let settings = try options.load()
+    let logger = bootstrapLogging()
+    var info = stat()
+    guard stat(settings.spool, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+      logger.critical(
+        "\(options.config): spool.directory \(settings.spool) is not a directory; create it, or fix the path")
+      throw ExitCode(configurationErrorStatus)
+    }
+    let listeners: [Int32]
+    if let passed = ListeningSockets.fromSystemd() {
+      listeners = passed
+    } else {
+      do {
+        listeners = [try ListeningSockets.bind(listen ?? settings.relayListen)]
+      } catch {
+        logger.critical("\(error)")
+        throw ExitCode(EXIT_FAILURE)
+      }
+    }
+    GraphiteRelay(settings: settings, listeners: listeners, logger: logger).run()
   }
 }
 

@@ -34,6 +34,14 @@ public struct Settings: Sendable, Equatable {
   /// New series beyond this count are rejected; 0 means no cap.
   public var maxSeries = 1_000_000
 
+  // [relay]
+  /// Where `outlierd relay` listens when systemd passes it no socket.
+  public var relayListen = "127.0.0.1:2003"
+  /// How often the relay writes what it received into a spool file.
+  public var relayFlushInterval: Double = 5
+  /// Connections the relay serves at once; more are refused.
+  public var relayMaxConnections = 256
+
   // [calendar]
   public var period = SlotCalendar.week
   public var slotWidth = 300
@@ -144,6 +152,10 @@ extension Settings {
         maxSeriesNameLength = try reader.integer("max_series_name", in: 1...4096) ?? maxSeriesNameLength
         maxFuture = try reader.duration("max_future", in: 0...(366 * 86_400)) ?? maxFuture
         maxSeries = try reader.integer("max_series", in: 0...1_000_000_000) ?? maxSeries
+      case ("relay", false):
+        relayListen = try reader.string("listen") ?? relayListen
+        relayFlushInterval = try reader.duration("flush_interval", in: 0.05...3600) ?? relayFlushInterval
+        relayMaxConnections = try reader.integer("max_connections", in: 1...100_000) ?? relayMaxConnections
       case ("calendar", false):
         period = try reader.durationSeconds("period", in: 1...(366 * 86_400)) ?? period
         slotWidth = try reader.durationSeconds("slot_width", in: 1...(366 * 86_400)) ?? slotWidth
@@ -193,7 +205,7 @@ extension Settings {
         throw ConfigError(
           file: file, line: table.line, key: nil,
           message:
-            "unknown table \(header); known: [storage], [spool], [input], [calendar], [detection], [[override]]"
+            "unknown table \(header); known: [storage], [spool], [input], [relay], [calendar], [detection], [[override]]"
         )
       }
       try reader.rejectUnusedKeys()
@@ -288,6 +300,9 @@ extension Settings {
       "[input]", "max_file_size = \(maxFileSize)", "max_line_length = \(maxLineLength)",
       "max_series_name = \(maxSeriesNameLength)", "max_future = \(maxFuture.formatted(maxFractionDigits: 3))",
       "max_series = \(maxSeries)", "",
+      "[relay]", "listen = \(q(relayListen))",
+      "flush_interval = \(relayFlushInterval.formatted(maxFractionDigits: 3))",
+      "max_connections = \(relayMaxConnections)", "",
       "[calendar]", "period = \(period)", "slot_width = \(slotWidth)", "time_zone = \(q(timeZone))", "",
       "[detection]", "threshold = \(threshold)", "threshold_scale = \(q(thresholdScale.rawValue))",
       "min_samples = \(minSamples)", "pool_slots = \(poolSlots)", "leverage = \(leverage)",
