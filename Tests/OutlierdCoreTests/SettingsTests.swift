@@ -27,6 +27,29 @@ struct SettingsTests {
     #expect(settings == Settings())
   }
 
+  /// etc/outlierd.conf documents exactly the keys of `Settings.keys`, each
+  /// in its table, and `rendered()` writes exactly them: the one list of
+  /// keys drives the parser, the renderer and the shipped documentation.
+  @Test func theShippedConfigAndTheRenderedSettingsHoldEveryKeyOnce() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("etc/outlierd.conf")
+    let wanted = Set(Settings.keys.map { "\($0.table).\($0.name)" })
+    #expect(wanted.count == Settings.keys.count, "a key is listed twice")
+    for (what, text) in [
+      ("etc/outlierd.conf", try String(contentsOf: url, encoding: .utf8)),
+      ("rendered()", Settings().rendered()),
+    ] {
+      let document = try ConfigDocument(parsing: text, file: what)
+      let found = document.tables.filter { !$0.isArrayElement }.flatMap { table in
+        table.entries.map { "\(table.name).\($0.key)" }
+      }
+      #expect(
+        Set(found) == wanted && found.count == wanted.count,
+        "\(what): missing \(wanted.subtracting(found).sorted()), unknown \(Set(found).subtracting(wanted).sorted())"
+      )
+    }
+  }
+
   /// Sizes and durations at the extremes are errors that name the key,
   /// never an overflow trap ("9000000000GiB" crashed check-config and the
   /// daemon's reload).
@@ -99,8 +122,14 @@ struct SettingsTests {
       ("[detection]\nthreshold = \"high\"", 2, "detection.threshold", "expected a number"),
       ("[detection]\nthreshold = -1", 2, "detection.threshold", "must be between"),
       ("[detection]\nmin_samples = 1", 2, "detection.min_samples", "must be between 2"),
-      ("[detection]\nthreshold_scale = \"z\"", 2, "detection.threshold_scale", "must be \"normal\" or \"t\""),
-      ("[detection]\nlearning = \"forget\"", 2, "detection.learning", "must be one of learn, clip, skip"),
+      (
+        "[detection]\nthreshold_scale = \"z\"", 2, "detection.threshold_scale",
+        "must be one of \"normal\", \"t\", got \"z\""
+      ),
+      (
+        "[detection]\nlearning = \"forget\"", 2, "detection.learning",
+        "must be one of \"learn\", \"clip\", \"skip\""
+      ),
       ("\n\n[calender]\nperiod = 1", 3, nil, "unknown table [calender]"),
       ("[spool]\ndirectory = /tmp", 2, "directory", "quote strings"),
       ("[spool]\nrescan_interval = \"5 parsecs\"", 2, "spool.rescan_interval", "cannot read"),

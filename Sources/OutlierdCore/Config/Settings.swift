@@ -130,66 +130,8 @@ extension Settings {
       switch (table.name, table.isArrayElement) {
       case ("", false):
         break
-      case ("storage", false):
-        database = try reader.path("database") ?? database
-        busyTimeout = try reader.duration("busy_timeout", in: 0...3600) ?? busyTimeout
-        maxDatabaseSize = try reader.size("max_size", in: 0...(1 << 50)) ?? maxDatabaseSize
-        if let seconds = try reader.duration("history", in: 0...(3650 * 86_400)) {
-          guard seconds.truncatingRemainder(dividingBy: 86_400) == 0 else {
-            throw reader.error("history", "must be a whole number of days, e.g. \"14d\"")
-          }
-          historyDays = Int(seconds / 86_400)
-        }
-      case ("spool", false):
-        spool = try reader.path("directory") ?? spool
-        processed = try reader.string("processed") ?? processed
-        rejected = try reader.path("rejected") ?? rejected
-        rescanInterval = try reader.duration("rescan_interval", in: 0.1...86_400) ?? rescanInterval
-        batchFiles = try reader.integer("batch_files", in: 1...10_000) ?? batchFiles
-      case ("input", false):
-        maxFileSize = try reader.size("max_file_size", in: 1...(1 << 40)) ?? maxFileSize
-        maxLineLength = try reader.integer("max_line_length", in: 16...(1 << 24)) ?? maxLineLength
-        maxSeriesNameLength = try reader.integer("max_series_name", in: 1...4096) ?? maxSeriesNameLength
-        maxFuture = try reader.duration("max_future", in: 0...(366 * 86_400)) ?? maxFuture
-        maxSeries = try reader.integer("max_series", in: 0...1_000_000_000) ?? maxSeries
-      case ("relay", false):
-        relayListen = try reader.string("listen") ?? relayListen
-        relayFlushInterval = try reader.duration("flush_interval", in: 0.05...3600) ?? relayFlushInterval
-        relayMaxConnections = try reader.integer("max_connections", in: 1...100_000) ?? relayMaxConnections
-      case ("calendar", false):
-        period = try reader.durationSeconds("period", in: 1...(366 * 86_400)) ?? period
-        slotWidth = try reader.durationSeconds("slot_width", in: 1...(366 * 86_400)) ?? slotWidth
-        timeZone = try reader.string("time_zone") ?? timeZone
-      case ("detection", false):
-        threshold = try reader.float("threshold", in: 0.1...1000) ?? threshold
-        if let scale = try reader.string("threshold_scale") {
-          guard let parsed = ThresholdScale(rawValue: scale) else {
-            throw reader.error("threshold_scale", "must be \"normal\" or \"t\", got \"\(scale)\"")
-          }
-          thresholdScale = parsed
-        }
-        minSamples = try reader.integer("min_samples", in: 2...1_000_000) ?? minSamples
-        poolSlots = try reader.integer("pool_slots", in: 1...100_000) ?? poolSlots
-        leverage = try reader.boolean("leverage") ?? leverage
-        calibrate = try reader.boolean("calibrate") ?? calibrate
-        coldStart = try reader.boolean("cold_start") ?? coldStart
-        shiftAfter = try reader.integer("shift_after", in: 0...1_000_000) ?? shiftAfter
-        incidentGap = try reader.duration("incident_gap", in: 0...(366 * 86_400)) ?? incidentGap
-        staleAfter = try reader.duration("stale_after", in: 0...(366 * 86_400)) ?? staleAfter
-        memory = try reader.float("memory", in: 0...1e12) ?? memory
-        if let policy = try reader.string("learning") {
-          guard let parsed = LearningPolicy(rawValue: policy) else {
-            throw reader.error(
-              "learning",
-              "must be one of \(LearningPolicy.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(policy)\""
-            )
-          }
-          learning = parsed
-        }
-        noiseFloorRelative = try reader.float("noise_floor_relative", in: 0...1) ?? noiseFloorRelative
-        noiseFloorAbsolute =
-          try reader.float("noise_floor_absolute", in: 0...Double.greatestFiniteMagnitude)
-          ?? noiseFloorAbsolute
+      case (let name, false) where Self.tables.contains(name):
+        for key in Self.keys where key.table == name { try key.read(&self, &reader) }
       case ("override", true):
         guard let series = try reader.string("series"), !series.isEmpty else {
           throw ConfigError(
@@ -205,7 +147,7 @@ extension Settings {
         throw ConfigError(
           file: file, line: table.line, key: nil,
           message:
-            "unknown table \(header); known: [storage], [spool], [input], [relay], [calendar], [detection], [[override]]"
+            "unknown table \(header); known: \(Self.tables.map { "[\($0)]" }.joined(separator: ", ")), [[override]]"
         )
       }
       try reader.rejectUnusedKeys()
@@ -287,197 +229,17 @@ extension Settings {
   }
 
   public func rendered() -> String {
-    func q(_ s: String) -> String {
-      "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        + "\""
+    func q(_ s: String) -> String { SettingKey.quoted(s) }
+    var lines: [String] = []
+    for table in Self.tables {
+      lines += (lines.isEmpty ? [] : [""]) + ["[\(table)]"]
+      lines += Self.keys.filter { $0.table == table }.map { "\($0.name) = \($0.render(self))" }
     }
-    var lines = [
-      "[storage]", "database = \(q(database))", "history = \"\(historyDays)d\"",
-      "busy_timeout = \(busyTimeout.formatted(maxFractionDigits: 3))", "max_size = \(maxDatabaseSize)", "",
-      "[spool]", "directory = \(q(spool))", "processed = \(q(processed))", "rejected = \(q(rejected))",
-      "rescan_interval = \(rescanInterval.formatted(maxFractionDigits: 3))", "batch_files = \(batchFiles)",
-      "",
-      "[input]", "max_file_size = \(maxFileSize)", "max_line_length = \(maxLineLength)",
-      "max_series_name = \(maxSeriesNameLength)", "max_future = \(maxFuture.formatted(maxFractionDigits: 3))",
-      "max_series = \(maxSeries)", "",
-      "[relay]", "listen = \(q(relayListen))",
-      "flush_interval = \(relayFlushInterval.formatted(maxFractionDigits: 3))",
-      "max_connections = \(relayMaxConnections)", "",
-      "[calendar]", "period = \(period)", "slot_width = \(slotWidth)", "time_zone = \(q(timeZone))", "",
-      "[detection]", "threshold = \(threshold)", "threshold_scale = \(q(thresholdScale.rawValue))",
-      "min_samples = \(minSamples)", "pool_slots = \(poolSlots)", "leverage = \(leverage)",
-      "calibrate = \(calibrate)", "cold_start = \(coldStart)",
-      "shift_after = \(shiftAfter)",
-      "incident_gap = \(incidentGap.formatted(maxFractionDigits: 3))",
-      "stale_after = \(staleAfter.formatted(maxFractionDigits: 3))",
-      "memory = \(memory)",
-      "learning = \(q(learning.rawValue))", "noise_floor_relative = \(noiseFloorRelative)",
-      "noise_floor_absolute = \(noiseFloorAbsolute)",
-    ]
     for override in overrides {
       lines += ["", "[[override]]", "series = \(q(override.series))"]
       if let t = override.threshold { lines.append("threshold = \(t)") }
       if let m = override.minSamples { lines.append("min_samples = \(m)") }
     }
     return lines.joined(separator: "\n") + "\n"
-  }
-}
-
-/// Typed access to one table's keys; remembers which were read so unknown
-/// keys can be reported.
-private struct TableReader {
-  let table: ConfigDocument.Table
-  let file: String
-  var used: Set<String> = []
-
-  init(table: ConfigDocument.Table, file: String) {
-    self.table = table
-    self.file = file
-  }
-
-  private var qualifiedPrefix: String { table.name.isEmpty ? "" : table.name + "." }
-
-  func error(_ key: String, _ message: String) -> ConfigError {
-    let line = table.entries.first { $0.key == key }?.line ?? table.line
-    return ConfigError(file: file, line: line, key: qualifiedPrefix + key, message: message)
-  }
-
-  private mutating func value(_ key: String) -> ConfigDocument.Value? {
-    used.insert(key)
-    return table.entries.first { $0.key == key }?.value
-  }
-
-  mutating func string(_ key: String) throws(ConfigError) -> String? {
-    switch value(key) {
-    case nil: return nil
-    case .string(let s): return s
-    case let other?: throw error(key, "expected a quoted string, got \(other)")
-    }
-  }
-
-  mutating func boolean(_ key: String) throws(ConfigError) -> Bool? {
-    switch value(key) {
-    case nil: return nil
-    case .boolean(let b): return b
-    case let other?: throw error(key, "expected true or false, got \(other)")
-    }
-  }
-
-  mutating func path(_ key: String) throws(ConfigError) -> String? {
-    guard let s = try string(key) else { return nil }
-    guard !s.isEmpty else { throw error(key, "must not be empty") }
-    return s
-  }
-
-  mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
-    switch value(key) {
-    case nil: return nil
-    case .integer(let i):
-      guard let v = Int(exactly: i), range.contains(v) else {
-        throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), got \(i)")
-      }
-      return v
-    case let other?: throw error(key, "expected a whole number, got \(other)")
-    }
-  }
-
-  mutating func float(_ key: String, in range: ClosedRange<Double>) throws(ConfigError) -> Double? {
-    let v: Double
-    switch value(key) {
-    case nil: return nil
-    case .integer(let i): v = Double(i)
-    case .float(let d): v = d
-    case let other?: throw error(key, "expected a number, got \(other)")
-    }
-    guard range.contains(v) else {
-      throw error(
-        key,
-        "must be between \(range.lowerBound.formatted(maxFractionDigits: 6)) and \(range.upperBound.formatted(maxFractionDigits: 6)), got \(v.formatted(maxFractionDigits: 6))"
-      )
-    }
-    return v
-  }
-
-  /// Seconds, as a number or a string with a unit: "90s", "5m", "2h", "1d", "1w".
-  mutating func duration(_ key: String, in range: ClosedRange<Double>) throws(ConfigError) -> Double? {
-    let seconds: Double
-    switch value(key) {
-    case nil: return nil
-    case .integer(let i): seconds = Double(i)
-    case .float(let d): seconds = d
-    case .string(let s):
-      guard let parsed = Self.parseDuration(s) else {
-        throw error(
-          key, "cannot read \"\(s)\" as a duration; write e.g. 300, \"90s\", \"5m\", \"2h\", \"1d\" or \"1w\""
-        )
-      }
-      seconds = parsed
-    case let other?: throw error(key, "expected a duration, got \(other)")
-    }
-    guard range.contains(seconds) else {
-      throw error(
-        key,
-        "must be between \(range.lowerBound.formatted(maxFractionDigits: 3)) s and \(range.upperBound.formatted(maxFractionDigits: 3)) s, got \(seconds.formatted(maxFractionDigits: 3)) s"
-      )
-    }
-    return seconds
-  }
-
-  mutating func durationSeconds(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
-    guard let seconds = try duration(key, in: Double(range.lowerBound)...Double(range.upperBound)) else {
-      return nil
-    }
-    guard seconds == seconds.rounded() else { throw error(key, "must be a whole number of seconds") }
-    return Int(seconds)
-  }
-
-  /// Bytes, as a number or a string with a unit: "512KiB", "64MiB", "1GiB".
-  mutating func size(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
-    let bytes: Int
-    switch value(key) {
-    case nil: return nil
-    case .integer(let i): bytes = Int(i)
-    case .string(let s):
-      let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("B", 1)]
-      guard let (unit, factor) = units.first(where: { s.hasSuffix($0.0) }),
-        let number = Int(s.dropLast(unit.count).trimmingCharacters(in: .whitespaces))
-      else {
-        throw error(
-          key, "cannot read \"\(s)\" as a size; write e.g. 1048576, \"512KiB\", \"64MiB\" or \"1GiB\"")
-      }
-      // "9000000000GiB" is more bytes than an Int holds: an error, not a trap.
-      let (product, overflow) = number.multipliedReportingOverflow(by: factor)
-      guard !overflow else {
-        throw error(
-          key, "\"\(s)\" is too large; must be between \(range.lowerBound) and \(range.upperBound) bytes")
-      }
-      bytes = product
-    case let other?: throw error(key, "expected a size, got \(other)")
-    }
-    guard range.contains(bytes) else {
-      throw error(key, "must be between \(range.lowerBound) and \(range.upperBound) bytes, got \(bytes)")
-    }
-    return bytes
-  }
-
-  static func parseDuration(_ text: String) -> Double? {
-    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-    let trimmed = text.trimmingCharacters(in: .whitespaces)
-    guard let last = trimmed.last else { return nil }
-    if let factor = units[last], let number = Double(trimmed.dropLast()), number.isFinite {
-      return number * factor
-    }
-    return Double(trimmed).flatMap { $0.isFinite ? $0 : nil }
-  }
-
-  func rejectUnusedKeys() throws(ConfigError) {
-    for entry in table.entries where !used.contains(entry.key) {
-      let header =
-        table.name.isEmpty ? "the top level" : table.isArrayElement ? "[[\(table.name)]]" : "[\(table.name)]"
-      let known = used.sorted().joined(separator: ", ")
-      throw ConfigError(
-        file: file, line: entry.line, key: qualifiedPrefix + entry.key,
-        message: "unknown key in \(header)" + (known.isEmpty ? "" : "; known keys: \(known)"))
-    }
   }
 }

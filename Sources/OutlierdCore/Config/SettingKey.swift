@@ -1,0 +1,177 @@
+import Foundation
+
+/// One key of the configuration file: its table, its name, how its value
+/// is read into `Settings` (with its type and range) and written back.
+///
+/// `Settings.keys` is the one list of keys: parsing, `rendered()` (what
+/// `check-config` prints and reload compares), the "known keys" of an error,
+/// and the test that keeps etc/outlierd.conf documenting every key all read
+/// it. [[override]] tables are read apart (they repeat).
+struct SettingKey {
+  let table: String
+  let name: String
+  let read: (inout Settings, inout TableReader) throws(ConfigError) -> Void
+  let render: (Settings) -> String
+
+  static func quoted(_ s: String) -> String {
+    "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+  }
+
+  /// A quoted string; `nonEmpty` for paths.
+  static func string(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, String>, nonEmpty: Bool = false
+  ) -> SettingKey {
+    SettingKey(
+      table: table, name: name,
+      read: { (settings, reader) throws(ConfigError) in
+        settings[keyPath: field] =
+          try (nonEmpty ? reader.path(name) : reader.string(name)) ?? settings[keyPath: field]
+      },
+      render: { quoted($0[keyPath: field]) })
+  }
+
+  static func integer(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Int>, in range: ClosedRange<Int>
+  ) -> SettingKey {
+    SettingKey(
+      table: table, name: name,
+      read: { (settings, reader) throws(ConfigError) in
+        settings[keyPath: field] = try reader.integer(name, in: range) ?? settings[keyPath: field]
+      },
+      render: { String($0[keyPath: field]) })
+  }
+
+  static func float(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Double>, in range: ClosedRange<Double>
+  ) -> SettingKey {
+    SettingKey(
+      table: table, name: name,
+      read: { (settings, reader) throws(ConfigError) in
+        settings[keyPath: field] = try reader.float(name, in: range) ?? settings[keyPath: field]
+      },
+      render: { String($0[keyPath: field]) })
+  }
+
+  static func boolean(_ table: String, _ name: String, _ field: WritableKeyPath<Settings, Bool>) -> SettingKey
+  {
+    SettingKey(
+      table: table, name: name,
+      read: { (settings, reader) throws(ConfigError) in
+        settings[keyPath: field] = try reader.boolean(name) ?? settings[keyPath: field]
+      },
+      render: { String($0[keyPath: field]) })
+  }
+
+  /// Seconds, written as a number or with a unit ("5m").
+  static func duration(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Double>, in range: ClosedRange<Double>
+  ) -> SettingKey {
+    SettingKey(
+      table: table, name: name,
+      read: { (settings, reader) throws(ConfigError) in
+        settings[keyPath: field] = try reader.duration(name, in: range) ?? settings[keyPath: field]
+      },
+      render: { $0[keyPath: field].formatted(maxFractionDigits: 3) })
+  }
+
+  /// Whole seconds, written as a number or with a unit ("1w").
+  static func wholeSeconds(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Int>, in range: ClosedRange<Int>
+  ) -> SettingKey {
+    SettingKey(
+      table: table, name: name,
+      read: { (settings, reader) throws(ConfigError) in
+        settings[keyPath: field] = try reader.durationSeconds(name, in: range) ?? settings[keyPath: field]
+      },
+      render: { String($0[keyPath: field]) })
+  }
+
+  /// Bytes, written as a number or with a unit ("64MiB").
+  static func size(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Int>, in range: ClosedRange<Int>
+  ) -> SettingKey {
+    SettingKey(
+      table: table, name: name,
+      read: { (settings, reader) throws(ConfigError) in
+        settings[keyPath: field] = try reader.size(name, in: range) ?? settings[keyPath: field]
+      },
+      render: { String($0[keyPath: field]) })
+  }
+
+  /// One of an enumeration's raw values.
+  static func choice<Choice: RawRepresentable & CaseIterable>(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Choice>
+  ) -> SettingKey where Choice.RawValue == String {
+    SettingKey(
+      table: table, name: name,
+      read: { (settings, reader) throws(ConfigError) in
+        guard let text = try reader.string(name) else { return }
+        guard let choice = Choice(rawValue: text) else {
+          let allowed = Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+          throw reader.error(name, "must be one of \(allowed), got \"\(text)\"")
+        }
+        settings[keyPath: field] = choice
+      },
+      render: { quoted($0[keyPath: field].rawValue) })
+  }
+}
+
+extension Settings {
+  /// The plain tables, in the order `rendered()` writes them.
+  static let tables = ["storage", "spool", "input", "relay", "calendar", "detection"]
+
+  /// Every key of the plain tables, in the order `rendered()` writes them.
+  static var keys: [SettingKey] {
+    [
+      .string("storage", "database", \.database, nonEmpty: true),
+      SettingKey(
+        table: "storage", name: "history",
+        read: { (settings, reader) throws(ConfigError) in
+          guard let seconds = try reader.duration("history", in: 0...(3650 * 86_400)) else { return }
+          guard seconds.truncatingRemainder(dividingBy: 86_400) == 0 else {
+            throw reader.error("history", "must be a whole number of days, e.g. \"14d\"")
+          }
+          settings.historyDays = Int(seconds / 86_400)
+        },
+        render: { "\"\($0.historyDays)d\"" }),
+      .duration("storage", "busy_timeout", \.busyTimeout, in: 0...3600),
+      .size("storage", "max_size", \.maxDatabaseSize, in: 0...(1 << 50)),
+
+      .string("spool", "directory", \.spool, nonEmpty: true),
+      .string("spool", "processed", \.processed),
+      .string("spool", "rejected", \.rejected, nonEmpty: true),
+      .duration("spool", "rescan_interval", \.rescanInterval, in: 0.1...86_400),
+      .integer("spool", "batch_files", \.batchFiles, in: 1...10_000),
+
+      .size("input", "max_file_size", \.maxFileSize, in: 1...(1 << 40)),
+      .integer("input", "max_line_length", \.maxLineLength, in: 16...(1 << 24)),
+      .integer("input", "max_series_name", \.maxSeriesNameLength, in: 1...4096),
+      .duration("input", "max_future", \.maxFuture, in: 0...(366 * 86_400)),
+      .integer("input", "max_series", \.maxSeries, in: 0...1_000_000_000),
+
+      .string("relay", "listen", \.relayListen, nonEmpty: true),
+      .duration("relay", "flush_interval", \.relayFlushInterval, in: 0.05...3600),
+      .integer("relay", "max_connections", \.relayMaxConnections, in: 1...100_000),
+
+      .wholeSeconds("calendar", "period", \.period, in: 1...(366 * 86_400)),
+      .wholeSeconds("calendar", "slot_width", \.slotWidth, in: 1...(366 * 86_400)),
+      .string("calendar", "time_zone", \.timeZone),
+
+      .float("detection", "threshold", \.threshold, in: 0.1...1000),
+      .choice("detection", "threshold_scale", \.thresholdScale),
+      .integer("detection", "min_samples", \.minSamples, in: 2...1_000_000),
+      .integer("detection", "pool_slots", \.poolSlots, in: 1...100_000),
+      .boolean("detection", "leverage", \.leverage),
+      .boolean("detection", "calibrate", \.calibrate),
+      .boolean("detection", "cold_start", \.coldStart),
+      .integer("detection", "shift_after", \.shiftAfter, in: 0...1_000_000),
+      .duration("detection", "incident_gap", \.incidentGap, in: 0...(366 * 86_400)),
+      .duration("detection", "stale_after", \.staleAfter, in: 0...(366 * 86_400)),
+      .float("detection", "memory", \.memory, in: 0...1e12),
+      .choice("detection", "learning", \.learning),
+      .float("detection", "noise_floor_relative", \.noiseFloorRelative, in: 0...1),
+      .float(
+        "detection", "noise_floor_absolute", \.noiseFloorAbsolute, in: 0...Double.greatestFiniteMagnitude),
+    ]
+  }
+}
