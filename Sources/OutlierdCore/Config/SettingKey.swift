@@ -17,85 +17,77 @@ struct SettingKey {
     "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
   }
 
-  /// A quoted string; `nonEmpty` for paths.
-  static func string(
-    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, String>, nonEmpty: Bool = false
+  /// A key whose value is read by one of TableReader's typed readers into
+  /// one field, and written back by `render`.
+  private static func field<Value>(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Value>,
+    read: @escaping (inout TableReader, String) throws(ConfigError) -> Value?,
+    render: @escaping (Value) -> String
   ) -> SettingKey {
     SettingKey(
       table: table, name: name,
       read: { (settings, reader) throws(ConfigError) in
-        settings[keyPath: field] =
-          try (nonEmpty ? reader.path(name) : reader.string(name)) ?? settings[keyPath: field]
+        if let value = try read(&reader, name) { settings[keyPath: field] = value }
       },
-      render: { quoted($0[keyPath: field]) })
+      render: { render($0[keyPath: field]) })
+  }
+
+  /// A quoted string; `nonEmpty` for paths.
+  static func string(
+    _ table: String, _ name: String, _ field: WritableKeyPath<Settings, String>, nonEmpty: Bool = false
+  ) -> SettingKey {
+    Self.field(
+      table, name, field, read: { (r, n) throws(ConfigError) in try nonEmpty ? r.path(n) : r.string(n) },
+      render: quoted)
   }
 
   static func integer(
     _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Int>, in range: ClosedRange<Int>
   ) -> SettingKey {
-    SettingKey(
-      table: table, name: name,
-      read: { (settings, reader) throws(ConfigError) in
-        settings[keyPath: field] = try reader.integer(name, in: range) ?? settings[keyPath: field]
-      },
-      render: { String($0[keyPath: field]) })
+    Self.field(
+      table, name, field, read: { (r, n) throws(ConfigError) in try r.integer(n, in: range) },
+      render: { String($0) })
   }
 
   static func float(
     _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Double>, in range: ClosedRange<Double>
   ) -> SettingKey {
-    SettingKey(
-      table: table, name: name,
-      read: { (settings, reader) throws(ConfigError) in
-        settings[keyPath: field] = try reader.float(name, in: range) ?? settings[keyPath: field]
-      },
-      render: { String($0[keyPath: field]) })
+    Self.field(
+      table, name, field, read: { (r, n) throws(ConfigError) in try r.float(n, in: range) },
+      render: { String($0) })
   }
 
   static func boolean(_ table: String, _ name: String, _ field: WritableKeyPath<Settings, Bool>) -> SettingKey
   {
-    SettingKey(
-      table: table, name: name,
-      read: { (settings, reader) throws(ConfigError) in
-        settings[keyPath: field] = try reader.boolean(name) ?? settings[keyPath: field]
-      },
-      render: { String($0[keyPath: field]) })
+    Self.field(
+      table, name, field, read: { (r, n) throws(ConfigError) in try r.boolean(n) }, render: { String($0) })
   }
 
   /// Seconds, written as a number or with a unit ("5m").
   static func duration(
     _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Double>, in range: ClosedRange<Double>
   ) -> SettingKey {
-    SettingKey(
-      table: table, name: name,
-      read: { (settings, reader) throws(ConfigError) in
-        settings[keyPath: field] = try reader.duration(name, in: range) ?? settings[keyPath: field]
-      },
-      render: { $0[keyPath: field].formatted(maxFractionDigits: 3) })
+    Self.field(
+      table, name, field, read: { (r, n) throws(ConfigError) in try r.duration(n, in: range) },
+      render: { $0.formatted(maxFractionDigits: 3) })
   }
 
   /// Whole seconds, written as a number or with a unit ("1w").
   static func wholeSeconds(
     _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Int>, in range: ClosedRange<Int>
   ) -> SettingKey {
-    SettingKey(
-      table: table, name: name,
-      read: { (settings, reader) throws(ConfigError) in
-        settings[keyPath: field] = try reader.durationSeconds(name, in: range) ?? settings[keyPath: field]
-      },
-      render: { String($0[keyPath: field]) })
+    Self.field(
+      table, name, field, read: { (r, n) throws(ConfigError) in try r.durationSeconds(n, in: range) },
+      render: { String($0) })
   }
 
   /// Bytes, written as a number or with a unit ("64MiB").
   static func size(
     _ table: String, _ name: String, _ field: WritableKeyPath<Settings, Int>, in range: ClosedRange<Int>
   ) -> SettingKey {
-    SettingKey(
-      table: table, name: name,
-      read: { (settings, reader) throws(ConfigError) in
-        settings[keyPath: field] = try reader.size(name, in: range) ?? settings[keyPath: field]
-      },
-      render: { String($0[keyPath: field]) })
+    Self.field(
+      table, name, field, read: { (r, n) throws(ConfigError) in try r.size(n, in: range) },
+      render: { String($0) })
   }
 
   /// One of an enumeration's raw values.
