@@ -210,7 +210,22 @@ struct CheckConfig: ParsableCommand {
         throw ExitCode(configurationErrorStatus)
       }
     }
+    // The directories `run` would refuse to start without.
+    let missing = Daemon.missingDirectories(settings, config: options.config)
+    if !missing.isEmpty {
+      for problem in missing { FileHandle.standardError.write(Data("Error: \(problem)\n".utf8)) }
+      throw ExitCode(configurationErrorStatus)
+    }
     if quiet { return }
+    // What this user may do there; the service's user is what counts.
+    for (key, path, mode) in [
+      ("spool.directory", settings.spool, R_OK | W_OK | X_OK),
+      ("storage.database", FileSystem.directoryName(settings.database), W_OK | X_OK),
+    ] where access(path, mode) != 0 {
+      print(
+        "# note: \(key) \(path): \(String(cString: strerror(errno))) for this user (uid \(getuid())); the service's user needs it"
+      )
+    }
     print("# \(options.config): OK")
     print(settings.rendered(), terminator: "")
   }

@@ -42,14 +42,7 @@ public final class Daemon {
     let signals = SignalReceiver()
     // A mistyped path is refused, not created: files dropped where the
     // producers write would never be seen.
-    for (key, path) in [
-      ("spool.directory", settings.spool), ("storage.database", FileSystem.directoryName(settings.database)),
-    ] {
-      var info = stat()
-      guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-        throw MissingDirectory(key: key, path: path, config: configPath)
-      }
-    }
+    if let missing = Self.missingDirectories(settings, config: configPath).first { throw missing }
     let file = try DatabaseFile(path: settings.database)
     let store = try Store(path: settings.database, calendar: try settings.calendar(), file: file)
     let ingestor = try Ingestor(settings: settings, store: store)
@@ -212,6 +205,20 @@ public final class Daemon {
   }
 
   /// A configured directory that does not exist: a configuration error.
+  /// The directories `run` needs and refuses to create (a mistyped path
+  /// would be created where no producer writes): the spool, and the
+  /// database's directory. `check-config` reports the same.
+  public static func missingDirectories(_ settings: Settings, config: String) -> [MissingDirectory] {
+    [("spool.directory", settings.spool), ("storage.database", FileSystem.directoryName(settings.database))]
+      .compactMap { key, path in
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+          return MissingDirectory(key: key, path: path, config: config)
+        }
+        return nil
+      }
+  }
+
   public struct MissingDirectory: Error, CustomStringConvertible {
     public var key: String
     public var path: String

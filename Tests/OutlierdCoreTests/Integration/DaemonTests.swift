@@ -289,7 +289,7 @@ struct DaemonTests {
   }
 
   /// A mistyped spool or database directory is refused with its path, and
-  /// not created.
+  /// not created; check-config refuses it too.
   @Test func aMissingDirectoryIsRefusedNotCreated() throws {
     let h = try Harness()
     let config = try String(contentsOfFile: h.config, encoding: .utf8)
@@ -300,6 +300,11 @@ struct DaemonTests {
     #expect(run.status == 78)
     #expect(run.errors.contains("spool.directory: the directory \(typo) does not exist"), "\(run.errors)")
     #expect(!FileManager.default.fileExists(atPath: typo))
+    // check-config says so before a start or a reload would.
+    let check = try h.run(["check-config", "--quiet", "--config", h.config])
+    #expect(
+      check.status == 78 && check.errors.contains("spool.directory: the directory \(typo)"), "\(check.errors)"
+    )
     let database = h.root + "/nowhere/outlierd.db"
     try config.replacingOccurrences(of: "database = \"\(h.database)\"", with: "database = \"\(database)\"")
       .write(toFile: h.config, atomically: true, encoding: .utf8)
