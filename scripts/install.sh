@@ -41,7 +41,7 @@ fi
 install -d "$DESTDIR$PREFIX/bin" "$DESTDIR$LIBDIR/systemd/system" "$DESTDIR$LIBDIR/sysusers.d" \
   "$DESTDIR$LIBDIR/tmpfiles.d" "$DESTDIR$SYSCONFDIR/outlierd" "$DESTDIR$PREFIX/share/doc/outlierd"
 install -m 0755 "$OUTLIERD_BINARY" "$DESTDIR$PREFIX/bin/outlierd"
-for unit in outlierd.service outlierd-relay.service outlierd-relay.socket; do
+for unit in outlierd.service outlierd-relay.service outlierd-relay.socket outlierd-notify.service; do
   sed "s|@BINDIR@|$PREFIX/bin|g" "systemd/$unit" > "$DESTDIR$LIBDIR/systemd/system/$unit"
   chmod 0644 "$DESTDIR$LIBDIR/systemd/system/$unit"
 done

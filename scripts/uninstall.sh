@@ -8,10 +8,11 @@ DESTDIR=${DESTDIR:-}
 LIBDIR="$PREFIX/lib"
 [ "$PREFIX" = "/usr" ] || [ "$PREFIX" = "/usr/local" ] || LIBDIR=/usr/local/lib
 if [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; then
-  systemctl disable --now outlierd.service outlierd-relay.socket outlierd-relay.service 2>/dev/null || true
+  systemctl disable --now outlierd.service outlierd-relay.socket outlierd-relay.service outlierd-notify.service 2>/dev/null || true
 fi
 rm -f "$DESTDIR$PREFIX/bin/outlierd" "$DESTDIR$LIBDIR/systemd/system/outlierd.service" \
   "$DESTDIR$LIBDIR/systemd/system/outlierd-relay.service" "$DESTDIR$LIBDIR/systemd/system/outlierd-relay.socket" \
+  "$DESTDIR$LIBDIR/systemd/system/outlierd-notify.service" \
   "$DESTDIR$LIBDIR/sysusers.d/outlierd.conf" "$DESTDIR$LIBDIR/tmpfiles.d/outlierd.conf"
 rm -rf "$DESTDIR$PREFIX/share/doc/outlierd"
 if [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

@@ -15,7 +15,8 @@ struct Outlierd: ParsableCommand {
       """,
     version: "outlierd \(OutlierdVersion.description)",
     subcommands: [
-      Run.self, Relay.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self, Plot.self,
+      Run.self, Relay.self, Notify.self, Ingest.self, CheckConfig.self, Alerts.self, Model.self, Status.self,
+      Plot.self,
       Demo.self,
     ])
 }
@@ -120,6 +121,45 @@ struct Relay: ParsableCommand {
       }
     }
     GraphiteRelay(settings: settings, listeners: listeners, logger: logger).run()
+  }
+}
+
+struct Notify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Deliver incidents to Alertmanager (the notify service).",
+    discussion: """
+      Reads the daemon's database (read-only) every two seconds and posts each open incident \
+      to notify.alertmanager_url as an alert (labels alertname="SeasonalOutlier", series, \
+      direction), again every notify.resend_interval, and once more with its end when it \
+      closes. Its own ledger (notify.database) makes delivery at least once across restarts. \
+      Run it as a member of group outlierd (to read the database).
+
+      Example:
+        outlierd notify --config /etc/outlierd/outlierd.conf --once
+      """)
+
+  @OptionGroup var options: ConfigOption
+  @Flag(help: "One delivery pass, then exit (status 1 when Alertmanager did not take it).")
+  var once = false
+
+  func run() throws {
+    let settings = try options.load()
+    let logger = bootstrapLogging()
+    let notifier: Notifier
+    do {
+      notifier = try Notifier(settings: settings, logger: logger)
+    } catch let problem as Notifier.ConfigurationProblem {
+      logger.critical("\(options.config): \(problem)")
+      throw ExitCode(configurationErrorStatus)
+    } catch {
+      logger.critical("\(error)")
+      throw ExitCode(EXIT_FAILURE)
+    }
+    if once {
+      if try notifier.pass().failed { throw ExitCode(EXIT_FAILURE) }
+      return
+    }
+    notifier.run()
   }
 }
 

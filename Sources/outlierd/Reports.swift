@@ -212,6 +212,14 @@ struct Status: ParsableCommand {
           ?? .null
       ),
     ]
+    // The notifier's deliveries, when it has a ledger this user may read.
+    if let ledger = DeliveryLedger.summary(path: settings.notifyDatabase) {
+      fields.append(("notify_firing", .integer(Int64(ledger.firing))))
+      fields.append(("notify_resolved", .integer(Int64(ledger.resolved))))
+      fields.append(("notify_sends", .integer(Int64(ledger.sends))))
+      fields.append(("notify_failures", .integer(Int64(ledger.failures))))
+      fields.append(("notify_last_error", ledger.lastError.map { .text($0) } ?? .null))
+    }
     printRecord(fields, format: options.format)
   }
 }

@@ -110,7 +110,7 @@ struct SettingKey {
 
 extension Settings {
   /// The plain tables, in the order `rendered()` writes them.
-  static let tables = ["storage", "spool", "input", "relay", "calendar", "detection"]
+  static let tables = ["storage", "spool", "input", "relay", "notify", "calendar", "detection"]
 
   /// Every key of the plain tables, in the order `rendered()` writes them.
   static var keys: [SettingKey] {
@@ -144,6 +144,11 @@ extension Settings {
       .string("relay", "listen", \.relayListen, nonEmpty: true),
       .duration("relay", "flush_interval", \.relayFlushInterval, in: 0.05...3600),
       .integer("relay", "max_connections", \.relayMaxConnections, in: 1...100_000),
+
+      .string("notify", "alertmanager_url", \.notifyAlertmanager),
+      .duration("notify", "resend_interval", \.notifyResendInterval, in: 1...86_400),
+      .string("notify", "database", \.notifyDatabase, nonEmpty: true),
+      .string("notify", "labels", \.notifyLabels),
 
       .wholeSeconds("calendar", "period", \.period, in: 1...(366 * 86_400)),
       .wholeSeconds("calendar", "slot_width", \.slotWidth, in: 1...(366 * 86_400)),

@@ -42,6 +42,16 @@ public struct Settings: Sendable, Equatable {
   /// Connections the relay serves at once; more are refused.
   public var relayMaxConnections = 256
 
+  // [notify]
+  /// Alertmanager's address for `outlierd notify`; empty: no delivery.
+  public var notifyAlertmanager = ""
+  /// How often an open incident's alert is sent again.
+  public var notifyResendInterval: Double = 60
+  /// The notifier's delivery ledger (its own database).
+  public var notifyDatabase = "/var/lib/outlierd-notify/notify.db"
+  /// Extra labels on every alert: "team=db,env=prod".
+  public var notifyLabels = ""
+
   // [calendar]
   public var period = SlotCalendar.week
   public var slotWidth = 300

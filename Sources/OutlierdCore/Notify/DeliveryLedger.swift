@@ -1,0 +1,134 @@
+import Foundation
+
+/// The notifier's own database: what was delivered for each incident, so
+/// that a restart of the daemon or of the notifier loses nothing and floods
+/// nothing. Separate from the daemon's database: the notifier never holds
+/// the daemon's write lock, so delivery can never block ingest.
+///
+/// Contract: a delivery is recorded only after Alertmanager accepted it
+/// (at least once: a crash between the two sends it again, which
+/// Alertmanager deduplicates by labels; `sends` counts every accepted POST).
+public final class DeliveryLedger {
+  public enum State: String, Sendable {
+    /// Sent as firing; the incident was open when last seen.
+    case firing
+    /// Sent with its end: nothing more to do.
+    case resolved
+    /// Closed before the notifier first ran: never sent.
+    case skipped
+  }
+
+  public struct Delivery: Sendable, Hashable {
+    public var incident: Int64
+    public var state: State
+    public var lastSent: Double?
+    public var sends: Int
+    public var failures: Int
+    public var nextAttempt: Double
+  }
+
+  let db: SQLiteDatabase
+  public let path: String
+
+  public init(path: String) throws {
+    self.path = path
+    db = try SQLiteDatabase(path: path)
+    db.setBusyTimeout(milliseconds: 5000)
+    try db.execute(
+      """
+      PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+      CREATE TABLE IF NOT EXISTS deliveries (
+        incident_id INTEGER PRIMARY KEY,  -- incidents.id of the daemon's database
+        state TEXT NOT NULL,              -- firing, resolved, skipped
+        first_sent REAL, last_sent REAL,  -- Unix seconds of accepted POSTs
+        sends INTEGER NOT NULL DEFAULT 0, -- accepted POSTs, re-sends included
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL DEFAULT 0,
+        last_error TEXT
+      );
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      """)
+  }
+
+  /// The largest incident id seen; nil before the first pass.
+  public func lastSeen() throws -> Int64? {
+    try db.scalarText("SELECT value FROM meta WHERE key = 'last_seen'").flatMap { Int64($0) }
+  }
+
+  func setLastSeen(_ id: Int64) throws {
+    try db.prepare("REPLACE INTO meta VALUES ('last_seen', ?)").bind(.text(String(id))).run()
+  }
+
+  /// Deliveries still firing (their incidents must be followed until they close).
+  public func firing() throws -> [Int64] {
+    let statement = try db.prepare(
+      "SELECT incident_id FROM deliveries WHERE state = 'firing' ORDER BY incident_id")
+    var ids: [Int64] = []
+    while try statement.step() { ids.append(statement.int64(0)) }
+    return ids
+  }
+
+  public func delivery(_ incident: Int64) throws -> Delivery? {
+    let s = try db.prepare(
+      "SELECT state, last_sent, sends, failures, next_attempt FROM deliveries WHERE incident_id = ?"
+    ).bind(.integer(incident))
+    guard try s.step() else { return nil }
+    return Delivery(
+      incident: incident, state: State(rawValue: s.text(0) ?? "") ?? .firing,
+      lastSent: s.isNull(1) ? nil : s.double(1), sends: Int(s.int64(2)), failures: Int(s.int64(3)),
+      nextAttempt: s.double(4))
+  }
+
+  func markSkipped(_ incident: Int64) throws {
+    try db.prepare("INSERT OR IGNORE INTO deliveries (incident_id, state) VALUES (?, 'skipped')")
+      .bind(.integer(incident)).run()
+  }
+
+  func markSent(_ incident: Int64, state: State, at time: Double) throws {
+    try db.prepare(
+      """
+      INSERT INTO deliveries (incident_id, state, first_sent, last_sent, sends) VALUES (?1, ?2, ?3, ?3, 1)
+      ON CONFLICT (incident_id) DO UPDATE SET state = ?2, first_sent = coalesce(first_sent, ?3),
+        last_sent = ?3, sends = sends + 1, next_attempt = 0, last_error = NULL
+      """
+    ).bind(.integer(incident), .text(state.rawValue), .real(time)).run()
+  }
+
+  func markFailed(_ incident: Int64, error: String, retryAt: Double) throws {
+    try db.prepare(
+      """
+      INSERT INTO deliveries (incident_id, state, failures, next_attempt, last_error) VALUES (?1, 'firing', 1, ?2, ?3)
+      ON CONFLICT (incident_id) DO UPDATE SET failures = failures + 1, next_attempt = ?2, last_error = ?3
+      """
+    ).bind(.integer(incident), .real(retryAt), .text(error)).run()
+  }
+
+  func transaction(_ body: () throws -> Void) throws {
+    try db.execute("BEGIN IMMEDIATE")
+    do {
+      try body()
+      try db.execute("COMMIT")
+    } catch {
+      try? db.execute("ROLLBACK")
+      throw error
+    }
+  }
+
+  /// Totals for `status`: deliveries by state, accepted POSTs, failures,
+  /// and the last error; nil when there is no ledger (or no permission).
+  public static func summary(path: String) -> (
+    firing: Int, resolved: Int, sends: Int, failures: Int, lastError: String?
+  )? {
+    guard FileManager.default.isReadableFile(atPath: path),
+      let db = try? SQLiteDatabase(path: path, readOnly: true),
+      let s = try? db.prepare(
+        """
+        SELECT count(*) FILTER (WHERE state = 'firing'), count(*) FILTER (WHERE state = 'resolved'),
+               coalesce(sum(sends), 0), coalesce(sum(failures), 0),
+               (SELECT last_error FROM deliveries WHERE last_error IS NOT NULL ORDER BY next_attempt DESC LIMIT 1)
+        FROM deliveries
+        """), (try? s.step()) == true
+    else { return nil }
+    return (Int(s.int64(0)), Int(s.int64(1)), Int(s.int64(2)), Int(s.int64(3)), s.text(4))
+  }
+}

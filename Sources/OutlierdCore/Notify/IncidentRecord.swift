@@ -1,0 +1,48 @@
+/// An incident as the notifier delivers it: the `incidents` row and its
+/// strongest alert (largest |z|).
+public struct IncidentRecord: Sendable, Hashable {
+  public var id: Int64
+  public var series: String
+  /// +1 above the band, −1 below.
+  public var direction: Int
+  public var start: Double
+  public var end: Double
+  public var alerts: Int
+  public var closed: Bool
+  public var value: Double?
+  public var expected: Double?
+  public var lower: Double?
+  public var upper: Double?
+  public var z: Double?
+  public var pValue: Double?
+  public var baseline: String?
+
+  /// Reads the incidents that are open, newer than `after`, or in `ids`,
+  /// oldest first, from the daemon's database.
+  static func read(_ db: SQLiteDatabase, after: Int64, orIn ids: [Int64]) throws(SQLiteError)
+    -> [IncidentRecord]
+  {
+    let listed = ids.isEmpty ? "" : " OR i.id IN (\(ids.map(String.init).joined(separator: ",")))"
+    let statement = try db.prepare(
+      """
+      SELECT i.id, i.series, i.direction, i.start_ts, i.end_ts, i.alerts, i.closed,
+             a.value, a.expected, a.lower, a.upper, a.z, a.p_value, a.baseline
+      FROM incidents i LEFT JOIN alerts a
+        ON a.id = (SELECT id FROM alerts WHERE incident_id = i.id ORDER BY abs(z) DESC LIMIT 1)
+      WHERE i.closed = 0 OR i.id > ?\(listed)
+      ORDER BY i.id
+      """
+    ).bind(.integer(after))
+    var records: [IncidentRecord] = []
+    while try statement.step() {
+      func number(_ column: Int32) -> Double? { statement.isNull(column) ? nil : statement.double(column) }
+      records.append(
+        IncidentRecord(
+          id: statement.int64(0), series: statement.text(1) ?? "", direction: Int(statement.int64(2)),
+          start: statement.double(3), end: statement.double(4), alerts: Int(statement.int64(5)),
+          closed: statement.int64(6) != 0, value: number(7), expected: number(8), lower: number(9),
+          upper: number(10), z: number(11), pValue: number(12), baseline: statement.text(13)))
+    }
+    return records
+  }
+}

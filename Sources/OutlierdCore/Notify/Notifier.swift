@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `outlierd notify`: delivers the daemon's incidents to Alertmanager.
+///
+/// Contract:
+/// - It reads the daemon's database read-only and writes only its own
+///   ledger (`DeliveryLedger`), so it can never block ingest; the daemon
+///   keeps `PrivateNetwork=yes`.
+/// - An open incident is sent as firing when first seen and re-sent every
+///   `notify.resend_interval`; a closed one is sent once more with its end
+///   (`endsAt`), then left alone. Incidents already closed when the
+///   notifier first runs are not sent (no flood from history).
+/// - Delivery is at least once: the ledger records a send only after
+///   Alertmanager accepted it. A failed send is retried with backoff (5 s,
+///   doubling, at most 5 min).
+public final class Notifier {
+  public let settings: Settings
+  public let endpoint: HTTPEndpoint
+  public let ledger: DeliveryLedger
+  public var logger: Logger
+  private let extraLabels: [String: String]
+  /// Seconds between passes.
+  static let pollInterval = 2.0
+
+  public struct ConfigurationProblem: Error, CustomStringConvertible {
+    public var description: String
+  }
+
+  public init(settings: Settings, logger: Logger) throws {
+    guard let endpoint = HTTPEndpoint(url: settings.notifyAlertmanager) else {
+      throw ConfigurationProblem(
+        description:
+          "notify.alertmanager_url \"\(settings.notifyAlertmanager)\" is not an http://host:port URL; set it to Alertmanager's address, e.g. \"http://127.0.0.1:9093\""
+      )
+    }
+    self.settings = settings
+    self.endpoint = endpoint
+    self.logger = logger
+    ledger = try DeliveryLedger(path: settings.notifyDatabase)
+    var labels: [String: String] = [:]
+    for pair in settings.notifyLabels.split(separator: ",") {
+      let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      if parts.count == 2 && !parts[0].isEmpty { labels[parts[0]] = parts[1] }
+    }
+    extraLabels = labels
+  }
+
+  /// One pass: reads the incidents, sends what is due in one POST, and
+  /// records the outcome. Returns the alerts sent and whether the POST failed.
+  @discardableResult
+  public func pass(now: Double = Date().timeIntervalSince1970) throws -> (sent: Int, failed: Bool) {
+    guard FileManager.default.fileExists(atPath: settings.database) else { return (0, false) }
+    let db = try SQLiteDatabase(path: settings.database, readOnly: true)
+    let lastSeen = try ledger.lastSeen()
+    let records = try IncidentRecord.read(db, after: lastSeen ?? 0, orIn: try ledger.firing())
+    var due: [(IncidentRecord, DeliveryLedger.State)] = []
+    var skipped: [Int64] = []
+    for record in records {
+      let delivery = try ledger.delivery(record.id)
+      if lastSeen == nil && record.closed && delivery == nil {
+        skipped.append(record.id)
+        continue
+      }
+      if let delivery, delivery.state != .firing || now < delivery.nextAttempt { continue }
+      if record.closed {
+        due.append((record, .resolved))
+      } else if delivery?.lastSent.map({ now - $0 >= settings.notifyResendInterval }) ?? true {
+        due.append((record, .firing))
+      }
+    }
+    var failure: String?
+    if !due.isEmpty {
+      let alerts = due.map { record, state in
+        PostableAlert(
+          record, resolvedAfter: state == .resolved ? settings.incidentGap : nil, extraLabels: extraLabels)
+      }
+      do {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = Array(try encoder.encode(alerts))
+        let response = try endpoint.request(method: "POST", path: "/api/v2/alerts", body: body)
+        if response.status != 200 {
+          failure =
+            "\(endpoint) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
+        }
+      } catch {
+        failure = "\(error)"
+      }
+    }
+    try ledger.transaction {
+      for id in skipped { try ledger.markSkipped(id) }
+      for (record, state) in due {
+        if let failure {
+          let failures = (try ledger.delivery(record.id)?.failures ?? 0) + 1
+          try ledger.markFailed(
+            record.id, error: failure, retryAt: now + min(5 * pow(2, Double(failures - 1)), 300))
+        } else {
+          try ledger.markSent(record.id, state: state, at: now)
+        }
+      }
+      if let newest = records.map(\.id).max(), newest > (lastSeen ?? 0) || lastSeen == nil {
+        try ledger.setLastSeen(max(newest, lastSeen ?? 0))
+      } else if lastSeen == nil {
+        try ledger.setLastSeen(0)
+      }
+    }
+    if let failure {
+      logger.error("notify: \(due.count) alert(s) not delivered: \(failure); retried with backoff")
+    } else if !due.isEmpty {
+      let resolved = due.filter { $0.1 == .resolved }.count
+      logger.info(
+        "notify: delivered \(due.count - resolved) firing and \(resolved) resolved alert(s) to \(endpoint)")
+    }
+    return (failure == nil ? due.count : 0, failure != nil)
+  }
+
+  /// Passes every two seconds until SIGTERM or SIGINT.
+  public func run() {
+    let signals = SignalReceiver()
+    let notifier = SystemdNotifier()
+    logger.info(
+      "outlierd notify started (version \(OutlierdVersion.description)): incidents of \(settings.database) to \(endpoint), ledger \(settings.notifyDatabase)"
+    )
+    notifier.ready(status: "delivering to \(endpoint)")
+    while true {
+      if signals.pending().contains(.terminate) { break }
+      do {
+        try pass()
+      } catch {
+        logger.error("notify: \(error)")
+      }
+      notifier.watchdogIfDue()
+      var fds = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
+      _ = poll(&fds, 1, Int32(Self.pollInterval * 1000))
+    }
+    notifier.stopping()
+    logger.info("outlierd notify stopped")
+  }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// One alert as Alertmanager's API v2 takes it (`POST /api/v2/alerts`).
+struct PostableAlert: Encodable, Sendable {
+  var labels: [String: String]
+  var annotations: [String: String]
+  var startsAt: String
+  /// Set when the incident closed: Alertmanager then resolves the alert.
+  /// While it is open it is omitted and the alert re-sent, as Alertmanager
+  /// expects of a client.
+  var endsAt: String?
+
+  static func time(_ seconds: Double) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.string(from: Date(timeIntervalSince1970: seconds.rounded(.down)))
+  }
+
+  /// The alert of an incident: labels `alertname`, `series`, `direction`
+  /// and the configured extra labels; the numbers behind it as annotations.
+  init(_ incident: IncidentRecord, resolvedAfter gap: Double?, extraLabels: [String: String]) {
+    let direction = incident.direction > 0 ? "high" : "low"
+    labels = extraLabels.merging(
+      ["alertname": "SeasonalOutlier", "series": incident.series, "direction": direction]
+    ) { _, ours in ours }
+    func g(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "" }
+    var notes: [String: String] = [
+      "incident": String(incident.id), "alerts": String(incident.alerts),
+      "plot":
+        "outlierd plot \(incident.series) --from \(Int(incident.start - 86_400)) --to \(Int(incident.end + 86_400)) -o \(incident.series).svg",
+    ]
+    if let value = incident.value {
+      notes["summary"] =
+        "\(incident.series) is \(direction == "high" ? "above" : "below") its band: value \(g(value)), expected \(g(incident.expected)), band [\(g(incident.lower)), \(g(incident.upper))], z \(incident.z.map { String(format: "%+.2f", $0) } ?? "")"
+      notes["value"] = g(value)
+      notes["expected"] = g(incident.expected)
+      notes["band"] = "[\(g(incident.lower)), \(g(incident.upper))]"
+      notes["z"] = incident.z.map { String(format: "%+.2f", $0) } ?? ""
+      notes["p"] = incident.pValue.map { String(format: "%.3g", $0) } ?? ""
+      notes["baseline"] = incident.baseline ?? ""
+    } else {
+      notes["summary"] = "\(incident.series) is \(direction == "high" ? "above" : "below") its band"
+    }
+    annotations = notes
+    startsAt = Self.time(incident.start)
+    // An incident closes once quiet for incident_gap after its last alert.
+    endsAt = gap.map { Self.time(max(incident.end + $0, incident.start + 1)) }
+  }
+}
