@@ -184,8 +184,22 @@ struct Status: ParsableCommand {
       """)
 
   @OptionGroup var options: ReadOptions
+  @Flag(
+    help: ArgumentHelp(
+      "Check health for monitoring: one line per finding; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+      discussion:
+        "CRITICAL: no outlierd holds the database (not running), or a spool file waits longer than --max-lag. WARNING: more than --max-backlog files wait, or some are unreadable to outlierd."
+    ))
+  var check = false
+  @Option(help: ArgumentHelp("With --check: waiting spool files past which it warns.", valueName: "files"))
+  var maxBacklog = 1000
+  @Option(
+    help: ArgumentHelp(
+      "With --check: how long a spool file may wait (\"10m\", seconds).", valueName: "duration"))
+  var maxLag = "10m"
 
   func run() throws {
+    if check { try runCheck() }
     let (reader, settings) = try options.reader()
     let now = Date().timeIntervalSince1970
     let s = try reader.status(settings: settings, now: now)
@@ -221,6 +235,27 @@ struct Status: ParsableCommand {
       fields.append(("notify_last_error", ledger.lastError.map { .text($0) } ?? .null))
     }
     printRecord(fields, format: options.format)
+  }
+}
+
+extension Status {
+  /// `--check`: prints the findings and exits with the worst level.
+  func runCheck() throws -> Never {
+    guard let lag = Settings.seconds(maxLag) else {
+      throw ValidationError("--max-lag \"\(maxLag)\" is not a duration; write e.g. 600 or \"10m\"")
+    }
+    let settings: Settings
+    do {
+      settings = try options.settings()
+    } catch {
+      print("UNKNOWN: \(error)")
+      throw ExitCode(HealthCheck.Level.unknown.rawValue)
+    }
+    let findings = HealthCheck(maxBacklog: maxBacklog, maxLag: lag).findings(
+      database: options.database ?? settings.database, spool: SpoolCensus.take(directory: settings.spool),
+      now: Date().timeIntervalSince1970)
+    for finding in findings { print("\(finding.level.word): \(finding.text)") }
+    throw ExitCode(findings.map(\.level).max()?.rawValue ?? 0)
   }
 }
 

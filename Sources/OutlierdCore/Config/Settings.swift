@@ -253,3 +253,9 @@ extension Settings {
     return lines.joined(separator: "\n") + "\n"
   }
 }
+
+extension Settings {
+  /// Seconds from a number or a string with a unit ("90s", "5m", "2h",
+  /// "1d", "1w"), as durations are written in the config; nil otherwise.
+  public static func seconds(_ text: String) -> Double? { TableReader.parseDuration(text) }
+}

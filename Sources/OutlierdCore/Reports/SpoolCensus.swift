@@ -10,6 +10,8 @@ public struct SpoolCensus: Sendable {
   /// Regular files outlierd cannot read: no group read permission, and
   /// not owned by the spool directory's owner (the daemon's user).
   public var unreadable: [String] = []
+  /// The modification time of the oldest waiting file.
+  public var oldestWaiting: Double?
 
   /// Counts the spool's entries; nil when the directory cannot be read
   /// (missing, or not this user's to read).
@@ -25,6 +27,8 @@ public struct SpoolCensus: Sendable {
       var info = stat()
       guard lstat(directory + "/" + name, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { continue }
       census.waiting += 1
+      let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+      census.oldestWaiting = min(census.oldestWaiting ?? modified, modified)
       if info.st_mode & S_IFMT == S_IFREG && info.st_mode & S_IRGRP == 0 && info.st_uid != spool.st_uid {
         census.unreadable.append(LogText.escaped(name))
       }

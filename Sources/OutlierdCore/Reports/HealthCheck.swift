@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `outlierd status --check`: whether the service is healthy, as monitoring
+/// (Nagios, Icinga, monit, a systemd timer) asks it, with one line per
+/// finding and the plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+public struct HealthCheck: Sendable {
+  public enum Level: Int32, Sendable, Comparable {
+    case ok = 0, warning = 1, critical = 2, unknown = 3
+    public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+    public var word: String { ["OK", "WARNING", "CRITICAL", "UNKNOWN"][Int(rawValue)] }
+  }
+
+  public struct Finding: Sendable, Hashable {
+    public var level: Level
+    public var text: String
+  }
+
+  /// Limits past which the spool is unhealthy.
+  public var maxBacklog: Int
+  public var maxLag: Double
+
+  public init(maxBacklog: Int, maxLag: Double) {
+    self.maxBacklog = maxBacklog
+    self.maxLag = maxLag
+  }
+
+  /// Whether a writer (the daemon, or an `ingest`) holds the database: it
+  /// keeps an exclusive `flock` on the file while it runs (`DatabaseFile`).
+  /// nil when the file cannot be opened to ask.
+  public static func writerIsRunning(database: String) -> Bool? {
+    let fd = open(database, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+      flock(fd, LOCK_UN)
+      return false
+    }
+    return errno == EWOULDBLOCK ? true : nil
+  }
+
+  /// The findings, worst first; one OK finding when there is nothing wrong.
+  public func findings(database: String, spool: SpoolCensus?, now: Double) -> [Finding] {
+    var found: [Finding] = []
+    switch Self.writerIsRunning(database: database) {
+    case true?: break
+    case false?:
+      found.append(Finding(level: .critical, text: "outlierd is not running: nothing holds \(database)"))
+    case nil:
+      found.append(Finding(level: .unknown, text: "cannot open \(database) to ask whether outlierd runs"))
+    }
+    if let spool {
+      if let oldest = spool.oldestWaiting, now - oldest > maxLag {
+        found.append(
+          Finding(
+            level: .critical,
+            text:
+              "the oldest of \(spool.waiting) spool files waits for \(Int(now - oldest)) s (limit \(Int(maxLag)) s)"
+          ))
+      } else if spool.waiting > maxBacklog {
+        found.append(
+          Finding(level: .warning, text: "\(spool.waiting) files wait in the spool (limit \(maxBacklog))"))
+      }
+      if !spool.unreadable.isEmpty {
+        found.append(
+          Finding(
+            level: .warning,
+            text:
+              "\(spool.unreadable.count) spool files are unreadable to outlierd: \(spool.unreadable.prefix(3).joined(separator: " "))"
+          ))
+      }
+    } else {
+      found.append(Finding(level: .unknown, text: "cannot read the spool directory"))
+    }
+    if found.isEmpty {
+      found.append(Finding(level: .ok, text: "outlierd runs; \(spool?.waiting ?? 0) files wait in the spool"))
+    }
+    return found.sorted { $0.level > $1.level }
+  }
+}
