@@ -110,7 +110,7 @@ struct SettingKey {
 
 extension Settings {
   /// The plain tables, in the order `rendered()` writes them.
-  static let tables = ["storage", "spool", "input", "relay", "notify", "calendar", "detection"]
+  static let tables = ["storage", "spool", "input", "relay", "notify", "metrics", "calendar", "detection"]
 
   /// Every key of the plain tables, in the order `rendered()` writes them.
   static var keys: [SettingKey] {
@@ -149,6 +149,8 @@ extension Settings {
       .duration("notify", "resend_interval", \.notifyResendInterval, in: 1...86_400),
       .string("notify", "database", \.notifyDatabase, nonEmpty: true),
       .string("notify", "labels", \.notifyLabels),
+
+      .string("metrics", "textfile_directory", \.metricsDirectory),
 
       .wholeSeconds("calendar", "period", \.period, in: 1...(366 * 86_400)),
       .wholeSeconds("calendar", "slot_width", \.slotWidth, in: 1...(366 * 86_400)),

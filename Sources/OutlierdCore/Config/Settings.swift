@@ -42,6 +42,10 @@ public struct Settings: Sendable, Equatable {
   /// Connections the relay serves at once; more are refused.
   public var relayMaxConnections = 256
 
+  // [metrics]
+  /// node_exporter's textfile-collector directory; empty: no metrics file.
+  public var metricsDirectory = ""
+
   // [notify]
   /// Alertmanager's address for `outlierd notify`; empty: no delivery.
   public var notifyAlertmanager = ""

@@ -24,6 +24,10 @@ public final class Notifier {
   public let ledger: DeliveryLedger
   public var logger: Logger
   private let extraLabels: [String: String]
+  /// Since start, for the metrics file.
+  private var sent = 0
+  private var failedPasses = 0
+  private var lastSuccess: Double?
   /// Seconds between passes.
   static let pollInterval = 2.0
 
@@ -109,6 +113,12 @@ public final class Notifier {
         try ledger.setLastSeen(0)
       }
     }
+    if failure == nil && !due.isEmpty {
+      sent += due.count
+      lastSuccess = now
+    } else if failure != nil {
+      failedPasses += 1
+    }
     if let failure {
       logger.error("notify: \(due.count) alert(s) not delivered: \(failure); retried with backoff")
     } else if !due.isEmpty {
@@ -127,6 +137,7 @@ public final class Notifier {
       "outlierd notify started (version \(OutlierdVersion.description)): incidents of \(settings.database) to \(endpoint), ledger \(settings.notifyDatabase)"
     )
     notifier.ready(status: "delivering to \(endpoint)")
+    var textfile = TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd_notify")
     while true {
       if signals.pending().contains(.terminate) { break }
       do {
@@ -134,11 +145,37 @@ public final class Notifier {
       } catch {
         logger.error("notify: \(error)")
       }
+      if let problem = textfile.write(metrics(up: true), now: Date().timeIntervalSince1970) {
+        logger.error("notify: \(problem)")
+      }
       notifier.watchdogIfDue()
       var fds = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
       _ = poll(&fds, 1, Int32(Self.pollInterval * 1000))
     }
     notifier.stopping()
+    _ = textfile.write(metrics(up: false), now: Date().timeIntervalSince1970, force: true)
     logger.info("outlierd notify stopped")
+  }
+
+  func metrics(up: Bool) -> [TextfileMetrics.Metric] {
+    let ledger = DeliveryLedger.summary(path: settings.notifyDatabase)
+    return [
+      .init(name: "outlierd_notify_up", help: "1 while the notifier runs.", type: "gauge", value: up ? 1 : 0),
+      .init(
+        name: "outlierd_notify_alerts_sent_total", help: "Alerts Alertmanager accepted since start.",
+        type: "counter",
+        value: Double(sent)),
+      .init(
+        name: "outlierd_notify_failures_total", help: "Delivery attempts that failed since start.",
+        type: "counter",
+        value: Double(failedPasses)),
+      .init(
+        name: "outlierd_notify_incidents_firing", help: "Incidents delivered as firing and not yet resolved.",
+        type: "gauge", value: Double(ledger?.firing ?? 0)),
+      .init(
+        name: "outlierd_notify_last_success_timestamp_seconds",
+        help: "When Alertmanager last accepted alerts.",
+        type: "gauge", value: lastSuccess ?? 0),
+    ]
   }
 }

@@ -23,8 +23,49 @@ public final class Daemon {
     public var alerts = 0
     public var rejectedLines = 0
     public var refusedFiles = 0
+    public var incidentsOpened = 0
     /// Seconds between the newest sample of the last file and its commit.
     public var lag: Double?
+    /// When the last file was committed (Unix seconds).
+    public var lastSuccess: Double?
+    /// Files of the last scan not applied yet.
+    public var backlog = 0
+  }
+
+  /// The statistics as metrics for the textfile collector.
+  func metrics(up: Bool) -> [TextfileMetrics.Metric] {
+    [
+      .init(
+        name: "outlierd_up", help: "1 while the daemon runs, 0 once it stopped.", type: "gauge",
+        value: up ? 1 : 0),
+      .init(
+        name: "outlierd_files_applied_total", help: "Spool files applied since start.", type: "counter",
+        value: Double(statistics.files)),
+      .init(
+        name: "outlierd_files_refused_total", help: "Spool files refused whole since start.", type: "counter",
+        value: Double(statistics.refusedFiles)),
+      .init(
+        name: "outlierd_samples_total", help: "Samples applied since start.", type: "counter",
+        value: Double(statistics.samples)),
+      .init(
+        name: "outlierd_rejected_lines_total", help: "Lines rejected since start.", type: "counter",
+        value: Double(statistics.rejectedLines)),
+      .init(
+        name: "outlierd_alerts_total", help: "Alerts raised since start.", type: "counter",
+        value: Double(statistics.alerts)),
+      .init(
+        name: "outlierd_incidents_opened_total", help: "Incidents opened since start.", type: "counter",
+        value: Double(statistics.incidentsOpened)),
+      .init(
+        name: "outlierd_lag_seconds", help: "From the newest sample of the last file to its commit.",
+        type: "gauge", value: statistics.lag ?? 0),
+      .init(
+        name: "outlierd_spool_backlog_files", help: "Files of the last spool scan not applied yet.",
+        type: "gauge", value: Double(statistics.backlog)),
+      .init(
+        name: "outlierd_last_success_timestamp_seconds", help: "When the last file was committed.",
+        type: "gauge", value: statistics.lastSuccess ?? 0),
+    ]
   }
 
   public init(configPath: String, settings: Settings, logger: Logger) {
@@ -60,6 +101,7 @@ public final class Daemon {
     var lastError = ""
     var nextScan = 0.0
 
+    var textfile = TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd")
     var reloadRequested = false
     // Called between lines too (to stop within a second); a reload waits
     // for the batch being applied to end, which must use one set of settings.
@@ -113,6 +155,7 @@ public final class Daemon {
         }
       }
       nextScan = now + settings.rescanInterval
+      statistics.backlog = candidates.count
       var failed = false
       // In batches: a backlog commits once per batch, not once per file.
       var pending = candidates[...]
@@ -170,6 +213,8 @@ public final class Daemon {
           break
         }
       }
+      // What the batches left: files that failed or were not reached.
+      statistics.backlog = pending.count
       if stopping { break }
       do {
         for event in try ingestor.markStaleSeries(now: Date().timeIntervalSince1970) {
@@ -195,16 +240,21 @@ public final class Daemon {
       } else {
         notifier.status(self.statusLine(), force: true)
       }
+      if let problem = textfile.write(self.metrics(up: true), now: Date().timeIntervalSince1970) {
+        report(problem, &lastError)
+      }
       if let interval = notifier.watchdogInterval { timeout = min(timeout, interval) }
       notifier.watchdogIfDue()
       wait(for: [watcher.inotifyDescriptor, signals.descriptor], timeout: timeout)
+    }
+    if let problem = textfile.write(self.metrics(up: false), now: Date().timeIntervalSince1970, force: true) {
+      logger.error("\(problem)")
     }
     logger.info(
       "outlierd stopped: \(statistics.files) files, \(statistics.samples) samples, \(statistics.alerts) alerts this run"
     )
   }
 
-  /// A configured directory that does not exist: a configuration error.
   /// The directories `run` needs and refuses to create (a mistyped path
   /// would be created where no producer writes): the spool, and the
   /// database's directory. `check-config` reports the same.
@@ -219,6 +269,7 @@ public final class Daemon {
       }
   }
 
+  /// A configured directory that does not exist: a configuration error.
   public struct MissingDirectory: Error, CustomStringConvertible {
     public var key: String
     public var path: String
@@ -253,6 +304,8 @@ public final class Daemon {
       statistics.samples += report.accepted
       statistics.alerts += report.alerts.count
       statistics.rejectedLines += report.rejectedLines
+      statistics.incidentsOpened += report.incidentsOpened.count
+      statistics.lastSuccess = Date().timeIntervalSince1970
     case .refused: statistics.refusedFiles += 1
     case .alreadyApplied, .deferred, .vanished: break
     }

@@ -68,6 +68,7 @@ struct AlertmanagerTests {
 
   static func notifyConfig(_ h: Harness, _ am: Alertmanager, resend: String = "1m") -> String {
     "\n[notify]\nalertmanager_url = \"\(am.url)\"\ndatabase = \"\(h.root)/notify.db\"\nresend_interval = \"\(resend)\"\nlabels = \"team=db\""
+      + "\n[metrics]\ntextfile_directory = \"\(h.root)\""
   }
 
   /// Five-minute samples of a steady series from `from` to `to` (steps), with a spike.
@@ -157,6 +158,10 @@ struct AlertmanagerTests {
     kill(notifier.processIdentifier, SIGTERM)
     notifier.waitUntilExit()
     #expect(settled, "\(h.stderr(of: notifier))")
+    // The last notifier's own metrics, written as it stopped.
+    let metrics = MetricsTests.values(h.root + "/outlierd_notify.prom")
+    #expect(
+      metrics["outlierd_notify_up"] == 0 && metrics["outlierd_notify_incidents_firing"] == 0, "\(metrics)")
     let db = try SQLiteDatabase(path: ledger, readOnly: true)
     #expect(try db.scalarText("SELECT count(*) FROM deliveries WHERE state = 'skipped'") == "1")
     #expect(try am.activeAlerts().isEmpty)
