@@ -128,6 +128,7 @@ extension Settings {
         render: { "\"\($0.historyDays)d\"" }),
       .duration("storage", "busy_timeout", \.busyTimeout, in: 0...3600),
       .size("storage", "max_size", \.maxDatabaseSize, in: 0...(1 << 50)),
+      .duration("storage", "retention", \.retention, in: 0...(3650 * 86_400)),
 
       .string("spool", "directory", \.spool, nonEmpty: true),
       .string("spool", "processed", \.processed),

@@ -13,6 +13,9 @@ public struct Settings: Sendable, Equatable {
   public var busyTimeout: Double = 5
   /// The database may not grow past this many bytes; 0: no limit but the disk.
   public var maxDatabaseSize = 0
+  /// Alerts, closed incidents, events, rejected lines and file-ledger rows
+  /// older than this are deleted (seconds); 0 keeps them.
+  public var retention: Double = 0
 
   // [spool]
   public var spool = "/var/spool/outlierd"

@@ -170,12 +170,18 @@ public final class Ingestor {
     takeBack()
   }
 
-  /// Once per hour of data: drops the history that fell out of the window.
+  /// Once per hour of data: drops the history, and with `retention` the
+  /// records, that fell out of their windows.
   private func pruneHistory() throws {
-    guard settings.historyDays > 0, let newest = batch.newestSample else { return }
+    guard settings.historyDays > 0 || settings.retention > 0, let newest = batch.newestSample else { return }
     let hour = Int64((newest / 3600).rounded(.down))
     guard hour > prunedThrough else { return }
-    try store.pruneHistory(before: hour - Int64(settings.historyDays) * 24)
+    if settings.historyDays > 0 { try store.pruneHistory(before: hour - Int64(settings.historyDays) * 24) }
+    if settings.retention > 0 {
+      try store.pruneRecords(
+        dataBefore: newest - settings.retention,
+        filesBefore: Date().timeIntervalSince1970 - settings.retention)
+    }
     prunedThrough = hour
   }
 

@@ -341,6 +341,25 @@ public final class Store {
     try pruneSamples.bind(.integer(RowLayout.key(time: hour, series: 0))).run()
   }
 
+  /// Deletes the records older than `retention`: alerts, closed incidents
+  /// and events by their sample time before `dataTime`; rejected lines and
+  /// ledger rows of files applied before `clockTime`, except files that
+  /// alerts still name. The model (slots, series) is never pruned. A file
+  /// whose ledger row is gone would be applied again if re-sent, but its
+  /// samples are then not newer than their series' and are rejected: none
+  /// counts twice.
+  public func pruneRecords(dataBefore dataTime: Double, filesBefore clockTime: Double) throws(SQLiteError) {
+    try db.prepare("DELETE FROM alerts WHERE ts < ?").bind(.real(dataTime)).run()
+    try db.prepare("DELETE FROM incidents WHERE closed = 1 AND end_ts < ?").bind(.real(dataTime)).run()
+    try db.prepare("DELETE FROM events WHERE ts < ?").bind(.real(dataTime)).run()
+    try db.prepare(
+      "DELETE FROM rejections WHERE file_id IN (SELECT id FROM files WHERE ingested_at < ?)"
+    ).bind(.real(clockTime)).run()
+    try db.prepare(
+      "DELETE FROM files WHERE ingested_at < ? AND id NOT IN (SELECT file_id FROM alerts)"
+    ).bind(.real(clockTime)).run()
+  }
+
   /// A series' stored samples between two times, oldest first.
   public static func history(
     _ db: SQLiteDatabase, series: Int64, from: Double, to: Double
