@@ -149,6 +149,8 @@ extension Settings {
       .string("notify", "alertmanager_url", \.notifyAlertmanager),
       .duration("notify", "resend_interval", \.notifyResendInterval, in: 1...86_400),
       .string("notify", "database", \.notifyDatabase, nonEmpty: true),
+      .string("notify", "exec", \.notifyExec),
+      .duration("notify", "exec_timeout", \.notifyExecTimeout, in: 0.1...3600),
       .string("notify", "labels", \.notifyLabels),
 
       .string("metrics", "textfile_directory", \.metricsDirectory),

@@ -56,6 +56,10 @@ public struct Settings: Sendable, Equatable {
   public var notifyResendInterval: Double = 60
   /// The notifier's delivery ledger (its own database).
   public var notifyDatabase = "/var/lib/outlierd-notify/notify.db"
+  /// A command (run by /bin/sh -c) that takes each alert as JSON on stdin;
+  /// instead of Alertmanager.
+  public var notifyExec = ""
+  public var notifyExecTimeout: Double = 10
   /// Extra labels on every alert: "team=db,env=prod".
   public var notifyLabels = ""
 

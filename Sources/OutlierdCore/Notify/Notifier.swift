@@ -5,22 +5,36 @@ import Logging
   import Glibc
 #endif
 
-/// `outlierd notify`: delivers the daemon's incidents to Alertmanager.
+/// `outlierd notify`: delivers the daemon's incidents to Alertmanager, or
+/// to a command (the exec hook).
 ///
 /// Contract:
 /// - It reads the daemon's database read-only and writes only its own
 ///   ledger (`DeliveryLedger`), so it can never block ingest; the daemon
 ///   keeps `PrivateNetwork=yes`.
-/// - An open incident is sent as firing when first seen and re-sent every
-///   `notify.resend_interval`; a closed one is sent once more with its end
-///   (`endsAt`), then left alone. Incidents already closed when the
+/// - An open incident is sent as firing when first seen (to Alertmanager,
+///   re-sent every `notify.resend_interval`); a closed one is sent once
+///   more with its end (`endsAt`), then left alone. Incidents already closed when the
 ///   notifier first runs are not sent (no flood from history).
 /// - Delivery is at least once: the ledger records a send only after
 ///   Alertmanager accepted it. A failed send is retried with backoff (5 s,
 ///   doubling, at most 5 min).
 public final class Notifier {
+  /// Where incidents go: Alertmanager, or a command.
+  public enum Target: CustomStringConvertible, Sendable {
+    case alertmanager(HTTPEndpoint)
+    case exec(ExecHook)
+
+    public var description: String {
+      switch self {
+      case .alertmanager(let endpoint): return "\(endpoint)"
+      case .exec(let hook): return "the exec hook `\(hook.command)`"
+      }
+    }
+  }
+
   public let settings: Settings
-  public let endpoint: HTTPEndpoint
+  public let target: Target
   public let ledger: DeliveryLedger
   public var logger: Logger
   private let extraLabels: [String: String]
@@ -36,14 +50,29 @@ public final class Notifier {
   }
 
   public init(settings: Settings, logger: Logger) throws {
-    guard let endpoint = HTTPEndpoint(url: settings.notifyAlertmanager) else {
+    switch (settings.notifyAlertmanager.isEmpty, settings.notifyExec.isEmpty) {
+    case (false, true):
+      guard let endpoint = HTTPEndpoint(url: settings.notifyAlertmanager) else {
+        throw ConfigurationProblem(
+          description:
+            "notify.alertmanager_url \"\(settings.notifyAlertmanager)\" is not an http://host:port URL; set it to Alertmanager's address, e.g. \"http://127.0.0.1:9093\""
+        )
+      }
+      target = .alertmanager(endpoint)
+    case (true, false):
+      target = .exec(ExecHook(command: settings.notifyExec, timeout: settings.notifyExecTimeout))
+    case (true, true):
       throw ConfigurationProblem(
         description:
-          "notify.alertmanager_url \"\(settings.notifyAlertmanager)\" is not an http://host:port URL; set it to Alertmanager's address, e.g. \"http://127.0.0.1:9093\""
+          "nowhere to deliver: set notify.alertmanager_url (e.g. \"http://127.0.0.1:9093\") or notify.exec (a command that reads the alert as JSON on stdin)"
+      )
+    case (false, false):
+      throw ConfigurationProblem(
+        description:
+          "notify.alertmanager_url and notify.exec are both set; set one (run a second notifier with its own config and notify.database for both)"
       )
     }
     self.settings = settings
-    self.endpoint = endpoint
     self.logger = logger
     ledger = try DeliveryLedger(path: settings.notifyDatabase)
     var labels: [String: String] = [:]
@@ -54,8 +83,8 @@ public final class Notifier {
     extraLabels = labels
   }
 
-  /// One pass: reads the incidents, sends what is due in one POST, and
-  /// records the outcome. Returns the alerts sent and whether the POST failed.
+  /// One pass: reads the incidents, delivers what is due, and records each
+  /// outcome. Returns the alerts delivered and whether any failed.
   @discardableResult
   public func pass(now: Double = Date().timeIntervalSince1970) throws -> (sent: Int, failed: Bool) {
     guard FileManager.default.fileExists(atPath: settings.database) else { return (0, false) }
@@ -73,32 +102,23 @@ public final class Notifier {
       if let delivery, delivery.state != .firing || now < delivery.nextAttempt { continue }
       if record.closed {
         due.append((record, .resolved))
-      } else if delivery?.lastSent.map({ now - $0 >= settings.notifyResendInterval }) ?? true {
+      } else if let lastSent = delivery?.lastSent {
+        // Alertmanager expects a firing alert again and again; a command, once.
+        if case .alertmanager = target, now - lastSent >= settings.notifyResendInterval {
+          due.append((record, .firing))
+        }
+      } else {
         due.append((record, .firing))
       }
     }
-    var failure: String?
-    if !due.isEmpty {
-      let alerts = due.map { record, state in
+    let failures = deliver(
+      due.map { record, state in
         PostableAlert(
           record, resolvedAfter: state == .resolved ? settings.incidentGap : nil, extraLabels: extraLabels)
-      }
-      do {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let body = Array(try encoder.encode(alerts))
-        let response = try endpoint.request(method: "POST", path: "/api/v2/alerts", body: body)
-        if response.status != 200 {
-          failure =
-            "\(endpoint) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
-        }
-      } catch {
-        failure = "\(error)"
-      }
-    }
+      })
     try ledger.transaction {
       for id in skipped { try ledger.markSkipped(id) }
-      for (record, state) in due {
+      for ((record, state), failure) in zip(due, failures) {
         if let failure {
           let failures = (try ledger.delivery(record.id)?.failures ?? 0) + 1
           try ledger.markFailed(
@@ -113,20 +133,46 @@ public final class Notifier {
         try ledger.setLastSeen(0)
       }
     }
-    if failure == nil && !due.isEmpty {
-      sent += due.count
-      lastSuccess = now
-    } else if failure != nil {
+    let delivered = failures.filter { $0 == nil }.count
+    sent += delivered
+    if delivered > 0 { lastSuccess = now }
+    if delivered < due.count {
       failedPasses += 1
+      logger.error(
+        "notify: \(due.count - delivered) alert(s) not delivered: \(failures.compactMap { $0 }.first ?? ""); retried with backoff"
+      )
     }
-    if let failure {
-      logger.error("notify: \(due.count) alert(s) not delivered: \(failure); retried with backoff")
-    } else if !due.isEmpty {
-      let resolved = due.filter { $0.1 == .resolved }.count
+    if delivered > 0 {
+      let resolved = zip(due, failures).filter { $0.0.1 == .resolved && $0.1 == nil }.count
       logger.info(
-        "notify: delivered \(due.count - resolved) firing and \(resolved) resolved alert(s) to \(endpoint)")
+        "notify: delivered \(delivered - resolved) firing and \(resolved) resolved alert(s) to \(target)")
     }
-    return (failure == nil ? due.count : 0, failure != nil)
+    return (delivered, delivered < due.count)
+  }
+
+  /// Sends the alerts; nil (delivered) or why not, one per alert.
+  func deliver(_ alerts: [PostableAlert]) -> [String?] {
+    guard !alerts.isEmpty else { return [] }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    switch target {
+    case .alertmanager(let endpoint):
+      // One POST for all: it is taken or not as a whole.
+      var failure: String?
+      do {
+        let response = try endpoint.request(
+          method: "POST", path: "/api/v2/alerts", body: Array(try encoder.encode(alerts)))
+        if response.status != 200 {
+          failure =
+            "\(endpoint) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
+        }
+      } catch {
+        failure = "\(error)"
+      }
+      return Array(repeating: failure, count: alerts.count)
+    case .exec(let hook):
+      return hook.run(alerts.map { Array((try? encoder.encode($0)) ?? Data()) + [0x0A] })
+    }
   }
 
   /// Passes every two seconds until SIGTERM or SIGINT.
@@ -134,9 +180,9 @@ public final class Notifier {
     let signals = SignalReceiver()
     let notifier = SystemdNotifier()
     logger.info(
-      "outlierd notify started (version \(OutlierdVersion.description)): incidents of \(settings.database) to \(endpoint), ledger \(settings.notifyDatabase)"
+      "outlierd notify started (version \(OutlierdVersion.description)): incidents of \(settings.database) to \(target), ledger \(settings.notifyDatabase)"
     )
-    notifier.ready(status: "delivering to \(endpoint)")
+    notifier.ready(status: "delivering to \(target)")
     var textfile = TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd_notify")
     while true {
       if signals.pending().contains(.terminate) { break }

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+/// `outlierd notify` with `notify.exec`, the real binary and a real shell.
+@Suite("Exec hook")
+struct ExecHookTests {
+  static func configure(_ h: Harness, exec: String, timeout: String = "10s") throws {
+    try h.writeConfig(
+      detection: "threshold = 4.0\nmin_samples = 4",
+      input:
+        "\n[notify]\nexec = \"\(exec.replacingOccurrences(of: "\"", with: "\\\""))\"\nexec_timeout = \"\(timeout)\"\ndatabase = \"\(h.root)/notify.db\"\nlabels = \"team=db\""
+    )
+  }
+
+  @Test func theCommandGetsEachIncidentAsJSONWhenItOpensAndWhenItCloses() throws {
+    let h = try Harness()
+    let out = h.root + "/delivered"
+    try FileSystem.makeDirectory(out)
+    try Self.configure(h, exec: "cat > \(out)/$(date +%s%N).json")
+    try h.drop("a.txt", AlertmanagerTests.samples("x.series", 0..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
+    // Once only while open: a command is not re-sent what it already has.
+    #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
+    try h.drop("b.txt", AlertmanagerTests.samples("x.series", 245..<288, spikeAt: -1))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
+    let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+    try #require(files.count == 2, "\(files)")
+    let alerts = try files.map {
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)))
+        as? [String: Any]
+    }
+    let labels = alerts[0]?["labels"] as? [String: String]
+    #expect(
+      labels == ["alertname": "SeasonalOutlier", "series": "x.series", "direction": "high", "team": "db"])
+    #expect((alerts[0]?["annotations"] as? [String: String])?["value"] == "900")
+    #expect(
+      alerts[0]?["endsAt"] == nil && alerts[1]?["endsAt"] as? String == "2026-01-05T20:30:00Z", "\(alerts)")
+  }
+
+  @Test func aFailingOrHangingCommandIsRetriedAndSaysWhy() throws {
+    let h = try Harness()
+    try Self.configure(h, exec: "cat >/dev/null; echo no route >&2; exit 3")
+    try h.drop("a.txt", AlertmanagerTests.samples("y.series", 0..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let failed = try h.run(["notify", "--config", h.config, "--once"])
+    #expect(failed.status == 1 && failed.errors.contains("exit status 3: no route"), "\(failed.errors)")
+    let ledger = h.root + "/notify.db"
+    #expect(
+      try SQLiteDatabase(path: ledger, readOnly: true).scalarText(
+        "SELECT state || ' ' || sends || ' ' || failures FROM deliveries") == "firing 0 1")
+
+    try Self.configure(h, exec: "sleep 30", timeout: "0.5s")
+    // The backoff (5 s) holds the retry back; a later clock would not.
+    try SQLiteDatabase(path: ledger).execute("UPDATE deliveries SET next_attempt = 0")
+    let started = Date()
+    let hung = try h.run(["notify", "--config", h.config, "--once"])
+    #expect(
+      hung.status == 1 && hung.errors.contains("killed after 0.5 s (notify.exec_timeout)"), "\(hung.errors)")
+    #expect(Date().timeIntervalSince(started) < 10)
+  }
+}
