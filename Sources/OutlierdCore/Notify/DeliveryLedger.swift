@@ -16,6 +16,8 @@ public final class DeliveryLedger {
     case resolved
     /// Closed before the notifier first ran: never sent.
     case skipped
+    /// Opened under a silence (`silence_id`): recorded, never sent.
+    case silenced
   }
 
   public struct Delivery: Sendable, Hashable {
@@ -44,7 +46,16 @@ public final class DeliveryLedger {
         sends INTEGER NOT NULL DEFAULT 0, -- accepted POSTs, re-sends included
         failures INTEGER NOT NULL DEFAULT 0,
         next_attempt REAL NOT NULL DEFAULT 0,
-        last_error TEXT
+        last_error TEXT,
+        silence_id INTEGER                -- for state 'silenced'
+      );
+      CREATE TABLE IF NOT EXISTS silences (
+        id INTEGER PRIMARY KEY,
+        pattern TEXT NOT NULL,            -- a shell glob on series names
+        starts REAL NOT NULL,             -- Unix seconds
+        ends REAL NOT NULL,
+        comment TEXT NOT NULL,
+        created_by TEXT NOT NULL
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       """)
@@ -77,6 +88,57 @@ public final class DeliveryLedger {
       incident: incident, state: State(rawValue: s.text(0) ?? "") ?? .firing,
       lastSent: s.isNull(1) ? nil : s.double(1), sends: Int(s.int64(2)), failures: Int(s.int64(3)),
       nextAttempt: s.double(4))
+  }
+
+  /// A silence: incidents of matching series that open while it lasts are
+  /// recorded in the ledger but not delivered.
+  public struct Silence: Sendable, Hashable {
+    public var id: Int64
+    public var pattern: String
+    public var starts: Double
+    public var ends: Double
+    public var comment: String
+    public var createdBy: String
+  }
+
+  /// Adds a silence from `starts` to `ends`; returns its id.
+  public func addSilence(pattern: String, starts: Double, ends: Double, comment: String, createdBy: String)
+    throws
+    -> Int64
+  {
+    try db.prepare("INSERT INTO silences (pattern, starts, ends, comment, created_by) VALUES (?, ?, ?, ?, ?)")
+      .bind(.text(pattern), .real(starts), .real(ends), .text(comment), .text(createdBy)).run()
+    return db.lastInsertRowID
+  }
+
+  /// Ends a silence now; false when there is none with this id or it already ended.
+  public func expireSilence(_ id: Int64, at now: Double) throws -> Bool {
+    try db.prepare("UPDATE silences SET ends = ?1 WHERE id = ?2 AND ends > ?1").bind(.real(now), .integer(id))
+      .run()
+    return try db.scalarText("SELECT changes()") == "1"
+  }
+
+  /// Silences that have not ended by `since`, newest first.
+  public func silences(endingAfter since: Double) throws -> [Silence] {
+    let s = try db.prepare(
+      "SELECT id, pattern, starts, ends, comment, created_by FROM silences WHERE ends > ? ORDER BY id DESC"
+    ).bind(.real(since))
+    var result: [Silence] = []
+    while try s.step() {
+      result.append(
+        Silence(
+          id: s.int64(0), pattern: s.text(1) ?? "", starts: s.double(2), ends: s.double(3),
+          comment: s.text(4) ?? "",
+          createdBy: s.text(5) ?? ""))
+    }
+    return result
+  }
+
+  func markSilenced(_ incident: Int64, by silence: Int64) throws {
+    try db.prepare(
+      "INSERT OR IGNORE INTO deliveries (incident_id, state, silence_id) VALUES (?, 'silenced', ?)"
+    )
+    .bind(.integer(incident), .integer(silence)).run()
   }
 
   func markSkipped(_ incident: Int64) throws {

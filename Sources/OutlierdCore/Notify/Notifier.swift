@@ -93,6 +93,8 @@ public final class Notifier {
     let records = try IncidentRecord.read(db, after: lastSeen ?? 0, orIn: try ledger.firing())
     var due: [(IncidentRecord, DeliveryLedger.State)] = []
     var skipped: [Int64] = []
+    var silenced: [(Int64, Int64)] = []
+    let silences = try ledger.silences(endingAfter: now).filter { $0.starts <= now }
     for record in records {
       let delivery = try ledger.delivery(record.id)
       if lastSeen == nil && record.closed && delivery == nil {
@@ -100,6 +102,13 @@ public final class Notifier {
         continue
       }
       if let delivery, delivery.state != .firing || now < delivery.nextAttempt { continue }
+      if delivery?.lastSent == nil,
+        let silence = silences.first(where: { Glob.matches($0.pattern, record.series) })
+      {
+        // Not delivered yet, and silenced now: recorded, never sent.
+        silenced.append((record.id, silence.id))
+        continue
+      }
       if record.closed {
         due.append((record, .resolved))
       } else if let lastSent = delivery?.lastSent {
@@ -118,6 +127,7 @@ public final class Notifier {
       })
     try ledger.transaction {
       for id in skipped { try ledger.markSkipped(id) }
+      for (id, silence) in silenced { try ledger.markSilenced(id, by: silence) }
       for ((record, state), failure) in zip(due, failures) {
         if let failure {
           let failures = (try ledger.delivery(record.id)?.failures ?? 0) + 1
@@ -141,6 +151,9 @@ public final class Notifier {
       logger.error(
         "notify: \(due.count - delivered) alert(s) not delivered: \(failures.compactMap { $0 }.first ?? ""); retried with backoff"
       )
+    }
+    for (id, silence) in silenced {
+      logger.notice("notify: incident #\(id) opened under silence #\(silence): recorded, not delivered")
     }
     if delivered > 0 {
       let resolved = zip(due, failures).filter { $0.0.1 == .resolved && $0.1 == nil }.count
