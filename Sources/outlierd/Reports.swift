@@ -78,14 +78,95 @@ struct Alerts: ParsableCommand {
     let rows = try reader.alerts(
       seriesGlob: series, since: try since?.resolve(reader.zone, name: "--since"), limit: limit)
     var table = OutputTable(columns: [
-      "time", "series", "value", "expected", "lower", "upper", "score", "p_value", "n", "slot",
+      "time", "series", "value", "expected", "lower", "upper", "score", "z", "p_value", "n", "slot",
+      "incident_id",
+      "ts",
     ])
     for row in rows {
       table.rows.append([
         .text(TimeExpression.format(row.time, zone: reader.zone)), .text(row.series), .number(row.value),
         .number(row.expected), .number(row.lower), .number(row.upper), .number(row.score),
-        .number(row.pValue),
+        row.z.map { .number($0) } ?? .null, .number(row.pValue),
         .number(row.samples), .text(reader.calendar.label(ofSlot: row.slot)),
+        row.incident.map { .integer($0) } ?? .null, .exact(row.time),
+      ])
+    }
+    print(table.render(options.format), terminator: "")
+  }
+}
+
+struct Incidents: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List incidents (runs of alerts of one series in one direction), newest first.",
+    discussion: """
+      Examples:
+        outlierd incidents --open
+        outlierd incidents --series 'db.*' --since 7d --format jsonl
+      """)
+
+  @OptionGroup var options: ReadOptions
+  @Flag(help: "Only incidents still open.")
+  var open = false
+  @Option(help: ArgumentHelp("Only series matching this shell glob.", valueName: "glob"))
+  var series: String?
+  @Option(help: ArgumentHelp("Only incidents that ended at or after this time.", valueName: "time"))
+  var since: TimeArgument?
+  @Option(help: "At most this many incidents.")
+  var limit = 50
+
+  func run() throws {
+    let (reader, _) = try options.reader()
+    let rows = try reader.incidents(
+      seriesGlob: series, since: try since?.resolve(reader.zone, name: "--since"), openOnly: open,
+      limit: limit)
+    var table = OutputTable(columns: [
+      "id", "series", "direction", "start", "end", "minutes", "peak_z", "alerts", "state", "start_ts",
+      "end_ts",
+    ])
+    for row in rows {
+      table.rows.append([
+        .integer(row.id), .text(row.series), .text(row.direction > 0 ? "high" : "low"),
+        .text(TimeExpression.format(row.start, zone: reader.zone)),
+        .text(TimeExpression.format(row.end, zone: reader.zone)),
+        .number(((row.end - row.start) / 6).rounded() / 10),
+        .number((row.peak * 100).rounded() / 100), .integer(Int64(row.alerts)),
+        .text(row.closed ? "closed" : "open"),
+        .exact(row.start), .exact(row.end),
+      ])
+    }
+    print(table.render(options.format), terminator: "")
+  }
+}
+
+struct SeriesList: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "series",
+    abstract: "List series: samples, warm and learning slots, newest sample, state.",
+    discussion: """
+      A slot is warm once it has the samples its series needs to judge (min_samples); until \
+      then the series' recent level judges its samples (baseline "recent" in alerts).
+
+      Example:
+        outlierd series 'db.*'
+      """)
+
+  @OptionGroup var options: ReadOptions
+  @Argument(help: ArgumentHelp("Only series matching this shell glob.", valueName: "glob"))
+  var glob: String?
+
+  func run() throws {
+    let (reader, settings) = try options.reader()
+    var table = OutputTable(columns: [
+      "series", "samples", "slots_warm", "slots_learning", "newest_sample", "state", "open_incident",
+      "newest_ts",
+    ])
+    for row in try reader.seriesList(glob: glob, settings: settings) {
+      table.rows.append([
+        .text(row.name), .integer(row.samples), .integer(Int64(row.slotsWarm)),
+        .integer(Int64(row.slotsLearning)),
+        row.newest.isFinite ? .text(TimeExpression.format(row.newest, zone: reader.zone)) : .null,
+        .text(row.stale ? "stale" : row.openIncident != nil ? "incident" : "ok"),
+        row.openIncident.map { .integer($0) } ?? .null, row.newest.isFinite ? .exact(row.newest) : .null,
       ])
     }
     print(table.render(options.format), terminator: "")

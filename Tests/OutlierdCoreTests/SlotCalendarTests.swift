@@ -114,3 +114,19 @@ struct SlotCalendarTests {
     #expect(message.contains("does not divide"))
   }
 }
+
+@Suite("Times the CLI prints")
+struct TimeRoundTripTests {
+  /// `TimeExpression.format` is read back by `parse`, to the second, in
+  /// every zone and across DST changes.
+  @Test(arguments: ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"])
+  func formattedTimesParseBack(zone name: String) throws {
+    let zone = try #require(TimeZone(identifier: name))
+    var rng = SplitMix64(seed: 5)
+    for _ in 0..<2000 {
+      let t = Double(rng.next() % 4_000_000_000) + Double(rng.next() % 1000) / 1000
+      let text = TimeExpression.format(t, zone: zone)
+      #expect(TimeExpression.parse(text, zone: zone) == t.rounded(.down), "\(name): \(t) → \(text)")
+    }
+  }
+}

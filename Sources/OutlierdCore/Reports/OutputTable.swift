@@ -4,12 +4,16 @@ import Foundation
 /// spreadsheets, JSON (an array of objects) for scripts.
 public struct OutputTable: Sendable {
   public enum Format: String, CaseIterable, Sendable {
-    case table, csv, json
+    /// `jsonl`: one JSON object per line, like `journalctl -o json`.
+    case table, csv, json, jsonl
   }
 
   public enum Cell: Sendable, Equatable {
     case text(String)
     case number(Double)
+    /// A number shown with all its digits (Unix times): the shortest text
+    /// that reads back as the same Double.
+    case exact(Double)
     case integer(Int64)
     case null
 
@@ -17,6 +21,7 @@ public struct OutputTable: Sendable {
       switch self {
       case .text(let s): return s
       case .number(let d): return String(format: "%.6g", d)
+      case .exact(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
       case .integer(let i): return String(i)
       case .null: return ""
       }
@@ -26,6 +31,7 @@ public struct OutputTable: Sendable {
       switch self {
       case .text(let s): return OutputTable.jsonString(s)
       case .number(let d): return d.isFinite ? "\(d)" : "null"
+      case .exact(let d): return d.isFinite ? Cell.exact(d).plain : "null"
       case .integer(let i): return String(i)
       case .null: return "null"
       }
@@ -33,7 +39,7 @@ public struct OutputTable: Sendable {
 
     var isNumeric: Bool {
       switch self {
-      case .number, .integer: return true
+      case .number, .exact, .integer: return true
       default: return false
       }
     }
@@ -52,6 +58,7 @@ public struct OutputTable: Sendable {
     case .table: return table()
     case .csv: return csv()
     case .json: return json()
+    case .jsonl: return rows.map { object($0) + "\n" }.joined()
     }
   }
 
@@ -93,10 +100,13 @@ public struct OutputTable: Sendable {
     return out
   }
 
+  /// One row as a JSON object.
+  func object(_ row: [Cell]) -> String {
+    "{" + zip(columns, row).map { "\(Self.jsonString($0)): \($1.json)" }.joined(separator: ", ") + "}"
+  }
+
   func json() -> String {
-    let objects = rows.map { row in
-      "{" + zip(columns, row).map { "\(Self.jsonString($0)): \($1.json)" }.joined(separator: ", ") + "}"
-    }
+    let objects = rows.map(object)
     return "[\n" + objects.map { "  " + $0 }.joined(separator: ",\n") + (objects.isEmpty ? "]\n" : "\n]\n")
   }
 

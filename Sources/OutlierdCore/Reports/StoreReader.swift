@@ -48,10 +48,13 @@ public final class StoreReader {
     public var time: Double
     public var value, expected, lower, upper, score, pValue, samples: Double
     public var slot: Int
+    public var z: Double?
+    public var incident: Int64?
   }
 
   public func alerts(seriesGlob: String?, since: Double?, limit: Int) throws -> [AlertRow] {
-    var sql = "SELECT series, ts, value, expected, lower, upper, score, p_value, n, slot FROM alerts WHERE 1"
+    var sql =
+      "SELECT series, ts, value, expected, lower, upper, score, p_value, n, slot, z, incident_id FROM alerts WHERE 1"
     var values: [SQLiteValue] = []
     if let seriesGlob {
       sql += " AND series GLOB ?"
@@ -72,7 +75,93 @@ public final class StoreReader {
           series: statement.text(0) ?? "", time: statement.double(1), value: statement.double(2),
           expected: statement.double(3), lower: statement.double(4), upper: statement.double(5),
           score: statement.double(6), pValue: statement.double(7), samples: statement.double(8),
-          slot: Int(statement.int64(9))))
+          slot: Int(statement.int64(9)), z: statement.isNull(10) ? nil : statement.double(10),
+          incident: statement.isNull(11) ? nil : statement.int64(11)))
+    }
+    return rows
+  }
+
+  public struct IncidentRow: Sendable {
+    public var id: Int64
+    public var series: String
+    public var direction: Int
+    public var start, end, peak: Double
+    public var alerts: Int
+    public var closed: Bool
+  }
+
+  /// Incidents, newest first.
+  public func incidents(seriesGlob: String?, since: Double?, openOnly: Bool, limit: Int) throws
+    -> [IncidentRow]
+  {
+    var sql =
+      "SELECT id, series, direction, start_ts, end_ts, peak_score, alerts, closed FROM incidents WHERE 1"
+    var values: [SQLiteValue] = []
+    if let seriesGlob {
+      sql += " AND series GLOB ?"
+      values.append(.text(seriesGlob))
+    }
+    if let since {
+      sql += " AND end_ts >= ?"
+      values.append(.real(since))
+    }
+    if openOnly { sql += " AND closed = 0" }
+    sql += " ORDER BY start_ts DESC, id DESC LIMIT ?"
+    values.append(.integer(Int64(limit)))
+    let s = try db.prepare(sql).bind(values)
+    var rows: [IncidentRow] = []
+    while try s.step() {
+      rows.append(
+        IncidentRow(
+          id: s.int64(0), series: s.text(1) ?? "", direction: Int(s.int64(2)), start: s.double(3),
+          end: s.double(4),
+          peak: s.double(5), alerts: Int(s.int64(6)), closed: s.int64(7) != 0))
+    }
+    return rows
+  }
+
+  public struct SeriesRow: Sendable {
+    public var name: String
+    public var samples: Int64
+    public var newest: Double
+    public var slotsWarm = 0
+    public var slotsLearning = 0
+    public var stale: Bool
+    public var openIncident: Int64?
+  }
+
+  /// Series matching a glob (all when nil), by name, with their warm slots
+  /// (as many samples as their rules need to judge) and learning ones.
+  public func seriesList(glob: String?, settings: Settings) throws -> [SeriesRow] {
+    let s = try db.prepare(
+      "SELECT id, name, samples, newest_ts, track FROM series" + (glob == nil ? "" : " WHERE name GLOB ?")
+        + " ORDER BY name")
+    if let glob { s.bind(.text(glob)) }
+    var rows: [SeriesRow] = []
+    var byID: [Int64: Int] = [:]
+    var minimum: [Int64: Double] = [:]
+    while try s.step() {
+      let track = try TrackCoding.read(s, column: 4)
+      let name = s.text(1) ?? ""
+      byID[s.int64(0)] = rows.count
+      minimum[s.int64(0)] = Double(settings.rules(forSeries: name).minimumSamples) * (1 - 1e-12)
+      rows.append(
+        SeriesRow(
+          name: name, samples: s.int64(2), newest: s.double(3), stale: track.stale,
+          openIncident: track.incident?.id))
+    }
+    guard !rows.isEmpty else { return [] }
+    let blocks = try db.prepare("SELECT first_series_id, data FROM slot_blocks")
+    var row: [UInt8] = []
+    while try blocks.step() {
+      blocks.withBlob(1) { SlotRow.copy($0, into: &row) }
+      for place in 0..<RowLayout.seriesPerRow {
+        let id = blocks.int64(0) + Int64(place)
+        guard let index = byID[id], let needed = minimum[id] else { continue }
+        for (_, slot) in row.withUnsafeBytes({ SlotRow.block(in: $0, place: place) }).learned {
+          if slot.weight >= needed { rows[index].slotsWarm += 1 } else { rows[index].slotsLearning += 1 }
+        }
+      }
     }
     return rows
   }

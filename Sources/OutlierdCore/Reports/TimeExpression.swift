@@ -29,7 +29,11 @@ public enum TimeExpression {
       return now - amount * factor
     }
     if let seconds = Double(trimmed), seconds > 100_000_000 { return seconds }
-    let normalized = trimmed.replacingOccurrences(of: " ", with: "T")
+    // "2026-03-01 09:30:00 +01:00", as `format` writes it: the first space
+    // separates date and time, a later one the offset.
+    var normalized = trimmed
+    if let space = normalized.firstIndex(of: " ") { normalized.replaceSubrange(space...space, with: "T") }
+    normalized = normalized.replacingOccurrences(of: " ", with: "")
     let formats = [
       "yyyy-MM-dd'T'HH:mm:ssXXXXX", "yyyy-MM-dd'T'HH:mmXXXXX", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm",
       "yyyy-MM-dd",
@@ -44,7 +48,8 @@ public enum TimeExpression {
     return nil
   }
 
-  /// "2026-03-01 09:30:00 +01:00" in the given zone.
+  /// "2026-03-01 09:30:00 +01:00" in the given zone; `parse` reads it
+  /// back (to the second).
   public static func format(_ time: Double, zone: TimeZone) -> String {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
