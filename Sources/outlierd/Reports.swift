@@ -52,6 +52,17 @@ struct TimeArgument: ExpressibleByArgument {
   }
 }
 
+/// The filters of the lists: series glob, time, count.
+struct ListFilter: ParsableArguments {
+  @Option(help: ArgumentHelp("Only series matching this shell glob.", valueName: "glob"))
+  var series: String?
+  @Option(
+    help: ArgumentHelp("Only those at (or, for incidents, ending at) or after this time.", valueName: "time"))
+  var since: TimeArgument?
+  @Option(help: "At most this many.")
+  var limit = 50
+}
+
 struct Alerts: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "List recent alerts, newest first.",
@@ -66,17 +77,13 @@ struct Alerts: ParsableCommand {
       """)
 
   @OptionGroup var options: ReadOptions
-  @Option(help: ArgumentHelp("Only series matching this shell glob.", valueName: "glob"))
-  var series: String?
-  @Option(help: ArgumentHelp("Only alerts at or after this time.", valueName: "time"))
-  var since: TimeArgument?
-  @Option(help: "At most this many alerts.")
-  var limit = 50
+  @OptionGroup var filter: ListFilter
 
   func run() throws {
     let (reader, _) = try options.reader()
     let rows = try reader.alerts(
-      seriesGlob: series, since: try since?.resolve(reader.zone, name: "--since"), limit: limit)
+      seriesGlob: filter.series, since: try filter.since?.resolve(reader.zone, name: "--since"),
+      limit: filter.limit)
     var table = OutputTable(columns: [
       "time", "series", "value", "expected", "lower", "upper", "score", "z", "p_value", "n", "slot",
       "incident_id",
@@ -107,18 +114,14 @@ struct Incidents: ParsableCommand {
   @OptionGroup var options: ReadOptions
   @Flag(help: "Only incidents still open.")
   var open = false
-  @Option(help: ArgumentHelp("Only series matching this shell glob.", valueName: "glob"))
-  var series: String?
-  @Option(help: ArgumentHelp("Only incidents that ended at or after this time.", valueName: "time"))
-  var since: TimeArgument?
-  @Option(help: "At most this many incidents.")
-  var limit = 50
+  @OptionGroup var filter: ListFilter
 
   func run() throws {
     let (reader, _) = try options.reader()
     let rows = try reader.incidents(
-      seriesGlob: series, since: try since?.resolve(reader.zone, name: "--since"), openOnly: open,
-      limit: limit)
+      seriesGlob: filter.series, since: try filter.since?.resolve(reader.zone, name: "--since"),
+      openOnly: open,
+      limit: filter.limit)
     var table = OutputTable(columns: [
       "id", "series", "direction", "start", "end", "minutes", "peak_z", "alerts", "state", "start_ts",
       "end_ts",

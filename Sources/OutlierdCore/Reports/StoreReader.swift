@@ -56,14 +56,7 @@ public final class StoreReader {
     var sql =
       "SELECT series, ts, value, expected, lower, upper, score, p_value, n, slot, z, incident_id FROM alerts WHERE 1"
     var values: [SQLiteValue] = []
-    if let seriesGlob {
-      sql += " AND series GLOB ?"
-      values.append(.text(seriesGlob))
-    }
-    if let since {
-      sql += " AND ts >= ?"
-      values.append(.real(since))
-    }
+    Self.filter(&sql, &values, seriesGlob: seriesGlob, since: since, timeColumn: "ts")
     sql += " ORDER BY ts DESC, id DESC LIMIT ?"
     values.append(.integer(Int64(limit)))
     let statement = try db.prepare(sql)
@@ -79,6 +72,21 @@ public final class StoreReader {
           incident: statement.isNull(11) ? nil : statement.int64(11)))
     }
     return rows
+  }
+
+  /// Appends the lists' filters to a query ending in `WHERE 1`.
+  static func filter(
+    _ sql: inout String, _ values: inout [SQLiteValue], seriesGlob: String?, since: Double?,
+    timeColumn: String
+  ) {
+    if let seriesGlob {
+      sql += " AND series GLOB ?"
+      values.append(.text(seriesGlob))
+    }
+    if let since {
+      sql += " AND \(timeColumn) >= ?"
+      values.append(.real(since))
+    }
   }
 
   public struct IncidentRow: Sendable {
@@ -97,14 +105,7 @@ public final class StoreReader {
     var sql =
       "SELECT id, series, direction, start_ts, end_ts, peak_score, alerts, closed FROM incidents WHERE 1"
     var values: [SQLiteValue] = []
-    if let seriesGlob {
-      sql += " AND series GLOB ?"
-      values.append(.text(seriesGlob))
-    }
-    if let since {
-      sql += " AND end_ts >= ?"
-      values.append(.real(since))
-    }
+    Self.filter(&sql, &values, seriesGlob: seriesGlob, since: since, timeColumn: "end_ts")
     if openOnly { sql += " AND closed = 0" }
     sql += " ORDER BY start_ts DESC, id DESC LIMIT ?"
     values.append(.integer(Int64(limit)))
