@@ -49,7 +49,9 @@ struct OperatorCommandTests {
     #expect(recent.count == Int(try h.query("SELECT count(*) FROM alerts WHERE ts >= \(cutoff)")[0][0]))
     let limited = try h.run(["alerts", "--config", h.config, "--format", "csv", "--limit", "3"])
     #expect(limited.output.split(separator: "\n").count == 4)
-    #expect(limited.output.hasPrefix("time,series,value,expected,lower,upper,score,z,p_value,n,slot,incident_id,ts\n"))
+    #expect(
+      limited.output.hasPrefix(
+        "time,series,value,expected,lower,upper,score,z,p_value,n,slot,incident_id,ts\n"))
     let table = try h.run(["alerts", "--config", h.config, "--limit", "2"])
     #expect(table.output.split(separator: "\n").count == 4)
     let bad = try h.run(["alerts", "--config", h.config, "--since", "last tuesday"])
