@@ -16,7 +16,7 @@ struct Outlierd: ParsableCommand {
     version: "outlierd \(OutlierdVersion.description)",
     subcommands: [
       Run.self, Relay.self, Notify.self, Silence.self, Ingest.self, CheckConfig.self, Alerts.self,
-      Incidents.self, SeriesList.self, Model.self,
+      Incidents.self, SeriesCommand.self, Model.self,
       Status.self,
       Plot.self,
       Demo.self,

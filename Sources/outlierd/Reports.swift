@@ -141,9 +141,62 @@ struct Incidents: ParsableCommand {
   }
 }
 
-struct SeriesList: ParsableCommand {
+struct SeriesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "series",
+    abstract: "List series, or reset one's model.",
+    subcommands: [SeriesList.self, SeriesReset.self], defaultSubcommand: SeriesList.self)
+}
+
+struct SeriesReset: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "reset",
+    abstract: "Drop a series' model, for a re-provisioned host: it learns anew.",
+    discussion: """
+      Its slots, calibration, recent level and level shift start over, an open incident is \
+      closed, and a "reset" event is recorded; its history (for plots) stays. With the daemon \
+      running, the request goes to it (the database's one writer) and is applied between \
+      batches; otherwise it is applied here. Needs write access to the database directory \
+      (root, or a member of group outlierd for the request).
+
+      Example:
+        sudo outlierd series reset web.host7.requests
+      """)
+
+  @OptionGroup var options: ConfigOption
+  @Argument(help: "The series name.")
+  var name: String
+
+  func run() throws {
+    let settings = try options.load()
+    guard FileManager.default.fileExists(atPath: settings.database) else {
+      throw ValidationError("no database at \(settings.database)")
+    }
+    let answer: String
+    do {
+      let file = try DatabaseFile(path: settings.database)
+      let store = try Store(path: settings.database, calendar: try settings.calendar(), file: file)
+      let ingestor = try Ingestor(settings: settings, store: store)
+      answer =
+        try ingestor.resetSeries(named: name)
+        ? "reset \(name): model dropped; it learns anew" : "no series named \(name)"
+    } catch DatabaseFile.Problem.held {
+      // The daemon writes the database: it applies the request.
+      guard let reply = try ControlRequests(database: settings.database).ask("reset \(name)", timeout: 10)
+      else {
+        print("the request is queued; outlierd applies it between batches (see `outlierd series \(name)`)")
+        return
+      }
+      answer = reply
+    }
+    print(answer)
+    if !answer.hasPrefix("reset ") { throw ExitCode.failure }
+  }
+}
+
+struct SeriesList: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list",
     abstract: "List series: samples, warm and learning slots, newest sample, state.",
     discussion: """
       A slot is warm once it has the samples its series needs to judge (min_samples); until \

@@ -94,4 +94,10 @@ struct BlockCache {
     slots.append(contentsOf: repeatElement(SlotRegression(), count: SlotBlock.size))
     return Int32(slots.count / SlotBlock.size - 1)
   }
+
+  /// Drops a series' cached blocks (its model was reset).
+  mutating func forget(series number: Int32) {
+    guard Int(number) < bySeries.count else { return }
+    replace(series: number, with: [], from: [], source: { _ in nil }, keepCached: false)
+  }
 }

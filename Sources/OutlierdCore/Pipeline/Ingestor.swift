@@ -91,6 +91,38 @@ public final class Ingestor {
     return events
   }
 
+  /// Drops a series' model, for a re-provisioned host: its slots learn
+  /// from nothing again, its track (calibration, recent level, level shift,
+  /// run) starts over, an open incident is closed, and a `reset` event is
+  /// recorded; its newest time and history stay. One transaction, between
+  /// batches. Returns false when no series has this name.
+  public func resetSeries(named name: String, now: Double = Date().timeIntervalSince1970) throws -> Bool {
+    precondition(!isOpen, "reset inside a batch")
+    var bytes = Array(name.utf8)
+    guard let number = bytes.withUnsafeMutableBytes({ index.find(UnsafeRawBufferPointer($0)) }) else {
+      return false
+    }
+    let state = states[Int(number)]
+    let reset = SeriesState(id: state.id, newest: state.newest, samples: 0, track: SeriesTrack())
+    try store.begin()
+    do {
+      try store.clearSlots(series: state.id)
+      try store.saveSeries(reset)
+      if let open = state.track.incident { try store.saveIncident(id: open.id, open, closed: true) }
+      try store.addEvent(
+        SeriesEvent(
+          series: name, time: now, kind: "reset",
+          detail: "model dropped on request after \(state.samples) samples; it learns anew"), fileID: nil)
+      try store.commit()
+    } catch {
+      store.rollback()
+      throw error
+    }
+    states[Int(number)] = reset
+    batch.work.forgetCommitted(series: number)
+    return true
+  }
+
   /// Opens a transaction for a batch of files. Files applied in one batch
   /// commit together (or not at all): a backlog of files costs one commit,
   /// one write of each series and slot block, instead of one per file.

@@ -222,4 +222,8 @@ struct WorkingSet {
         keepCached: !spilled)
     }
   }
+
+  /// Drops a series' committed blocks from the cache (its model was reset
+  /// outside a batch).
+  mutating func forgetCommitted(series number: Int32) { committed.forget(series: number) }
 }

@@ -102,6 +102,18 @@ public final class Daemon {
     var nextScan = 0.0
 
     var textfile = TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd")
+    let control = ControlRequests(database: settings.database)
+    control.prepare()
+    func handleControlRequests() {
+      _ = control.drainEvents()
+      for name in control.pending() {
+        control.handle(name) { series in
+          guard try ingestor.resetSeries(named: series) else { return "no series named \(series)" }
+          logger.notice("RESET \(series): model dropped on request; it learns anew")
+          return "reset \(series): model dropped; it learns anew"
+        }
+      }
+    }
     var reloadRequested = false
     // Called between lines too (to stop within a second); a reload waits
     // for the batch being applied to end, which must use one set of settings.
@@ -132,6 +144,7 @@ public final class Daemon {
       handleSignals()
       reloadIfRequested()
       if stopping { break }
+      handleControlRequests()
       watcher.drainEvents()
       let now = Date().timeIntervalSince1970
       var candidates: [SpoolWatcher.Candidate] = []
@@ -245,7 +258,9 @@ public final class Daemon {
       }
       if let interval = notifier.watchdogInterval { timeout = min(timeout, interval) }
       notifier.watchdogIfDue()
-      wait(for: [watcher.inotifyDescriptor, signals.descriptor], timeout: timeout)
+      wait(
+        for: [watcher.inotifyDescriptor, signals.descriptor, control.descriptor].filter { $0 >= 0 },
+        timeout: timeout)
     }
     if let problem = textfile.write(self.metrics(up: false), now: Date().timeIntervalSince1970, force: true) {
       logger.error("\(problem)")

@@ -215,6 +215,26 @@ public final class Store {
     knownRows.written(key)
   }
 
+  /// Empties a series' place in every `slot_blocks` row of its group: its
+  /// slots learned nothing. Inside a transaction.
+  public func clearSlots(series: Int64) throws {
+    let read = try db.prepare("SELECT key, data FROM slot_blocks WHERE (key & 4294967295) = ?")
+      .bind(.integer(RowLayout.group(of: series)))
+    var rows: [(Int64, [UInt8])] = []
+    var row: [UInt8] = []
+    while try read.step() {
+      read.withBlob(1) { SlotRow.copy($0, into: &row) }
+      rows.append((read.int64(0), row))
+    }
+    let place = RowLayout.place(of: series)
+    for (key, var bytes) in rows {
+      bytes.replaceSubrange(
+        place * SlotRow.blockSize..<(place + 1) * SlotRow.blockSize,
+        with: repeatElement(0, count: SlotRow.blockSize))
+      try bytes.withUnsafeBytes { try saveSlotRow(key: key, $0) }
+    }
+  }
+
   /// The ledger id of an applied file with this content, if any.
   public func ledgerID(sha256: String) throws(SQLiteError) -> Int64? {
     let s = selectLedger.bind(.text(sha256))
