@@ -15,7 +15,8 @@ struct Outlierd: ParsableCommand {
       """,
     version: "outlierd \(OutlierdVersion.description)",
     subcommands: [
-      Run.self, Relay.self, Notify.self, Silence.self, Ingest.self, CheckConfig.self, Alerts.self,
+      Run.self, Relay.self, Notify.self, Silence.self, Feedback.self, Ingest.self, CheckConfig.self,
+      Alerts.self,
       Incidents.self, SeriesCommand.self, Model.self,
       Status.self,
       Plot.self,

@@ -87,7 +87,7 @@ struct Alerts: ParsableCommand {
     var table = OutputTable(columns: [
       "time", "series", "value", "expected", "lower", "upper", "score", "z", "p_value", "n", "slot",
       "incident_id",
-      "ts",
+      "ts", "alert_id",
     ])
     for row in rows {
       table.rows.append([
@@ -95,7 +95,7 @@ struct Alerts: ParsableCommand {
         .number(row.expected), .number(row.lower), .number(row.upper), .number(row.score),
         row.z.map { .number($0) } ?? .null, .number(row.pValue),
         .number(row.samples), .text(reader.calendar.label(ofSlot: row.slot)),
-        row.incident.map { .integer($0) } ?? .null, .exact(row.time),
+        row.incident.map { .integer($0) } ?? .null, .exact(row.time), .integer(row.id),
       ])
     }
     print(table.render(options.format), terminator: "")
@@ -168,30 +168,60 @@ struct SeriesReset: ParsableCommand {
   var name: String
 
   func run() throws {
-    let settings = try options.load()
-    guard FileManager.default.fileExists(atPath: settings.database) else {
-      throw ValidationError("no database at \(settings.database)")
-    }
-    let answer: String
-    do {
-      let file = try DatabaseFile(path: settings.database)
-      let store = try Store(path: settings.database, calendar: try settings.calendar(), file: file)
-      let ingestor = try Ingestor(settings: settings, store: store)
-      answer =
-        try ingestor.resetSeries(named: name)
-        ? "reset \(name): model dropped; it learns anew" : "no series named \(name)"
-    } catch DatabaseFile.Problem.held {
-      // The daemon writes the database: it applies the request.
-      guard let reply = try ControlRequests(database: settings.database).ask("reset \(name)", timeout: 10)
-      else {
-        print("the request is queued; outlierd applies it between batches (see `outlierd series \(name)`)")
-        return
-      }
-      answer = reply
-    }
-    print(answer)
-    if !answer.hasPrefix("reset ") { throw ExitCode.failure }
+    try ask(.reset(series: name), options: options, success: "reset ")
   }
+}
+
+struct Feedback: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Tell outlierd that an alert was normal: its slot re-learns the sample as it was.",
+    discussion: """
+      A flagged sample is learned clipped to ±2 standard errors (learning = "clip"); feedback \
+      "normal" replaces that by the value itself, marks the alert (alerts.feedback) and records \
+      a "feedback" event. Exact with the default infinite memory. With the daemon running it \
+      applies the request between batches.
+
+      Example:
+        outlierd alerts --series 'db.*' --format csv    # the id is the alert_id column
+        sudo outlierd feedback 1234 normal
+      """)
+
+  enum Verdict: String, ExpressibleByArgument, CaseIterable { case normal }
+
+  @OptionGroup var options: ConfigOption
+  @Argument(help: "The alert's id (alerts.id).")
+  var alert: Int64
+  @Argument(help: "What it was: normal.")
+  var verdict: Verdict
+
+  func run() throws {
+    try ask(.normal(alert: alert), options: options, success: "alert #")
+  }
+}
+
+/// Applies a request here when no daemon holds the database, else sends it
+/// to the daemon (`ControlRequests`); prints the answer, and fails unless it
+/// starts with `success`.
+func ask(_ request: ControlRequests.Request, options: ConfigOption, success: String) throws {
+  let settings = try options.load()
+  guard FileManager.default.fileExists(atPath: settings.database) else {
+    throw ValidationError("no database at \(settings.database)")
+  }
+  let answer: String
+  do {
+    let file = try DatabaseFile(path: settings.database)
+    let store = try Store(path: settings.database, calendar: try settings.calendar(), file: file)
+    answer = try Daemon.apply(request, to: try Ingestor(settings: settings, store: store))
+  } catch DatabaseFile.Problem.held {
+    // The daemon writes the database: it applies the request.
+    guard let reply = try ControlRequests(database: settings.database).ask(request, timeout: 10) else {
+      print("the request is queued; outlierd applies it between batches")
+      return
+    }
+    answer = reply
+  }
+  print(answer)
+  if !answer.hasPrefix(success) { throw ExitCode.failure }
 }
 
 struct SeriesList: ParsableCommand {

@@ -161,3 +161,43 @@ struct SlotRegressionTests {
     #expect(learned == reference)
   }
 }
+
+@Suite("Unlearning a sample")
+struct SlotRemovalTests {
+  /// remove(x, c) then add(x, y) gives the slot that learned y in place of
+  /// c, against a slot built from the corrected samples directly.
+  @Test func replacingALearnedValueEqualsLearningTheRightOne() {
+    var rng = SplitMix64(seed: 17)
+    for round in 0..<500 {
+      let count = Int(rng.next() % 12) + 2
+      let xs = (0..<count).map { 1_767_571_200 + Double($0) * 604_800 + Double(rng.next() % 50) }
+      var ys = (0..<count).map { _ in 100 + Double(rng.next() % 1000) / 37 }
+      let k = Int(rng.next() % UInt64(count))
+      let clipped = ys[k] - 5 - Double(rng.next() % 100)
+      var learned = SlotRegression()
+      for i in 0..<count { learned.add(x: xs[i], y: i == k ? clipped : ys[i]) }
+      learned.remove(x: xs[k], y: clipped)
+      learned.add(x: xs[k], y: ys[k])
+      // The same samples, the corrected one last (the order only rounds).
+      ys.append(ys.remove(at: k))
+      var order = Array(0..<count)
+      order.append(order.remove(at: k))
+      var direct = SlotRegression()
+      for (i, y) in zip(order, ys) { direct.add(x: xs[i], y: y) }
+      #expect(learned.weight == direct.weight)
+      for (a, b, what) in [
+        (learned.meanX, direct.meanX, "mean x"), (learned.meanY, direct.meanY, "mean y"),
+        (learned.cxx, direct.cxx, "cxx"), (learned.cxy, direct.cxy, "cxy"), (learned.cyy, direct.cyy, "cyy"),
+      ] {
+        expectClose(a, b, relative: 1e-9, absolute: 1e-6, "round \(round) \(what)")
+      }
+    }
+  }
+
+  @Test func removingTheOnlySampleEmptiesTheSlot() {
+    var slot = SlotRegression()
+    slot.add(x: 1_767_571_200, y: 5)
+    slot.remove(x: 1_767_571_200, y: 5)
+    #expect(slot == SlotRegression())
+  }
+}

@@ -82,6 +82,34 @@ public struct SlotRegression: Sendable, Hashable {
     weight = newWeight
   }
 
+  /// Unlearns one sample learned at full weight: the exact reverse of
+  /// `add(x:y:)` without forgetting (infinite memory), so `remove` then
+  /// `add` replaces a learned value. With a finite memory the sample has
+  /// since lost weight and the reverse is approximate. Removing the last
+  /// sample leaves an empty slot.
+  public mutating func remove(x: Double, y: Double) {
+    guard weight > 1 + 1e-9 else {
+      self = SlotRegression()
+      return
+    }
+    let n = weight
+    let ox = x - originX
+    let oy = y - originY
+    // add() moved the means by dx/n toward the sample: step back.
+    let oldMeanX = offsetMeanX - (ox - offsetMeanX) / (n - 1)
+    let oldMeanY = offsetMeanY - (oy - offsetMeanY) / (n - 1)
+    let ex = ox - offsetMeanX
+    let ey = oy - offsetMeanY
+    let dx = ox - oldMeanX
+    let dy = oy - oldMeanY
+    cxx -= dx * ex
+    cxy -= dx * ey
+    cyy -= dy * ey
+    offsetMeanX = oldMeanX
+    offsetMeanY = oldMeanY
+    weight = n - 1
+  }
+
   mutating func scaleY(_ r: Double) {
     originY *= r
     offsetMeanY *= r

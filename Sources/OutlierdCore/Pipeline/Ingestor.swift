@@ -123,6 +123,65 @@ public final class Ingestor {
     return true
   }
 
+  /// Feedback "that was normal" on an alert: its slot unlearns the value it
+  /// learned for the flagged sample (clipped to ±2 standard errors, or
+  /// nothing with `learning = "skip"`) and learns the sample as it was, the
+  /// alert is marked `feedback = 'normal'`, and a `feedback` event is
+  /// recorded. Exact with infinite memory (the default); the series' other
+  /// state (calibration, recent level) is left as it is. One transaction,
+  /// between batches. Returns the answer for the operator.
+  public func relearnAsNormal(alert id: Int64, now: Double = Date().timeIntervalSince1970) throws -> String {
+    precondition(!isOpen, "feedback inside a batch")
+    guard let flagged = try store.flaggedSample(alert: id) else { return "no alert #\(id)" }
+    guard flagged.feedback == nil else {
+      return "nothing to do: alert #\(id) already has feedback (\(flagged.feedback!))"
+    }
+    var bytes = Array(flagged.series.utf8)
+    guard let number = bytes.withUnsafeMutableBytes({ index.find(UnsafeRawBufferPointer($0)) }) else {
+      return "no series named \(flagged.series)"
+    }
+    let series = states[Int(number)].id
+    let rules = settings.rules(forSeries: flagged.series)
+    // What the slot learned for it (ScoringRules.valueToLearn, judgeByRecentLevel).
+    let standardError = (flagged.upper - flagged.expected) / flagged.critical
+    let width =
+      (flagged.baseline == "recent" ? ScoringRules.clipWidth : min(ScoringRules.clipWidth, flagged.critical))
+      * standardError
+    let learned: Double? =
+      switch rules.learning {
+      case .learn: flagged.value
+      case .skip: nil
+      case .clip: min(max(flagged.value, flagged.expected - width), flagged.expected + width)
+      }
+    let key = RowLayout.key(time: Int64(flagged.slot / SlotBlock.size), series: series)
+    try store.begin()
+    do {
+      var row: [UInt8] = []
+      if try !store.slotRow(key: key, into: &row) { row = SlotRow.empty }
+      let place = RowLayout.place(of: series)
+      var block = row.withUnsafeBytes { SlotRow.block(in: $0, place: place) }
+      let index = flagged.slot % SlotBlock.size
+      if let learned, learned != flagged.value { block.slots[index].remove(x: flagged.time, y: learned) }
+      if learned != flagged.value {
+        block.slots[index].add(x: flagged.time, y: flagged.value, memory: rules.memory)
+      }
+      row.withUnsafeMutableBytes { block.encode(into: SlotRow.place(place, in: $0)) }
+      try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
+      try store.setFeedback(alert: id, "normal")
+      try store.addEvent(
+        SeriesEvent(
+          series: flagged.series, time: now, kind: "feedback",
+          detail: "alert #\(id) (value \(flagged.value.sixDigits)) re-learned as normal on request"),
+        fileID: nil)
+      try store.commit()
+    } catch {
+      store.rollback()
+      throw error
+    }
+    batch.work.forgetCommitted(series: number)
+    return "alert #\(id): \(flagged.series) at \(flagged.value.sixDigits) re-learned as normal"
+  }
+
   /// Opens a transaction for a batch of files. Files applied in one batch
   /// commit together (or not at all): a backlog of files costs one commit,
   /// one write of each series and slot block, instead of one per file.

@@ -50,11 +50,12 @@ public final class StoreReader {
     public var slot: Int
     public var z: Double?
     public var incident: Int64?
+    public var id: Int64 = 0
   }
 
   public func alerts(seriesGlob: String?, since: Double?, limit: Int) throws -> [AlertRow] {
     var sql =
-      "SELECT series, ts, value, expected, lower, upper, score, p_value, n, slot, z, incident_id FROM alerts WHERE 1"
+      "SELECT series, ts, value, expected, lower, upper, score, p_value, n, slot, z, incident_id, id FROM alerts WHERE 1"
     var values: [SQLiteValue] = []
     Self.filter(&sql, &values, seriesGlob: seriesGlob, since: since, timeColumn: "ts")
     sql += " ORDER BY ts DESC, id DESC LIMIT ?"
@@ -69,7 +70,7 @@ public final class StoreReader {
           expected: statement.double(3), lower: statement.double(4), upper: statement.double(5),
           score: statement.double(6), pValue: statement.double(7), samples: statement.double(8),
           slot: Int(statement.int64(9)), z: statement.isNull(10) ? nil : statement.double(10),
-          incident: statement.isNull(11) ? nil : statement.int64(11)))
+          incident: statement.isNull(11) ? nil : statement.int64(11), id: statement.int64(12)))
     }
     return rows
   }

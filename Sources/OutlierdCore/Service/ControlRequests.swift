@@ -6,13 +6,14 @@ import Foundation
 #endif
 
 /// Requests from the command line to the running daemon, the database's one
-/// writer: `outlierd series reset NAME` drops a request file into the
+/// writer: `outlierd series reset NAME` or `outlierd feedback ID normal`
+/// drops a request file into the
 /// `control` directory beside the database; the daemon applies it between
 /// batches (within a second), writes its answer beside it, and removes the
 /// request.
 ///
 /// Contract: a request is `NAME.req`, written as `NAME.req.tmp` and renamed,
-/// one line `reset SERIES`; the answer is `NAME.done`, one line, written
+/// one line (`Request.text`); the answer is `NAME.done`, one line, written
 /// atomically. The directory is 2770 (setgid) in the daemon's group, so
 /// members of `outlierd` may ask; nobody else may.
 public final class ControlRequests {
@@ -54,21 +55,49 @@ public final class ControlRequests {
       .sorted()
   }
 
+  /// What can be asked.
+  public enum Request: Sendable, Hashable {
+    /// `reset SERIES`: drop the series' model.
+    case reset(series: String)
+    /// `feedback ALERT_ID normal`: re-learn the flagged sample as normal.
+    case normal(alert: Int64)
+
+    public init?(_ text: String) {
+      if text.hasPrefix("reset ") {
+        self = .reset(series: String(text.dropFirst("reset ".count)))
+      } else if text.hasPrefix("feedback "), text.hasSuffix(" normal"),
+        let id = Int64(text.dropFirst("feedback ".count).dropLast(" normal".count))
+      {
+        self = .normal(alert: id)
+      } else {
+        return nil
+      }
+    }
+
+    public var text: String {
+      switch self {
+      case .reset(let series): return "reset \(series)"
+      case .normal(let alert): return "feedback \(alert) normal"
+      }
+    }
+  }
+
   /// Applies one request with `apply` (which returns the answer) and
   /// answers it; an unknown request is answered with what is understood.
-  public func handle(_ name: String, apply: (_ series: String) throws -> String) {
+  public func handle(_ name: String, apply: (Request) throws -> String) {
     let path = directory + "/" + name
     let text = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(
       in: .whitespacesAndNewlines)
     let answer: String
-    if text.hasPrefix("reset ") {
+    if let request = Request(text) {
       do {
-        answer = try apply(String(text.dropFirst("reset ".count)))
+        answer = try apply(request)
       } catch {
         answer = "error: \(error)"
       }
     } else {
-      answer = "error: unknown request \"\(LogText.escaped(String(text.prefix(100))))\"; known: reset SERIES"
+      answer =
+        "error: unknown request \"\(LogText.escaped(String(text.prefix(100))))\"; known: reset SERIES, feedback ALERT_ID normal"
     }
     try? FileSystem.writeAtomically(
       directory + "/" + name.dropLast(".req".count) + ".done", Array((answer + "\n").utf8))
@@ -77,9 +106,10 @@ public final class ControlRequests {
 
   /// Sends a request and waits up to `timeout` seconds for the answer; nil
   /// when none came (the daemon is not running, or busy).
-  public func ask(_ request: String, timeout: Double) throws -> String? {
+  public func ask(_ request: Request, timeout: Double) throws -> String? {
     let name = "request-\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())"
-    try FileSystem.writeAtomically(directory + "/" + name + ".req", Array((request + "\n").utf8), mode: 0o660)
+    try FileSystem.writeAtomically(
+      directory + "/" + name + ".req", Array((request.text + "\n").utf8), mode: 0o660)
     let done = directory + "/" + name + ".done"
     let deadline = Date().timeIntervalSince1970 + timeout
     while Date().timeIntervalSince1970 < deadline {

@@ -107,10 +107,10 @@ public final class Daemon {
     func handleControlRequests() {
       _ = control.drainEvents()
       for name in control.pending() {
-        control.handle(name) { series in
-          guard try ingestor.resetSeries(named: series) else { return "no series named \(series)" }
-          logger.notice("RESET \(series): model dropped on request; it learns anew")
-          return "reset \(series): model dropped; it learns anew"
+        control.handle(name) { request in
+          let answer = try Self.apply(request, to: ingestor)
+          logger.notice("\(answer)")
+          return answer
         }
       }
     }
@@ -268,6 +268,18 @@ public final class Daemon {
     logger.info(
       "outlierd stopped: \(statistics.files) files, \(statistics.samples) samples, \(statistics.alerts) alerts this run"
     )
+  }
+
+  /// Applies an operator's request (`outlierd series reset`, `outlierd
+  /// feedback`) between batches; returns the answer.
+  public static func apply(_ request: ControlRequests.Request, to ingestor: Ingestor) throws -> String {
+    switch request {
+    case .reset(let series):
+      guard try ingestor.resetSeries(named: series) else { return "no series named \(series)" }
+      return "reset \(series): model dropped; it learns anew"
+    case .normal(let alert):
+      return try ingestor.relearnAsNormal(alert: alert)
+    }
   }
 
   /// The directories `run` needs and refuses to create (a mistyped path

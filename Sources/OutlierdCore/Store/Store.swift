@@ -235,6 +235,31 @@ public final class Store {
     }
   }
 
+  /// An alert as feedback needs it: what was flagged and the band it was
+  /// judged against.
+  public struct FlaggedSample: Sendable {
+    public var series: String
+    public var time, value, expected, upper, critical: Double
+    public var slot: Int
+    public var baseline: String
+    public var feedback: String?
+  }
+
+  public func flaggedSample(alert id: Int64) throws(SQLiteError) -> FlaggedSample? {
+    let s = try db.prepare(
+      "SELECT series, ts, value, expected, upper, critical, slot, coalesce(baseline, 'weekly'), feedback FROM alerts WHERE id = ?"
+    ).bind(.integer(id))
+    guard try s.step() else { return nil }
+    return FlaggedSample(
+      series: s.text(0) ?? "", time: s.double(1), value: s.double(2), expected: s.double(3),
+      upper: s.double(4),
+      critical: s.double(5), slot: Int(s.int64(6)), baseline: s.text(7) ?? "weekly", feedback: s.text(8))
+  }
+
+  public func setFeedback(alert id: Int64, _ feedback: String) throws(SQLiteError) {
+    try db.prepare("UPDATE alerts SET feedback = ? WHERE id = ?").bind(.text(feedback), .integer(id)).run()
+  }
+
   /// The ledger id of an applied file with this content, if any.
   public func ledgerID(sha256: String) throws(SQLiteError) -> Int64? {
     let s = selectLedger.bind(.text(sha256))

@@ -51,7 +51,7 @@ struct OperatorCommandTests {
     #expect(limited.output.split(separator: "\n").count == 4)
     #expect(
       limited.output.hasPrefix(
-        "time,series,value,expected,lower,upper,score,z,p_value,n,slot,incident_id,ts\n"))
+        "time,series,value,expected,lower,upper,score,z,p_value,n,slot,incident_id,ts,alert_id\n"))
     let table = try h.run(["alerts", "--config", h.config, "--limit", "2"])
     #expect(table.output.split(separator: "\n").count == 4)
     let bad = try h.run(["alerts", "--config", h.config, "--since", "last tuesday"])

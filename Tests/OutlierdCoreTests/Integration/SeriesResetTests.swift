@@ -60,6 +60,6 @@ struct SeriesResetTests {
     #expect(after.prefix(4) == ["reset.b", "1", "0", "1"], "\(after)")
     kill(daemon.processIdentifier, SIGTERM)
     daemon.waitUntilExit()
-    #expect(h.stderr(of: daemon).contains("RESET reset.b: model dropped on request"))
+    #expect(h.stderr(of: daemon).contains("reset reset.b: model dropped; it learns anew"))
   }
 }
