@@ -171,3 +171,19 @@ struct SettingsTests {
     #expect(try parse(s.rendered()) == s)
   }
 }
+
+@Suite("Maintenance windows, parsed")
+struct MaintenanceWindowTests {
+  @Test func windowsMapToTheirSlotsAndWrapPastSunday() throws {
+    let deploy = try #require(MaintenanceWindow(series: "*", weekly: "Mon 20:00-21:00"))
+    #expect(deploy.slots(slotWidth: 300, slotCount: 2016) == [240..<252])
+    let night = try #require(MaintenanceWindow(series: "*", weekly: "Sun 23:00-01:00"))
+    #expect(night.slots(slotWidth: 300, slotCount: 2016) == [2004..<2016, 0..<12])
+    // A start between slot boundaries covers the slots that begin inside it.
+    let odd = try #require(MaintenanceWindow(series: "*", weekly: "Tue 00:02-00:10"))
+    #expect(odd.slots(slotWidth: 300, slotCount: 2016) == [289..<290])
+    for bad in ["Sunday 02:00-04:00", "Sun 2:00-4:00", "Sun 02:00", "Sun 02:00-02:00", "Sun 25:00-26:00"] {
+      #expect(MaintenanceWindow(series: "*", weekly: bad) == nil, "\(bad)")
+    }
+  }
+}

@@ -95,6 +95,10 @@ public struct Settings: Sendable, Equatable {
   /// [[override]] tables: per-series threshold and minimum samples.
   public var overrides: [Override] = []
 
+  /// [[maintenance]] tables: weekly windows in which matching series are
+  /// neither judged nor learned.
+  public var maintenance: [MaintenanceWindow] = []
+
   public struct Override: Sendable, Equatable {
     public var series: String
     public var threshold: Double?
@@ -120,7 +124,10 @@ public struct Settings: Sendable, Equatable {
       threshold: threshold, scale: thresholdScale, minimumSamples: minSamples,
       memory: memory > 0 ? memory : .infinity,
       learning: learning, noiseFloor: NoiseFloor(relative: noiseFloorRelative, absolute: noiseFloorAbsolute),
-      leverage: leverage, calibrate: calibrate, coldStart: coldStart)
+      leverage: leverage, calibrate: calibrate, coldStart: coldStart,
+      pausedSlots: maintenance.filter { Glob.matches($0.series, name) }.flatMap {
+        $0.slots(slotWidth: slotWidth, slotCount: slotWidthCount)
+      })
   }
 }
 
@@ -153,6 +160,19 @@ extension Settings {
         break
       case (let name, false) where Self.tables.contains(name):
         for key in Self.keys where key.table == name { try key.read(&self, &reader) }
+      case ("maintenance", true):
+        let series = try reader.string("series") ?? "*"
+        guard let text = try reader.string("weekly") else {
+          throw ConfigError(
+            file: file, line: table.line, key: "weekly",
+            message: "every [[maintenance]] needs weekly = \"Sun 02:00-04:00\"")
+        }
+        guard let window = MaintenanceWindow(series: series, weekly: text) else {
+          throw reader.error(
+            "weekly",
+            "cannot read \"\(text)\"; write a day (Mon … Sun) and a time range, e.g. \"Sun 02:00-04:00\"")
+        }
+        maintenance.append(window)
       case ("override", true):
         guard let series = try reader.string("series"), !series.isEmpty else {
           throw ConfigError(
@@ -168,7 +188,7 @@ extension Settings {
         throw ConfigError(
           file: file, line: table.line, key: nil,
           message:
-            "unknown table \(header); known: \(Self.tables.map { "[\($0)]" }.joined(separator: ", ")), [[override]]"
+            "unknown table \(header); known: \(Self.tables.map { "[\($0)]" }.joined(separator: ", ")), [[maintenance]], [[override]]"
         )
       }
       try reader.rejectUnusedKeys()
@@ -189,6 +209,11 @@ extension Settings {
         message:
           "min_samples \(minimum) needs pooled noise (pool_slots > 1): a slot alone needs 3 samples to estimate its noise"
       )
+    }
+    if !maintenance.isEmpty && period != SlotCalendar.week {
+      throw ConfigError(
+        file: file, line: nil, key: "maintenance",
+        message: "[[maintenance]] windows are weekly; they need calendar.period = \"1w\"")
     }
     if poolSlots > slotWidthCount {
       throw ConfigError(
@@ -255,6 +280,9 @@ extension Settings {
     for table in Self.tables {
       lines += (lines.isEmpty ? [] : [""]) + ["[\(table)]"]
       lines += Self.keys.filter { $0.table == table }.map { "\($0.name) = \($0.render(self))" }
+    }
+    for window in maintenance {
+      lines += ["", "[[maintenance]]", "series = \(q(window.series))", "weekly = \(q(window.weekly))"]
     }
     for override in overrides {
       lines += ["", "[[override]]", "series = \(q(override.series))"]

@@ -66,76 +66,81 @@ extension IngestBatch {
     }
 
     let slotIndex = Int32(calendar.slot(at: timestamp))
-    let blockNumber = slotIndex / Int32(SlotBlock.size)
-    let block: Int
-    if let last = touched[position].lastBlock, last.block == blockNumber {
-      block = last.index
-    } else {
-      block = try work.blockIndex(series: id, number: number, block: blockNumber)
-      work.blockChanged[block] = true
-      touched[position].lastBlock = (blockNumber, block)
-    }
-    let slot = block * SlotBlock.size + Int(slotIndex) % SlotBlock.size
     let rules = self.rules.shared ?? self.rules.rules(for: number, in: index)
-    let pooling = settings.poolSlots > 1
-    let poolBlock = slotIndex / Int32(settings.poolSlots)
-    var pool: Int? = nil
-    if pooling {
-      if let last = touched[position].lastPool, last.block == poolBlock {
-        pool = last.index
+    // A maintenance window: the model neither judges nor learns it.
+    if rules.isPaused(slotIndex) {
+      report.unjudged += 1
+    } else {
+      let blockNumber = slotIndex / Int32(SlotBlock.size)
+      let block: Int
+      if let last = touched[position].lastBlock, last.block == blockNumber {
+        block = last.index
       } else {
-        pool = try work.poolIndex(
-          series: id, number: number, pool: poolBlock, poolSlots: settings.poolSlots,
-          slotCount: calendar.slotCount)
-        touched[position].lastPool = (poolBlock, pool!)
+        block = try work.blockIndex(series: id, number: number, block: blockNumber)
+        work.blockChanged[block] = true
+        touched[position].lastBlock = (blockNumber, block)
       }
-    }
-    let verdict = rules.judge(
-      &work.slots[slot], slotIndex: slotIndex, x: timestamp, y: value,
-      pool: pool.map { work.pools.total($0) }, track: &tracks[position],
-      shiftAfter: settings.shiftAfter,
-      period: Double(calendar.period))
-    if let pool {
-      work.pools.set(
-        pool, member: Int(slotIndex) % settings.poolSlots,
-        to: NoisePool.contribution(of: work.slots[slot]))
-    }
-    if let total = verdict.shiftDetected {
-      for other in verdict.slotsToShift {
-        let otherBlock = try work.blockIndex(
-          series: id, number: number, block: other / Int32(SlotBlock.size))
-        work.blockChanged[otherBlock] = true
-        let otherSlot = otherBlock * SlotBlock.size + Int(other) % SlotBlock.size
-        work.slots[otherSlot].scaleLevel(by: verdict.shiftIncrement)
-        if pooling {
-          let otherPool = try work.poolIndex(
-            series: id, number: number, pool: other / Int32(settings.poolSlots),
-            poolSlots: settings.poolSlots, slotCount: calendar.slotCount)
-          work.pools.set(
-            otherPool, member: Int(other) % settings.poolSlots,
-            to: NoisePool.contribution(of: work.slots[otherSlot]))
+      let slot = block * SlotBlock.size + Int(slotIndex) % SlotBlock.size
+      let pooling = settings.poolSlots > 1
+      let poolBlock = slotIndex / Int32(settings.poolSlots)
+      var pool: Int? = nil
+      if pooling {
+        if let last = touched[position].lastPool, last.block == poolBlock {
+          pool = last.index
+        } else {
+          pool = try work.poolIndex(
+            series: id, number: number, pool: poolBlock, poolSlots: settings.poolSlots,
+            slotCount: calendar.slotCount)
+          touched[position].lastPool = (poolBlock, pool!)
         }
       }
-      report.events.append(
-        SeriesEvent(
-          series: self.name(number), time: timestamp, kind: "shift",
-          detail: String(
-            format:
-              "level shifted to %.3g× the learned pattern (run of %d outliers); slots follow the new level",
-            total, settings.shiftAfter)))
-    }
-    switch verdict.assessment {
-    case .scored(let score) where verdict.isAlert:
-      var alert = Alert(
-        series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
-        threshold: rules.threshold, score: score)
-      var track = tracks[position]
-      alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
-      tracks[position] = track
-      touched[position].watched = true
-      report.alerts.append(alert)
-    case .scored: break
-    case .cannotJudge: report.unjudged += 1
+      let verdict = rules.judge(
+        &work.slots[slot], slotIndex: slotIndex, x: timestamp, y: value,
+        pool: pool.map { work.pools.total($0) }, track: &tracks[position],
+        shiftAfter: settings.shiftAfter,
+        period: Double(calendar.period))
+      if let pool {
+        work.pools.set(
+          pool, member: Int(slotIndex) % settings.poolSlots,
+          to: NoisePool.contribution(of: work.slots[slot]))
+      }
+      if let total = verdict.shiftDetected {
+        for other in verdict.slotsToShift {
+          let otherBlock = try work.blockIndex(
+            series: id, number: number, block: other / Int32(SlotBlock.size))
+          work.blockChanged[otherBlock] = true
+          let otherSlot = otherBlock * SlotBlock.size + Int(other) % SlotBlock.size
+          work.slots[otherSlot].scaleLevel(by: verdict.shiftIncrement)
+          if pooling {
+            let otherPool = try work.poolIndex(
+              series: id, number: number, pool: other / Int32(settings.poolSlots),
+              poolSlots: settings.poolSlots, slotCount: calendar.slotCount)
+            work.pools.set(
+              otherPool, member: Int(other) % settings.poolSlots,
+              to: NoisePool.contribution(of: work.slots[otherSlot]))
+          }
+        }
+        report.events.append(
+          SeriesEvent(
+            series: self.name(number), time: timestamp, kind: "shift",
+            detail: String(
+              format:
+                "level shifted to %.3g× the learned pattern (run of %d outliers); slots follow the new level",
+              total, settings.shiftAfter)))
+      }
+      switch verdict.assessment {
+      case .scored(let score) where verdict.isAlert:
+        var alert = Alert(
+          series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
+          threshold: rules.threshold, score: score)
+        var track = tracks[position]
+        alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
+        tracks[position] = track
+        touched[position].watched = true
+        report.alerts.append(alert)
+      case .scored: break
+      case .cannotJudge: report.unjudged += 1
+      }
     }
     if settings.historyDays > 0 {
       // A series' samples arrive in time order, so an hour, once left,

@@ -15,7 +15,7 @@ struct SeriesRules {
   init(settings: Settings) {
     self.settings = settings
     defaults = settings.rules(forSeries: "")
-    shared = settings.overrides.isEmpty ? defaults : nil
+    shared = settings.overrides.isEmpty && settings.maintenance.isEmpty ? defaults : nil
   }
 
   /// The rules of series `number` of `index`.
