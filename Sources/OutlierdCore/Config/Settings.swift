@@ -124,10 +124,15 @@ public struct Settings: Sendable, Equatable {
       threshold: threshold, scale: thresholdScale, minimumSamples: minSamples,
       memory: memory > 0 ? memory : .infinity,
       learning: learning, noiseFloor: NoiseFloor(relative: noiseFloorRelative, absolute: noiseFloorAbsolute),
-      leverage: leverage, calibrate: calibrate, coldStart: coldStart,
-      pausedSlots: maintenance.filter { Glob.matches($0.series, name) }.flatMap {
-        $0.slots(slotWidth: slotWidth, slotCount: slotWidthCount)
-      })
+      leverage: leverage, calibrate: calibrate, coldStart: coldStart)
+  }
+
+  /// The slots in which a series' samples are neither judged nor learned:
+  /// those of the maintenance windows that match its name.
+  public func pausedSlots(forSeries name: String) -> [Range<Int32>] {
+    maintenance.filter { Glob.matches($0.series, name) }.flatMap {
+      $0.slots(slotWidth: slotWidth, slotCount: slotWidthCount)
+    }
   }
 }
 

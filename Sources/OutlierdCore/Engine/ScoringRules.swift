@@ -21,15 +21,12 @@ public struct ScoringRules: Sendable {
   /// Whether `judge` judges samples of warming slots by the series' recent
   /// level (RecentLevel) instead of not at all.
   public var coldStart: Bool
-  /// Slots in which the series' samples are neither judged nor learned
-  /// (maintenance windows); empty for most series.
-  public var pausedSlots: [Range<Int32>]
   private let criticalValues: CriticalValues?
 
   public init(
     threshold: Double = 4, scale: ThresholdScale = .t, minimumSamples: Int = 4, memory: Double = .infinity,
     learning: LearningPolicy = .clip, noiseFloor: NoiseFloor = .standard, leverage: Bool = true,
-    calibrate: Bool = false, coldStart: Bool = false, pausedSlots: [Range<Int32>] = []
+    calibrate: Bool = false, coldStart: Bool = false
   ) {
     precondition(threshold > 0, "threshold must be positive")
     precondition(minimumSamples >= 2, "a slot needs at least 2 samples for a line")
@@ -43,14 +40,7 @@ public struct ScoringRules: Sendable {
     self.leverage = leverage
     self.calibrate = calibrate
     self.coldStart = coldStart
-    self.pausedSlots = pausedSlots
     criticalValues = scale == .normal ? CriticalValues.forThreshold(threshold) : nil
-  }
-
-  /// Whether samples of this slot are left alone (a maintenance window).
-  @inline(__always)
-  public func isPaused(_ slot: Int32) -> Bool {
-    !pausedSlots.isEmpty && pausedSlots.contains { $0.contains(slot) }
   }
 
   /// The |t| above which a score with ν degrees of freedom is an outlier.

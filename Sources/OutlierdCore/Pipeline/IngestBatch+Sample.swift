@@ -68,7 +68,7 @@ extension IngestBatch {
     let slotIndex = Int32(calendar.slot(at: timestamp))
     let rules = self.rules.shared ?? self.rules.rules(for: number, in: index)
     // A maintenance window: the model neither judges nor learns it.
-    if rules.isPaused(slotIndex) {
+    if self.rules.hasMaintenance && self.rules.isPaused(number, slot: slotIndex, in: index) {
       report.unjudged += 1
     } else {
       let blockNumber = slotIndex / Int32(SlotBlock.size)

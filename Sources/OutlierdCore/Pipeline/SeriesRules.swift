@@ -11,11 +11,16 @@ struct SeriesRules {
   let shared: ScoringRules?
   private let defaults: ScoringRules
   private var bySeries: [Int32: ScoringRules] = [:]
+  /// Whether any maintenance window is configured (most often not: then
+  /// no sample pays for the check).
+  let hasMaintenance: Bool
+  private var pausedBySeries: [Int32: [Range<Int32>]] = [:]
 
   init(settings: Settings) {
     self.settings = settings
     defaults = settings.rules(forSeries: "")
-    shared = settings.overrides.isEmpty && settings.maintenance.isEmpty ? defaults : nil
+    shared = settings.overrides.isEmpty ? defaults : nil
+    hasMaintenance = !settings.maintenance.isEmpty
   }
 
   /// The rules of series `number` of `index`.
@@ -27,5 +32,21 @@ struct SeriesRules {
     return rules
   }
 
-  mutating func forgetSeries() { bySeries.removeAll() }
+  /// Whether series `number`'s samples in `slot` are left alone (a
+  /// maintenance window).
+  mutating func isPaused(_ number: Int32, slot: Int32, in index: SeriesIndex) -> Bool {
+    let ranges: [Range<Int32>]
+    if let known = pausedBySeries[number] {
+      ranges = known
+    } else {
+      ranges = settings.pausedSlots(forSeries: index.name(number))
+      pausedBySeries[number] = ranges
+    }
+    return ranges.contains { $0.contains(slot) }
+  }
+
+  mutating func forgetSeries() {
+    bySeries.removeAll()
+    pausedBySeries.removeAll()
+  }
 }
