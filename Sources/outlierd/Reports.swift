@@ -380,7 +380,10 @@ struct Status: ParsableCommand {
       ("seconds_since_last_file", s.lastFileAt.map { .number((now - $0).rounded()) } ?? .null),
       ("newest_sample", s.newestSample.map { .text(TimeExpression.format($0, zone: reader.zone)) } ?? .null),
       ("seconds_since_newest_sample", s.newestSample.map { .number((now - $0).rounded()) } ?? .null),
-      ("alerts_last_day", .integer(Int64(s.alertsLastDay))), ("database_bytes", .integer(s.databaseBytes)),
+      ("alerts_last_day", .integer(Int64(s.alertsLastDay))),
+      ("open_incidents", .integer(Int64(s.openIncidents))),
+      ("rejected_lines_last_day", .integer(Int64(s.rejectedLinesLastDay))),
+      ("stale_series", .integer(Int64(s.staleSeries))), ("database_bytes", .integer(s.databaseBytes)),
     ]
     // The spool, as far as this user may see it.
     let census = SpoolCensus.take(directory: settings.spool)

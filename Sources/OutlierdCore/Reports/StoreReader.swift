@@ -246,18 +246,24 @@ public final class StoreReader {
     public var newestSample: Double?
     public var alertsLastDay = 0
     public var databaseBytes: Int64 = 0
+    public var openIncidents = 0
+    /// Lines rejected in files applied in the last 24 hours (by the clock).
+    public var rejectedLinesLastDay = 0
+    /// Series marked stale (no sample for `stale_after`).
+    public var staleSeries = 0
   }
 
   /// A summary; a slot is warm once it has the samples its series' rules need.
   public func status(settings: Settings, now: Double) throws -> Status {
     var status = Status()
-    let series = try db.prepare("SELECT id, name, samples, newest_ts FROM series")
+    let series = try db.prepare("SELECT id, name, samples, newest_ts, track FROM series")
     var minimum: [Int64: Double] = [:]
     while try series.step() {
       status.series += 1
       status.samples += series.int64(2)
       minimum[series.int64(0)] = Double(settings.rules(forSeries: series.text(1) ?? "").minimumSamples)
       status.newestSample = max(status.newestSample ?? series.double(3), series.double(3))
+      if try TrackCoding.read(series, column: 4).stale { status.staleSeries += 1 }
     }
     let rows = try db.prepare("SELECT first_series_id, data FROM slot_blocks")
     var row: [UInt8] = []
@@ -278,6 +284,13 @@ public final class StoreReader {
       status.lastFile = files.text(1)
       status.lastFileAt = files.isNull(2) ? nil : files.double(2)
       _ = try files.step()
+    }
+    let counts = try db.prepare(
+      "SELECT (SELECT count(*) FROM incidents WHERE closed = 0), (SELECT coalesce(sum(lines_rejected), 0) FROM files WHERE ingested_at >= ?)"
+    ).bind(.real(now - 86_400))
+    if try counts.step() {
+      status.openIncidents = Int(counts.int64(0))
+      status.rejectedLinesLastDay = Int(counts.int64(1))
     }
     let alerts = try db.prepare("SELECT count(*) FROM alerts WHERE ts >= ?")
     alerts.bind(.real(now - 86_400))

@@ -41,6 +41,19 @@ struct OperatorListTests {
     #expect(csv.dropFirst().allSatisfy { $0.contains(",\(spike),") } && csv.count == 3, "\(csv)")
   }
 
+  @Test func statusCountsOpenIncidentsRejectedLinesAndStaleSeries() throws {
+    let h = try Harness(detection: "threshold = 4.0\nmin_samples = 4\nstale_after = \"1d\"")
+    try h.drop("a.txt", AlertmanagerTests.samples("s.one", 0..<245, spikeAt: 240) + "bad line\nalso bad\n")
+    try h.drop("b.txt", AlertmanagerTests.samples("s.two", 0..<10, spikeAt: -1))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let status = try h.run(["status", "--format", "jsonl", "--config", h.config]).output
+    let fields = try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any]
+    // The samples are from January: by the clock both series are stale.
+    #expect(fields?["open_incidents"] as? Int == 1, "\(status)")
+    #expect(
+      fields?["rejected_lines_last_day"] as? Int == 2 && fields?["stale_series"] as? Int == 2, "\(status)")
+  }
+
   /// What the lists print as a time, --since reads back to the second.
   @Test func printedTimesAreAcceptedBack() throws {
     let h = try Harness()
