@@ -13,7 +13,7 @@ struct BlockCacheTests {
     }
   }
 
-  func cached(_ cache: BlockCache, series: Int32, block: Int32) -> [SlotRegression]? {
+  func cached(_ cache: BlockCache, series: SeriesNumber, block: Int32) -> [SlotRegression]? {
     cache.start(series: series, block: block).map { Array(cache.storage[$0..<$0 + SlotBlock.size]) }
   }
 
@@ -62,4 +62,9 @@ struct BlockCacheTests {
     #expect(cached(cache, series: 0, block: 0) == Array(source[0..<12]))
     #expect(cache.count == 3)
   }
+}
+
+/// Series numbers written as literals in tests.
+extension SeriesNumber: ExpressibleByIntegerLiteral {
+  public init(integerLiteral value: Int32) { self.init(value) }
 }

@@ -11,7 +11,7 @@ struct PipelinePartsTests {
   @Test func seriesIndexAgreesWithADictionary() {
     var rng = SplitMix64(seed: 41)
     var index = SeriesIndex()
-    var model: [String: Int32] = [:]
+    var model: [String: SeriesNumber] = [:]
     var names: [String] = []
     let alphabet: [Character] = ["a", "b", ".", "c"]
     for step in 0..<20_000 {
@@ -22,7 +22,7 @@ struct PipelinePartsTests {
       #expect(found == model[name], "step \(step): \(name)")
       if found == nil {
         let number = bytes.withUnsafeMutableBytes { index.insert(UnsafeRawBufferPointer($0)) }
-        #expect(Int(number) == names.count)
+        #expect(number.index == names.count)
         model[name] = number
         names.append(name)
       }
@@ -35,7 +35,7 @@ struct PipelinePartsTests {
       }
     }
     #expect(index.count == names.count)
-    for (number, name) in names.enumerated() { #expect(index.name(Int32(number)) == name) }
+    for (number, name) in names.enumerated() { #expect(index.name(SeriesNumber(Int32(number))) == name) }
   }
 
   @Test func slotRowCacheHoldsWhatWasPutUntilFull() {

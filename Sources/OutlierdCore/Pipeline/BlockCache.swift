@@ -31,9 +31,9 @@ struct BlockCache {
 
   /// Where in `storage` a cached block of a series starts, if it is cached.
   @inline(__always)
-  func start(series number: Int32, block: Int32) -> Int? {
-    guard Int(number) < bySeries.count else { return nil }
-    let (a, b, c) = bySeries[Int(number)]
+  func start(series number: SeriesNumber, block: Int32) -> Int? {
+    guard number.index < bySeries.count else { return nil }
+    let (a, b, c) = bySeries[number.index]
     let place =
       a.place >= 0 && a.block == block
       ? a.place : b.place >= 0 && b.block == block ? b.place : c.place >= 0 && c.block == block ? c.place : -1
@@ -49,14 +49,14 @@ struct BlockCache {
   /// dropped. When the cache is full, a series it did not hold yet stays
   /// out (and reads its blocks from SQLite).
   mutating func replace(
-    series number: Int32, with wanted: [Int32], from sourceSlots: [SlotRegression],
+    series number: SeriesNumber, with wanted: [Int32], from sourceSlots: [SlotRegression],
     source: (Int32) -> Int?, keepCached: Bool
   ) {
-    if bySeries.count <= Int(number) {
+    if bySeries.count <= number.index {
       bySeries.append(
-        contentsOf: repeatElement((Entry(), Entry(), Entry()), count: Int(number) + 1 - bySeries.count))
+        contentsOf: repeatElement((Entry(), Entry(), Entry()), count: number.index + 1 - bySeries.count))
     }
-    let old = bySeries[Int(number)]
+    let old = bySeries[number.index]
     var oldEntries = [old.0, old.1, old.2].filter { $0.place >= 0 }
     var new: [Entry] = []
     for block in wanted {
@@ -81,7 +81,7 @@ struct BlockCache {
     }
     free.append(contentsOf: oldEntries.map(\.place))
     while new.count < 3 { new.append(Entry()) }
-    bySeries[Int(number)] = (new[0], new[1], new[2])
+    bySeries[number.index] = (new[0], new[1], new[2])
   }
 
   private mutating func allocate() -> Int32? {
@@ -96,8 +96,8 @@ struct BlockCache {
   }
 
   /// Drops a series' cached blocks (its model was reset).
-  mutating func forget(series number: Int32) {
-    guard Int(number) < bySeries.count else { return }
+  mutating func forget(series number: SeriesNumber) {
+    guard number.index < bySeries.count else { return }
     replace(series: number, with: [], from: [], source: { _ in nil }, keepCached: false)
   }
 }

@@ -16,9 +16,9 @@ extension IngestBatch {
     -> Int?
   {
     if let number = index.find(name) {
-      let known = positions[Int(number)]
+      let known = positions[number.index]
       if known >= 0 { return Int(known) }
-      let state = states[Int(number)]
+      let state = states[number.index]
       touched.append(TouchedSeries(number: number, state: state))
       tracks.append(state.track)
     } else {
@@ -31,7 +31,7 @@ extension IngestBatch {
       positions.append(-1)
       report.newSeries += 1
     }
-    positions[Int(touched[touched.count - 1].number)] = Int32(touched.count - 1)
+    positions[touched[touched.count - 1].number.index] = Int32(touched.count - 1)
     return touched.count - 1
   }
 
@@ -161,7 +161,7 @@ extension IngestBatch {
   /// Closes a series' open incident once its samples have been quiet for
   /// longer than the incident gap.
   mutating func closeQuietIncident(
-    _ track: inout SeriesTrack, number: Int32, at time: Double, report: inout FileReport
+    _ track: inout SeriesTrack, number: SeriesNumber, at time: Double, report: inout FileReport
   ) {
     guard let open = track.incident, time - open.end > settings.incidentGap else { return }
     let name = self.name(number)

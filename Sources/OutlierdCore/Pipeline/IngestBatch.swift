@@ -84,7 +84,7 @@ struct IngestBatch {
   /// How long a batch may grow.
   static let batchSeconds = 1.0
 
-  func name(_ number: Int32) -> String { index.name(number) }
+  func name(_ number: SeriesNumber) -> String { index.name(number) }
 
   /// Writes what one file adds on its own: its alerts, events and rejected
   /// lines, and its ledger counts.
@@ -102,7 +102,7 @@ struct IngestBatch {
   mutating func write() throws {
     try work.write()
     for (entry, track) in zip(touched, tracks) {
-      let number = Int(entry.number)
+      let number = entry.number.index
       try store.saveSeries(
         SeriesState(id: entry.id, newest: entry.newest, samples: entry.samples, track: track),
         trackChanged: number >= states.count ? !track.isEmpty : track != states[number].track)
@@ -115,7 +115,7 @@ struct IngestBatch {
   mutating func adoptCommitted() {
     while states.count < index.count { states.append(SeriesState(id: 0, newest: -.infinity, samples: 0)) }
     for (entry, track) in zip(touched, tracks) {
-      states[Int(entry.number)] = SeriesState(
+      states[entry.number.index] = SeriesState(
         id: entry.id, newest: entry.newest, samples: entry.samples, track: track)
     }
     work.remember(touched, calendar: calendar, poolSlots: settings.poolSlots)
@@ -132,6 +132,6 @@ struct IngestBatch {
   /// Clears the positions of the touched series, before the ingestor takes
   /// them back.
   mutating func clearPositions() {
-    for entry in touched where Int(entry.number) < positions.count { positions[Int(entry.number)] = -1 }
+    for entry in touched where entry.number.index < positions.count { positions[entry.number.index] = -1 }
   }
 }

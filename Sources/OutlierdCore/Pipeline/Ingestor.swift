@@ -77,7 +77,7 @@ public final class Ingestor {
         state.track.stale = true
         try store.saveSeries(state)
         let event = SeriesEvent(
-          series: index.name(Int32(number)), time: now, kind: "stale",
+          series: index.name(SeriesNumber(Int32(number))), time: now, kind: "stale",
           detail: "no sample for \(Int(now - state.newest)) s (stale_after \(Int(settings.staleAfter)) s)")
         try store.addEvent(event, fileID: nil)
         events.append(event)
@@ -102,7 +102,7 @@ public final class Ingestor {
     guard let number = bytes.withUnsafeMutableBytes({ index.find(UnsafeRawBufferPointer($0)) }) else {
       return false
     }
-    let state = states[Int(number)]
+    let state = states[number.index]
     let reset = SeriesState(id: state.id, newest: state.newest, samples: 0, track: SeriesTrack())
     try store.begin()
     do {
@@ -118,7 +118,7 @@ public final class Ingestor {
       store.rollback()
       throw error
     }
-    states[Int(number)] = reset
+    states[number.index] = reset
     batch.work.forgetCommitted(series: number)
     return true
   }
@@ -140,7 +140,7 @@ public final class Ingestor {
     guard let number = bytes.withUnsafeMutableBytes({ index.find(UnsafeRawBufferPointer($0)) }) else {
       return "no series named \(flagged.series)"
     }
-    let series = states[Int(number)].id
+    let series = states[number.index].id
     let rules = settings.rules(forSeries: flagged.series)
     // What the slot learned for it (ScoringRules.valueToLearn, judgeByRecentLevel).
     let standardError = (flagged.upper - flagged.expected) / flagged.critical

@@ -28,31 +28,31 @@ struct SeriesIndex {
   var count: Int { hashes.count }
 
   /// The name of series `number`.
-  func name(_ number: Int32) -> String {
+  func name(_ number: SeriesNumber) -> String {
     bytes.withUnsafeBufferPointer {
       String(
-        decoding: UnsafeBufferPointer(rebasing: $0[starts[Int(number)]..<starts[Int(number) + 1]]),
+        decoding: UnsafeBufferPointer(rebasing: $0[starts[number.index]..<starts[number.index + 1]]),
         as: UTF8.self)
     }
   }
 
   /// The number of the series with this name, if known.
   @inline(__always)
-  func find(_ name: UnsafeRawBufferPointer) -> Int32? {
+  func find(_ name: UnsafeRawBufferPointer) -> SeriesNumber? {
     let hash = hash(name)
     let mask = buckets.count - 1
     var bucket = Int(truncatingIfNeeded: hash) & mask
     while true {
       let number = buckets[bucket]
       if number < 0 { return nil }
-      if hashes[Int(number)] == hash && matches(Int(number), name) { return number }
+      if hashes[Int(number)] == hash && matches(Int(number), name) { return SeriesNumber(number) }
       bucket = (bucket + 1) & mask
     }
   }
 
   /// Adds a name not yet known; returns its number.
   @discardableResult
-  mutating func insert(_ name: UnsafeRawBufferPointer) -> Int32 {
+  mutating func insert(_ name: UnsafeRawBufferPointer) -> SeriesNumber {
     if (count + 1) * 2 > buckets.count { grow() }
     let number = Int32(count)
     let hash = hash(name)
@@ -60,11 +60,11 @@ struct SeriesIndex {
     bytes.append(contentsOf: name)
     starts.append(bytes.count)
     place(number, hash: hash)
-    return number
+    return SeriesNumber(number)
   }
 
   @discardableResult
-  mutating func insert(_ name: String) -> Int32 {
+  mutating func insert(_ name: String) -> SeriesNumber {
     var name = name
     return name.withUTF8 { insert(UnsafeRawBufferPointer($0)) }
   }

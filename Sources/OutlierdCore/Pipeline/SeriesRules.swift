@@ -10,11 +10,11 @@ struct SeriesRules {
   /// case: no lookup per sample).
   let shared: ScoringRules?
   private let defaults: ScoringRules
-  private var bySeries: [Int32: ScoringRules] = [:]
+  private var bySeries: [SeriesNumber: ScoringRules] = [:]
   /// Whether any maintenance window is configured (most often not: then
   /// no sample pays for the check).
   let hasMaintenance: Bool
-  private var pausedBySeries: [Int32: [Range<Int32>]] = [:]
+  private var pausedBySeries: [SeriesNumber: [Range<Int32>]] = [:]
 
   init(settings: Settings) {
     self.settings = settings
@@ -24,7 +24,7 @@ struct SeriesRules {
   }
 
   /// The rules of series `number` of `index`.
-  mutating func rules(for number: Int32, in index: SeriesIndex) -> ScoringRules {
+  mutating func rules(for number: SeriesNumber, in index: SeriesIndex) -> ScoringRules {
     if let shared { return shared }
     if let rules = bySeries[number] { return rules }
     let rules = settings.rules(forSeries: index.name(number))
@@ -34,7 +34,7 @@ struct SeriesRules {
 
   /// Whether series `number`'s samples in `slot` are left alone (a
   /// maintenance window).
-  mutating func isPaused(_ number: Int32, slot: Int32, in index: SeriesIndex) -> Bool {
+  mutating func isPaused(_ number: SeriesNumber, slot: Int32, in index: SeriesIndex) -> Bool {
     let ranges: [Range<Int32>]
     if let known = pausedBySeries[number] {
       ranges = known

@@ -9,7 +9,7 @@
 /// `RowLayout`); `number`, its place in the ingestor's `SeriesIndex` and
 /// `states`; and its position in the open batch's `touched` list.
 struct TouchedSeries {
-  var number: Int32
+  var number: SeriesNumber
   var id: Int64
   var newest: Double
   var samples: Int64
@@ -20,7 +20,7 @@ struct TouchedSeries {
   var lastPool: (block: Int32, index: Int)? = nil
   var lastHour: (hour: Int64, index: Int)? = nil
 
-  init(number: Int32, state: SeriesState) {
+  init(number: SeriesNumber, state: SeriesState) {
     self.number = number
     id = state.id
     newest = state.newest

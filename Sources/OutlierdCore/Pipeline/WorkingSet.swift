@@ -91,7 +91,7 @@ struct WorkingSet {
   /// times `SlotBlock.size` in `slots`), loaded on first use.
   /// - Parameter number: the series' number in the ingestor's index, which
   ///   keys the cache of committed blocks.
-  mutating func blockIndex(series: Int64, number: Int32, block: Int32) throws -> Int {
+  mutating func blockIndex(series: Int64, number: SeriesNumber, block: Int32) throws -> Int {
     let key = BlockKey(series: series, block: block)
     if let index = blockPlaces[key] { return index }
     if !spilled, let start = committed.start(series: number, block: block) {
@@ -115,7 +115,8 @@ struct WorkingSet {
 
   /// The place in `pools` of a series' noise pool, built from its slots on
   /// first use. Pools are a function of the slots, not stored.
-  mutating func poolIndex(series: Int64, number: Int32, pool: Int32, poolSlots: Int, slotCount: Int) throws
+  mutating func poolIndex(series: Int64, number: SeriesNumber, pool: Int32, poolSlots: Int, slotCount: Int)
+    throws
     -> Int
   {
     let key = BlockKey(series: series, block: pool)
@@ -225,5 +226,5 @@ struct WorkingSet {
 
   /// Drops a series' committed blocks from the cache (its model was reset
   /// outside a batch).
-  mutating func forgetCommitted(series number: Int32) { committed.forget(series: number) }
+  mutating func forgetCommitted(series number: SeriesNumber) { committed.forget(series: number) }
 }

@@ -1,0 +1,13 @@
+/// A series' number in the ingestor's memory: its place in `SeriesIndex`
+/// and in the committed `states`, dense from 0 in order of arrival. Not its
+/// store id (`SeriesState.id`, the `series` table's row, which keys its
+/// slot and history rows through `RowLayout`), nor its position in a
+/// batch's `touched` list. A type of its own, so the three cannot be mixed.
+struct SeriesNumber: Hashable, Sendable {
+  let value: Int32
+
+  init(_ value: Int32) { self.value = value }
+
+  /// As an array index.
+  var index: Int { Int(value) }
+}
