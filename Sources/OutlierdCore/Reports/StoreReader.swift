@@ -179,12 +179,10 @@ public final class StoreReader {
 
   /// One block of a series' slots, if it was ever written.
   private func block(series: Int64, block: Int) throws -> SlotBlock? {
-    let statement = try selectBlock()
-    statement.bind(.integer(RowLayout.key(time: Int64(block), series: series)))
-    guard try statement.step() else { return nil }
-    defer { _ = try? statement.step() }
     var row: [UInt8] = []
-    statement.withBlob(0) { SlotRow.copy($0, into: &row) }
+    guard
+      try Store.slotRow(try selectBlock(), key: RowLayout.key(time: Int64(block), series: series), into: &row)
+    else { return nil }
     let found = row.withUnsafeBytes { SlotRow.block(in: $0, place: RowLayout.place(of: series)) }
     return found.learned.isEmpty ? nil : found
   }
@@ -192,7 +190,7 @@ public final class StoreReader {
   private var blockStatement: SQLiteStatement?
   private func selectBlock() throws -> SQLiteStatement {
     if let blockStatement { return blockStatement }
-    let statement = try db.prepare("SELECT data FROM slot_blocks WHERE key = ?")
+    let statement = try db.prepare(Store.selectSlotRow)
     blockStatement = statement
     return statement
   }

@@ -66,7 +66,7 @@ public final class Store {
       knownRows = KnownRows(
         largestSeriesID: Int64(try db.scalarText("SELECT max(id) FROM series") ?? "0") ?? 0,
         blockCount: (calendar.slotCount + SlotBlock.size - 1) / SlotBlock.size)
-      selectBlock = try db.prepare("SELECT data FROM slot_blocks WHERE key = ?")
+      selectBlock = try db.prepare(Self.selectSlotRow)
       upsertBlock = try db.prepare("REPLACE INTO slot_blocks (key, data) VALUES (?, ?)")
       insertSeries = try db.prepare(
         "INSERT INTO series (name, newest_ts, samples, created_at) VALUES (?, ?, 0, ?)")
@@ -203,12 +203,25 @@ public final class Store {
   /// A row known not to exist (see `KnownRows`) costs no query.
   public func slotRow(key: Int64, into row: inout [UInt8]) throws(SQLiteError) -> Bool {
     guard knownRows.mayExist(key) else { return false }
-    let s = selectBlock.bind(.integer(key))
+    return try Self.slotRow(selectBlock, key: key, into: &row)
+  }
+
+  /// The one read of a `slot_blocks` row, for the writer and the readers
+  /// (`StoreReader`): through `statement` (`SELECT data FROM slot_blocks
+  /// WHERE key = ?`), copied into `row` (`SlotRow.size` bytes); false,
+  /// leaving `row` alone, when there is none.
+  static func slotRow(_ statement: SQLiteStatement, key: Int64, into row: inout [UInt8]) throws(SQLiteError)
+    -> Bool
+  {
+    let s = statement.bind(.integer(key))
     guard try s.step() else { return false }
     s.withBlob(0) { SlotRow.copy($0, into: &row) }
     _ = try s.step()
     return true
   }
+
+  /// The query `slotRow(_:key:into:)` runs.
+  static let selectSlotRow = "SELECT data FROM slot_blocks WHERE key = ?"
 
   public func saveSlotRow(key: Int64, _ row: UnsafeRawBufferPointer) throws(SQLiteError) {
     try upsertBlock.bind(key, blob: row).run()
