@@ -103,6 +103,12 @@ struct DaemonTests {
     #expect(try h.query("SELECT * FROM series ORDER BY id") == series)
   }
 
+  /// Differential, on purpose: the pipeline's plumbing (blocks, pools
+  /// built from slots, batches, spills, the store) against the same engine
+  /// run over dictionaries in memory. That the engine's numbers are right is
+  /// checked independently: SlotRegressionTests and StudentTTests against
+  /// exact and mpmath fixtures, PipelineOracleTests end to end against a
+  /// 50-digit Python oracle.
   @Test func alertScoresEqualTheEngines() throws {
     let h = try Harness(detection: "threshold = 3.0\nmin_samples = 2\nlearning = \"clip\"\nshift_after = 3")
     let data = DemoData(seriesCount: 3, weeks: 6, anomaliesFromWeek: 3)
