@@ -219,22 +219,16 @@ public final class Notifier {
   func metrics(up: Bool) -> [TextfileMetrics.Metric] {
     let ledger = DeliveryLedger.summary(path: settings.notifyDatabase)
     return [
-      .init(name: "outlierd_notify_up", help: "1 while the notifier runs.", type: "gauge", value: up ? 1 : 0),
-      .init(
-        name: "outlierd_notify_alerts_sent_total", help: "Alerts Alertmanager accepted since start.",
-        type: "counter",
-        value: Double(sent)),
-      .init(
-        name: "outlierd_notify_failures_total", help: "Delivery attempts that failed since start.",
-        type: "counter",
-        value: Double(failedPasses)),
-      .init(
-        name: "outlierd_notify_incidents_firing", help: "Incidents delivered as firing and not yet resolved.",
-        type: "gauge", value: Double(ledger?.firing ?? 0)),
-      .init(
-        name: "outlierd_notify_last_success_timestamp_seconds",
-        help: "When Alertmanager last accepted alerts.",
-        type: "gauge", value: lastSuccess ?? 0),
+      .gauge("outlierd_notify_up", up ? 1 : 0, "1 while the notifier runs."),
+      .counter("outlierd_notify_alerts_sent_total", sent, "Alerts delivered since start."),
+      .counter("outlierd_notify_failures_total", failedPasses, "Delivery passes that failed since start."),
+      .gauge(
+        "outlierd_notify_incidents_firing", Double(ledger?.firing ?? 0),
+        "Incidents delivered as firing and not yet resolved."),
+      .gauge(
+        "outlierd_notify_last_success_timestamp_seconds", lastSuccess ?? 0, "When alerts were last delivered."
+      ),
     ]
   }
+
 }

@@ -35,36 +35,23 @@ public final class Daemon {
   /// The statistics as metrics for the textfile collector.
   func metrics(up: Bool) -> [TextfileMetrics.Metric] {
     [
-      .init(
-        name: "outlierd_up", help: "1 while the daemon runs, 0 once it stopped.", type: "gauge",
-        value: up ? 1 : 0),
-      .init(
-        name: "outlierd_files_applied_total", help: "Spool files applied since start.", type: "counter",
-        value: Double(statistics.files)),
-      .init(
-        name: "outlierd_files_refused_total", help: "Spool files refused whole since start.", type: "counter",
-        value: Double(statistics.refusedFiles)),
-      .init(
-        name: "outlierd_samples_total", help: "Samples applied since start.", type: "counter",
-        value: Double(statistics.samples)),
-      .init(
-        name: "outlierd_rejected_lines_total", help: "Lines rejected since start.", type: "counter",
-        value: Double(statistics.rejectedLines)),
-      .init(
-        name: "outlierd_alerts_total", help: "Alerts raised since start.", type: "counter",
-        value: Double(statistics.alerts)),
-      .init(
-        name: "outlierd_incidents_opened_total", help: "Incidents opened since start.", type: "counter",
-        value: Double(statistics.incidentsOpened)),
-      .init(
-        name: "outlierd_lag_seconds", help: "From the newest sample of the last file to its commit.",
-        type: "gauge", value: statistics.lag ?? 0),
-      .init(
-        name: "outlierd_spool_backlog_files", help: "Files of the last spool scan not applied yet.",
-        type: "gauge", value: Double(statistics.backlog)),
-      .init(
-        name: "outlierd_last_success_timestamp_seconds", help: "When the last file was committed.",
-        type: "gauge", value: statistics.lastSuccess ?? 0),
+      .gauge("outlierd_up", up ? 1 : 0, "1 while the daemon runs, 0 once it stopped."),
+      .counter("outlierd_files_applied_total", statistics.files, "Spool files applied since start."),
+      .counter(
+        "outlierd_files_refused_total", statistics.refusedFiles, "Spool files refused whole since start."),
+      .counter("outlierd_samples_total", statistics.samples, "Samples applied since start."),
+      .counter("outlierd_rejected_lines_total", statistics.rejectedLines, "Lines rejected since start."),
+      .counter("outlierd_alerts_total", statistics.alerts, "Alerts raised since start."),
+      .counter(
+        "outlierd_incidents_opened_total", statistics.incidentsOpened, "Incidents opened since start."),
+      .gauge(
+        "outlierd_lag_seconds", statistics.lag ?? 0, "From the newest sample of the last file to its commit."),
+      .gauge(
+        "outlierd_spool_backlog_files", Double(statistics.backlog),
+        "Files of the last spool scan not applied yet."),
+      .gauge(
+        "outlierd_last_success_timestamp_seconds", statistics.lastSuccess ?? 0,
+        "When the last file was committed."),
     ]
   }
 

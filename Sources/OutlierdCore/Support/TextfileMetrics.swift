@@ -11,6 +11,14 @@ public struct TextfileMetrics {
     /// `counter` or `gauge`.
     public var type: String
     public var value: Double
+
+    public static func counter(_ name: String, _ value: Int, _ help: String) -> Metric {
+      Metric(name: name, help: help, type: "counter", value: Double(value))
+    }
+
+    public static func gauge(_ name: String, _ value: Double, _ help: String) -> Metric {
+      Metric(name: name, help: help, type: "gauge", value: value)
+    }
   }
 
   /// The directory; empty: no file is written.
