@@ -41,6 +41,7 @@ let demo = DemoData(seriesCount: Int(CommandLine.arguments.dropFirst().first ?? 
 let samples = demo.samples()
 let rules = ScoringRules(threshold: 4, minimumSamples: 4, learning: .clip)
 let shiftAfter = 6
+let shiftConfirm = 10800.0
 let utc = try SlotCalendar()
 let berlin = try SlotCalendar(timeZone: "Europe/Berlin")
 let slotsPerSeries = utc.slotCount
@@ -66,8 +67,8 @@ measure("judge (slot index given)", samples: samples.count, setUp: fresh) {
       for i in 0..<samples.count {
         let s = samples[i]
         let verdict = rules.judge(
-          &slots[slotIndex[i]], slotIndex: Int32(slotIndex[i] % slotsPerSeries), x: s.time, y: s.value,
-          pool: nil, track: &tracks[s.series], shiftAfter: shiftAfter, period: Double(utc.period))
+          &slots[slotIndex[i]], x: s.time, y: s.value, pool: nil, track: &tracks[s.series],
+          shiftAfter: shiftAfter, shiftConfirm: shiftConfirm)
         if verdict.isAlert { alerts += 1 }
       }
     }
@@ -83,8 +84,8 @@ for (name, calendar) in [("UTC", utc), ("Europe/Berlin", berlin)] {
         for s in samples {
           let slot = calendar.slot(at: s.time)
           let verdict = rules.judge(
-            &slots[s.series * slotsPerSeries + slot], slotIndex: Int32(slot), x: s.time, y: s.value,
-            pool: nil, track: &tracks[s.series], shiftAfter: shiftAfter, period: Double(calendar.period))
+            &slots[s.series * slotsPerSeries + slot], x: s.time, y: s.value, pool: nil,
+            track: &tracks[s.series], shiftAfter: shiftAfter, shiftConfirm: shiftConfirm)
           if verdict.isAlert { alerts += 1 }
         }
       }

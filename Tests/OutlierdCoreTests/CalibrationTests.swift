@@ -61,12 +61,13 @@ struct CalibrationTests {
   }
 
   /// A track stored before calibration existed still decodes, with an
-  /// empty tail; a track with a tail round-trips through JSON exactly.
+  /// empty tail and without its half-applied shift (`shiftUntil`, see
+  /// TrackCoding); a track with a tail round-trips through JSON exactly.
   @Test func tracksDecodeWithAndWithoutATail() throws {
     let old =
       #"{"runSign":1,"runLength":2,"runValueSum":3,"runExpectedSum":4,"runCrossesZero":false,"runStart":5,"runSlots":[7],"shiftRatio":1.5,"shiftUntil":6,"stale":true}"#
     let track = try JSONDecoder().decode(SeriesTrack.self, from: Data(old.utf8))
-    #expect(track.runLength == 2 && track.shiftRatio == 1.5 && track.stale && track.tail == ScoreTail())
+    #expect(track.runLength == 2 && track.shiftRatio == 1 && track.stale && track.tail == ScoreTail())
     var withTail = track
     for k in 0..<500 { withTail.tail.add(uSquared: Double(k % 37) / 9, threshold: 3.5) }
     let again = try JSONDecoder().decode(SeriesTrack.self, from: JSONEncoder().encode(withTail))
@@ -100,8 +101,8 @@ struct CalibrationTests {
       let slot = step % 12
       let y = 100 + 10 * sin(Double(slot)) + noise(&random)
       let verdict = rules.judge(
-        &slots[slot], slotIndex: Int32(slot), x: x, y: y, pool: nil, track: &track, shiftAfter: 0,
-        period: 3600)
+        &slots[slot], x: x, y: y, pool: nil, track: &track, shiftAfter: 0,
+        shiftConfirm: 10_800)
       guard step >= 10 * 288, case .scored = verdict.assessment else { continue }
       judged += 1
       if verdict.isAlert { alerts += 1 }

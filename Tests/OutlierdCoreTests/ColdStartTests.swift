@@ -37,8 +37,8 @@ struct ColdStartTests {
       for step in 0..<2016 {
         let y = step == spike ? 10_000 : 100 + random.nextGaussian()
         let verdict = rules.judge(
-          &slots[step], slotIndex: Int32(step), x: t0 + Double(step) * 300, y: y, pool: nil, track: &track,
-          shiftAfter: 6, period: 604_800)
+          &slots[step], x: t0 + Double(step) * 300, y: y, pool: nil, track: &track,
+          shiftAfter: 6, shiftConfirm: 10_800)
         if verdict.isAlert, let score = verdict.assessment.score { alerts.append((step, score.baseline)) }
       }
       if coldStart {
@@ -63,8 +63,8 @@ struct ColdStartTests {
     var baselines: [Baseline?] = []
     for week in 0..<5 {
       let verdict = rules.judge(
-        &slot, slotIndex: 0, x: t0 + Double(week) * 604_800, y: 100 + random.nextGaussian(), pool: nil,
-        track: &track, shiftAfter: 6, period: 604_800)
+        &slot, x: t0 + Double(week) * 604_800, y: 100 + random.nextGaussian(), pool: nil,
+        track: &track, shiftAfter: 6, shiftConfirm: 10_800)
       baselines.append(verdict.assessment.score?.baseline)
     }
     // Weeks 0–2: the slot has 0–2 samples (3 needed) and the level judges.
@@ -83,9 +83,9 @@ struct ColdStartTests {
     track.runExpectedSum = -3.25
     track.runCrossesZero = true
     track.runStart = t0
-    track.runSlots = [3, 4, 2015]
     track.shiftRatio = 1.75
-    track.shiftUntil = t0 + 604_800
+    track.shiftConfirmAt = t0 + 10_800
+    track.revertRun = 2
     track.stale = true
     track.incident = .init(id: 42, sign: -1, start: t0, end: t0 + 600, peak: -7.5, alerts: 3)
     for _ in 0..<700 {

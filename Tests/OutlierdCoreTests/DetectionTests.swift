@@ -85,8 +85,8 @@ struct DetectionTests {
 
   /// Judges `weeks` of a daily-shaped series through the series rules.
   func run(
-    _ value: (Double, Double) -> Double, weeks: Int, shiftAfter: Int = 6
-  ) -> (alerts: [Double], shifts: [Double], track: SeriesTrack) {
+    _ value: (Double, Double) -> Double, weeks: Int, shiftAfter: Int = 6, shiftConfirm: Double = 0
+  ) -> (alerts: [Double], shifts: [Double], changes: [(time: Double, change: ShiftChange)], track: SeriesTrack) {
     let calendar = try! SlotCalendar(period: 86_400, slotWidth: 3600)
     let rules = ScoringRules(threshold: 4, scale: .normal, minimumSamples: 3)
     var slots = [SlotRegression](repeating: SlotRegression(), count: 24)
@@ -95,6 +95,7 @@ struct DetectionTests {
     var track = SeriesTrack()
     var alerts: [Double] = []
     var shifts: [Double] = []
+    var changes: [(time: Double, change: ShiftChange)] = []
     var rng = SplitMix64(seed: 11)
     let t0 = 1_767_571_200.0
     for i in 0..<(weeks * 7 * 24) {
@@ -103,17 +104,22 @@ struct DetectionTests {
       let expected = 100 + 60 * sin(Double(index) / 24 * 2 * .pi)
       let y = value(t, expected) * (1 + rng.nextGaussian() * 0.02)
       let verdict = rules.judge(
-        &slots[index], slotIndex: Int32(index), x: t, y: y, pool: pool.total(0), track: &track,
-        shiftAfter: shiftAfter, period: 86_400)
+        &slots[index], x: t, y: y, pool: pool.total(0), track: &track, shiftAfter: shiftAfter,
+        shiftConfirm: shiftConfirm)
       pool.set(0, member: index, to: NoisePool.contribution(of: slots[index]))
-      for other in verdict.slotsToShift {
-        slots[Int(other)].scaleLevel(by: verdict.shiftIncrement)
-        pool.set(0, member: Int(other), to: NoisePool.contribution(of: slots[Int(other)]))
+      if let change = verdict.shift {
+        changes.append((t, change))
+        if case .confirmed(let ratio) = change {
+          shifts.append(ratio)
+          for k in slots.indices {
+            slots[k].scaleLevel(by: ratio)
+            pool.set(0, member: k, to: NoisePool.contribution(of: slots[k]))
+          }
+        }
       }
       if verdict.isAlert { alerts.append(t) }
-      if let ratio = verdict.shiftDetected { shifts.append(ratio) }
     }
-    return (alerts, shifts, track)
+    return (alerts, shifts, changes, track)
   }
 
   @Test func aLastingMultiplicativeShiftIsLearnedWithinADay() throws {

@@ -19,12 +19,12 @@ struct NonNegativeTests {
       track.everNegative = everNegative
       for (week, value) in [300.0, 252, 197, 151, 99, 52, 1].enumerated() {
         _ = rules.judge(
-          &slot, slotIndex: 0, x: t0 + Double(week) * 604_800, y: value, pool: nil, track: &track,
-          shiftAfter: 0, period: 604_800)
+          &slot, x: t0 + Double(week) * 604_800, y: value, pool: nil, track: &track,
+          shiftAfter: 0, shiftConfirm: 10_800)
       }
       let verdict = rules.judge(
-        &slot, slotIndex: 0, x: t0 + 7 * 604_800, y: 2, pool: nil, track: &track, shiftAfter: 0,
-        period: 604_800)
+        &slot, x: t0 + 7 * 604_800, y: 2, pool: nil, track: &track, shiftAfter: 0,
+        shiftConfirm: 10_800)
       let score = try! #require(verdict.assessment.score)
       if everNegative {
         #expect(score.expected < -45, "\(score.expected)")
@@ -43,12 +43,12 @@ struct NonNegativeTests {
     var slot = SlotRegression()
     var track = SeriesTrack()
     _ = rules.judge(
-      &slot, slotIndex: 0, x: t0, y: 5, pool: nil, track: &track, shiftAfter: 0, period: 604_800)
+      &slot, x: t0, y: 5, pool: nil, track: &track, shiftAfter: 0, shiftConfirm: 10_800)
     #expect(!track.everNegative)
     _ = rules.judge(
-      &slot, slotIndex: 0, x: t0 + 1, y: -0.5, pool: nil, track: &track, shiftAfter: 0, period: 604_800)
+      &slot, x: t0 + 1, y: -0.5, pool: nil, track: &track, shiftAfter: 0, shiftConfirm: 10_800)
     _ = rules.judge(
-      &slot, slotIndex: 0, x: t0 + 2, y: 5, pool: nil, track: &track, shiftAfter: 0, period: 604_800)
+      &slot, x: t0 + 2, y: 5, pool: nil, track: &track, shiftAfter: 0, shiftConfirm: 10_800)
     #expect(track.everNegative)
   }
 }

@@ -82,6 +82,10 @@ public struct Settings: Sendable, Equatable {
   /// Outliers in a row, same direction, after which a series is taken to
   /// have shifted level; 0: never.
   public var shiftAfter = 6
+  /// Seconds a suspected shift's new level must hold, from the run's start,
+  /// before the slots learn it; until then a return to the old level undoes
+  /// it. 0: at once.
+  public var shiftConfirm: Double = 10800
   /// Alerts of one series and direction at most this far apart form one incident.
   public var incidentGap: Double = 1800
   /// A series silent for longer raises a "stale" event; 0: never.

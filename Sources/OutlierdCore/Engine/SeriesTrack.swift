@@ -3,9 +3,8 @@
 ///
 /// Stored as JSON in the series table, so every field stays finite.
 public struct SeriesTrack: Sendable, Hashable, Codable {
-  /// Consecutive outliers in one direction (+1 above, −1 below), the sums
-  /// of their values and of their expected values, and their slots (the
-  /// first `shiftAfter`).
+  /// Consecutive outliers in one direction (+1 above, −1 below) and the
+  /// sums of their values and of their expected values.
   public var runSign: Int = 0
   public var runLength: Int = 0
   public var runValueSum: Double = 0
@@ -13,11 +12,17 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   /// A run through expected values ≤ 0 has no meaningful ratio.
   public var runCrossesZero = false
   public var runStart: Double = 0
-  public var runSlots: [Int32] = []
-  /// While a sample's time is before `shiftUntil`, the series is taken to
-  /// run at `shiftRatio` times its slots' lines.
+  /// A suspected level shift: while `shiftRatio` is not 1 the series is
+  /// judged against `shiftRatio` times its slots' lines, and its slots learn
+  /// its samples divided by it (so they stay in the old level's units and
+  /// need no change when the shift is undone). From `shiftConfirmAt` on the
+  /// shift is the series' level: the slots are scaled and the ratio is 1
+  /// again.
   public var shiftRatio: Double = 1
-  public var shiftUntil: Double = 0
+  public var shiftConfirmAt: Double = 0
+  /// Samples in a row, while a shift is suspected, that fit the old level
+  /// and not the new one; `ScoringRules.revertAfter` of them undo it.
+  public var revertRun = 0
   public var incident: OpenIncident?
   /// Set when the series went silent for longer than stale_after.
   public var stale = false
@@ -45,12 +50,14 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public var isEmpty: Bool { self == SeriesTrack() }
 
   enum CodingKeys: String, CodingKey {
-    case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, runSlots, shiftRatio,
-      shiftUntil, incident, stale, tail, recent, everNegative
+    case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, shiftRatio,
+      shiftConfirmAt, revertRun, incident, stale, tail, recent, everNegative
   }
 
   /// Every key may be missing (a track stored by an earlier version has no
-  /// `tail`): it then keeps its initial value.
+  /// `tail`): it then keeps its initial value. The JSON of versions before
+  /// 0.6 held a shift as `shiftUntil` with some slots already scaled; it is
+  /// not read, and such a series finds its shift again if it lasts.
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     runSign = try c.decodeIfPresent(Int.self, forKey: .runSign) ?? runSign
@@ -59,9 +66,11 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     runExpectedSum = try c.decodeIfPresent(Double.self, forKey: .runExpectedSum) ?? runExpectedSum
     runCrossesZero = try c.decodeIfPresent(Bool.self, forKey: .runCrossesZero) ?? runCrossesZero
     runStart = try c.decodeIfPresent(Double.self, forKey: .runStart) ?? runStart
-    runSlots = try c.decodeIfPresent([Int32].self, forKey: .runSlots) ?? runSlots
-    shiftRatio = try c.decodeIfPresent(Double.self, forKey: .shiftRatio) ?? shiftRatio
-    shiftUntil = try c.decodeIfPresent(Double.self, forKey: .shiftUntil) ?? shiftUntil
+    if let confirmAt = try c.decodeIfPresent(Double.self, forKey: .shiftConfirmAt) {
+      shiftConfirmAt = confirmAt
+      shiftRatio = try c.decodeIfPresent(Double.self, forKey: .shiftRatio) ?? shiftRatio
+      revertRun = try c.decodeIfPresent(Int.self, forKey: .revertRun) ?? revertRun
+    }
     incident = try c.decodeIfPresent(OpenIncident.self, forKey: .incident)
     stale = try c.decodeIfPresent(Bool.self, forKey: .stale) ?? stale
     tail = try c.decodeIfPresent(ScoreTail.self, forKey: .tail) ?? tail
@@ -77,6 +86,12 @@ extension SeriesTrack {
     runValueSum = 0
     runExpectedSum = 0
     runCrossesZero = false
-    runSlots = []
+  }
+
+  /// Drops a suspected shift.
+  mutating func endShift() {
+    shiftRatio = 1
+    shiftConfirmAt = 0
+    revertRun = 0
   }
 }

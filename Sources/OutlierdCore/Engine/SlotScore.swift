@@ -89,3 +89,16 @@ extension Double {
     return text
   }
 }
+
+extension SlotScore {
+  /// The same score for values r times as large (a series judged against r
+  /// × its slots' lines, ScoringRules.judge): expected and residual times
+  /// r, variances times r². The studentized residual and the verdict are
+  /// unchanged.
+  public func scaled(by r: Double) -> SlotScore {
+    SlotScore(
+      expected: expected * r, residual: residual * r, residualVariance: residualVariance * r * r,
+      predictionVariance: predictionVariance * r * r, samples: samples, degreesOfFreedom: degreesOfFreedom,
+      critical: critical, tailFactor: tailFactor, baseline: baseline, lowerLimit: lowerLimit)
+  }
+}

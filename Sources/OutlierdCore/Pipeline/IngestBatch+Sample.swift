@@ -95,38 +95,21 @@ extension IngestBatch {
         }
       }
       let verdict = rules.judge(
-        &work.slots[slot], slotIndex: slotIndex, x: timestamp, y: value,
-        pool: pool.map { work.pools.total($0) }, track: &tracks[position],
-        shiftAfter: settings.shiftAfter,
-        period: Double(calendar.period))
+        &work.slots[slot], x: timestamp, y: value, pool: pool.map { work.pools.total($0) },
+        track: &tracks[position], shiftAfter: settings.shiftAfter, shiftConfirm: settings.shiftConfirm)
       if let pool {
         work.pools.set(
           pool, member: Int(slotIndex) % settings.poolSlots,
           to: NoisePool.contribution(of: work.slots[slot]))
       }
-      if let total = verdict.shiftDetected {
-        for other in verdict.slotsToShift {
-          let otherBlock = try work.blockIndex(
-            series: id, number: number, block: other / Int32(SlotBlock.size))
-          work.blockChanged[otherBlock] = true
-          let otherSlot = otherBlock * SlotBlock.size + Int(other) % SlotBlock.size
-          work.slots[otherSlot].scaleLevel(by: verdict.shiftIncrement)
-          if pooling {
-            let otherPool = try work.poolIndex(
-              series: id, number: number, pool: other / Int32(settings.poolSlots),
-              poolSlots: settings.poolSlots, slotCount: calendar.slotCount)
-            work.pools.set(
-              otherPool, member: Int(other) % settings.poolSlots,
-              to: NoisePool.contribution(of: work.slots[otherSlot]))
-          }
+      if let shift = verdict.shift {
+        if case .confirmed(let ratio) = shift {
+          try scaleSlots(series: id, number: number, by: ratio)
         }
         report.events.append(
           SeriesEvent(
-            series: self.name(number), time: timestamp, kind: "shift",
-            detail: String(
-              format:
-                "level shifted to %.3g× the learned pattern (run of %d outliers); slots follow the new level",
-              total, settings.shiftAfter)))
+            series: self.name(number), time: timestamp, shift: shift, after: settings.shiftAfter,
+            confirm: settings.shiftConfirm))
       }
       switch verdict.assessment {
       case .scored(let score) where verdict.isAlert:
@@ -156,6 +139,31 @@ extension IngestBatch {
     touched[position].samples += 1
     report.accepted += 1
     report.newestSample = max(report.newestSample ?? timestamp, timestamp)
+  }
+
+  /// Scales every slot of a series by `ratio`, and its noise pools with
+  /// them: a confirmed level shift. Rare (once per lasting shift), so the
+  /// whole series is loaded.
+  mutating func scaleSlots(series id: Int64, number: SeriesNumber, by ratio: Double) throws {
+    let slotCount = calendar.slotCount
+    for block in 0..<(slotCount + SlotBlock.size - 1) / SlotBlock.size {
+      let index = try work.blockIndex(series: id, number: number, block: Int32(block))
+      work.blockChanged[index] = true
+      for k in 0..<min(SlotBlock.size, slotCount - block * SlotBlock.size) {
+        work.slots[index * SlotBlock.size + k].scaleLevel(by: ratio)
+      }
+    }
+    guard settings.poolSlots > 1 else { return }
+    for pool in 0..<(slotCount + settings.poolSlots - 1) / settings.poolSlots {
+      let place = try work.poolIndex(
+        series: id, number: number, pool: Int32(pool), poolSlots: settings.poolSlots, slotCount: slotCount)
+      for slot in NoisePool.slots(ofPool: pool, poolSlots: settings.poolSlots, slotCount: slotCount) {
+        let index = try work.blockIndex(series: id, number: number, block: Int32(slot / SlotBlock.size))
+        work.pools.set(
+          place, member: slot % settings.poolSlots,
+          to: NoisePool.contribution(of: work.slots[index * SlotBlock.size + slot % SlotBlock.size]))
+      }
+    }
   }
 
   /// Closes a series' open incident once its samples have been quiet for

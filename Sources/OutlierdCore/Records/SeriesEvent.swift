@@ -3,7 +3,46 @@
 public struct SeriesEvent: Sendable, Hashable {
   public var series: String
   public var time: Double
-  /// A short stable word: `shift`, `stale`, `resumed`.
+  /// A short stable word: `shift`, `shift_confirmed`, `shift_undone`,
+  /// `stale`, `resumed`, `reset`, `feedback`.
   public var kind: String
   public var detail: String
+}
+
+extension SeriesEvent {
+  /// The event of a level shift suspected (`shift`), confirmed
+  /// (`shift_confirmed`) or undone (`shift_undone`) at `time`.
+  ///
+  /// - Parameters:
+  ///   - after: the run of outliers that makes a shift suspected.
+  ///   - confirm: how long the new level must hold, from the run's start.
+  public init(series: String, time: Double, shift: ShiftChange, after: Int, confirm: Double) {
+    self.series = series
+    self.time = time
+    switch shift {
+    case .suspected(let ratio, _):
+      kind = "shift"
+      detail = String(
+        format:
+          "level at %.3g× the learned pattern after %d outliers in a row; judged against it, and learned if it holds for %@",
+        ratio, after, Self.duration(confirm))
+    case .confirmed(let ratio):
+      kind = "shift_confirmed"
+      detail = String(
+        format: "level held at %.3g× the learned pattern for %@: the slots now expect it", ratio,
+        Self.duration(confirm))
+    case .undone(let ratio):
+      kind = "shift_undone"
+      detail = String(
+        format: "level back at the learned pattern: the %.3g× shift is dropped and was not learned", ratio)
+    }
+  }
+
+  /// "3h", "90m", "45s".
+  static func duration(_ seconds: Double) -> String {
+    let whole = Int(seconds.rounded())
+    if whole % 3600 == 0 { return "\(whole / 3600)h" }
+    if whole % 60 == 0 { return "\(whole / 60)m" }
+    return "\(whole)s"
+  }
 }

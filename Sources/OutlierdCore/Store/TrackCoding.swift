@@ -2,26 +2,30 @@ import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
 /// BLOB of little-endian 8-byte words (doubles as their bits, integers as
-/// Int64), version 1, in this order:
+/// Int64), version 2, in this order:
 ///
 ///     version, runSign, runLength, runValueSum, runExpectedSum,
-///     runCrossesZero, runStart, shiftRatio, shiftUntil, stale, everNegative,
+///     runCrossesZero, runStart, shiftRatio, shiftConfirmAt, revertRun,
+///     stale, everNegative,
 ///     tail (24 counts, increment, total, sinceRefresh, factor),
 ///     recent (mean, variance, samples, runSign, runLength, runSum,
 ///             tail as above),
-///     hasIncident, incident (id, sign, start, end, peak, alerts),
-///     runSlots count, runSlots…
+///     hasIncident, incident (id, sign, start, end, peak, alerts)
 ///
-/// Rows written before version 1 hold the track as JSON text, which is
-/// still read. Binary because the track changes with every judged sample
+/// Version 1 had `shiftUntil` where version 2 has `shiftConfirmAt`, no
+/// `revertRun`, and the run's slots at the end (a count, then the slots).
+/// Its shift had already scaled some slots and not others, so it is not
+/// carried over: such a series finds its shift again if it lasts. Rows
+/// written before version 1 hold the track as JSON text, which is still
+/// read. Binary because the track changes with every judged sample
 /// (the tails and the recent level), so it is written for every series in
 /// every batch: JSONEncoder made the all-cold 1 M backfill 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 1
+  static let version: UInt64 = 2
 
   static func encode(_ track: SeriesTrack) -> [UInt8] {
     var words: [UInt64] = []
-    words.reserveCapacity(96 + track.runSlots.count)
+    words.reserveCapacity(96)
     func double(_ value: Double) { words.append(value.bitPattern.littleEndian) }
     func integer(_ value: Int) { words.append(UInt64(bitPattern: Int64(value)).littleEndian) }
     func tail(_ tail: ScoreTail) {
@@ -39,7 +43,8 @@ enum TrackCoding {
     integer(track.runCrossesZero ? 1 : 0)
     double(track.runStart)
     double(track.shiftRatio)
-    double(track.shiftUntil)
+    double(track.shiftConfirmAt)
+    integer(track.revertRun)
     integer(track.stale ? 1 : 0)
     integer(track.everNegative ? 1 : 0)
     tail(track.tail)
@@ -62,12 +67,11 @@ enum TrackCoding {
     } else {
       integer(0)
     }
-    integer(track.runSlots.count)
-    for slot in track.runSlots { integer(Int(slot)) }
     return words.withUnsafeBytes { Array($0) }
   }
 
-  /// The track in a BLOB; nil when it is not a version-1 track (damaged).
+  /// The track in a BLOB; nil when it is not a version-1 or -2 track
+  /// (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
     var index = 0
@@ -90,11 +94,12 @@ enum TrackCoding {
       return ScoreTail(
         counts: counts, increment: increment, total: total, sinceRefresh: since, factor: factor)
     }
-    guard word() == version else { return nil }
+    guard let stored = word(), stored == 1 || stored == version else { return nil }
     var track = SeriesTrack()
     guard let runSign = integer(), let runLength = integer(), let runValueSum = double(),
       let runExpectedSum = double(), let crosses = integer(), let runStart = double(),
-      let shiftRatio = double(), let shiftUntil = double(), let stale = integer(), let negative = integer(),
+      let shiftRatio = double(), let shiftConfirmAt = double(), let revertRun = stored == 1 ? 0 : integer(),
+      let stale = integer(), let negative = integer(),
       let slotTail = tail(),
       let mean = double(), let variance = double(), let samples = double(), let recentSign = double(),
       let recentLength = integer(), let recentSum = double(), let recentTail = tail(),
@@ -106,8 +111,11 @@ enum TrackCoding {
     track.runExpectedSum = runExpectedSum
     track.runCrossesZero = crosses != 0
     track.runStart = runStart
-    track.shiftRatio = shiftRatio
-    track.shiftUntil = shiftUntil
+    if stored == version {
+      track.shiftRatio = shiftRatio
+      track.shiftConfirmAt = shiftConfirmAt
+      track.revertRun = revertRun
+    }
     track.stale = stale != 0
     track.everNegative = negative != 0
     track.tail = slotTail
@@ -121,21 +129,22 @@ enum TrackCoding {
       track.incident = SeriesTrack.OpenIncident(
         id: Int64(bitPattern: id), sign: sign, start: start, end: end, peak: peak, alerts: alerts)
     }
-    guard let slotCount = integer(), slotCount >= 0, slotCount == count - index else { return nil }
-    for _ in 0..<slotCount {
-      guard let slot = integer() else { return nil }
-      track.runSlots.append(Int32(truncatingIfNeeded: slot))
+    if stored == 1 {
+      // The run's slots: checked, no longer needed.
+      guard let slotCount = integer(), slotCount >= 0, slotCount == count - index else { return nil }
+      index = count
     }
+    guard index == count else { return nil }
     return track
   }
 
-  /// The track of a `series.track` column: NULL, a version-1 BLOB, or the
+  /// The track of a `series.track` column: NULL, a version-1 or -2 BLOB, or the
   /// JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }
     if statement.isBlob(column) {
       guard let track = statement.withBlob(column, { decode(blob: $0) }) else {
-        throw SQLiteError(code: 11, message: "series.track: not a version-\(version) track")
+        throw SQLiteError(code: 11, message: "series.track: not a version-1 or -\(version) track")
       }
       return track
     }

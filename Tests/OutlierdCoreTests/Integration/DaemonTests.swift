@@ -137,16 +137,20 @@ struct DaemonTests {
       let value = Double("\(sample.value)")!
       let before = NoisePool.contribution(of: regression)
       let verdict = rules.judge(
-        &regression, slotIndex: Int32(slot), x: sample.time, y: value, pool: pools[blockKey] ?? NoisePool(),
-        track: &track, shiftAfter: settings.shiftAfter, period: Double(calendar.period))
+        &regression, x: sample.time, y: value, pool: pools[blockKey] ?? NoisePool(), track: &track,
+        shiftAfter: settings.shiftAfter, shiftConfirm: settings.shiftConfirm)
       pools[blockKey, default: NoisePool()].update(from: before, to: NoisePool.contribution(of: regression))
-      for other in verdict.slotsToShift {
-        let otherKey = sample.series * 10_000 + Int(other)
-        let otherBlock = sample.series * 10_000 + Int(other) / settings.poolSlots
-        let old = NoisePool.contribution(of: slots[otherKey] ?? SlotRegression())
-        slots[otherKey]?.scaleLevel(by: verdict.shiftIncrement)
-        pools[otherBlock, default: NoisePool()].update(
-          from: old, to: NoisePool.contribution(of: slots[otherKey] ?? SlotRegression()))
+      slots[key] = regression
+      if case .confirmed(let ratio) = verdict.shift {
+        for other in 0..<calendar.slotCount {
+          let otherKey = sample.series * 10_000 + other
+          guard var scaled = slots[otherKey] else { continue }
+          let otherBlock = sample.series * 10_000 + other / settings.poolSlots
+          let old = NoisePool.contribution(of: scaled)
+          scaled.scaleLevel(by: ratio)
+          slots[otherKey] = scaled
+          pools[otherBlock, default: NoisePool()].update(from: old, to: NoisePool.contribution(of: scaled))
+        }
       }
       if case .scored(let score) = verdict.assessment, verdict.isAlert {
         expected.append([
@@ -154,7 +158,6 @@ struct DaemonTests {
           "\(score.pValue)",
         ])
       }
-      slots[key] = regression
       tracks[sample.series] = track
     }
     let stored = try h.query("SELECT series, ts, score, expected, p_value FROM alerts ORDER BY ts, series")
