@@ -2,9 +2,11 @@
 """Detection quality of outlierd on labelled data, per file and in total.
 
 Runs the real `outlierd ingest` over
-  1. generated data (an independent generator: weekly pattern, noise, and
-     spikes, dips, lasting level shifts and stuck-at-zero injected from week
-     4, across a DST change in America/New_York), and
+  1. generated data (an independent generator: multiplicative and
+     additive noise, bursty and low counts, a daily and weekly pattern;
+     spikes, dips, stuck-at-zero, temporary excursions, lasting level
+     shifts, a holiday and gaps, across a DST change in America/New_York),
+     and
   2. the labelled NAB series in ../shared/data/nab (MIT licence),
 once per detector configuration, and prints markdown tables: labelled
 anomaly windows hit, false alerts per series-week (alerts outside every
@@ -119,8 +121,23 @@ class Dataset:
 
 
 def generated(seed=2026):
-    """5 series, 8 weeks of 5-minute samples from Monday 2026-02-16 in New
-    York (DST starts 2026-03-08), 4 anomalies per series from week 4."""
+    """10 series, 8 weeks of 5-minute samples from Monday 2026-02-16 in New
+    York (DST starts 2026-03-08), with a daily and weekly pattern and a
+    trend, of four kinds:
+      gen.s0–s4   multiplicative noise of 4–12% (traffic-like);
+      gen.a0–a1   additive noise (temperature- or latency-like: the noise
+                  does not grow with the level);
+      gen.c0–c1   bursty counts: Poisson around a level of a few hundred,
+                  times a log-normal factor, with ordinary one-sample bursts
+                  (×1.5–2.5, 0.5% of samples) that are not anomalies;
+      gen.l0      a low count (Poisson, a few per slot).
+    From week 4 each series gets its anomalies at random times, about one
+    per 5 days: a spike, a dip, an hour stuck at zero, a temporary
+    excursion (×1.8 or ×0.4 for 30–120 minutes) and a lasting level shift
+    (+50%, or −40% for the counts), as fits its kind. Every series has a
+    public holiday (Good Friday, 2026-04-03: a weekday at its weekend
+    level), labelled as an anomaly as NAB labels them, and a 6-hour gap
+    (no samples, not an anomaly)."""
     rng = random.Random(seed)
     zone = "America/New_York"
     t0 = datetime(2026, 2, 16, 5, 0, tzinfo=timezone.utc).timestamp()  # Mon 00:00 EST
@@ -128,39 +145,141 @@ def generated(seed=2026):
     samples, windows, starts = [], [], {}
     from zoneinfo import ZoneInfo
     tz = ZoneInfo(zone)
-    for k in range(5):
-        name = f"gen.s{k}"
-        base_level = 50 * (k + 1)
-        noise = 0.04 + 0.02 * k
-        kinds = ["spike", "dip", "stuck", "shift"]
-        rng.shuffle(kinds)
-        anomalies = []
+    holiday = datetime(2026, 4, 3, tzinfo=tz)
+    holiday_start = holiday.timestamp()
+    holiday_end = holiday_start + 86400
+
+    def shape(t):
+        local = datetime.fromtimestamp(t, tz)
+        hour = local.hour + local.minute / 60
+        daily = 0.55 + 0.45 * math.sin(math.pi * (hour - 6) / 12) if 6 <= hour <= 18 else 0.55 - 0.1 * math.sin(math.pi * ((hour - 18) % 24) / 12)
+        weekend = local.weekday() >= 5 or holiday_start <= t < holiday_end
+        return daily * (0.6 if weekend else 1.0) * (1 + 0.005 * (t - t0) / WEEK)
+
+    def plan(r, kinds):
+        r.shuffle(kinds)
+        out = []
         for i, kind in enumerate(kinds):
-            # Week 4 onwards (day 21), one anomaly per ~8 days, at a random time.
-            a_start = t0 + 21 * 86400 + i * 8 * 86400 + rng.randrange(0, 7 * 86400 // step) * step
-            length = {"spike": 1, "dip": 3, "stuck": 12, "shift": None}[kind]
-            anomalies.append((kind, a_start, length))
-        shift_at = next(a for a in anomalies if a[0] == "shift")[1]
-        for i in range(weeks * WEEK // step):
-            t = t0 + i * step
-            local = datetime.fromtimestamp(t, tz)
-            hour = local.hour + local.minute / 60
-            daily = 0.55 + 0.45 * math.sin(math.pi * (hour - 6) / 12) if 6 <= hour <= 18 else 0.55 - 0.1 * math.sin(math.pi * ((hour - 18) % 24) / 12)
-            weekend = 0.6 if local.weekday() >= 5 else 1.0
-            trend = 1 + 0.005 * (t - t0) / WEEK
-            expected = base_level * daily * weekend * trend
-            value = expected * (1 + rng.gauss(0, noise)) + rng.gauss(0, 0.5)
-            if t >= shift_at:
-                value += 0.5 * expected
-            for kind, a_start, length in anomalies:
-                if kind != "shift" and a_start <= t < a_start + length * step:
-                    value = {"spike": value + 1.0 * expected, "dip": value - 0.6 * expected, "stuck": 0.0}[kind]
-            samples.append((name, t, value))
+            # Week 4 onwards (day 21), spread over the remaining 35 days.
+            a_start = t0 + 21 * 86400 + i * (35 // len(kinds)) * 86400 + r.randrange(0, (35 // len(kinds)) * 86400 // step) * step
+            length = {"spike": 1, "dip": 3, "stuck": 12, "shift": None,
+                      "excursion": r.choice((6, 12, 18, 24))}[kind]
+            out.append((kind, a_start, length))
+        return out
+
+    def label(name, anomalies):
         for kind, a_start, length in anomalies:
             end = a_start + (length or 6) * step
             windows.append((name, a_start - 600, end + 3600, kind))
             starts[(name, a_start - 600)] = a_start
-    return Dataset("generated (5 series × 8 weeks, New York DST)", samples, windows, WEEK, 300, zone,
+        windows.append((name, holiday_start - 600, holiday_end + 3600, "holiday"))
+        starts[(name, holiday_start - 600)] = holiday_start
+
+    def gap_of(r, anomalies):
+        """6 hours without samples in weeks 5–8, clear of the anomalies and the holiday by 2 hours."""
+        busy = [(a, a + (n or 6) * step) for _, a, n in anomalies] + [(holiday_start, holiday_end)]
+        while True:
+            g = t0 + 28 * 86400 + r.randrange(0, 28 * 86400 // step) * step
+            if all(g + 6 * 3600 + 7200 <= a or b + 7200 <= g for a, b in busy):
+                return g, g + 6 * 3600
+
+    def in_any(anomalies, t, kinds):
+        return next((a for a in anomalies if a[0] in kinds and a[2] and a[1] <= t < a[1] + a[2] * step), None)
+
+    # Multiplicative: the original five, drawn from one generator in turn.
+    for k in range(5):
+        name = f"gen.s{k}"
+        base_level = 50 * (k + 1)
+        noise = 0.04 + 0.02 * k
+        anomalies = plan(rng, ["spike", "dip", "stuck", "shift", "excursion"])
+        excursion_factor = rng.choice((1.8, 0.4))
+        shift_at = next(a for a in anomalies if a[0] == "shift")[1]
+        gap = gap_of(rng, anomalies)
+        for i in range(weeks * WEEK // step):
+            t = t0 + i * step
+            expected = base_level * shape(t)
+            value = expected * (1 + rng.gauss(0, noise)) + rng.gauss(0, 0.5)
+            if t >= shift_at:
+                value += 0.5 * expected
+            a = in_any(anomalies, t, ("spike", "dip", "stuck", "excursion"))
+            if a:
+                value = {"spike": value + 1.0 * expected, "dip": value - 0.6 * expected, "stuck": 0.0,
+                         "excursion": value * excursion_factor}[a[0]]
+            if not gap[0] <= t < gap[1]:
+                samples.append((name, t, value))
+        label(name, anomalies)
+
+    # Additive noise: the noise stays the same at every level.
+    for k in range(2):
+        r = random.Random(seed * 10 + k)
+        name = f"gen.a{k}"
+        level, sd = 40.0 * (k + 1), 1.5 * (k + 1)
+        anomalies = plan(r, ["spike", "dip", "shift", "excursion"])
+        shift_at = next(a for a in anomalies if a[0] == "shift")[1]
+        gap = gap_of(r, anomalies)
+        for i in range(weeks * WEEK // step):
+            t = t0 + i * step
+            expected = level * (0.7 + 0.3 * shape(t))
+            value = expected + r.gauss(0, sd)
+            if t >= shift_at:
+                value += 0.3 * level
+            a = in_any(anomalies, t, ("spike", "dip", "excursion"))
+            if a:
+                value += {"spike": 8 * sd, "dip": -8 * sd, "excursion": 0.4 * level}[a[0]]
+            if not gap[0] <= t < gap[1]:
+                samples.append((name, t, value))
+        label(name, anomalies)
+
+    def poisson(r, lam):
+        if lam < 30:
+            limit, n, p = math.exp(-lam), 0, r.random()
+            while p > limit:
+                n += 1
+                p *= r.random()
+            return n
+        return max(0, round(r.gauss(lam, math.sqrt(lam))))
+
+    # Bursty counts.
+    for k in range(2):
+        r = random.Random(seed * 20 + k)
+        name = f"gen.c{k}"
+        level = 300.0 * (k + 1)
+        anomalies = plan(r, ["spike", "stuck", "shift", "excursion"])
+        shift_at = next(a for a in anomalies if a[0] == "shift")[1]
+        gap = gap_of(r, anomalies)
+        for i in range(weeks * WEEK // step):
+            t = t0 + i * step
+            lam = level * shape(t) * math.exp(r.gauss(0, 0.12))
+            if r.random() < 0.005:
+                lam *= r.uniform(1.5, 2.5)
+            if t >= shift_at:
+                lam *= 0.6
+            a = in_any(anomalies, t, ("spike", "stuck", "excursion"))
+            if a:
+                lam *= {"spike": 5.0, "stuck": 0.0, "excursion": 2.0}[a[0]]
+            value = poisson(r, lam)
+            if not gap[0] <= t < gap[1]:
+                samples.append((name, t, float(value)))
+        label(name, anomalies)
+
+    # A low count: a few events per slot.
+    r = random.Random(seed * 30)
+    name = "gen.l0"
+    anomalies = plan(r, ["spike", "shift", "excursion"])
+    shift_at = next(a for a in anomalies if a[0] == "shift")[1]
+    gap = gap_of(r, anomalies)
+    for i in range(weeks * WEEK // step):
+        t = t0 + i * step
+        lam = 6.0 * shape(t)
+        if t >= shift_at:
+            lam *= 3
+        a = in_any(anomalies, t, ("spike", "excursion"))
+        if a:
+            lam = {"spike": lam + 40, "excursion": lam * 5}[a[0]]
+        if not gap[0] <= t < gap[1]:
+            samples.append((name, t, float(poisson(r, lam))))
+    label(name, anomalies)
+    return Dataset("generated (10 series × 8 weeks, New York DST)", samples, windows, WEEK, 300, zone,
                    warmup=t0 + 3 * WEEK, anomaly_starts=starts)
 
 

@@ -315,21 +315,26 @@ struct Model: ParsableCommand {
       ("r_squared", regression.rSquared.map { .number($0) } ?? .null),
       ("threshold", .number(rules.threshold)),
     ]
-    // The series' calibration, as the daemon applies it now.
-    let tailFactor = rules.calibrate ? state.track.tail.factor : 1
-    fields.append(("tail_factor", .number(tailFactor)))
-    let pool = try reader.noisePool(series: state.id, slot: index, poolSlots: settings.poolSlots)
+    // The series' calibration, as the daemon applies it now: a factor for
+    // each side of the expected value.
+    let above = rules.calibrate ? state.track.tail.factor(above: true) : 1
+    let below = rules.calibrate ? state.track.tail.factor(above: false) : 1
+    fields.append(("tail_factor_above", .number(above)))
+    fields.append(("tail_factor_below", .number(below)))
+    let pool = try reader.noisePool(
+      series: state.id, slot: index, poolSlots: settings.poolSlots, trendAfter: settings.trendAfter)
     if let pool { fields.append(("pooled_dof", .number(pool.degreesOfFreedom))) }
     switch rules.assess(
       regression, x: time, y: regression.weight > 0 ? regression.predict(at: time) : 0, pool: pool,
-      tailFactor: tailFactor, nonNegative: !state.track.everNegative)
+      tailFactor: above, tailFactorBelow: below, nonNegative: !state.track.everNegative)
     {
     case .scored(let score):
       let band = score.band
       fields += [
         ("expected", .number(score.expected)), ("residual_se", .number(score.residualStandardError)),
         ("prediction_se", .number(score.standardError)), ("lower", .number(band.lowerBound)),
-        ("upper", .number(band.upperBound)), ("critical_t", .number(score.critical)),
+        ("upper", .number(band.upperBound)), ("critical_t_above", .number(score.criticalAbove)),
+        ("critical_t_below", .number(score.criticalBelow)),
         ("judges", .text("yes")),
       ]
     case .cannotJudge(let reason):
@@ -468,12 +473,15 @@ struct Plot: ParsableCommand {
       let index = reader.calendar.slot(at: sample.time)
       let block = index / max(settings.poolSlots, 1)
       if pools[block] == nil {
-        pools[block] = try reader.noisePool(series: state.id, slot: index, poolSlots: settings.poolSlots)
+        pools[block] = try reader.noisePool(
+          series: state.id, slot: index, poolSlots: settings.poolSlots, trendAfter: settings.trendAfter)
       }
       guard let slot = slots[index],
         let score = rules.assess(
           slot, x: sample.time, y: sample.value, pool: pools[block] ?? nil,
-          tailFactor: rules.calibrate ? state.track.tail.factor : 1, nonNegative: !state.track.everNegative
+          tailFactor: rules.calibrate ? state.track.tail.factor(above: true) : 1,
+          tailFactorBelow: rules.calibrate ? state.track.tail.factor(above: false) : 1,
+          nonNegative: !state.track.everNegative
         ).score
       else { return nil }
       let band = score.band

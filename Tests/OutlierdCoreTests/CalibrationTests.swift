@@ -67,9 +67,12 @@ struct CalibrationTests {
     let old =
       #"{"runSign":1,"runLength":2,"runValueSum":3,"runExpectedSum":4,"runCrossesZero":false,"runStart":5,"runSlots":[7],"shiftRatio":1.5,"shiftUntil":6,"stale":true}"#
     let track = try JSONDecoder().decode(SeriesTrack.self, from: Data(old.utf8))
-    #expect(track.runLength == 2 && track.shiftRatio == 1 && track.stale && track.tail == ScoreTail())
+    #expect(track.runLength == 2 && track.shiftRatio == 1 && track.stale && track.tail == SidedTail())
     var withTail = track
-    for k in 0..<500 { withTail.tail.add(uSquared: Double(k % 37) / 9, threshold: 3.5) }
+    for k in 0..<500 {
+      withTail.tail.add(
+        uSquared: Double(k % 37) / 9, above: k % 3 == 0, startsRun: k % 50 == 0, threshold: 3.5)
+    }
     let again = try JSONDecoder().decode(SeriesTrack.self, from: JSONEncoder().encode(withTail))
     #expect(again == withTail)
   }
@@ -86,7 +89,7 @@ struct CalibrationTests {
   /// the given noise, every sample judged; returns the alerts after the
   /// first ten days, the samples judged then, and the final tail factor.
   func run(calibrate: Bool, days: Int, noise: (inout SplitMix64) -> Double) -> (
-    alerts: Int, judged: Int, factor: Double
+    alerts: Int, judged: Int, factor: Double, below: Double
   ) {
     let rules = ScoringRules(
       threshold: 3.5, scale: .normal, minimumSamples: 3, learning: .learn, calibrate: calibrate)
@@ -107,7 +110,7 @@ struct CalibrationTests {
       judged += 1
       if verdict.isAlert { alerts += 1 }
     }
-    return (alerts, judged, track.tail.factor)
+    return (alerts, judged, track.tail.factor(above: true), track.tail.factor(above: false))
   }
 
   /// Laplace noise: its 1% point lies 3.256σ out against the normal's
@@ -120,9 +123,10 @@ struct CalibrationTests {
     let calibrated = run(calibrate: true, days: 120) { $0.laplace(scale: b) }
     let nominal = NormalDistribution.twoSidedTail(3.5)
     let expectedFactor = log(100) / 2.squareRoot() / NormalDistribution.twoSidedQuantile(0.01)
-    #expect(
-      abs(calibrated.factor / expectedFactor - 1) < 0.12, "κ \(calibrated.factor), expected \(expectedFactor)"
-    )
+    // Both sides of a symmetric tail.
+    for factor in [calibrated.factor, calibrated.below] {
+      #expect(abs(factor / expectedFactor - 1) < 0.12, "κ \(factor), expected \(expectedFactor)")
+    }
     let plainRate = Double(plain.alerts) / Double(plain.judged)
     let calibratedRate = Double(calibrated.alerts) / Double(calibrated.judged)
     #expect(plainRate > 8 * nominal, "without calibration \(plainRate)")
@@ -137,7 +141,8 @@ struct CalibrationTests {
   /// histogram's resolution) and the threshold keeps its meaning.
   @Test func aGaussianSeriesKeepsTheConfiguredThreshold() {
     let calibrated = run(calibrate: true, days: 60) { 3 * $0.nextGaussian() }
-    #expect(calibrated.factor < 1.08, "κ \(calibrated.factor)")
+    #expect(
+      calibrated.factor < 1.08 && calibrated.below < 1.08, "κ \(calibrated.factor), \(calibrated.below)")
   }
 
   /// The daemon stores κ and z / κ beside the parametric figures.

@@ -88,14 +88,19 @@ struct ColdStartTests {
     track.revertRun = 2
     track.stale = true
     track.incident = .init(id: 42, sign: -1, start: t0, end: t0 + 600, peak: -7.5, alerts: 3)
-    for _ in 0..<700 {
-      track.tail.add(uSquared: random.nextUnit() * 3, threshold: 3.5)
+    for k in 0..<700 {
+      track.tail.add(
+        uSquared: random.nextUnit() * 3, above: k % 3 != 0, startsRun: k % 40 == 0, threshold: 3.5)
       track.recent.learn(50 + random.nextGaussian(), limit: 3.5)
-      track.recent.tail.add(uSquared: random.nextUnit(), threshold: 3.5)
+      track.recent.tail.add(uSquared: random.nextUnit(), above: k % 2 == 0, startsRun: false, threshold: 3.5)
     }
     let bytes = TrackCoding.encode(track)
     let decoded = bytes.withUnsafeBytes { TrackCoding.decode(blob: $0) }
     #expect(decoded == track)
+    // The layout docs/schema.md states (and FaultTests relies on): 233
+    // words before the incident's id, 239 in all with an incident.
+    #expect(bytes.count == 239 * 8)
+    #expect(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 233 * 8, as: Int64.self) } == 42)
     let json = try JSONDecoder().decode(SeriesTrack.self, from: JSONEncoder().encode(track))
     #expect(json == track)
     #expect(bytes.dropLast(8).withUnsafeBytes { TrackCoding.decode(blob: $0) } == nil)

@@ -49,7 +49,7 @@ struct DetectionTests {
         slots[i].add(x: t0 + Double(week) * 604_800 + Double(i) * 300, y: 100 + rng.nextGaussian() * 2)
       }
     }
-    let pool = PoolSums.total(of: slots.map(NoisePool.contribution(of:)), poolSlots: slots.count)
+    let pool = PoolSums.total(of: slots.map { NoisePool.contribution(of: $0) }, poolSlots: slots.count)
     #expect(pool.degreesOfFreedom == 12)
     let expectedRSS = slots.map(\.residualSumOfSquares).reduce(0, +)
     expectClose(pool.rss, expectedRSS, relative: 1e-12, "pooled RSS")
@@ -86,7 +86,9 @@ struct DetectionTests {
   /// Judges `weeks` of a daily-shaped series through the series rules.
   func run(
     _ value: (Double, Double) -> Double, weeks: Int, shiftAfter: Int = 6, shiftConfirm: Double = 0
-  ) -> (alerts: [Double], shifts: [Double], changes: [(time: Double, change: ShiftChange)], track: SeriesTrack) {
+  ) -> (
+    alerts: [Double], shifts: [Double], changes: [(time: Double, change: ShiftChange)], track: SeriesTrack
+  ) {
     let calendar = try! SlotCalendar(period: 86_400, slotWidth: 3600)
     let rules = ScoringRules(threshold: 4, scale: .normal, minimumSamples: 3)
     var slots = [SlotRegression](repeating: SlotRegression(), count: 24)

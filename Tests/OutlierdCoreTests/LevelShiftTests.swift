@@ -17,8 +17,12 @@ struct LevelShiftTests {
     var alerts: [Double] = []
     var changes: [(time: Double, change: ShiftChange)] = []
     var track = SeriesTrack()
-    var suspected: [Double] { changes.compactMap { if case .suspected(let r, _) = $0.change { r } else { nil } } }
-    var confirmed: [Double] { changes.compactMap { if case .confirmed(let r) = $0.change { r } else { nil } } }
+    var suspected: [Double] {
+      changes.compactMap { if case .suspected(let r, _) = $0.change { r } else { nil } }
+    }
+    var confirmed: [Double] {
+      changes.compactMap { if case .confirmed(let r) = $0.change { r } else { nil } }
+    }
     var undone: [Double] { changes.compactMap { if case .undone(let r) = $0.change { r } else { nil } } }
     func alerts(in range: Range<Double>) -> [Double] { alerts.filter { range.contains($0) } }
   }
@@ -71,7 +75,9 @@ struct LevelShiftTests {
     #expect(confirmedAt == Self.at + Self.confirm)
     // The run's outliers alert; once suspected, the new level does not.
     #expect(result.alerts(in: Self.at..<(Self.at + 3600)).count >= 6)
-    #expect(result.alerts(in: (Self.at + 3600)..<Double.infinity).isEmpty, "\(result.alerts.map { ($0 - Self.at) / 60 })")
+    #expect(
+      result.alerts(in: (Self.at + 3600)..<Double.infinity).isEmpty,
+      "\(result.alerts.map { ($0 - Self.at) / 60 })")
     #expect(result.track.shiftRatio == 1)
   }
 

@@ -65,7 +65,7 @@ struct PipelineOracleTests {
       try ingestor.apply(bytes: $0, name: "input.txt", sha256: "oracle", now: 1_800_000_000)
     }
     try ingestor.commit()
-    #expect(report.rejectedLines == 0 && report.accepted == 19)
+    #expect(report.rejectedLines == 0 && report.accepted == 25)
 
     let db = try SQLiteDatabase(path: path, readOnly: true)
     // Every stored row, word by word: the oracle's slots at their places,

@@ -166,6 +166,7 @@ extension Settings {
       .boolean("detection", "leverage", \.leverage),
       .boolean("detection", "calibrate", \.calibrate),
       .boolean("detection", "cold_start", \.coldStart),
+      .integer("detection", "trend_after", \.trendAfter, in: 0...1_000_000),
       .integer("detection", "shift_after", \.shiftAfter, in: 0...1_000_000),
       .duration("detection", "shift_confirm", \.shiftConfirm, in: 0...(366 * 86_400)),
       .duration("detection", "incident_gap", \.incidentGap, in: 0...(366 * 86_400)),

@@ -82,6 +82,8 @@ public struct Settings: Sendable, Equatable {
   /// Outliers in a row, same direction, after which a series is taken to
   /// have shifted level; 0: never.
   public var shiftAfter = 6
+  /// Samples a slot needs before its line gets a slope; 0: from the start.
+  public var trendAfter = 8
   /// Seconds a suspected shift's new level must hold, from the run's start,
   /// before the slots learn it; until then a return to the old level undoes
   /// it. 0: at once.
@@ -128,7 +130,7 @@ public struct Settings: Sendable, Equatable {
       threshold: threshold, scale: thresholdScale, minimumSamples: minSamples,
       memory: memory > 0 ? memory : .infinity,
       learning: learning, noiseFloor: NoiseFloor(relative: noiseFloorRelative, absolute: noiseFloorAbsolute),
-      leverage: leverage, calibrate: calibrate, coldStart: coldStart)
+      leverage: leverage, calibrate: calibrate, coldStart: coldStart, trendAfter: Double(trendAfter))
   }
 
   /// The slots in which a series' samples are neither judged nor learned:

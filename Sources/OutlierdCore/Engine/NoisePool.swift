@@ -10,9 +10,16 @@ public struct NoisePool: Sendable, Hashable {
     self.degreesOfFreedom = degreesOfFreedom
   }
 
-  /// What one slot adds to its block: its RSS and n − 2, once n > 2.
+  /// What one slot adds to its block: its RSS around its line and n − 2,
+  /// once n > 2; while its line is flat (n < `trendAfter`,
+  /// ScoringRules.trendAfter), its sum of squares around its mean and
+  /// n − 1, once n > 1.
   @inline(__always)
-  public static func contribution(of slot: SlotRegression) -> NoisePool {
+  public static func contribution(of slot: SlotRegression, trendAfter: Double = 0) -> NoisePool {
+    if slot.weight < trendAfter {
+      guard slot.weight > 1 else { return NoisePool() }
+      return NoisePool(rss: max(slot.cyy, 0), degreesOfFreedom: slot.weight - 1)
+    }
     guard slot.weight > 2, slot.cxx > 0 else { return NoisePool() }
     return NoisePool(rss: max(slot.residualSumOfSquares, 0), degreesOfFreedom: slot.weight - 2)
   }

@@ -20,7 +20,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
   /// Samples learned, up to `noiseMemory` (the weights' normaliser).
   public private(set) var samples: Double = 0
   /// The calibration of this baseline's scores, as for the slots.
-  public var tail = ScoreTail()
+  public var tail = SidedTail()
   /// The current run of outliers: its side (±1), length and sum.
   public private(set) var runSign: Double = 0
   public private(set) var runLength = 0
@@ -45,7 +45,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
 
   /// Restores a level saved earlier (the store's binary track).
   init(
-    mean: Double, variance: Double, samples: Double, tail: ScoreTail, runSign: Double, runLength: Int,
+    mean: Double, variance: Double, samples: Double, tail: SidedTail, runSign: Double, runLength: Int,
     runSum: Double
   ) {
     self.mean = mean
@@ -59,18 +59,27 @@ public struct RecentLevel: Sendable, Hashable, Codable {
 
   /// The baseline's score of y: nil while it has too few samples or no
   /// variance.
-  public func score(_ y: Double, critical: Double, tailFactor: Double, lowerLimit: Double = -.infinity)
-    -> SlotScore?
-  {
+  ///
+  /// - Parameters:
+  ///   - critical: the parametric critical value.
+  ///   - tailFactor: κ above the level; `tailFactorBelow` below it (the
+  ///     same when nil).
+  public func score(
+    _ y: Double, critical: Double, tailFactor: Double, tailFactorBelow: Double? = nil,
+    lowerLimit: Double = -.infinity
+  ) -> SlotScore? {
     guard samples >= Self.minimumSamples, variance > 0 else { return nil }
     let residual = y - mean
     // The level's own uncertainty, as the slots' leverage term: 1/n of the
     // variance for an n-sample mean.
     let prediction = variance * (1 + 1 / Self.levelMemory)
+    let below = tailFactorBelow ?? tailFactor
+    let factor = residual < 0 ? below : tailFactor
     return SlotScore(
       expected: mean, residual: residual, residualVariance: variance, predictionVariance: prediction,
-      samples: samples, degreesOfFreedom: samples, critical: critical * tailFactor, tailFactor: tailFactor,
-      baseline: .recent, lowerLimit: lowerLimit)
+      samples: samples, degreesOfFreedom: samples, critical: critical * factor, tailFactor: factor,
+      baseline: .recent, lowerLimit: lowerLimit, criticalBelow: critical * below,
+      criticalAbove: critical * tailFactor)
   }
 
   /// Learns y: the first sample sets the level; later ones move it and the

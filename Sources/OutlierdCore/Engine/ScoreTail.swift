@@ -189,4 +189,16 @@ public struct ScoreTail: Sendable, Hashable, Codable {
     guard let q1 = quantile(exceededBy: Self.referenceTail) else { return 1 }
     return max(1, q1 / Self.modelReference(threshold: threshold))
   }
+
+  /// κ of two tails' samples together (each in samples, the newest counting
+  /// 1): SidedTail's factor for a side with too few samples of its own.
+  public static func sharedFactor(_ a: ScoreTail, _ b: ScoreTail, threshold: Double) -> Double {
+    var merged = ScoreTail()
+    let scaleA = 1 / (a.increment * decay)
+    let scaleB = 1 / (b.increment * decay)
+    for k in 0..<bins { merged.counts[k] = a.counts[k] * scaleA + b.counts[k] * scaleB }
+    merged.total = a.total * scaleA + b.total * scaleB
+    merged.increment = 1 / decay
+    return merged.tailFactor(threshold: threshold)
+  }
 }

@@ -13,9 +13,9 @@ extension ScoringRules {
   /// A run of `shiftAfter` outliers in one direction whose values are a
   /// steady multiple r of what the slots expected makes a shift *suspected*:
   /// the series is then judged against r × its lines, and its slots learn
-  /// y / r, so they stay as they were. A sample that is an outlier against
-  /// the new level but fits the old one is not an alert;
-  /// `revertAfter` of them in a row undo the shift (a temporary excursion
+  /// y / r, so they stay as they were. A sample closer to the old level than
+  /// to the new one, and ordinary there, is not an alert; `revertAfter` of
+  /// them in a row undo the shift (a temporary excursion
   /// that ended). A sample that fits neither level is an alert, so a shift
   /// hides no spike. When the new level has held for `shiftConfirm` seconds
   /// from the run's start, the shift is confirmed: the verdict asks the
@@ -36,28 +36,51 @@ extension ScoringRules {
     let ratio = track.shiftRatio
     let suspected = ratio != 1
     let confirming = suspected && x >= track.shiftConfirmAt
-    let factor = calibrate ? track.tail.factor : 1
+    let above = calibrate ? track.tail.factor(above: true) : 1
+    let below = calibrate ? track.tail.factor(above: false) : 1
     if y < 0 { track.everNegative = true }
     let nonNegative = !track.everNegative
     let assessment = assess(
-      slot, x: x, y: y / ratio, pool: pool, tailFactor: factor, nonNegative: nonNegative)
+      slot, x: x, y: y / ratio, pool: pool, tailFactor: above, tailFactorBelow: below,
+      nonNegative: nonNegative)
     if suspected && !confirming, case .scored(let score) = assessment {
-      if score.isOutlier {
-        if case .scored(let old) = assess(
-          slot, x: x, y: y, pool: pool, tailFactor: factor, nonNegative: nonNegative), !old.isOutlier
-        {
-          return judgeBackAtOldLevel(&slot, x: x, y: y, score: old, track: &track)
-        }
-      } else {
-        track.revertRun = 0
+      // Closer to the old level than to the new one, and ordinary there.
+      // Not "an outlier against the new level": r × a wide band can hold
+      // the old level (a ×2 shift of a series with 15% noise).
+      if case .scored(let old) = assess(
+        slot, x: x, y: y, pool: pool, tailFactor: above, tailFactorBelow: below, nonNegative: nonNegative),
+        abs(old.residual) < abs(score.residual) && !old.isOutlier
+      {
+        return judgeBackAtOldLevel(&slot, x: x, y: y, score: old, track: &track)
       }
+      if !score.isOutlier { track.revertRun = 0 }
     }
+    var common = false
     if calibrate, case .scored(let score) = assessment {
       // u² = (|t| / parametric critical)², recorded after the sample was
       // judged: a sample never calibrates its own verdict.
-      let parametric = score.critical / factor
+      let parametric = score.critical / score.tailFactor
       let uSquared = score.residual * score.residual / (parametric * parametric * score.predictionVariance)
-      track.tail.add(uSquared: uSquared, threshold: threshold)
+      let isAbove = score.residual >= 0
+      // A run's later outliers are the same event as its first, and never
+      // common: a burst is one sample, an excursion goes on.
+      let startsRun = score.isOutlier && (track.runLength == 0 || track.runSign != (isAbove ? 1 : -1))
+      if startsRun { common = track.tail.isCommon(uSquared: uSquared, above: isAbove, rate: alertRate) }
+      track.tail.add(uSquared: uSquared, above: isAbove, startsRun: startsRun, threshold: threshold)
+    }
+    if coldStart, !suspected, case .scored(let score) = assessment, score.isBeyondModel,
+      let pool, slotContradictsItsBlock(slot, pool: pool), track.recent.fits(y, rules: self, track: track)
+    {
+      // The slot disagrees with its neighbours and with where the series
+      // is now: a value it learned was wrong (a burst in its first weeks,
+      // before anything could judge it). It starts over from this sample,
+      // and its samples are judged by the recent level until it has
+      // enough again.
+      learnRecentLevel(y, track: &track)
+      slot = SlotRegression()
+      slot.add(x: x, y: y, memory: memory)
+      track.endRun()
+      return SampleVerdict(assessment: assessment, isAlert: false)
     }
     if coldStart, case .cannotJudge = assessment,
       var verdict = judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track)
@@ -65,17 +88,14 @@ extension ScoringRules {
       if confirming { confirmShift(&track, verdict: &verdict) }
       return verdict
     }
-    if coldStart {
-      let limit =
-        critical(degreesOfFreedom: track.recent.samples) * (calibrate ? track.recent.tail.factor : 1)
-      track.recent.learn(y, limit: limit)
-    }
+    if coldStart { learnRecentLevel(y, track: &track) }
     if let value = valueToLearn(y: y / ratio, assessment: assessment) {
       slot.add(x: x, y: value, memory: memory)
     }
     var verdict = followRun(
       assessment, x: x, y: y, ratio: ratio, track: &track, shiftAfter: confirming ? 0 : shiftAfter,
       shiftConfirm: shiftConfirm)
+    if common { verdict.isAlert = false }
     if confirming { confirmShift(&track, verdict: &verdict) }
     return verdict
   }
@@ -110,12 +130,15 @@ extension ScoringRules {
     }
     track.runValueSum += y / ratio
     track.runExpectedSum += score.expected
-    if score.expected <= 0 { track.runCrossesZero = true }
+    // A count's slot may expect exactly 0 at night; the run's ratio is
+    // still its sums'. Only a line below zero makes it meaningless.
+    if score.expected < 0 { track.runCrossesZero = true }
     guard shiftAfter > 0 && track.runLength >= shiftAfter else { return verdict }
     let increment = track.runValueSum / track.runExpectedSum
     let start = track.runStart
     let crossesZero = track.runCrossesZero
     track.endRun()
+    // An expected sum of 0 gives an infinite or undefined ratio: no shift.
     guard !crossesZero, Self.shiftRatios.contains(increment) else { return verdict }
     track.shiftRatio = ratio * increment
     track.shiftConfirmAt = start + shiftConfirm
@@ -136,22 +159,17 @@ extension ScoringRules {
   }
 
   /// While a shift is suspected, a sample that fits the old level (`score`)
-  /// but not the new one: not an alert, learned as it is, and the
+  /// better than the new one: not an alert, learned as it is, and the
   /// `revertAfter`-th in a row undoes the shift.
   func judgeBackAtOldLevel(
     _ slot: inout SlotRegression, x: Double, y: Double, score: SlotScore, track: inout SeriesTrack
   ) -> SampleVerdict {
-    let factor = score.tailFactor
     if calibrate {
-      let parametric = score.critical / factor
+      let parametric = score.critical / score.tailFactor
       let uSquared = score.residual * score.residual / (parametric * parametric * score.predictionVariance)
-      track.tail.add(uSquared: uSquared, threshold: threshold)
+      track.tail.add(uSquared: uSquared, above: score.residual >= 0, startsRun: false, threshold: threshold)
     }
-    if coldStart {
-      let limit =
-        critical(degreesOfFreedom: track.recent.samples) * (calibrate ? track.recent.tail.factor : 1)
-      track.recent.learn(y, limit: limit)
-    }
+    if coldStart { learnRecentLevel(y, track: &track) }
     slot.add(x: x, y: y, memory: memory)
     track.endRun()
     track.revertRun += 1
@@ -174,28 +192,100 @@ extension ScoringRules {
   func judgeByRecentLevel(
     _ slot: inout SlotRegression, x: Double, y: Double, ratio: Double, track: inout SeriesTrack
   ) -> SampleVerdict? {
-    let factor = calibrate ? track.recent.tail.factor : 1
     let parametric = critical(degreesOfFreedom: track.recent.samples)
     guard
       let score = track.recent.score(
-        y, critical: parametric, tailFactor: factor, lowerLimit: track.everNegative ? -.infinity : 0)
+        y, critical: parametric, tailFactor: calibrate ? track.recent.tail.factor(above: true) : 1,
+        tailFactorBelow: calibrate ? track.recent.tail.factor(above: false) : 1,
+        lowerLimit: track.everNegative ? -.infinity : 0)
     else { return nil }
+    let outlier = score.isOutlier
+    var common = false
     if calibrate {
       let uSquared = score.residual * score.residual / (parametric * parametric * score.predictionVariance)
-      track.recent.tail.add(uSquared: uSquared, threshold: threshold)
+      let isAbove = score.residual >= 0
+      let startsRun = outlier && (track.recent.runLength == 0 || track.recent.runSign != (isAbove ? 1 : -1))
+      if startsRun {
+        common = track.recent.tail.isCommon(uSquared: uSquared, above: isAbove, rate: alertRate)
+      }
+      track.recent.tail.add(uSquared: uSquared, above: isAbove, startsRun: startsRun, threshold: threshold)
     }
     track.recent.learn(y, limit: score.critical)
-    let outlier = score.isOutlier
+    // What the warming slot learns is screened twice: against the recent
+    // level, and against the slot's own earlier weeks (their mean, with the
+    // recent noise), so that a burst in a slot's first weeks cannot tilt its
+    // line for good: three points with one burst extrapolate upward.
     var learned = y
-    if outlier {
+    var screened = score.isBeyondModel
+    if screened {
       let halfWidth = Self.clipWidth * score.standardError
       learned = min(max(y, score.expected - halfWidth), score.expected + halfWidth)
     }
-    if outlier && learning == .skip {
+    let n = slot.weight
+    if n >= 1 {
+      let mean = slot.meanY * ratio
+      let variance = score.residualVariance * (1 + 1 / n)
+      let offset = learned - mean
+      if offset * offset > parametric * parametric * variance {
+        let halfWidth = Self.clipWidth * variance.squareRoot()
+        learned = min(max(learned, mean - halfWidth), mean + halfWidth)
+        screened = true
+      }
+    }
+    if screened && learning == .skip {
       // Nothing learned, as for a flagged sample of a warm slot.
     } else {
       slot.add(x: x, y: learned / ratio, memory: memory)
     }
-    return SampleVerdict(assessment: .scored(score), isAlert: outlier)
+    return SampleVerdict(assessment: .scored(score), isAlert: outlier && !common)
+  }
+}
+
+extension ScoringRules {
+  /// The recent level learns a sample the slots judged: its limit is the
+  /// critical value at its own degrees of freedom, times its tail factor on
+  /// the sample's side.
+  @inline(__always)
+  func learnRecentLevel(_ y: Double, track: inout SeriesTrack) {
+    let factor = calibrate ? track.recent.tail.factor(above: y >= track.recent.mean) : 1
+    track.recent.learn(y, limit: critical(degreesOfFreedom: track.recent.samples) * factor)
+  }
+}
+
+extension ScoringRules {
+  /// Whether a slot's own spread is far beyond its block's: its own
+  /// residual variance (around its mean while flat, `trendAfter`) over the
+  /// pooled one exceeds the F(ν, ∞) quantile at 0.1%. A slot that learned
+  /// one wrong value among a few right ones is.
+  func slotContradictsItsBlock(_ slot: SlotRegression, pool: NoisePool) -> Bool {
+    guard pool.degreesOfFreedom >= 4, pool.rss > 0 else { return false }
+    let n = slot.weight
+    let flat = n < trendAfter
+    let dof = flat ? n - 1 : n - 2
+    guard dof >= 1 else { return false }
+    let own = (flat ? slot.cyy : slot.residualSumOfSquares) / dof
+    return own > Self.fQuantile999(dof) * pool.rss / pool.degreesOfFreedom
+  }
+
+  /// χ²_ν(0.999) / ν, the F(ν, ∞) quantile at 0.1%, by Wilson and
+  /// Hilferty's cube: within 3% of the exact value from ν = 1 (10.83).
+  static func fQuantile999(_ nu: Double) -> Double {
+    let c = 2 / (9 * nu)
+    let cube = 1 - c + 3.090_232_306 * c.squareRoot()
+    return cube * cube * cube
+  }
+}
+
+extension RecentLevel {
+  /// Whether y is ordinary against the recent level (which must be warm):
+  /// within its critical value, with its tail factor on y's side.
+  func fits(_ y: Double, rules: ScoringRules, track: SeriesTrack) -> Bool {
+    let parametric = rules.critical(degreesOfFreedom: samples)
+    guard
+      let score = score(
+        y, critical: parametric, tailFactor: rules.calibrate ? tail.factor(above: true) : 1,
+        tailFactorBelow: rules.calibrate ? tail.factor(above: false) : 1)
+    else { return false }
+    return !score.isOutlier
   }
 }

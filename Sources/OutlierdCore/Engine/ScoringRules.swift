@@ -21,12 +21,22 @@ public struct ScoringRules: Sendable {
   /// Whether `judge` judges samples of warming slots by the series' recent
   /// level (RecentLevel) instead of not at all.
   public var coldStart: Bool
+  /// Samples a slot needs before its line has a slope (a trend); with
+  /// fewer its line is flat at the slot's mean, with n − 1 degrees of
+  /// freedom. A slope from three or four weekly samples is mostly noise,
+  /// and one burst among them tilts the line for weeks
+  /// (docs/detection.md). 0: a slope from the start.
+  public var trendAfter: Double
   private let criticalValues: CriticalValues?
+  /// P(|Z| > threshold): the share of samples the threshold lets through
+  /// on a series as Gaussian as the model; the rank gate's rate
+  /// (ScoreTail.isCommon).
+  public let alertRate: Double
 
   public init(
     threshold: Double = 4, scale: ThresholdScale = .t, minimumSamples: Int = 4, memory: Double = .infinity,
     learning: LearningPolicy = .clip, noiseFloor: NoiseFloor = .standard, leverage: Bool = true,
-    calibrate: Bool = false, coldStart: Bool = false
+    calibrate: Bool = false, coldStart: Bool = false, trendAfter: Double = 0
   ) {
     precondition(threshold > 0, "threshold must be positive")
     precondition(minimumSamples >= 2, "a slot needs at least 2 samples for a line")
@@ -40,7 +50,9 @@ public struct ScoringRules: Sendable {
     self.leverage = leverage
     self.calibrate = calibrate
     self.coldStart = coldStart
+    self.trendAfter = trendAfter
     criticalValues = scale == .normal ? CriticalValues.forThreshold(threshold) : nil
+    alertRate = NormalDistribution.twoSidedTail(threshold)
   }
 
   /// The |t| above which a score with ν degrees of freedom is an outlier.
@@ -54,8 +66,9 @@ public struct ScoringRules: Sendable {
   /// - Parameters:
   ///   - pool: the noise of the slot's block (including this slot); nil, or
   ///     a pool without degrees of freedom, uses the slot alone.
-  ///   - tailFactor: κ ≥ 1, the series' calibration (ScoreTail): the
-  ///     critical value is κ times the parametric one.
+  ///   - tailFactor: κ ≥ 1, the series' calibration (ScoreTail) above the
+  ///     line: the critical value is κ times the parametric one.
+  ///   - tailFactorBelow: κ below the line (SidedTail); nil: the same.
   ///   - nonNegative: the series has never been negative: a line that
   ///     extrapolates below zero expects zero instead, and the band stops
   ///     at zero (a count falling week after week must not make its next
@@ -63,15 +76,16 @@ public struct ScoringRules: Sendable {
   @inline(__always)
   public func assess(
     _ slot: SlotRegression, x: Double, y: Double, pool: NoisePool? = nil, tailFactor: Double = 1,
-    nonNegative: Bool = false
+    tailFactorBelow: Double? = nil, nonNegative: Bool = false
   ) -> Assessment {
     let n = slot.weight
     // A slot at full memory holds weight N up to rounding; allow for it.
     guard n >= Double(minimumSamples) * (1 - 1e-12) else {
       return .cannotJudge(.tooFewSamples(have: n, need: minimumSamples))
     }
-    guard slot.cxx > 0 else { return .cannotJudge(.noSpreadInTime) }
-    let inverseCxx = 1 / slot.cxx
+    let flat = n < trendAfter
+    guard flat || slot.cxx > 0 else { return .cannotJudge(.noSpreadInTime) }
+    let inverseCxx = flat ? 0 : 1 / slot.cxx
     let slope = slot.cxy * inverseCxx
     let dx = slot.deviationX(x)
     var expectedOffset = slot.offsetMeanY + slope * dx
@@ -88,8 +102,8 @@ public struct ScoringRules: Sendable {
     } else {
       guard n > 2 else { return .cannotJudge(.tooFewSamples(have: n, need: 3)) }
       let rss = slot.cyy - slot.cxy * slope
-      variance = rss > 0 ? rss / (n - 2) : 0
-      dof = n - 2
+      variance = rss > 0 ? rss / (n - (flat ? 1 : 2)) : 0
+      dof = n - (flat ? 1 : 2)
     }
     let floor = max(noiseFloor.absolute, noiseFloor.relative * abs(expected))
     if variance < floor * floor { variance = floor * floor }
@@ -97,19 +111,22 @@ public struct ScoringRules: Sendable {
     let leverage = self.leverage ? 1 / n + dx * dx * inverseCxx : 0
     // y − ŷ as (y − y₀) − (ŷ − y₀): exact where y is near y₀.
     let residual = (y - slot.originY) - expectedOffset
+    let parametric = critical(degreesOfFreedom: dof)
+    let below = tailFactorBelow ?? tailFactor
+    let factor = residual < 0 ? below : tailFactor
     return .scored(
       SlotScore(
         expected: expected, residual: residual, residualVariance: variance,
         predictionVariance: variance * (1 + leverage), samples: n, degreesOfFreedom: dof,
-        critical: critical(degreesOfFreedom: dof) * tailFactor, tailFactor: tailFactor,
-        lowerLimit: nonNegative ? 0 : -.infinity))
+        critical: parametric * factor, tailFactor: factor, lowerLimit: nonNegative ? 0 : -.infinity,
+        criticalBelow: parametric * below, criticalAbove: parametric * tailFactor))
   }
 
   /// The value the slot learns for a sample, by the learning policy; nil
   /// when the sample is to be skipped.
   @inline(__always)
   public func valueToLearn(y: Double, assessment: Assessment) -> Double? {
-    guard case .scored(let score) = assessment, score.isOutlier else { return y }
+    guard case .scored(let score) = assessment, score.isBeyondModel else { return y }
     switch learning {
     case .learn: return y
     case .skip: return nil
@@ -119,7 +136,7 @@ public struct ScoringRules: Sendable {
       // slot's RSS, so each flagged sample would widen the band of its slot
       // and of its whole noise block, and an incident would hide its own
       // later samples. Measured in docs/detection.md.
-      let halfWidth = min(Self.clipWidth, score.critical) * score.standardError
+      let halfWidth = min(Self.clipWidth, score.critical / score.tailFactor) * score.standardError
       return min(max(y, score.expected - halfWidth), score.expected + halfWidth)
     }
   }

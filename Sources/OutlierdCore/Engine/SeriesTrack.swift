@@ -26,9 +26,9 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public var incident: OpenIncident?
   /// Set when the series went silent for longer than stale_after.
   public var stale = false
-  /// The series' score tail and tail factor (calibration). Held inline and
-  /// updated in place on every judged sample.
-  public var tail = ScoreTail()
+  /// The series' score tails and tail factors (calibration), one per side.
+  /// Held inline and updated in place on every judged sample.
+  public var tail = SidedTail()
   /// The recent level that judges while the weekly slots warm up.
   public var recent = RecentLevel()
   /// Set once a sample below zero arrives; until then the series is taken
@@ -73,7 +73,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     }
     incident = try c.decodeIfPresent(OpenIncident.self, forKey: .incident)
     stale = try c.decodeIfPresent(Bool.self, forKey: .stale) ?? stale
-    tail = try c.decodeIfPresent(ScoreTail.self, forKey: .tail) ?? tail
+    tail = try c.decodeIfPresent(SidedTail.self, forKey: .tail) ?? tail
     recent = try c.decodeIfPresent(RecentLevel.self, forKey: .recent) ?? recent
     everNegative = try c.decodeIfPresent(Bool.self, forKey: .everNegative) ?? everNegative
   }

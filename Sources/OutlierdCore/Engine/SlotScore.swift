@@ -17,11 +17,16 @@ public struct SlotScore: Sendable, Hashable {
   public let degreesOfFreedom: Double
   /// The |studentized residual| above which this sample is an outlier: the
   /// threshold itself on the t scale, or the t quantile as unlikely as the
-  /// threshold on the normal scale.
+  /// threshold on the normal scale; times κ of the sample's side.
   public let critical: Double
-  /// κ, the series' tail factor the critical value includes (1: the
-  /// parametric critical value itself).
+  /// κ, the tail factor of the sample's side that the critical value
+  /// includes (1: the parametric critical value itself).
   public let tailFactor: Double
+  /// The critical values below and above the expected value (with each
+  /// side's κ): the band's half-widths in standard errors. `critical` is
+  /// one of them, by the residual's sign.
+  public let criticalBelow: Double
+  public let criticalAbove: Double
   /// What judged the sample: the slot's line, or the recent level.
   public let baseline: Baseline
   /// The band's lowest value: 0 for a series that has never been negative
@@ -31,7 +36,7 @@ public struct SlotScore: Sendable, Hashable {
   public init(
     expected: Double, residual: Double, residualVariance: Double, predictionVariance: Double, samples: Double,
     degreesOfFreedom: Double, critical: Double, tailFactor: Double = 1, baseline: Baseline = .weekly,
-    lowerLimit: Double = -.infinity
+    lowerLimit: Double = -.infinity, criticalBelow: Double? = nil, criticalAbove: Double? = nil
   ) {
     self.expected = expected
     self.residual = residual
@@ -43,6 +48,8 @@ public struct SlotScore: Sendable, Hashable {
     self.tailFactor = tailFactor
     self.baseline = baseline
     self.lowerLimit = lowerLimit
+    self.criticalBelow = criticalBelow ?? critical
+    self.criticalAbove = criticalAbove ?? critical
   }
 
   // The square roots and divisions below are left to the readers that need
@@ -73,10 +80,20 @@ public struct SlotScore: Sendable, Hashable {
     residual * residual > critical * critical * predictionVariance
   }
 
-  /// The band ŷ ± critical·SE: a sample outside it is an outlier.
+  /// |studentized residual| > the parametric critical value (κ = 1): off
+  /// the model, whether or not calibration makes it an alert. What a slot
+  /// learns is decided by this, so a bursty series' lines stay robust.
+  @inline(__always)
+  public var isBeyondModel: Bool {
+    let parametric = critical / tailFactor
+    return residual * residual > parametric * parametric * predictionVariance
+  }
+
+  /// The band ŷ − criticalBelow·SE … ŷ + criticalAbove·SE (never below
+  /// `lowerLimit`): a sample outside it is an outlier.
   public var band: ClosedRange<Double> {
-    let halfWidth = critical * standardError
-    return max(expected - halfWidth, lowerLimit)...(expected + halfWidth)
+    let se = standardError
+    return max(expected - criticalBelow * se, lowerLimit)...(expected + criticalAbove * se)
   }
 }
 
@@ -99,6 +116,7 @@ extension SlotScore {
     SlotScore(
       expected: expected * r, residual: residual * r, residualVariance: residualVariance * r * r,
       predictionVariance: predictionVariance * r * r, samples: samples, degreesOfFreedom: degreesOfFreedom,
-      critical: critical, tailFactor: tailFactor, baseline: baseline, lowerLimit: lowerLimit)
+      critical: critical, tailFactor: tailFactor, baseline: baseline, lowerLimit: lowerLimit,
+      criticalBelow: criticalBelow, criticalAbove: criticalAbove)
   }
 }

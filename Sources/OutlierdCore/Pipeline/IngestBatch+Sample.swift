@@ -90,7 +90,7 @@ extension IngestBatch {
         } else {
           pool = try work.poolIndex(
             series: id, number: number, pool: poolBlock, poolSlots: settings.poolSlots,
-            slotCount: calendar.slotCount)
+            slotCount: calendar.slotCount, trendAfter: settings.trendAfter)
           touched[position].lastPool = (poolBlock, pool!)
         }
       }
@@ -100,7 +100,7 @@ extension IngestBatch {
       if let pool {
         work.pools.set(
           pool, member: Int(slotIndex) % settings.poolSlots,
-          to: NoisePool.contribution(of: work.slots[slot]))
+          to: NoisePool.contribution(of: work.slots[slot], trendAfter: Double(settings.trendAfter)))
       }
       if let shift = verdict.shift {
         if case .confirmed(let ratio) = shift {
@@ -156,12 +156,15 @@ extension IngestBatch {
     guard settings.poolSlots > 1 else { return }
     for pool in 0..<(slotCount + settings.poolSlots - 1) / settings.poolSlots {
       let place = try work.poolIndex(
-        series: id, number: number, pool: Int32(pool), poolSlots: settings.poolSlots, slotCount: slotCount)
+        series: id, number: number, pool: Int32(pool), poolSlots: settings.poolSlots, slotCount: slotCount,
+        trendAfter: settings.trendAfter)
       for slot in NoisePool.slots(ofPool: pool, poolSlots: settings.poolSlots, slotCount: slotCount) {
         let index = try work.blockIndex(series: id, number: number, block: Int32(slot / SlotBlock.size))
         work.pools.set(
           place, member: slot % settings.poolSlots,
-          to: NoisePool.contribution(of: work.slots[index * SlotBlock.size + slot % SlotBlock.size]))
+          to: NoisePool.contribution(
+            of: work.slots[index * SlotBlock.size + slot % SlotBlock.size],
+            trendAfter: Double(settings.trendAfter)))
       }
     }
   }

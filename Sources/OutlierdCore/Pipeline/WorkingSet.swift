@@ -115,7 +115,9 @@ struct WorkingSet {
 
   /// The place in `pools` of a series' noise pool, built from its slots on
   /// first use. Pools are a function of the slots, not stored.
-  mutating func poolIndex(series: Int64, number: SeriesNumber, pool: Int32, poolSlots: Int, slotCount: Int)
+  mutating func poolIndex(
+    series: Int64, number: SeriesNumber, pool: Int32, poolSlots: Int, slotCount: Int, trendAfter: Int
+  )
     throws
     -> Int
   {
@@ -130,7 +132,9 @@ struct WorkingSet {
           try blockIndex(series: series, number: number, block: Int32(slot / SlotBlock.size))
         )
       }
-      members.append(NoisePool.contribution(of: slots[loaded.index * SlotBlock.size + slot % SlotBlock.size]))
+      members.append(
+        NoisePool.contribution(
+          of: slots[loaded.index * SlotBlock.size + slot % SlotBlock.size], trendAfter: Double(trendAfter)))
     }
     let index = pools.append(members: members)
     poolPlaces[key] = index

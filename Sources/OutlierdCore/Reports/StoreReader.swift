@@ -213,7 +213,7 @@ public final class StoreReader {
   }
 
   /// The pooled noise of the block a slot belongs to, when pooling is on.
-  public func noisePool(series: Int64, slot: Int, poolSlots: Int) throws -> NoisePool? {
+  public func noisePool(series: Int64, slot: Int, poolSlots: Int, trendAfter: Int) throws -> NoisePool? {
     guard poolSlots > 1 else { return nil }
     var loaded: (number: Int, block: SlotBlock?) = (-1, nil)
     var members: [NoisePool] = []
@@ -224,7 +224,9 @@ public final class StoreReader {
         loaded = (member / SlotBlock.size, try block(series: series, block: member / SlotBlock.size))
       }
       members.append(
-        NoisePool.contribution(of: loaded.block?.slots[member % SlotBlock.size] ?? SlotRegression()))
+        NoisePool.contribution(
+          of: loaded.block?.slots[member % SlotBlock.size] ?? SlotRegression(), trendAfter: Double(trendAfter)
+        ))
     }
     return PoolSums.total(of: members, poolSlots: poolSlots)
   }

@@ -7,13 +7,16 @@ import Foundation
 ///     version, runSign, runLength, runValueSum, runExpectedSum,
 ///     runCrossesZero, runStart, shiftRatio, shiftConfirmAt, revertRun,
 ///     stale, everNegative,
-///     tail (24 counts, increment, total, sinceRefresh, factor),
+///     tails (above, below: each 24 counts, increment, total,
+///            sinceRefresh, factor; sharedFactor, sinceShared;
+///            run starts: increment, 24 counts above, 24 below),
 ///     recent (mean, variance, samples, runSign, runLength, runSum,
-///             tail as above),
+///             tails as before),
 ///     hasIncident, incident (id, sign, start, end, peak, alerts)
 ///
 /// Version 1 had `shiftUntil` where version 2 has `shiftConfirmAt`, no
-/// `revertRun`, and the run's slots at the end (a count, then the slots).
+/// `revertRun`, one tail for both sides (read into both), and the run's
+/// slots at the end (a count, then the slots).
 /// Its shift had already scaled some slots and not others, so it is not
 /// carried over: such a series finds its shift again if it lasts. Rows
 /// written before version 1 hold the track as JSON text, which is still
@@ -25,7 +28,7 @@ enum TrackCoding {
 
   static func encode(_ track: SeriesTrack) -> [UInt8] {
     var words: [UInt64] = []
-    words.reserveCapacity(96)
+    words.reserveCapacity(240)
     func double(_ value: Double) { words.append(value.bitPattern.littleEndian) }
     func integer(_ value: Int) { words.append(UInt64(bitPattern: Int64(value)).littleEndian) }
     func tail(_ tail: ScoreTail) {
@@ -34,6 +37,15 @@ enum TrackCoding {
       double(tail.total)
       integer(tail.sinceRefresh)
       double(tail.factor)
+    }
+    func tails(_ sided: SidedTail) {
+      tail(sided.above)
+      tail(sided.below)
+      double(sided.sharedFactor)
+      integer(sided.sinceShared)
+      double(sided.starts.increment)
+      for k in 0..<ScoreTail.bins { double(sided.starts.above[k]) }
+      for k in 0..<ScoreTail.bins { double(sided.starts.below[k]) }
     }
     words.append(version.littleEndian)
     integer(track.runSign)
@@ -47,7 +59,7 @@ enum TrackCoding {
     integer(track.revertRun)
     integer(track.stale ? 1 : 0)
     integer(track.everNegative ? 1 : 0)
-    tail(track.tail)
+    tails(track.tail)
     let recent = track.recent
     double(recent.mean)
     double(recent.variance)
@@ -55,7 +67,7 @@ enum TrackCoding {
     double(recent.runSign)
     integer(recent.runLength)
     double(recent.runSum)
-    tail(recent.tail)
+    tails(recent.tail)
     if let incident = track.incident {
       integer(1)
       words.append(UInt64(bitPattern: incident.id).littleEndian)
@@ -74,8 +86,10 @@ enum TrackCoding {
   /// (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
-    var index = 0
     let count = blob.count / 8
+    let stored = count >= 1 ? UInt64(littleEndian: blob.loadUnaligned(as: UInt64.self)) : 0
+    guard stored == 1 || stored == version else { return nil }
+    var index = 1
     func word() -> UInt64? {
       guard index < count else { return nil }
       defer { index += 1 }
@@ -94,15 +108,36 @@ enum TrackCoding {
       return ScoreTail(
         counts: counts, increment: increment, total: total, sinceRefresh: since, factor: factor)
     }
-    guard let stored = word(), stored == 1 || stored == version else { return nil }
+    func counts() -> InlineArray<24, Double>? {
+      var counts = InlineArray<24, Double>(repeating: 0)
+      for k in 0..<ScoreTail.bins {
+        guard let value = double() else { return nil }
+        counts[k] = value
+      }
+      return counts
+    }
+    /// Both sides; version 1 kept one tail for both.
+    func tails() -> SidedTail? {
+      guard let above = tail() else { return nil }
+      if stored == 1 {
+        return SidedTail(
+          above: above, below: above, sharedFactor: above.factor, sinceShared: 0, starts: RunStarts())
+      }
+      guard let below = tail(), let shared = double(), let since = integer(), let increment = double(),
+        let startsAbove = counts(), let startsBelow = counts()
+      else { return nil }
+      return SidedTail(
+        above: above, below: below, sharedFactor: shared, sinceShared: since,
+        starts: RunStarts(above: startsAbove, below: startsBelow, increment: increment))
+    }
     var track = SeriesTrack()
     guard let runSign = integer(), let runLength = integer(), let runValueSum = double(),
       let runExpectedSum = double(), let crosses = integer(), let runStart = double(),
       let shiftRatio = double(), let shiftConfirmAt = double(), let revertRun = stored == 1 ? 0 : integer(),
       let stale = integer(), let negative = integer(),
-      let slotTail = tail(),
+      let slotTail = tails(),
       let mean = double(), let variance = double(), let samples = double(), let recentSign = double(),
-      let recentLength = integer(), let recentSum = double(), let recentTail = tail(),
+      let recentLength = integer(), let recentSum = double(), let recentTail = tails(),
       let hasIncident = integer()
     else { return nil }
     track.runSign = runSign

@@ -135,21 +135,24 @@ struct DaemonTests {
       var regression = slots[key] ?? SlotRegression()
       var track = tracks[sample.series] ?? SeriesTrack()
       let value = Double("\(sample.value)")!
-      let before = NoisePool.contribution(of: regression)
+      let trendAfter = Double(settings.trendAfter)
+      let before = NoisePool.contribution(of: regression, trendAfter: trendAfter)
       let verdict = rules.judge(
         &regression, x: sample.time, y: value, pool: pools[blockKey] ?? NoisePool(), track: &track,
         shiftAfter: settings.shiftAfter, shiftConfirm: settings.shiftConfirm)
-      pools[blockKey, default: NoisePool()].update(from: before, to: NoisePool.contribution(of: regression))
+      pools[blockKey, default: NoisePool()].update(
+        from: before, to: NoisePool.contribution(of: regression, trendAfter: trendAfter))
       slots[key] = regression
       if case .confirmed(let ratio) = verdict.shift {
         for other in 0..<calendar.slotCount {
           let otherKey = sample.series * 10_000 + other
           guard var scaled = slots[otherKey] else { continue }
           let otherBlock = sample.series * 10_000 + other / settings.poolSlots
-          let old = NoisePool.contribution(of: scaled)
+          let old = NoisePool.contribution(of: scaled, trendAfter: trendAfter)
           scaled.scaleLevel(by: ratio)
           slots[otherKey] = scaled
-          pools[otherBlock, default: NoisePool()].update(from: old, to: NoisePool.contribution(of: scaled))
+          pools[otherBlock, default: NoisePool()].update(
+            from: old, to: NoisePool.contribution(of: scaled, trendAfter: trendAfter))
         }
       }
       if case .scored(let score) = verdict.assessment, verdict.isAlert {

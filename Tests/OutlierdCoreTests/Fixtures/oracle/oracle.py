@@ -14,9 +14,11 @@ Definitions (docs/model.md, docs/schema.md):
   of 10 places × 12 slots × 8 float64.
 - A slot's stored words: n, x0, y0 (its first sample), mean(x) - x0,
   mean(y) - y0, Σ(x - x̄)², Σ(x - x̄)(y - ȳ), Σ(y - ȳ)².
-- A sample is judged against the slot's least-squares line once n ≥ 3:
-  ŷ = ȳ + b (x - x̄), s² = RSS / (n - 2), SE² = s² (1 + 1/n + (x - x̄)²/Sxx),
-  t = (y - ŷ) / SE, ν = n - 2; critical = the t_ν quantile as unlikely as
+- A sample is judged once n ≥ 3. While n < trend_after (8) against the
+  slot's mean: ŷ = ȳ, s² = Σ(y - ȳ)² / (n - 1), SE² = s² (1 + 1/n), ν = n - 1;
+  from then on against its least-squares line: ŷ = ȳ + b (x - x̄),
+  s² = RSS / (n - 2), SE² = s² (1 + 1/n + (x - x̄)²/Sxx), ν = n - 2.
+  t = (y - ŷ) / SE; critical = the t_ν quantile as unlikely as
   |Z| ≥ threshold; alert when |t| > critical; p = P(|T_ν| ≥ |t|); z = the
   normal quantile of p (two-sided), signed; band [max(ŷ - c SE, 0), ŷ + c SE]
   for a series never negative.
@@ -31,10 +33,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MONDAY = 1767571200  # 2026-01-05 00:00 UTC, a Monday
 WEEK = 604800
 THRESHOLD = mpf("3.5")
+TREND_AFTER = 8
 
 # (series, time, value): series a gets ids 1, b id 2 (order of arrival).
 samples = []
-a_values = [100, 104, 101, 107, 103, 110, 106, 180]  # the last is the outlier
+a_values = [100, 104, 101, 107, 103, 110, 106, 180, 109, 111, 250]  # 180 (flat) and 250 (line) alert
 for week, v in enumerate(a_values):
     samples.append(("oracle.a", MONDAY + week * WEEK + 10 * 3600, v))       # slot 120
     samples.append(("oracle.a", MONDAY + week * WEEK + 10 * 3600 + 300, v + 1 + (week % 3)))  # slot 121
@@ -81,12 +84,18 @@ for series, t, v in samples:
     learned = y
     if len(slot.xs) >= 3:
         n, mx, my, sxx, sxy, syy = slot.stats()
-        b = sxy / sxx
-        expected = my + b * (x - mx)
-        s2 = (syy - sxy * b) / (n - 2)
-        se = sqrt(s2 * (1 + mpf(1) / n + (x - mx) ** 2 / sxx))
+        if n < TREND_AFTER:
+            expected = my
+            s2 = syy / (n - 1)
+            se = sqrt(s2 * (1 + mpf(1) / n))
+            nu = mpf(n - 1)
+        else:
+            b = sxy / sxx
+            expected = my + b * (x - mx)
+            s2 = (syy - sxy * b) / (n - 2)
+            se = sqrt(s2 * (1 + mpf(1) / n + (x - mx) ** 2 / sxx))
+            nu = mpf(n - 2)
         score = (y - expected) / se
-        nu = mpf(n - 2)
         c = critical(nu)
         if abs(score) > c:
             p = t_tail(score, nu)

@@ -1,0 +1,101 @@
+/// A series' score tails, one for each side of its expected values, and
+/// the rank gate.
+///
+/// Bursty metrics are skewed: a count bursts upward to twice its level now
+/// and then, but never drops as far, and a latency spikes up but cannot go
+/// below its floor. One tail of |t| would widen the band on both sides for
+/// the bursts, and a count stuck at zero would go unseen. So each side is
+/// calibrated on the samples that fell on it, once it has
+/// ScoreTail.minimumWeight of them; until then both sides share the factor
+/// of all samples together. Under the model (symmetric noise) both sides
+/// have the same reference, P(|Z| > z) given the side.
+public struct SidedTail: Sendable, Hashable, Codable {
+  /// Samples above their expected value (residual ≥ 0).
+  public private(set) var above = ScoreTail()
+  /// Samples below it.
+  public private(set) var below = ScoreTail()
+  /// κ of both sides' samples together, refreshed every
+  /// ScoreTail.refreshEvery samples.
+  public private(set) var sharedFactor: Double = 1
+  public private(set) var sinceShared = 0
+  /// The outliers that started a run, for the rank gate.
+  public private(set) var starts = RunStarts()
+
+  public init() {}
+
+  init(above: ScoreTail, below: ScoreTail, sharedFactor: Double, sinceShared: Int, starts: RunStarts) {
+    self.above = above
+    self.below = below
+    self.sharedFactor = sharedFactor
+    self.sinceShared = sinceShared
+    self.starts = starts
+  }
+
+  /// κ on one side: the side's own once it has enough samples, else the
+  /// shared one.
+  @inline(__always)
+  public func factor(above isAbove: Bool) -> Double {
+    let side = isAbove ? above : below
+    return side.weight >= ScoreTail.minimumWeight ? side.factor : sharedFactor
+  }
+
+  /// The weight of all judged samples recorded (both sides).
+  public var weight: Double { above.weight + below.weight }
+
+  /// Records a judged sample's u² on its side; `startsRun` when it is an
+  /// outlier that starts a run of outliers (the rank gate's events).
+  @inline(__always)
+  public mutating func add(uSquared: Double, above isAbove: Bool, startsRun: Bool, threshold: Double) {
+    if isAbove {
+      above.add(uSquared: uSquared, threshold: threshold)
+    } else {
+      below.add(uSquared: uSquared, threshold: threshold)
+    }
+    starts.tick()
+    if startsRun { starts.add(uSquared: uSquared, above: isAbove) }
+    sinceShared += 1
+    if sinceShared >= ScoreTail.refreshEvery {
+      sinceShared = 0
+      sharedFactor = ScoreTail.sharedFactor(above, below, threshold: threshold)
+    }
+  }
+
+  /// Extra past starts a sample may have beyond the expected number: the
+  /// rank gate's slack for the few weeks the tail remembers.
+  public static let rankSlack = 2.0
+
+  /// The rank gate: whether an outlier of u² is common for this series, so
+  /// that it is not an alert. It is when at least as many outliers as far
+  /// out on its side started a run in the tail's memory as the threshold
+  /// allows there (half of `rate`, times the judged samples, plus
+  /// `rankSlack`): the series does that about as often as the threshold
+  /// allows, or more (a metric that bursts every day). False while the tail
+  /// is too light to say.
+  ///
+  /// - Parameter rate: the threshold's own tail probability, P(|Z| > k).
+  @inline(__always)
+  public func isCommon(uSquared: Double, above isAbove: Bool, rate: Double) -> Bool {
+    let weight = self.weight
+    guard weight >= ScoreTail.minimumWeight else { return false }
+    return starts.exceedances(uSquared: uSquared, above: isAbove) >= rate / 2 * weight + Self.rankSlack
+  }
+
+  enum CodingKeys: String, CodingKey { case above, below, sharedFactor, sinceShared, starts }
+
+  /// Reads both sides, or the single tail of earlier versions (a plain
+  /// ScoreTail), which then serves both.
+  public init(from decoder: any Decoder) throws {
+    if let container = try? decoder.container(keyedBy: CodingKeys.self), container.contains(.above) {
+      above = try container.decode(ScoreTail.self, forKey: .above)
+      below = try container.decode(ScoreTail.self, forKey: .below)
+      sharedFactor = try container.decode(Double.self, forKey: .sharedFactor)
+      sinceShared = try container.decode(Int.self, forKey: .sinceShared)
+      starts = try container.decode(RunStarts.self, forKey: .starts)
+    } else {
+      let single = try ScoreTail(from: decoder)
+      above = single
+      below = single
+      sharedFactor = single.factor
+    }
+  }
+}
