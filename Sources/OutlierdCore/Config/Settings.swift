@@ -87,7 +87,7 @@ public struct Settings: Sendable, Equatable {
   /// Seconds a suspected shift's new level must hold, from the run's start,
   /// before the slots learn it; until then a return to the old level undoes
   /// it. 0: at once.
-  public var shiftConfirm: Double = 10800
+  public var shiftConfirm: Double = 86400
   /// Alerts of one series and direction at most this far apart form one incident.
   public var incidentGap: Double = 1800
   /// A series silent for longer raises a "stale" event; 0: never.
