@@ -9,57 +9,19 @@ import Testing
 /// hides a spike.
 @Suite("Level shifts: suspected, confirmed, undone")
 struct LevelShiftTests {
-  static let t0 = 1_767_571_200.0  // Monday 2026-01-05 00:00 UTC
-  static let step = 300.0
+  static let t0 = DailySeries.t0
+  static let step = DailySeries.step
   static let confirm = 10_800.0
 
-  struct Run {
-    var alerts: [Double] = []
-    var changes: [(time: Double, change: ShiftChange)] = []
-    var track = SeriesTrack()
-    var suspected: [Double] {
-      changes.compactMap { if case .suspected(let r, _) = $0.change { r } else { nil } }
-    }
-    var confirmed: [Double] {
-      changes.compactMap { if case .confirmed(let r) = $0.change { r } else { nil } }
-    }
-    var undone: [Double] { changes.compactMap { if case .undone(let r) = $0.change { r } else { nil } } }
-    func alerts(in range: Range<Double>) -> [Double] { alerts.filter { range.contains($0) } }
-  }
-
-  /// `days` of a daily-shaped 5-minute series (daily period, 288 slots,
-  /// pools of 24), 3% multiplicative noise, with `value` applied to each
-  /// sample's expected value; the caller's series confirms shifts as the
-  /// pipeline does, by scaling every slot.
-  func run(days: Int, confirm: Double = confirm, _ value: (Double, Double) -> Double) -> Run {
-    let calendar = try! SlotCalendar(period: 86_400, slotWidth: 300)
-    let rules = ScoringRules(threshold: 3.5, scale: .normal, minimumSamples: 3, calibrate: true)
-    var slots = [SlotRegression](repeating: SlotRegression(), count: 288)
-    var pools = PoolSums(poolSlots: 24)
-    for _ in 0..<12 { _ = pools.append(members: [NoisePool](repeating: NoisePool(), count: 24)) }
-    var rng = SplitMix64(seed: 5)
-    var result = Run()
-    for i in 0..<(days * 288) {
-      let t = Self.t0 + Double(i) * Self.step
-      let index = calendar.slot(at: t)
-      let expected = 100 + 50 * sin(Double(index) / 288 * 2 * .pi)
-      let y = value(t, expected) * (1 + 0.03 * rng.nextGaussian())
-      let verdict = rules.judge(
-        &slots[index], x: t, y: y, pool: pools.total(index / 24), track: &result.track, shiftAfter: 6,
-        shiftConfirm: confirm)
-      pools.set(index / 24, member: index % 24, to: NoisePool.contribution(of: slots[index]))
-      if let change = verdict.shift {
-        result.changes.append((t, change))
-        if case .confirmed(let ratio) = change {
-          for k in slots.indices {
-            slots[k].scaleLevel(by: ratio)
-            pools.set(k / 24, member: k % 24, to: NoisePool.contribution(of: slots[k]))
-          }
-        }
-      }
-      if verdict.isAlert { result.alerts.append(t) }
-    }
-    return result
+  /// `days` of the daily series with 3% multiplicative noise, `value`
+  /// applied to each sample's expected value.
+  func run(days: Int, confirm: Double = confirm, _ value: @escaping (Double, Double) -> Double)
+    -> DailySeries.Run
+  {
+    let series = DailySeries(
+      rules: ScoringRules(threshold: 3.5, scale: .normal, minimumSamples: 3, calibrate: true),
+      shiftConfirm: confirm)
+    return series.run(days: days) { t, e, rng in value(t, e) * (1 + 0.03 * rng.nextGaussian()) }
   }
 
   static let day = 86_400.0
@@ -77,7 +39,7 @@ struct LevelShiftTests {
     #expect(result.alerts(in: Self.at..<(Self.at + 3600)).count >= 6)
     #expect(
       result.alerts(in: (Self.at + 3600)..<Double.infinity).isEmpty,
-      "\(result.alerts.map { ($0 - Self.at) / 60 })")
+      "\(result.times.map { ($0 - Self.at) / 60 })")
     #expect(result.track.shiftRatio == 1)
   }
 
@@ -93,7 +55,7 @@ struct LevelShiftTests {
     #expect(undoneAt == end + 2 * Self.step, "undone at the third sample back")
     #expect(result.alerts(in: Self.at..<end).count >= 6)
     // No alert on the way back, nor in the days after: the slots never learned the excursion.
-    #expect(result.alerts(in: end..<Double.infinity).isEmpty, "\(result.alerts.map { ($0 - end) / 60 })")
+    #expect(result.alerts(in: end..<Double.infinity).isEmpty, "\(result.times.map { ($0 - end) / 60 })")
   }
 
   /// A burst makes a large shift suspected; a spike well above normal but
@@ -107,7 +69,7 @@ struct LevelShiftTests {
       return e
     }
     #expect(result.suspected.count == 1 && result.undone.count == 1)
-    #expect(result.alerts.contains(spike))
+    #expect(result.times.contains(spike))
   }
 
   /// While a lasting shift is still suspected, a spike above the new level

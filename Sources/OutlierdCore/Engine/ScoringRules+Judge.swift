@@ -68,14 +68,20 @@ extension ScoringRules {
       if startsRun { common = track.tail.isCommon(uSquared: uSquared, above: isAbove, rate: alertRate) }
       track.tail.add(uSquared: uSquared, above: isAbove, startsRun: startsRun, threshold: threshold)
     }
-    if coldStart, !suspected, case .scored(let score) = assessment, score.isBeyondModel,
-      let pool, slotContradictsItsBlock(slot, pool: pool), track.recent.fits(y, rules: self, track: track)
+    if coldStart, !suspected, case .scored(let score) = assessment, let pool,
+      let others = noiseOfOthers(ifContradictedBy: slot, pool: pool),
+      score.residual * score.residual
+        > score.critical / score.tailFactor * score.critical / score.tailFactor * others
+        * (score.predictionVariance / score.residualVariance),
+      track.recent.fits(y, rules: self, track: track)
     {
-      // The slot disagrees with its neighbours and with where the series
-      // is now: a value it learned was wrong (a burst in its first weeks,
-      // before anything could judge it). It starts over from this sample,
-      // and its samples are judged by the recent level until it has
-      // enough again.
+      // Off the model by the neighbours' noise, for a slot whose own spread
+      // is far beyond theirs, and ordinary for where the series is now: a
+      // value the slot learned was wrong (a burst in its first weeks,
+      // before anything could judge it). Its spread also widens its
+      // block's pooled noise, so it may hide itself and desensitise its
+      // neighbours. The slot starts over from this sample; the recent level
+      // judges its samples until it has enough again.
       learnRecentLevel(y, track: &track)
       slot = SlotRegression()
       slot.add(x: x, y: y, memory: memory)
@@ -212,9 +218,10 @@ extension ScoringRules {
     }
     track.recent.learn(y, limit: score.critical)
     // What the warming slot learns is screened twice: against the recent
-    // level, and against the slot's own earlier weeks (their mean, with the
-    // recent noise), so that a burst in a slot's first weeks cannot tilt its
-    // line for good: three points with one burst extrapolate upward.
+    // level, and, once it has two, against the slot's own earlier weeks
+    // (their mean, with the recent noise), so that a burst in a slot's
+    // first weeks cannot set its level for good. One earlier week is no
+    // reference: it may be the burst.
     var learned = y
     var screened = score.isBeyondModel
     if screened {
@@ -222,7 +229,7 @@ extension ScoringRules {
       learned = min(max(y, score.expected - halfWidth), score.expected + halfWidth)
     }
     let n = slot.weight
-    if n >= 1 {
+    if n >= 2 {
       let mean = slot.meanY * ratio
       let variance = score.residualVariance * (1 + 1 / n)
       let offset = learned - mean
@@ -253,18 +260,21 @@ extension ScoringRules {
 }
 
 extension ScoringRules {
-  /// Whether a slot's own spread is far beyond its block's: its own
-  /// residual variance (around its mean while flat, `trendAfter`) over the
-  /// pooled one exceeds the F(ν, ∞) quantile at 0.1%. A slot that learned
-  /// one wrong value among a few right ones is.
-  func slotContradictsItsBlock(_ slot: SlotRegression, pool: NoisePool) -> Bool {
-    guard pool.degreesOfFreedom >= 4, pool.rss > 0 else { return false }
-    let n = slot.weight
-    let flat = n < trendAfter
-    let dof = flat ? n - 1 : n - 2
-    guard dof >= 1 else { return false }
-    let own = (flat ? slot.cyy : slot.residualSumOfSquares) / dof
-    return own > Self.fQuantile999(dof) * pool.rss / pool.degreesOfFreedom
+  /// The residual variance of the rest of a slot's block when the slot's
+  /// own spread is far beyond it (its own residual variance, around its
+  /// mean while flat, over the others' exceeds the F(ν, ∞) quantile at
+  /// 0.1%); nil otherwise. A slot that learned one wrong value among a few
+  /// right ones is.
+  func noiseOfOthers(ifContradictedBy slot: SlotRegression, pool: NoisePool) -> Double? {
+    let own = NoisePool.contribution(of: slot, trendAfter: trendAfter)
+    let othersDof = pool.degreesOfFreedom - own.degreesOfFreedom
+    let othersRss = pool.rss - own.rss
+    guard own.degreesOfFreedom >= 1, othersDof >= 4, othersRss > 0 else { return nil }
+    let others = othersRss / othersDof
+    guard own.rss / own.degreesOfFreedom > Self.fQuantile999(own.degreesOfFreedom) * others else {
+      return nil
+    }
+    return others
   }
 
   /// χ²_ν(0.999) / ν, the F(ν, ∞) quantile at 0.1%, by Wilson and

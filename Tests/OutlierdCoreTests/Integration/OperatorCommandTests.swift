@@ -87,7 +87,9 @@ struct OperatorCommandTests {
     #expect(row["series"] as? Int == 3)
     #expect(row["files_ingested"] as? Int == (try h.count("files")))
     #expect((row["slots_warm"] as? Int ?? 0) + (row["slots_cold"] as? Int ?? 0) == 3 * 2016)
-    #expect(row["slots_warm"] as? Int == 3 * 2016)  // 6 weeks ≥ min_samples 3
+    // 6 weeks ≥ min_samples 3, but for a slot that started over (one whose
+    // learned values its neighbours contradicted) and is warming again.
+    #expect((row["slots_warm"] as? Int ?? 0) >= 3 * 2016 - 3)
     #expect((row["database_bytes"] as? Int ?? 0) > 0)
   }
 
