@@ -156,6 +156,10 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// sample counting 1: the increment has already grown past it).
   public var weight: Double { total / (increment * Self.decay) }
 
+  /// weight ≥ minimumWeight, without a division.
+  @inline(__always)
+  public var isHeavyEnough: Bool { total >= Self.minimumWeight * increment * Self.decay }
+
   /// The u that `tail` of the recorded samples exceed, interpolated
   /// log-linearly within its bin; nil while the tail is too light to say.
   public func quantile(exceededBy tail: Double) -> Double? {

@@ -36,8 +36,10 @@ extension ScoringRules {
     let ratio = track.shiftRatio
     let suspected = ratio != 1
     let confirming = suspected && x >= track.shiftConfirmAt
-    let above = calibrate ? track.tail.factor(above: true) : 1
-    let below = calibrate ? track.tail.factor(above: false) : 1
+    // The factors only matter to a slot that can judge.
+    let warm = calibrate && slot.weight >= Double(minimumSamples) * (1 - 1e-12)
+    let above = warm ? track.tail.factor(above: true) : 1
+    let below = warm ? track.tail.factor(above: false) : 1
     if y < 0 { track.everNegative = true }
     let nonNegative = !track.everNegative
     let assessment = assess(

@@ -27,7 +27,11 @@ public struct ScoringRules: Sendable {
   /// and one burst among them tilts the line for weeks
   /// (docs/detection.md). 0: a slope from the start.
   public var trendAfter: Double
-  private let criticalValues: CriticalValues?
+  /// The table lives for the whole process in CriticalValues' cache
+  /// (`forThreshold`), so the rules need not retain it: the ingestor copies
+  /// its rules for every sample, and a retain and release each time cost
+  /// 3% of the ingest.
+  private unowned(unsafe) let criticalValues: CriticalValues?
   /// P(|Z| > threshold): the share of samples the threshold lets through
   /// on a series as Gaussian as the model; the rank gate's rate
   /// (ScoreTail.isCommon).

@@ -47,7 +47,9 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
 
   public init() {}
 
-  public var isEmpty: Bool { self == SeriesTrack() }
+  /// Equal to a new track. (A learned recent level answers at once: the
+  /// whole comparison touches 2 KB.)
+  public var isEmpty: Bool { recent.samples == 0 && self == SeriesTrack() }
 
   enum CodingKeys: String, CodingKey {
     case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, shiftRatio,

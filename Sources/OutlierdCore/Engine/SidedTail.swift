@@ -35,8 +35,9 @@ public struct SidedTail: Sendable, Hashable, Codable {
   /// shared one.
   @inline(__always)
   public func factor(above isAbove: Bool) -> Double {
-    let side = isAbove ? above : below
-    return side.weight >= ScoreTail.minimumWeight ? side.factor : sharedFactor
+    // Each side read in place: `isAbove ? above : below` would copy a tail.
+    if isAbove { return above.isHeavyEnough ? above.factor : sharedFactor }
+    return below.isHeavyEnough ? below.factor : sharedFactor
   }
 
   /// The weight of all judged samples recorded (both sides).

@@ -18,15 +18,18 @@ extension IngestBatch {
     if let number = index.find(name) {
       let known = positions[number.index]
       if known >= 0 { return Int(known) }
-      let state = states[number.index]
-      touched.append(TouchedSeries(number: number, state: state))
-      tracks.append(state.track)
+      // Field by field: a SeriesState copy would copy its 2 KB track twice.
+      touched.append(
+        TouchedSeries(
+          number: number, id: states[number.index].id, newest: states[number.index].newest,
+          samples: states[number.index].samples,
+          watched: states[number.index].track.incident != nil || states[number.index].track.stale))
+      tracks.append(states[number.index].track)
     } else {
       guard settings.maxSeries == 0 || index.count < settings.maxSeries else { return nil }
       let id = try store.addSeries(name: String(decoding: name, as: UTF8.self), at: now)
       touched.append(
-        TouchedSeries(
-          number: index.insert(name), state: SeriesState(id: id, newest: -.infinity, samples: 0)))
+        TouchedSeries(number: index.insert(name), id: id, newest: -.infinity, samples: 0, watched: false))
       tracks.append(SeriesTrack())
       positions.append(-1)
       report.newSeries += 1

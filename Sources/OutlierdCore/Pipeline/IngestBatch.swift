@@ -101,11 +101,12 @@ struct IngestBatch {
   /// series and incidents.
   mutating func write() throws {
     try work.write()
-    for (entry, track) in zip(touched, tracks) {
-      let number = entry.number.index
+    // Every touched series' track is written: a judged or learned sample
+    // changes it (tails, recent level), and comparing 2 KB per series
+    // cost more than the write.
+    for i in touched.indices {
       try store.saveSeries(
-        SeriesState(id: entry.id, newest: entry.newest, samples: entry.samples, track: track),
-        trackChanged: number >= states.count ? !track.isEmpty : track != states[number].track)
+        id: touched[i].id, newest: touched[i].newest, samples: touched[i].samples, track: tracks[i])
     }
     for (id, entry) in incidents { try store.saveIncident(id: id, entry.incident, closed: entry.closed) }
   }
@@ -114,9 +115,13 @@ struct IngestBatch {
   /// ones, and the working set keeps their newest blocks.
   mutating func adoptCommitted() {
     while states.count < index.count { states.append(SeriesState(id: 0, newest: -.infinity, samples: 0)) }
-    for (entry, track) in zip(touched, tracks) {
-      states[entry.number.index] = SeriesState(
-        id: entry.id, newest: entry.newest, samples: entry.samples, track: track)
+    for i in touched.indices {
+      let number = touched[i].number.index
+      states[number].id = touched[i].id
+      states[number].newest = touched[i].newest
+      states[number].samples = touched[i].samples
+      // Swapped, not copied: the batch's tracks are dropped after this.
+      swap(&states[number].track, &tracks[i])
     }
     work.remember(touched, calendar: calendar, poolSlots: settings.poolSlots)
   }

@@ -20,12 +20,12 @@ struct TouchedSeries {
   var lastPool: (block: Int32, index: Int)? = nil
   var lastHour: (hour: Int64, index: Int)? = nil
 
-  init(number: SeriesNumber, state: SeriesState) {
+  init(number: SeriesNumber, id: Int64, newest: Double, samples: Int64, watched: Bool) {
     self.number = number
-    id = state.id
-    newest = state.newest
-    samples = state.samples
-    watched = state.track.incident != nil || state.track.stale
+    self.id = id
+    self.newest = newest
+    self.samples = samples
+    self.watched = watched
   }
 
   /// Forgets where its blocks, pool and history row were: the working set

@@ -10,7 +10,6 @@ public final class Store {
   private let upsertBlock: SQLiteStatement
   private let insertSeries: SQLiteStatement
   private let updateSeries: SQLiteStatement
-  private let updateSeriesCounts: SQLiteStatement
   private let insertFile: SQLiteStatement
   private let updateFile: SQLiteStatement
   private let insertAlert: SQLiteStatement
@@ -71,7 +70,6 @@ public final class Store {
       insertSeries = try db.prepare(
         "INSERT INTO series (name, newest_ts, samples, created_at) VALUES (?, ?, 0, ?)")
       updateSeries = try db.prepare("UPDATE series SET newest_ts = ?, samples = ?, track = ? WHERE id = ?")
-      updateSeriesCounts = try db.prepare("UPDATE series SET newest_ts = ?, samples = ? WHERE id = ?")
       insertFile = try db.prepare(
         "INSERT INTO files (name, size, sha256, lines_accepted, lines_rejected, alerts, ingested_at) VALUES (?, ?, ?, 0, 0, 0, ?)"
       )
@@ -333,16 +331,16 @@ public final class Store {
     return db.lastInsertRowID
   }
 
-  /// Writes a series' newest time and count, and its track when
-  /// `trackChanged`.
-  public func saveSeries(_ state: SeriesState, trackChanged: Bool = true) throws {
-    guard trackChanged else {
-      try updateSeriesCounts.bind(.real(state.newest), .integer(state.samples), .integer(state.id)).run()
-      return
-    }
-    // The track is a small BLOB (TrackCoding), and NULL while it is empty.
-    let track: SQLiteValue = state.track.isEmpty ? .null : .blob(TrackCoding.encode(state.track))
-    try updateSeries.bind(.real(state.newest), .integer(state.samples), track, .integer(state.id)).run()
+  /// Writes a series' newest time, count and track.
+  public func saveSeries(_ state: SeriesState) throws {
+    try saveSeries(id: state.id, newest: state.newest, samples: state.samples, track: state.track)
+  }
+
+  /// Writes a series' newest time, count and track (a BLOB, TrackCoding;
+  /// NULL while it is empty).
+  public func saveSeries(id: Int64, newest: Double, samples: Int64, track: SeriesTrack) throws {
+    let blob: SQLiteValue = track.isEmpty ? .null : .blob(TrackCoding.encode(track))
+    try updateSeries.bind(.real(newest), .integer(samples), blob, .integer(id)).run()
   }
 
   public func openIncident(series: String, sign: Int, at time: Double, peak: Double) throws(SQLiteError)

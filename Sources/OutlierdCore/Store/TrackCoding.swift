@@ -26,60 +26,85 @@ import Foundation
 enum TrackCoding {
   static let version: UInt64 = 2
 
+  /// The most words a track takes: with an open incident.
+  static let maximumWords = 239
+
   static func encode(_ track: SeriesTrack) -> [UInt8] {
-    var words: [UInt64] = []
-    words.reserveCapacity(240)
-    func double(_ value: Double) { words.append(value.bitPattern.littleEndian) }
-    func integer(_ value: Int) { words.append(UInt64(bitPattern: Int64(value)).littleEndian) }
-    func tail(_ tail: ScoreTail) {
-      for k in 0..<ScoreTail.bins { double(tail.counts[k]) }
+    [UInt8](unsafeUninitializedCapacity: maximumWords * 8) { buffer, count in
+      var out = WordWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))
+      out.word(version)
+      out.integer(track.runSign)
+      out.integer(track.runLength)
+      out.double(track.runValueSum)
+      out.double(track.runExpectedSum)
+      out.integer(track.runCrossesZero ? 1 : 0)
+      out.double(track.runStart)
+      out.double(track.shiftRatio)
+      out.double(track.shiftConfirmAt)
+      out.integer(track.revertRun)
+      out.integer(track.stale ? 1 : 0)
+      out.integer(track.everNegative ? 1 : 0)
+      out.tails(track.tail)
+      out.double(track.recent.mean)
+      out.double(track.recent.variance)
+      out.double(track.recent.samples)
+      out.double(track.recent.runSign)
+      out.integer(track.recent.runLength)
+      out.double(track.recent.runSum)
+      out.tails(track.recent.tail)
+      if let incident = track.incident {
+        out.integer(1)
+        out.word(UInt64(bitPattern: incident.id))
+        out.integer(incident.sign)
+        out.double(incident.start)
+        out.double(incident.end)
+        out.double(incident.peak)
+        out.integer(incident.alerts)
+      } else {
+        out.integer(0)
+      }
+      count = out.offset
+    }
+  }
+
+  /// Little-endian words into a buffer of `maximumWords`: the track is
+  /// written for every touched series in every batch, so without an
+  /// array of words, closures or copies of its tails.
+  struct WordWriter {
+    let base: UnsafeMutableRawPointer
+    var offset = 0
+
+    @inline(__always)
+    mutating func word(_ value: UInt64) {
+      base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+      offset += 8
+    }
+    @inline(__always)
+    mutating func double(_ value: Double) { word(value.bitPattern) }
+    @inline(__always)
+    mutating func integer(_ value: Int) { word(UInt64(bitPattern: Int64(value))) }
+
+    mutating func counts(_ counts: borrowing InlineArray<24, Double>) {
+      for k in 0..<ScoreTail.bins { double(counts[k]) }
+    }
+
+    mutating func tail(_ tail: borrowing ScoreTail) {
+      counts(tail.counts)
       double(tail.increment)
       double(tail.total)
       integer(tail.sinceRefresh)
       double(tail.factor)
     }
-    func tails(_ sided: SidedTail) {
+
+    mutating func tails(_ sided: borrowing SidedTail) {
       tail(sided.above)
       tail(sided.below)
       double(sided.sharedFactor)
       integer(sided.sinceShared)
       double(sided.starts.increment)
-      for k in 0..<ScoreTail.bins { double(sided.starts.above[k]) }
-      for k in 0..<ScoreTail.bins { double(sided.starts.below[k]) }
+      counts(sided.starts.above)
+      counts(sided.starts.below)
     }
-    words.append(version.littleEndian)
-    integer(track.runSign)
-    integer(track.runLength)
-    double(track.runValueSum)
-    double(track.runExpectedSum)
-    integer(track.runCrossesZero ? 1 : 0)
-    double(track.runStart)
-    double(track.shiftRatio)
-    double(track.shiftConfirmAt)
-    integer(track.revertRun)
-    integer(track.stale ? 1 : 0)
-    integer(track.everNegative ? 1 : 0)
-    tails(track.tail)
-    let recent = track.recent
-    double(recent.mean)
-    double(recent.variance)
-    double(recent.samples)
-    double(recent.runSign)
-    integer(recent.runLength)
-    double(recent.runSum)
-    tails(recent.tail)
-    if let incident = track.incident {
-      integer(1)
-      words.append(UInt64(bitPattern: incident.id).littleEndian)
-      integer(incident.sign)
-      double(incident.start)
-      double(incident.end)
-      double(incident.peak)
-      integer(incident.alerts)
-    } else {
-      integer(0)
-    }
-    return words.withUnsafeBytes { Array($0) }
   }
 
   /// The track in a BLOB; nil when it is not a version-1 or -2 track
