@@ -41,9 +41,10 @@ WEEK = 604800
 
 # Detector configurations: [detection] keys.
 SEED = dict(threshold=4.0, threshold_scale="t", min_samples=4, pool_slots=1, leverage="false",
-            learning="learn", shift_after=0, calibrate="false", cold_start="false")
+            learning="learn", shift_after=0, calibrate="false", cold_start="false", trend_after=0)
 DEFAULTS = dict(threshold=3.5, threshold_scale="normal", min_samples=3, pool_slots=24, leverage="true",
-                learning="clip", shift_after=6, calibrate="true", cold_start="true")
+                learning="clip", shift_after=6, shift_confirm="1d", calibrate="true", cold_start="true",
+                trend_after=8)
 VARIANTS = [
     ("seed rule: residual/RSE, t scale, no pooling, learn all", SEED),
     ("seed rule + leverage", dict(SEED, leverage="true")),
@@ -52,6 +53,8 @@ VARIANTS = [
      dict(DEFAULTS, learning="learn", shift_after=0, calibrate="false", cold_start="false")),
     ("defaults without calibration", dict(DEFAULTS, calibrate="false")),
     ("defaults without cold start", dict(DEFAULTS, cold_start="false")),
+    ("defaults with a slope from the start (trend_after 0)", dict(DEFAULTS, trend_after=0)),
+    ("defaults with shifts confirmed at once (shift_confirm 0)", dict(DEFAULTS, shift_confirm=0)),
     ("defaults (etc/outlierd.conf)", DEFAULTS),
 ]
 PEER = "robust peer: slot median/MAD of previous weeks, 3.5"
@@ -389,7 +392,9 @@ def evaluate_nab(binary, corpus, workdir):
         files.append(out)
     runs = []
     for label, detection in (("outlierd (defaults)", {}), ("outlierd without calibration", {"calibrate": "false"}),
-                             ("outlierd without cold start", {"cold_start": "false"})):
+                             ("outlierd without cold start", {"cold_start": "false"}),
+                             ("outlierd with a slope from the start", {"trend_after": 0}),
+                             ("outlierd with shifts confirmed at once", {"shift_confirm": 0})):
         con = sqlite3.connect(ingest(binary, files, detection, workdir))
         runs.append((label, con.execute("SELECT series, ts FROM alerts").fetchall()))
         con.close()

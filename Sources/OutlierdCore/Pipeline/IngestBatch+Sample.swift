@@ -18,19 +18,18 @@ extension IngestBatch {
     if let number = index.find(name) {
       let known = positions[number.index]
       if known >= 0 { return Int(known) }
-      // Field by field: a SeriesState copy would copy its 2 KB track twice.
+      // Field by field: a SeriesState copy would copy its 2 KB track.
       touched.append(
         TouchedSeries(
           number: number, id: states[number.index].id, newest: states[number.index].newest,
           samples: states[number.index].samples,
           watched: states[number.index].track.incident != nil || states[number.index].track.stale))
-      tracks.append(states[number.index].track)
     } else {
       guard settings.maxSeries == 0 || index.count < settings.maxSeries else { return nil }
       let id = try store.addSeries(name: String(decoding: name, as: UTF8.self), at: now)
       touched.append(
         TouchedSeries(number: index.insert(name), id: id, newest: -.infinity, samples: 0, watched: false))
-      tracks.append(SeriesTrack())
+      states.append(SeriesState(id: id, newest: -.infinity, samples: 0))
       positions.append(-1)
       report.newSeries += 1
     }
@@ -56,7 +55,7 @@ extension IngestBatch {
       return
     }
     if touched[position].watched {
-      var track = tracks[position]
+      var track = states[number.index].track
       closeQuietIncident(&track, number: number, at: timestamp, report: &report)
       if track.stale {
         track.stale = false
@@ -65,7 +64,7 @@ extension IngestBatch {
             series: self.name(number), time: timestamp, kind: "resumed", detail: "samples arrive again"))
       }
       touched[position].watched = track.incident != nil
-      tracks[position] = track
+      states[number.index].track = track
     }
 
     let slotIndex = Int32(calendar.slot(at: timestamp))
@@ -99,7 +98,8 @@ extension IngestBatch {
       }
       let verdict = rules.judge(
         &work.slots[slot], x: timestamp, y: value, pool: pool.map { work.pools.total($0) },
-        track: &tracks[position], shiftAfter: settings.shiftAfter, shiftConfirm: settings.shiftConfirm)
+        track: &states[number.index].track, shiftAfter: settings.shiftAfter,
+        shiftConfirm: settings.shiftConfirm)
       if let pool {
         work.pools.set(
           pool, member: Int(slotIndex) % settings.poolSlots,
@@ -119,9 +119,9 @@ extension IngestBatch {
         var alert = Alert(
           series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
           threshold: rules.threshold, score: score)
-        var track = tracks[position]
+        var track = states[number.index].track
         alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
-        tracks[position] = track
+        states[number.index].track = track
         touched[position].watched = true
         report.alerts.append(alert)
       case .scored: break

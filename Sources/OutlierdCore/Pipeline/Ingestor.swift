@@ -44,6 +44,9 @@ public final class Ingestor {
     batch = IngestBatch(store: store, calendar: calendar, settings: settings)
   }
 
+  /// Set when a rollback could not restore the touched series' tracks.
+  private var tracksNeedReload = false
+
   public var seriesCount: Int { states.count }
 
   /// Takes new detection settings (thresholds, minimum samples, overrides,
@@ -187,6 +190,12 @@ public final class Ingestor {
   /// one write of each series and slot block, instead of one per file.
   public func begin() throws {
     precondition(!isOpen, "a batch is already open")
+    if tracksNeedReload {
+      for (number, known) in try store.loadSeries().enumerated() where number < states.count {
+        states[number].track = known.state.track
+      }
+      tracksNeedReload = false
+    }
     try store.begin()
     isOpen = true
     batch.reset(settings: settings, index: index, positions: positions, states: states)
@@ -257,8 +266,17 @@ public final class Ingestor {
     store.rollback()
     guard isOpen else { return }
     isOpen = false
+    let touched = batch.touchedCommitted
     batch.forgetUncommitted()
     takeBack()
+    // The batch changed the touched series' tracks in place; the store
+    // holds the committed ones. Should it fail to give them now, the next
+    // batch reloads every track first.
+    do {
+      for (number, id) in touched { states[number].track = try store.loadTrack(series: id) }
+    } catch {
+      tracksNeedReload = true
+    }
   }
 
   /// Once per hour of data: drops the history, and with `retention` the

@@ -187,6 +187,14 @@ public final class Store {
     return result
   }
 
+  /// One series' committed track (a new track when it has none).
+  public func loadTrack(series id: Int64) throws -> SeriesTrack {
+    let statement = try db.prepare("SELECT track FROM series WHERE id = ?")
+    try statement.bind(.integer(id))
+    guard try statement.step() else { return SeriesTrack() }
+    return try TrackCoding.read(statement, column: 0)
+  }
+
   /// A block of slots; empty slots where nothing was learned yet.
   public func slotBlock(series: Int64, block: Int32) throws(SQLiteError) -> SlotBlock {
     var row: [UInt8] = []
