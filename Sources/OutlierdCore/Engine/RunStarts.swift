@@ -1,21 +1,24 @@
 import Foundation
 
 /// The outliers of a series that started a run, by side, as decayed counts
-/// of u = |t| / critical over the same bins as ScoreTail, on the time base
-/// of every judged sample (`tick`). What the rank gate counts
+/// of u = |t| / critical over ScoreTail's bins from u = 1 up, on the time
+/// base of every judged sample (`tick`). What the rank gate counts
 /// (SidedTail.isCommon): an incident of an hour is one event, not twelve,
 /// so it does not make the series' next anomaly look common, while a
 /// metric that bursts once a day is seen to.
 public struct RunStarts: Sendable, Hashable {
-  public private(set) var above = InlineArray<24, Double>(repeating: 0)
-  public private(set) var below = InlineArray<24, Double>(repeating: 0)
+  /// ScoreTail's bin of u = 1: an outlier's u is never below it.
+  public static let firstBin = 9
+  public static let bins = ScoreTail.bins - firstBin
+  public private(set) var above = InlineArray<15, Float>(repeating: 0)
+  public private(set) var below = InlineArray<15, Float>(repeating: 0)
   /// What the next start adds: grows by 1/decay with every judged sample.
   public private(set) var increment: Double = 1
 
   public init() {}
 
   /// Restores counts saved earlier (the store's binary track).
-  init(above: InlineArray<24, Double>, below: InlineArray<24, Double>, increment: Double) {
+  init(above: InlineArray<15, Float>, below: InlineArray<15, Float>, increment: Double) {
     self.above = above
     self.below = below
     self.increment = increment
@@ -25,49 +28,60 @@ public struct RunStarts: Sendable, Hashable {
   @inline(__always)
   public mutating func tick() {
     increment /= ScoreTail.decay
-    if increment > 1e100 {
+    if increment > ScoreTail.rescaleAbove {
       let scale = 1 / increment
-      for k in 0..<ScoreTail.bins {
-        above[k] *= scale
-        below[k] *= scale
+      for k in 0..<Self.bins {
+        above[k] = Float(Double(above[k]) * scale)
+        below[k] = Float(Double(below[k]) * scale)
       }
       increment = 1
     }
   }
 
+  /// This start's place in the counts (u below 1, which an outlier never
+  /// has, counts as 1).
+  @inline(__always)
+  static func place(uSquared: Double) -> Int { max(ScoreTail.bin(uSquared: uSquared) - firstBin, 0) }
+
   /// Records an outlier that started a run (after this sample's `tick`).
   public mutating func add(uSquared: Double, above isAbove: Bool) {
     guard uSquared.isFinite else { return }
-    let bin = ScoreTail.bin(uSquared: uSquared)
-    if isAbove { above[bin] += increment } else { below[bin] += increment }
+    let k = Self.place(uSquared: uSquared)
+    if isAbove { above[k] += Float(increment) } else { below[k] += Float(increment) }
   }
 
   /// The decayed number of recorded starts on this side at least as far out
   /// as u (the newest counting 1), interpolated log-linearly within u's bin.
   public func exceedances(uSquared: Double, above isAbove: Bool) -> Double {
-    let counts = isAbove ? above : below
+    isAbove ? Self.exceedances(above, uSquared, increment) : Self.exceedances(below, uSquared, increment)
+  }
+
+  private static func exceedances(_ counts: borrowing InlineArray<15, Float>, _ uSquared: Double, _ increment: Double)
+    -> Double
+  {
     let b = ScoreTail.bin(uSquared: uSquared)
+    let k = max(b - firstBin, 0)
     var total = 0.0
-    for k in (b + 1)..<ScoreTail.bins { total += counts[k] }
-    if b >= 1 && b < ScoreTail.bins - 1 {
+    for j in (k + 1)..<bins { total += Double(counts[j]) }
+    if b >= firstBin && b < ScoreTail.bins - 1 {
       // u lies 4·log₂(u / lower edge) of the way up its quarter-octave bin.
       let lower = ScoreTail.lowest * exp2(Double(b - 1) / 4)
       let position = 4 * log2(uSquared.squareRoot() / lower)
-      total += counts[b] * max(0, min(1, 1 - position))
+      total += Double(counts[k]) * max(0, min(1, 1 - position))
     } else {
-      total += counts[b]
+      total += Double(counts[k])
     }
     return total / increment
   }
 
   public static func == (a: RunStarts, b: RunStarts) -> Bool {
     guard a.increment == b.increment else { return false }
-    for k in 0..<ScoreTail.bins where a.above[k] != b.above[k] || a.below[k] != b.below[k] { return false }
+    for k in 0..<bins where a.above[k] != b.above[k] || a.below[k] != b.below[k] { return false }
     return true
   }
 
   public func hash(into hasher: inout Hasher) {
-    for k in 0..<ScoreTail.bins {
+    for k in 0..<Self.bins {
       hasher.combine(above[k])
       hasher.combine(below[k])
     }
@@ -80,14 +94,14 @@ extension RunStarts: Codable {
 
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
-    func counts(_ key: CodingKeys) throws -> InlineArray<24, Double> {
+    func counts(_ key: CodingKeys) throws -> InlineArray<15, Float> {
       let stored = try container.decode([Double].self, forKey: key)
-      guard stored.count == ScoreTail.bins, stored.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+      guard stored.count == Self.bins, stored.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
         throw DecodingError.dataCorruptedError(
-          forKey: key, in: container, debugDescription: "\(ScoreTail.bins) finite counts expected")
+          forKey: key, in: container, debugDescription: "\(Self.bins) finite counts expected")
       }
-      var array = InlineArray<24, Double>(repeating: 0)
-      for k in 0..<ScoreTail.bins { array[k] = stored[k] }
+      var array = InlineArray<15, Float>(repeating: 0)
+      for k in 0..<Self.bins { array[k] = Float(stored[k]) }
       return array
     }
     above = try counts(.above)
@@ -97,8 +111,8 @@ extension RunStarts: Codable {
 
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
-    try container.encode((0..<ScoreTail.bins).map { above[$0] }, forKey: .above)
-    try container.encode((0..<ScoreTail.bins).map { below[$0] }, forKey: .below)
+    try container.encode((0..<Self.bins).map { Double(above[$0]) }, forKey: .above)
+    try container.encode((0..<Self.bins).map { Double(below[$0]) }, forKey: .below)
     try container.encode(increment, forKey: .increment)
   }
 }

@@ -25,8 +25,10 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// Decayed counts of u in log-spaced bins: bin 0 holds u < lowest, bin
   /// k ≥ 1 holds lowest·2^((k−1)/4) ≤ u < lowest·2^(k/4), the last bin also
   /// everything above. Inline, not an Array: the hot path updates one count
-  /// per sample without a uniqueness check or reference counting.
-  public private(set) var counts = InlineArray<24, Double>(repeating: 0)
+  /// per sample without a uniqueness check or reference counting. 32-bit:
+  /// every series holds four tails in memory, and a quantile needs no more
+  /// than 7 digits of a count.
+  public private(set) var counts = InlineArray<24, Float>(repeating: 0)
   /// What the next sample adds: grows by 1/decay per sample instead of
   /// every count shrinking by decay.
   public private(set) var increment: Double = 1
@@ -51,11 +53,14 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// percentile rests on one or two samples.
   public static let minimumWeight = 300.0
   public static let refreshEvery = 32
+  /// The increment at which counts are brought back to 1: a 32-bit count
+  /// holds up to 3.4e38, and a tail's counts sum to about 8,064 increments.
+  static let rescaleAbove = 1e30
 
   public init() {}
 
   /// Restores a tail saved earlier (the store's binary track).
-  init(counts: InlineArray<24, Double>, increment: Double, total: Double, sinceRefresh: Int, factor: Double) {
+  init(counts: InlineArray<24, Float>, increment: Double, total: Double, sinceRefresh: Int, factor: Double) {
     self.counts = counts
     self.increment = increment
     self.total = total
@@ -91,7 +96,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
       throw DecodingError.dataCorruptedError(
         forKey: .counts, in: container, debugDescription: "\(Self.bins) finite counts expected")
     }
-    for k in 0..<Self.bins { counts[k] = stored[k] }
+    for k in 0..<Self.bins { counts[k] = Float(stored[k]) }
     increment = try container.decode(Double.self, forKey: .increment)
     total = try container.decode(Double.self, forKey: .total)
     sinceRefresh = try container.decode(Int.self, forKey: .sinceRefresh)
@@ -100,7 +105,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
 
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
-    try container.encode((0..<Self.bins).map { counts[$0] }, forKey: .counts)
+    try container.encode((0..<Self.bins).map { Double(counts[$0]) }, forKey: .counts)
     try container.encode(increment, forKey: .increment)
     try container.encode(total, forKey: .total)
     try container.encode(sinceRefresh, forKey: .sinceRefresh)
@@ -120,10 +125,10 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   @inline(__always)
   public mutating func add(uSquared: Double, threshold: Double) {
     guard uSquared.isFinite else { return }
-    counts[Self.bin(uSquared: uSquared)] += increment
+    counts[Self.bin(uSquared: uSquared)] += Float(increment)
     total += increment
     increment /= Self.decay
-    if increment > 1e100 { rescale() }
+    if increment > Self.rescaleAbove { rescale() }
     sinceRefresh += 1
     if sinceRefresh >= Self.refreshEvery {
       sinceRefresh = 0
@@ -147,7 +152,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// shares are unchanged.
   private mutating func rescale() {
     let scale = 1 / increment
-    for k in 0..<Self.bins { counts[k] *= scale }
+    for k in 0..<Self.bins { counts[k] = Float(Double(counts[k]) * scale) }
     total *= scale
     increment = 1
   }
@@ -167,7 +172,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
     var above = 0.0
     let wanted = tail * total
     for k in stride(from: Self.bins - 1, through: 1, by: -1) {
-      let count = counts[k]
+      let count = Double(counts[k])
       if above + count >= wanted && count > 0 {
         // The share of bin k above the quantile is (wanted − above) / count.
         let fractionFromTop = (wanted - above) / count
@@ -200,7 +205,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
     var merged = ScoreTail()
     let scaleA = 1 / (a.increment * decay)
     let scaleB = 1 / (b.increment * decay)
-    for k in 0..<bins { merged.counts[k] = a.counts[k] * scaleA + b.counts[k] * scaleB }
+    for k in 0..<bins { merged.counts[k] = Float(Double(a.counts[k]) * scaleA + Double(b.counts[k]) * scaleB) }
     merged.total = a.total * scaleA + b.total * scaleB
     merged.increment = 1 / decay
     return merged.tailFactor(threshold: threshold)

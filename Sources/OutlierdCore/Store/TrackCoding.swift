@@ -2,32 +2,32 @@ import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
 /// BLOB of little-endian 8-byte words (doubles as their bits, integers as
-/// Int64), version 2, in this order:
+/// Int64; the tails' 32-bit counts as doubles), version 3, in this order:
 ///
 ///     version, runSign, runLength, runValueSum, runExpectedSum,
 ///     runCrossesZero, runStart, shiftRatio, shiftConfirmAt, revertRun,
 ///     stale, everNegative,
 ///     tails (above, below: each 24 counts, increment, total,
 ///            sinceRefresh, factor; sharedFactor, sinceShared;
-///            run starts: increment, 24 counts above, 24 below),
+///            run starts: increment, 15 counts above, 15 below),
 ///     recent (mean, variance, samples, runSign, runLength, runSum,
 ///             tails as before),
 ///     hasIncident, incident (id, sign, start, end, peak, alerts)
 ///
-/// Version 1 had `shiftUntil` where version 2 has `shiftConfirmAt`, no
-/// `revertRun`, one tail for both sides (read into both), and the run's
-/// slots at the end (a count, then the slots).
-/// Its shift had already scaled some slots and not others, so it is not
-/// carried over: such a series finds its shift again if it lasts. Rows
+/// Version 1 (0.5.0) had `shiftUntil` where version 3 has `shiftConfirmAt`,
+/// no `revertRun`, one tail for both sides (read into both), and the run's
+/// slots at the end (a count, then the slots). Its shift had already scaled
+/// some slots and not others, so it is not carried over: such a series
+/// finds its shift again if it lasts. Version 2 was never released. Rows
 /// written before version 1 hold the track as JSON text, which is still
 /// read. Binary because the track changes with every judged sample
 /// (the tails and the recent level), so it is written for every series in
 /// every batch: JSONEncoder made the all-cold 1 M backfill 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 2
+  static let version: UInt64 = 3
 
   /// The most words a track takes: with an open incident.
-  static let maximumWords = 239
+  static let maximumWords = 203
 
   static func encode(_ track: SeriesTrack) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: maximumWords * 8) { buffer, count in
@@ -84,8 +84,12 @@ enum TrackCoding {
     @inline(__always)
     mutating func integer(_ value: Int) { word(UInt64(bitPattern: Int64(value))) }
 
-    mutating func counts(_ counts: borrowing InlineArray<24, Double>) {
-      for k in 0..<ScoreTail.bins { double(counts[k]) }
+    mutating func counts(_ counts: borrowing InlineArray<24, Float>) {
+      for k in 0..<ScoreTail.bins { double(Double(counts[k])) }
+    }
+
+    mutating func starts(_ counts: borrowing InlineArray<15, Float>) {
+      for k in 0..<RunStarts.bins { double(Double(counts[k])) }
     }
 
     mutating func tail(_ tail: borrowing ScoreTail) {
@@ -102,12 +106,12 @@ enum TrackCoding {
       double(sided.sharedFactor)
       integer(sided.sinceShared)
       double(sided.starts.increment)
-      counts(sided.starts.above)
-      counts(sided.starts.below)
+      starts(sided.starts.above)
+      starts(sided.starts.below)
     }
   }
 
-  /// The track in a BLOB; nil when it is not a version-1 or -2 track
+  /// The track in a BLOB; nil when it is not a version-1 or -3 track
   /// (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
@@ -123,21 +127,21 @@ enum TrackCoding {
     func double() -> Double? { word().map(Double.init(bitPattern:)) }
     func integer() -> Int? { word().map { Int(Int64(bitPattern: $0)) } }
     func tail() -> ScoreTail? {
-      var counts = InlineArray<24, Double>(repeating: 0)
+      var counts = InlineArray<24, Float>(repeating: 0)
       for k in 0..<ScoreTail.bins {
         guard let value = double() else { return nil }
-        counts[k] = value
+        counts[k] = Float(value)
       }
       guard let increment = double(), let total = double(), let since = integer(), let factor = double()
       else { return nil }
       return ScoreTail(
         counts: counts, increment: increment, total: total, sinceRefresh: since, factor: factor)
     }
-    func counts() -> InlineArray<24, Double>? {
-      var counts = InlineArray<24, Double>(repeating: 0)
-      for k in 0..<ScoreTail.bins {
+    func starts() -> InlineArray<15, Float>? {
+      var counts = InlineArray<15, Float>(repeating: 0)
+      for k in 0..<RunStarts.bins {
         guard let value = double() else { return nil }
-        counts[k] = value
+        counts[k] = Float(value)
       }
       return counts
     }
@@ -149,7 +153,7 @@ enum TrackCoding {
           above: above, below: above, sharedFactor: above.factor, sinceShared: 0, starts: RunStarts())
       }
       guard let below = tail(), let shared = double(), let since = integer(), let increment = double(),
-        let startsAbove = counts(), let startsBelow = counts()
+        let startsAbove = starts(), let startsBelow = starts()
       else { return nil }
       return SidedTail(
         above: above, below: below, sharedFactor: shared, sinceShared: since,
@@ -198,7 +202,7 @@ enum TrackCoding {
     return track
   }
 
-  /// The track of a `series.track` column: NULL, a version-1 or -2 BLOB, or the
+  /// The track of a `series.track` column: NULL, a version-1 or -3 BLOB, or the
   /// JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }
