@@ -56,7 +56,9 @@ public struct RunStarts: Sendable, Hashable {
     isAbove ? Self.exceedances(above, uSquared, increment) : Self.exceedances(below, uSquared, increment)
   }
 
-  private static func exceedances(_ counts: borrowing InlineArray<15, Float>, _ uSquared: Double, _ increment: Double)
+  private static func exceedances(
+    _ counts: borrowing InlineArray<15, Float>, _ uSquared: Double, _ increment: Double
+  )
     -> Double
   {
     let b = ScoreTail.bin(uSquared: uSquared)

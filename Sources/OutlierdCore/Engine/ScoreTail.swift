@@ -205,7 +205,9 @@ public struct ScoreTail: Sendable, Hashable, Codable {
     var merged = ScoreTail()
     let scaleA = 1 / (a.increment * decay)
     let scaleB = 1 / (b.increment * decay)
-    for k in 0..<bins { merged.counts[k] = Float(Double(a.counts[k]) * scaleA + Double(b.counts[k]) * scaleB) }
+    for k in 0..<bins {
+      merged.counts[k] = Float(Double(a.counts[k]) * scaleA + Double(b.counts[k]) * scaleB)
+    }
     merged.total = a.total * scaleA + b.total * scaleB
     merged.increment = 1 / decay
     return merged.tailFactor(threshold: threshold)
