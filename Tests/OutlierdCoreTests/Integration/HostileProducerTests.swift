@@ -283,7 +283,8 @@ struct HostileProducerTests {
       h.waitFor(seconds: 10) {
         (try? h.query("SELECT lines_accepted, lines_rejected FROM files")) == [["3", "0"]]
       })
-    #expect(h.spoolFiles().isEmpty)
+    // The file goes right after its commit, not with it: wait for that too.
+    #expect(h.waitFor(seconds: 5) { h.spoolFiles().isEmpty }, "\(h.spoolFiles())")
   }
 
   /// 12. Real users: the shipped spool mode keeps producers from deleting
