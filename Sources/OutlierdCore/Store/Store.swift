@@ -190,7 +190,7 @@ public final class Store {
   /// One series' committed track (a new track when it has none).
   public func loadTrack(series id: Int64) throws -> SeriesTrack {
     let statement = try db.prepare("SELECT track FROM series WHERE id = ?")
-    try statement.bind(.integer(id))
+    statement.bind(.integer(id))
     guard try statement.step() else { return SeriesTrack() }
     return try TrackCoding.read(statement, column: 0)
   }
