@@ -63,11 +63,7 @@ extension ScoringRules {
       track.tail.add(uSquared: uSquared, above: isAbove, startsRun: startsRun, threshold: threshold)
     }
     if coldStart, !suspected, case .scored(let score) = assessment, let pool,
-      let others = noiseOfOthers(ifContradictedBy: slot, pool: pool),
-      score.residual * score.residual
-        > score.critical / score.tailFactor * score.critical / score.tailFactor * others
-        * (score.predictionVariance / score.residualVariance),
-      track.recent.fits(y, rules: self, track: track)
+      contradictsPollutedSlot(slot, pool: pool, score: score), track.recent.fits(y, rules: self)
     {
       // Off the model by the neighbours' noise, for a slot whose own spread
       // is far beyond theirs, and ordinary for where the series is now: a

@@ -1,21 +1,25 @@
 import Foundation
 
 extension ScoringRules {
-  /// The residual variance of the rest of a slot's block when the slot's
-  /// own spread is far beyond it (its own residual variance, around its
-  /// mean while flat, over the others' exceeds the F(ν, ∞) quantile at
-  /// 0.1%); nil otherwise. A slot that learned one wrong value among a few
-  /// right ones is.
-  func noiseOfOthers(ifContradictedBy slot: SlotRegression, pool: NoisePool) -> Double? {
+  /// Whether a judged sample contradicts a polluted slot: the sample is off
+  /// the model by the noise of the rest of the slot's block, and the slot's
+  /// own spread (its residual variance, around its mean while flat) is far
+  /// beyond that noise (their ratio exceeds the F(ν, ∞) quantile at 0.1%).
+  /// A slot that learned one wrong value among a few right ones is. The
+  /// cheap test first: this runs for every judged sample.
+  @inline(__always)
+  func contradictsPollutedSlot(_ slot: SlotRegression, pool: NoisePool, score: SlotScore) -> Bool {
     let own = NoisePool.contribution(of: slot, trendAfter: trendAfter)
     let othersDof = pool.degreesOfFreedom - own.degreesOfFreedom
     let othersRss = pool.rss - own.rss
-    guard own.degreesOfFreedom >= 1, othersDof >= 4, othersRss > 0 else { return nil }
+    guard own.degreesOfFreedom >= 1, othersDof >= 4, othersRss > 0 else { return false }
     let others = othersRss / othersDof
-    guard own.rss / own.degreesOfFreedom > Self.fQuantile999(own.degreesOfFreedom) * others else {
-      return nil
-    }
-    return others
+    let parametric = score.critical / score.tailFactor
+    guard
+      score.residual * score.residual
+        > parametric * parametric * others * (score.predictionVariance / score.residualVariance)
+    else { return false }
+    return own.rss / own.degreesOfFreedom > Self.fQuantile999(own.degreesOfFreedom) * others
   }
 
   /// χ²_ν(0.999) / ν, the F(ν, ∞) quantile at 0.1%, by Wilson and
@@ -30,7 +34,7 @@ extension ScoringRules {
 extension RecentLevel {
   /// Whether y is ordinary against the recent level (which must be warm):
   /// within its critical value, with its tail factor on y's side.
-  func fits(_ y: Double, rules: ScoringRules, track: SeriesTrack) -> Bool {
+  func fits(_ y: Double, rules: ScoringRules) -> Bool {
     let parametric = rules.critical(degreesOfFreedom: samples)
     guard
       let score = score(
