@@ -48,7 +48,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public init() {}
 
   /// Equal to a new track. (A learned recent level answers at once: the
-  /// whole comparison touches 2 KB.)
+  /// whole comparison touches 1 KB.)
   public var isEmpty: Bool { recent.samples == 0 && self == SeriesTrack() }
 
   enum CodingKeys: String, CodingKey {

@@ -18,7 +18,7 @@ extension IngestBatch {
     if let number = index.find(name) {
       let known = positions[number.index]
       if known >= 0 { return Int(known) }
-      // Field by field: a SeriesState copy would copy its 2 KB track.
+      // Field by field: a SeriesState copy would copy its 1 KB track.
       touched.append(
         TouchedSeries(
           number: number, id: states[number.index].id, newest: states[number.index].newest,

@@ -4,7 +4,7 @@ import Foundation
 /// its `commit()` or `rollback()`: the series it touched, their open
 /// incidents, and the working set of slots, pools and history. Touched
 /// series' tracks change in place, in `states`: a second copy of a track
-/// per touched series doubled the ingest's memory (2 KB a series).
+/// per touched series doubled the ingest's memory (a track is about 1 KB).
 ///
 /// Contract:
 /// - It borrows the ingestor's series index, positions and committed states
@@ -106,7 +106,7 @@ struct IngestBatch {
   mutating func write() throws {
     try work.write()
     // Every touched series' track is written: a judged or learned sample
-    // changes it (tails, recent level), and comparing 2 KB per series
+    // changes it (tails, recent level), and comparing 1 KB per series
     // cost more than the write.
     for i in touched.indices {
       try store.saveSeries(
