@@ -4,6 +4,9 @@ its memory and file descriptors.
 
   scripts/soak [SECONDS] [SERIES]     # default 1800 s, 2000 series
 
+It runs .build/release/outlierd (.build/debug's when there is none), or the
+binary OUTLIERD_BINARY names (scripts/test: the shipped static build).
+
 Every 0.5 s a file with one sample for each of SERIES series (the next
 5-minute step) is dropped into the spool by rename: 2000 series every half
 second is 4,000 samples/s, 600 times the rate of 2000 series at 5-minute
@@ -24,7 +27,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 duration = float(sys.argv[1]) if len(sys.argv) > 1 else 1800
 series = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-binary = os.path.join(ROOT, ".build", "release", "outlierd")
+binary = os.environ.get("OUTLIERD_BINARY") or os.path.join(ROOT, ".build", "release", "outlierd")
 if not os.path.exists(binary):
     binary = os.path.join(ROOT, ".build", "debug", "outlierd")
 

@@ -66,15 +66,30 @@ struct OperatorCommandTests {
     let row = try #require(rows.first)
     #expect(row["slot"] as? Int == 4 * 288 + 9 * 12)
     #expect(row["slot_start"] as? String == "Fri 09:00")
+    // The slot's words, read from the row as docs/schema.md lays it out
+    // (not through StoreReader, which `model` itself uses): row key
+    // block << 32 | id / 10, series at place id % 10, 12 slots of 8 float64.
     let slot = 4 * 288 + 9 * 12
-    let reader = try StoreReader(path: h.database)
-    let id = try #require(try reader.series(named: "demo.host1.metric1")).id
-    let stored = try #require(try reader.slot(series: id, slot: slot))
-    #expect(row["samples"] as? Double == stored.weight)
-    #expect(stored.weight == 6)  // six weeks of Fridays at 09:00
+    let id = try #require(Int(try h.query("SELECT id FROM series WHERE name = 'demo.host1.metric1'")[0][0]))
+    let key = (slot / 12) << 32 | id / 10
+    let offset = (id % 10) * 768 + (slot % 12) * 64
+    let hex = try h.query("SELECT hex(substr(data, \(offset + 1), 64)) FROM slot_blocks WHERE key = \(key)")[
+      0][0]
+    let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+      let start = hex.index(hex.startIndex, offsetBy: i)
+      return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+    }
+    let words = (0..<8).map { w in
+      Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[8 * w + $1]) << (8 * $1) })
+    }
+    #expect(words[0] == 6)  // six weeks of Fridays at 09:00
+    #expect(row["samples"] as? Double == words[0])
     #expect(row["judges"] as? String == "yes")
-    let lower = try #require(row["lower"] as? Double), upper = try #require(row["upper"] as? Double)
+    // Fewer than trend_after (8) samples: the line is flat at the mean,
+    // origin_y + mean_dy.
     let expected = try #require(row["expected"] as? Double)
+    #expect(abs(expected - (words[2] + words[4])) <= 1e-9 * abs(expected))
+    let lower = try #require(row["lower"] as? Double), upper = try #require(row["upper"] as? Double)
     #expect(lower < expected && expected < upper)
     let missing = try h.run(["model", "no.such.series", "--config", h.config])
     #expect(missing.status != 0 && missing.errors.contains("no series named"))
