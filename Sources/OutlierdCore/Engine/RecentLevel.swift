@@ -25,6 +25,9 @@ public struct RecentLevel: Sendable, Hashable, Codable {
   public private(set) var runSign: Double = 0
   public private(set) var runLength = 0
   public private(set) var runSum: Double = 0
+  /// Samples of the current run its warming slots learned clipped; kept
+  /// and resolved by `ScoringRules` (learn does not touch them).
+  public internal(set) var clipped = ClippedRun()
 
   /// Samples whose mean is the level: about an hour of 5-minute samples.
   public static let levelMemory = 12.0
@@ -43,10 +46,14 @@ public struct RecentLevel: Sendable, Hashable, Codable {
 
   public init() {}
 
+  /// The JSON of tracks from before the binary coding (`TrackCoding`) has
+  /// no clipped run: it is not a key, and starts empty.
+  enum CodingKeys: String, CodingKey { case mean, variance, samples, tail, runSign, runLength, runSum }
+
   /// Restores a level saved earlier (the store's binary track).
   init(
     mean: Double, variance: Double, samples: Double, tail: SidedTail, runSign: Double, runLength: Int,
-    runSum: Double
+    runSum: Double, clipped: ClippedRun = ClippedRun()
   ) {
     self.mean = mean
     self.variance = variance
@@ -55,6 +62,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
     self.runSign = runSign
     self.runLength = runLength
     self.runSum = runSum
+    self.clipped = clipped
   }
 
   /// The baseline's score of y: nil while it has too few samples or no
@@ -92,16 +100,18 @@ public struct RecentLevel: Sendable, Hashable, Codable {
   ///   it look like outliers; `confirmAfter` of them in a row on one side
   ///   are a new level, and the level moves to their mean at once, so a
   ///   lasting change alarms a few times, not until a slow mean catches up.
+  /// - Returns: true when y confirmed a run as the new level.
   @inline(__always)
-  public mutating func learn(_ y: Double, limit: Double) {
+  @discardableResult
+  public mutating func learn(_ y: Double, limit: Double) -> Bool {
     guard samples > 0 else {
       mean = y
       samples = 1
-      return
+      return false
     }
     let residual = y - mean
     var step = residual
-    var clipped = residual
+    var bounded = residual
     if samples >= Self.minimumSamples && variance > 0 {
       let sd = variance.squareRoot()
       let sign = residual < 0 ? -1.0 : 1.0
@@ -117,18 +127,19 @@ public struct RecentLevel: Sendable, Hashable, Codable {
       } else {
         runLength = 0
       }
-      clipped = min(max(residual, -Self.clip * sd), Self.clip * sd)
+      bounded = min(max(residual, -Self.clip * sd), Self.clip * sd)
     }
     samples = min(samples + 1, Self.noiseMemory)
     // Until the memories fill, plain means: 1/n weights.
     let levelWeight = 1 / min(samples, Self.levelMemory)
     let noiseWeight = 1 / samples
-    variance += noiseWeight * (clipped * clipped - variance)
+    variance += noiseWeight * (bounded * bounded - variance)
     if runLength >= Self.confirmAfter {
       mean = runSum / Double(runLength)
       runLength = 0
-    } else {
-      mean += levelWeight * step
+      return true
     }
+    mean += levelWeight * step
+    return false
   }
 }

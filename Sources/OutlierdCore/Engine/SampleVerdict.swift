@@ -4,6 +4,11 @@ public struct SampleVerdict: Sendable {
   public var isAlert: Bool
   /// Set when this sample suspected, confirmed or undid a level shift.
   public var shift: ShiftChange?
+  /// Samples whose warming slots learned them clipped, in the run this
+  /// sample confirmed as the series' new level: the caller replaces, in
+  /// the slot at each one's time, `learned` by `value` (`ClippedRun`).
+  /// Empty for nearly every sample.
+  public var relearn = ClippedRun()
 
   public init(assessment: Assessment, isAlert: Bool, shift: ShiftChange? = nil) {
     self.assessment = assessment

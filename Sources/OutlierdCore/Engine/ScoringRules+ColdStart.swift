@@ -2,8 +2,11 @@ extension ScoringRules {
   /// Cold start: a sample whose slot cannot judge yet is judged by the
   /// series' recent level, once that has its samples (nil before). An
   /// outlier is learned by the slot clipped to ±2 standard errors of the
-  /// recent level, so a spike in a slot's first weeks cannot set its line.
-  /// Level-shift runs are the slots' business and are not touched.
+  /// recent level, so a spike in a slot's first weeks cannot set its line;
+  /// but when the outliers go on until the level confirms them as its new
+  /// value, the run's clipped samples are relearned as they were
+  /// (`ClippedRun`, `SampleVerdict.relearn`). Level-shift runs are the
+  /// slots' business and are not touched.
   @inline(__always)
   func judgeByRecentLevel(
     _ slot: inout SlotRegression, x: Double, y: Double, ratio: Double, track: inout SeriesTrack
@@ -26,35 +29,75 @@ extension ScoringRules {
       }
       track.recent.tail.add(uSquared: uSquared, above: isAbove, startsRun: startsRun, threshold: threshold)
     }
-    track.recent.learn(y, limit: score.critical)
+    let confirmed = track.recent.learn(y, limit: score.critical)
     // What the warming slot learns is screened twice: against the recent
     // level, and, once it has two, against the slot's own earlier weeks
     // (their mean, with the recent noise), so that a burst in a slot's
     // first weeks cannot set its level for good. One earlier week is no
-    // reference: it may be the burst.
+    // reference: it may be the burst. A streak of samples off the level's
+    // model on one side that goes on is the level's move, not a burst: its
+    // clipped samples are relearned as they were (`ClippedRun`).
+    var streak = track.recent.clipped
+    var relearn = ClippedRun()
+    let side = score.residual < 0 ? -1 : 1
+    if score.isBeyondModel && streak.sign == side {
+      streak.length += 1
+    } else {
+      if streak.count > 0 {
+        // Ended before it confirmed: relearn those this sample sides with.
+        relearn = ClippedRun(
+          holding: streak.samples.filter { abs(y / ratio - $0.value) < abs(y / ratio - $0.learned) })
+      }
+      streak = ClippedRun()
+      if score.isBeyondModel {
+        streak.sign = side
+        streak.length = 1
+      }
+    }
+    if streak.isConfirmed || confirmed {
+      if streak.count > 0 { relearn = streak }
+      streak.removeSamples()
+    }
+    let byLevel = score.isBeyondModel && !streak.isConfirmed && !confirmed
     var learned = y
-    var screened = score.isBeyondModel
-    if screened {
+    if byLevel {
       let halfWidth = Self.clipWidth * score.standardError
       learned = min(max(y, score.expected - halfWidth), score.expected + halfWidth)
     }
-    let n = slot.weight
-    if n >= 2 {
-      let mean = slot.meanY * ratio
-      let variance = score.residualVariance * (1 + 1 / n)
-      let offset = learned - mean
-      if offset * offset > parametric * parametric * variance {
-        let halfWidth = Self.clipWidth * variance.squareRoot()
-        learned = min(max(learned, mean - halfWidth), mean + halfWidth)
-        screened = true
+    let (screened, screenedValue) = screenByOwnWeeks(
+      slot, learned, ratio: ratio, score: score, parametric: parametric)
+    let skipped = (byLevel || screened) && learning == .skip
+    if byLevel {
+      // What the slot would learn had the level vouched for it.
+      let (_, vouched) = screenByOwnWeeks(slot, y, ratio: ratio, score: score, parametric: parametric)
+      if vouched != screenedValue || skipped {
+        streak.append(
+          ClippedRun.Sample(x: x, learned: skipped ? .nan : screenedValue / ratio, value: vouched / ratio))
       }
     }
-    if screened && learning == .skip {
-      // Nothing learned, as for a flagged sample of a warm slot.
-    } else {
-      slot.add(x: x, y: learned / ratio, memory: memory)
-    }
-    return SampleVerdict(assessment: .scored(score), isAlert: outlier && !common)
+    track.recent.clipped = streak
+    if !skipped { slot.add(x: x, y: screenedValue / ratio, memory: memory) }
+    var verdict = SampleVerdict(assessment: .scored(score), isAlert: outlier && !common)
+    verdict.relearn = relearn
+    return verdict
+  }
+
+  /// A warming slot's screen against its own earlier weeks, once it has
+  /// two: a value further than the parametric critical value from their
+  /// mean (with the recent noise) is clipped to ±`clipWidth` of it.
+  /// Returns whether it clipped, and the value to learn.
+  @inline(__always)
+  func screenByOwnWeeks(
+    _ slot: SlotRegression, _ value: Double, ratio: Double, score: SlotScore, parametric: Double
+  ) -> (Bool, Double) {
+    let n = slot.weight
+    guard n >= 2 else { return (false, value) }
+    let mean = slot.meanY * ratio
+    let variance = score.residualVariance * (1 + 1 / n)
+    let offset = value - mean
+    guard offset * offset > parametric * parametric * variance else { return (false, value) }
+    let halfWidth = Self.clipWidth * variance.squareRoot()
+    return (true, min(max(value, mean - halfWidth), mean + halfWidth))
   }
 }
 
@@ -66,5 +109,8 @@ extension ScoringRules {
   func learnRecentLevel(_ y: Double, track: inout SeriesTrack) {
     let factor = calibrate ? track.recent.tail.factor(above: y >= track.recent.mean) : 1
     track.recent.learn(y, limit: critical(degreesOfFreedom: track.recent.samples) * factor)
+    // The slots judged this sample: a warming run's clipped samples stay
+    // as learned.
+    if track.recent.clipped.sign != 0 { track.recent.clipped = ClippedRun() }
   }
 }

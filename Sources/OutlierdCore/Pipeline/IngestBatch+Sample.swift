@@ -105,6 +105,9 @@ extension IngestBatch {
           pool, member: Int(slotIndex) % settings.poolSlots,
           to: NoisePool.contribution(of: work.slots[slot], trendAfter: Double(settings.trendAfter)))
       }
+      if verdict.relearn.count > 0 {
+        try relearn(verdict.relearn, series: id, number: number, memory: rules.memory)
+      }
       if let shift = verdict.shift {
         if case .confirmed(let ratio) = shift {
           try scaleSlots(series: id, number: number, by: ratio)
@@ -142,6 +145,29 @@ extension IngestBatch {
     touched[position].samples += 1
     report.accepted += 1
     report.newestSample = max(report.newestSample ?? timestamp, timestamp)
+  }
+
+  /// Replaces, in each sample's slot, the clipped value it learned by the
+  /// value the recent level now vouches for (`ClippedRun`), and updates
+  /// the slot's share of its noise pool. Rare: once per level change the
+  /// recent level confirms while a series' slots warm up.
+  mutating func relearn(_ run: ClippedRun, series id: Int64, number: SeriesNumber, memory: Double) throws {
+    for sample in run.samples {
+      let slotIndex = calendar.slot(at: sample.x)
+      let block = try work.blockIndex(series: id, number: number, block: Int32(slotIndex / SlotBlock.size))
+      work.blockChanged[block] = true
+      let place = block * SlotBlock.size + slotIndex % SlotBlock.size
+      if !sample.learned.isNaN { work.slots[place].remove(x: sample.x, y: sample.learned) }
+      work.slots[place].add(x: sample.x, y: sample.value, memory: memory)
+      guard settings.poolSlots > 1 else { continue }
+      let pool = try work.poolIndex(
+        series: id, number: number, pool: Int32(slotIndex / settings.poolSlots),
+        poolSlots: settings.poolSlots,
+        slotCount: calendar.slotCount, trendAfter: settings.trendAfter)
+      work.pools.set(
+        pool, member: slotIndex % settings.poolSlots,
+        to: NoisePool.contribution(of: work.slots[place], trendAfter: Double(settings.trendAfter)))
+    }
   }
 
   /// Scales every slot of a series by `ratio`, and its noise pools with

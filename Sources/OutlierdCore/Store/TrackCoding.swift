@@ -2,7 +2,7 @@ import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
 /// BLOB of little-endian 8-byte words (doubles as their bits, integers as
-/// Int64; the tails' 32-bit counts as doubles), version 3, in this order:
+/// Int64; the tails' 32-bit counts as doubles), version 4, in this order:
 ///
 ///     version, runSign, runLength, runValueSum, runExpectedSum,
 ///     runCrossesZero, runStart, shiftRatio, shiftConfirmAt, revertRun,
@@ -11,10 +11,13 @@ import Foundation
 ///            sinceRefresh, factor; sharedFactor, sinceShared;
 ///            run starts: increment, 15 counts above, 15 below),
 ///     recent (mean, variance, samples, runSign, runLength, runSum,
-///             tails as before),
+///             tails as before,
+///             clipped run: sign, length, count, then two samples of
+///             x, learned, value),
 ///     hasIncident, incident (id, sign, start, end, peak, alerts)
 ///
-/// Version 1 (0.5.0) had `shiftUntil` where version 3 has `shiftConfirmAt`,
+/// Version 3 had no clipped run (read as empty).
+/// Version 1 (0.5.0) had `shiftUntil` where version 3 and 4 have `shiftConfirmAt`,
 /// no `revertRun`, one tail for both sides (read into both), and the run's
 /// slots at the end (a count, then the slots). Its shift had already scaled
 /// some slots and not others, so it is not carried over: such a series
@@ -24,10 +27,10 @@ import Foundation
 /// (the tails and the recent level), so it is written for every series in
 /// every batch: JSONEncoder made the all-cold 1 M backfill 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 3
+  static let version: UInt64 = 4
 
   /// The most words a track takes: with an open incident.
-  static let maximumWords = 203
+  static let maximumWords = 212
 
   static func encode(_ track: SeriesTrack) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: maximumWords * 8) { buffer, count in
@@ -52,6 +55,7 @@ enum TrackCoding {
       out.integer(track.recent.runLength)
       out.double(track.recent.runSum)
       out.tails(track.recent.tail)
+      out.clipped(track.recent.clipped)
       if let incident = track.incident {
         out.integer(1)
         out.word(UInt64(bitPattern: incident.id))
@@ -100,6 +104,20 @@ enum TrackCoding {
       double(tail.factor)
     }
 
+    mutating func clipped(_ run: ClippedRun) {
+      integer(run.sign)
+      integer(run.length)
+      integer(run.count)
+      sample(run.first)
+      sample(run.second)
+    }
+
+    mutating func sample(_ sample: ClippedRun.Sample) {
+      double(sample.x)
+      double(sample.learned)
+      double(sample.value)
+    }
+
     mutating func tails(_ sided: borrowing SidedTail) {
       tail(sided.above)
       tail(sided.below)
@@ -111,13 +129,13 @@ enum TrackCoding {
     }
   }
 
-  /// The track in a BLOB; nil when it is not a version-1 or -3 track
+  /// The track in a BLOB; nil when it is not a version-1, -3 or -4 track
   /// (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
     let count = blob.count / 8
     let stored = count >= 1 ? UInt64(littleEndian: blob.loadUnaligned(as: UInt64.self)) : 0
-    guard stored == 1 || stored == version else { return nil }
+    guard stored == 1 || stored == 3 || stored == version else { return nil }
     var index = 1
     func word() -> UInt64? {
       guard index < count else { return nil }
@@ -159,6 +177,19 @@ enum TrackCoding {
         above: above, below: below, sharedFactor: shared, sinceShared: since,
         starts: RunStarts(above: startsAbove, below: startsBelow, increment: increment))
     }
+    /// Version 4's clipped run; empty before.
+    func clipped() -> ClippedRun? {
+      guard stored == version else { return ClippedRun() }
+      guard let sign = integer(), (-1...1).contains(sign), let length = integer(), length >= 0,
+        let count = integer(), (0...ClippedRun.capacity).contains(count)
+      else { return nil }
+      var samples: [ClippedRun.Sample] = []
+      for _ in 0..<2 {
+        guard let x = double(), let learned = double(), let value = double() else { return nil }
+        samples.append(ClippedRun.Sample(x: x, learned: learned, value: value))
+      }
+      return ClippedRun(sign: sign, length: length, count: count, first: samples[0], second: samples[1])
+    }
     var track = SeriesTrack()
     guard let runSign = integer(), let runLength = integer(), let runValueSum = double(),
       let runExpectedSum = double(), let crosses = integer(), let runStart = double(),
@@ -167,7 +198,7 @@ enum TrackCoding {
       let slotTail = tails(),
       let mean = double(), let variance = double(), let samples = double(), let recentSign = double(),
       let recentLength = integer(), let recentSum = double(), let recentTail = tails(),
-      let hasIncident = integer()
+      let recentClipped = clipped(), let hasIncident = integer()
     else { return nil }
     track.runSign = runSign
     track.runLength = runLength
@@ -175,7 +206,7 @@ enum TrackCoding {
     track.runExpectedSum = runExpectedSum
     track.runCrossesZero = crosses != 0
     track.runStart = runStart
-    if stored == version {
+    if stored != 1 {
       track.shiftRatio = shiftRatio
       track.shiftConfirmAt = shiftConfirmAt
       track.revertRun = revertRun
@@ -185,7 +216,7 @@ enum TrackCoding {
     track.tail = slotTail
     track.recent = RecentLevel(
       mean: mean, variance: variance, samples: samples, tail: recentTail, runSign: recentSign,
-      runLength: recentLength, runSum: recentSum)
+      runLength: recentLength, runSum: recentSum, clipped: recentClipped)
     if hasIncident != 0 {
       guard let id = word(), let sign = integer(), let start = double(), let end = double(),
         let peak = double(), let alerts = integer()
@@ -202,13 +233,13 @@ enum TrackCoding {
     return track
   }
 
-  /// The track of a `series.track` column: NULL, a version-1 or -3 BLOB, or the
+  /// The track of a `series.track` column: NULL, a version-1, -3 or -4 BLOB, or the
   /// JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }
     if statement.isBlob(column) {
       guard let track = statement.withBlob(column, { decode(blob: $0) }) else {
-        throw SQLiteError(code: 11, message: "series.track: not a version-1 or -\(version) track")
+        throw SQLiteError(code: 11, message: "series.track: not a version-1, -3 or -\(version) track")
       }
       return track
     }
