@@ -13,14 +13,18 @@ import Synchronization
 public final class CriticalValues: Sendable {
   public let threshold: Double
   public let tailProbability: Double
-  private let table: [Double]
+  /// Inline, not an Array: a lookup is then a load, with no retain and
+  /// release of an array buffer for every judged sample.
+  private let table: InlineArray<1024, Double>
   static let tableSize = 1024
 
   init(threshold: Double) {
     self.threshold = threshold
     let p = NormalDistribution.twoSidedTail(threshold)
     tailProbability = p
-    table = (1...Self.tableSize).map { nu in Self.solve(p: p, nu: Double(nu), start: threshold) }
+    var table = InlineArray<1024, Double>(repeating: 0)
+    for nu in 1...Self.tableSize { table[nu - 1] = Self.solve(p: p, nu: Double(nu), start: threshold) }
+    self.table = table
   }
 
   /// The critical t for ν degrees of freedom.

@@ -37,28 +37,31 @@ extension ScoringRules {
     // reference: it may be the burst. A streak of samples off the level's
     // model on one side that goes on is the level's move, not a burst: its
     // clipped samples are relearned as they were (`ClippedRun`).
-    var streak = track.recent.clipped
+    // The streak is changed in place in the track, not through a local
+    // copy written back for every judged sample.
     var relearn = ClippedRun()
     let side = score.residual < 0 ? -1 : 1
-    if score.isBeyondModel && streak.sign == side {
-      streak.length += 1
+    if score.isBeyondModel && track.recent.clipped.sign == side {
+      track.recent.clipped.length += 1
     } else {
-      if streak.count > 0 {
+      if track.recent.clipped.count > 0 {
         // Ended before it confirmed: relearn those this sample sides with.
         relearn = ClippedRun(
-          holding: streak.samples.filter { abs(y / ratio - $0.value) < abs(y / ratio - $0.learned) })
+          holding: track.recent.clipped.samples.filter {
+            abs(y / ratio - $0.value) < abs(y / ratio - $0.learned)
+          })
       }
-      streak = ClippedRun()
+      if track.recent.clipped.sign != 0 { track.recent.clipped = ClippedRun() }
       if score.isBeyondModel {
-        streak.sign = side
-        streak.length = 1
+        track.recent.clipped.sign = side
+        track.recent.clipped.length = 1
       }
     }
-    if streak.isConfirmed || confirmed {
-      if streak.count > 0 { relearn = streak }
-      streak.removeSamples()
+    if track.recent.clipped.isConfirmed || confirmed {
+      if track.recent.clipped.count > 0 { relearn = track.recent.clipped }
+      track.recent.clipped.removeSamples()
     }
-    let byLevel = score.isBeyondModel && !streak.isConfirmed && !confirmed
+    let byLevel = score.isBeyondModel && !track.recent.clipped.isConfirmed && !confirmed
     var learned = y
     if byLevel {
       let halfWidth = Self.clipWidth * score.standardError
@@ -71,11 +74,10 @@ extension ScoringRules {
       // What the slot would learn had the level vouched for it.
       let (_, vouched) = screenByOwnWeeks(slot, y, ratio: ratio, score: score, parametric: parametric)
       if vouched != screenedValue || skipped {
-        streak.append(
+        track.recent.clipped.append(
           ClippedRun.Sample(x: x, learned: skipped ? .nan : screenedValue / ratio, value: vouched / ratio))
       }
     }
-    track.recent.clipped = streak
     if !skipped { slot.add(x: x, y: screenedValue / ratio, memory: memory) }
     var verdict = SampleVerdict(assessment: .scored(score), isAlert: outlier && !common)
     verdict.relearn = relearn
