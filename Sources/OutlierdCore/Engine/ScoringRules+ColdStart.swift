@@ -51,7 +51,7 @@ extension ScoringRules {
             abs(y / ratio - $0.value) < abs(y / ratio - $0.learned)
           })
       }
-      if track.recent.clipped.sign != 0 { track.recent.clipped = ClippedRun() }
+      track.recent.clipped = ClippedRun()
       if score.isBeyondModel {
         track.recent.clipped.sign = side
         track.recent.clipped.length = 1
