@@ -118,7 +118,7 @@ struct OperatorCommandTests {
     for block in try h.query("SELECT first_series_id, hex(data) FROM slot_blocks") {
       let first = try #require(Int(block[0]))
       let words = Self.float64s(hex: block[1])
-      #expect(words.count == 10 * 12 * 8)
+      try #require(words.count == 10 * 12 * 8)
       for place in 0..<10 where ids.contains(first + place) {
         for slot in 0..<12 {
           let weight = words[place * 96 + slot * 8]
