@@ -71,49 +71,6 @@ struct ColdStartTests {
     #expect(baselines == [.recent, .recent, .recent, .weekly, .weekly])
   }
 
-  /// A track with everything set survives the store's binary form word
-  /// for word, and the JSON of earlier versions is still read the same;
-  /// a cut or foreign blob is refused, not misread.
-  @Test func tracksRoundTripThroughTheStoresBinaryForm() throws {
-    var random = SplitMix64(seed: 77)
-    var track = SeriesTrack()
-    track.runSign = -1
-    track.runLength = 4
-    track.runValueSum = 12.5
-    track.runExpectedSum = -3.25
-    track.runCrossesZero = true
-    track.runStart = t0
-    track.shiftRatio = 1.75
-    track.shiftConfirmAt = t0 + 10_800
-    track.revertRun = 2
-    track.stale = true
-    track.incident = .init(id: 42, sign: -1, start: t0, end: t0 + 600, peak: -7.5, alerts: 3)
-    for k in 0..<700 {
-      track.tail.add(
-        uSquared: random.nextUnit() * 3, above: k % 3 != 0, startsRun: k % 40 == 0, threshold: 3.5)
-      track.recent.learn(50 + random.nextGaussian(), limit: 3.5)
-      track.recent.tail.add(uSquared: random.nextUnit(), above: k % 2 == 0, startsRun: false, threshold: 3.5)
-    }
-    track.recent.clipped.sign = -1
-    track.recent.clipped.length = 2
-    track.recent.clipped.append(ClippedRun.Sample(x: t0 + 300, learned: 52.25, value: 61.5))
-    let bytes = TrackCoding.encode(track)
-    let decoded = bytes.withUnsafeBytes { TrackCoding.decode(blob: $0) }
-    #expect(decoded == track)
-    // The layout docs/schema.md states (and FaultTests relies on): 206
-    // words before the incident's id, 212 in all with an incident.
-    #expect(bytes.count == 212 * 8)
-    #expect(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 206 * 8, as: Int64.self) } == 42)
-    // The JSON of tracks before the binary coding has no clipped run.
-    var plain = track
-    plain.recent.clipped = ClippedRun()
-    let json = try JSONDecoder().decode(SeriesTrack.self, from: JSONEncoder().encode(track))
-    #expect(json == plain)
-    #expect(bytes.dropLast(8).withUnsafeBytes { TrackCoding.decode(blob: $0) } == nil)
-    #expect(
-      Array(repeating: UInt8(7), count: bytes.count).withUnsafeBytes { TrackCoding.decode(blob: $0) } == nil)
-  }
-
   /// The real binary: a new series is watched from its first hours, the
   /// alert stored with baseline 'recent'; `cold_start = false` restores the
   /// silence of the first weeks.

@@ -19,8 +19,6 @@ public struct RecentLevel: Sendable, Hashable, Codable {
   public private(set) var variance: Double = 0
   /// Samples learned, up to `noiseMemory` (the weights' normaliser).
   public private(set) var samples: Double = 0
-  /// The calibration of this baseline's scores, as for the slots.
-  public var tail = SidedTail()
   /// The current run of outliers: its side (±1), length and sum.
   public private(set) var runSign: Double = 0
   public private(set) var runLength = 0
@@ -28,6 +26,9 @@ public struct RecentLevel: Sendable, Hashable, Codable {
   /// Samples of the current run its warming slots learned clipped; kept
   /// and resolved by `ScoringRules` (learn does not touch them).
   public internal(set) var clipped = ClippedRun()
+  /// The calibration of this baseline's scores, as for the slots. Last:
+  /// the fields above are what every sample reads (`SeriesTrack`'s order).
+  public var tail = SidedTail()
 
   /// Samples whose mean is the level: about an hour of 5-minute samples.
   public static let levelMemory = 12.0
@@ -65,18 +66,24 @@ public struct RecentLevel: Sendable, Hashable, Codable {
     self.clipped = clipped
   }
 
-  /// The baseline's score of y: nil while it has too few samples or no
-  /// variance.
+  /// Whether the level may judge: it has learned `minimumSamples` and
+  /// has a variance.
+  @inline(__always)
+  public var canJudge: Bool { samples >= Self.minimumSamples && variance > 0 }
+
+  /// The baseline's score of y; meaningful only when `canJudge` (the
+  /// caller checks: an optional score was copied once more per sample).
   ///
   /// - Parameters:
   ///   - critical: the parametric critical value.
   ///   - tailFactor: κ above the level; `tailFactorBelow` below it (the
   ///     same when nil).
+  @inline(__always)
   public func score(
     _ y: Double, critical: Double, tailFactor: Double, tailFactorBelow: Double? = nil,
     lowerLimit: Double = -.infinity
-  ) -> SlotScore? {
-    guard samples >= Self.minimumSamples, variance > 0 else { return nil }
+  ) -> SlotScore {
+    assert(canJudge, "the recent level scores once it can judge")
     let residual = y - mean
     // The level's own uncertainty, as the slots' leverage term: 1/n of the
     // variance for an n-sample mean.

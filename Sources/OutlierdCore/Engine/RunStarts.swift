@@ -10,10 +10,10 @@ public struct RunStarts: Sendable, Hashable {
   /// ScoreTail's bin of u = 1: an outlier's u is never below it.
   public static let firstBin = 9
   public static let bins = ScoreTail.bins - firstBin
-  public private(set) var above = InlineArray<15, Float>(repeating: 0)
-  public private(set) var below = InlineArray<15, Float>(repeating: 0)
   /// What the next start adds: grows by 1/decay with every judged sample.
   public private(set) var increment: Double = 1
+  public private(set) var above = InlineArray<15, Float>(repeating: 0)
+  public private(set) var below = InlineArray<15, Float>(repeating: 0)
 
   public init() {}
 

@@ -8,11 +8,14 @@ public struct SampleVerdict: Sendable {
   /// sample confirmed as the series' new level: the caller replaces, in
   /// the slot at each one's time, `learned` by `value` (`ClippedRun`).
   /// Empty for nearly every sample.
-  public var relearn = ClippedRun()
+  public var relearn: ClippedRun
 
-  public init(assessment: Assessment, isAlert: Bool, shift: ShiftChange? = nil) {
+  public init(
+    assessment: Assessment, isAlert: Bool, shift: ShiftChange? = nil, relearn: ClippedRun = ClippedRun()
+  ) {
     self.assessment = assessment
     self.isAlert = isAlert
     self.shift = shift
+    self.relearn = relearn
   }
 }

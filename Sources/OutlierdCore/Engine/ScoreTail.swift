@@ -22,13 +22,10 @@ import Foundation
 /// `refreshEvery` samples. Every field is a finite number, so it round-trips
 /// through JSON with the series' track.
 public struct ScoreTail: Sendable, Hashable, Codable {
-  /// Decayed counts of u in log-spaced bins: bin 0 holds u < lowest, bin
-  /// k ≥ 1 holds lowest·2^((k−1)/4) ≤ u < lowest·2^(k/4), the last bin also
-  /// everything above. Inline, not an Array: the hot path updates one count
-  /// per sample without a uniqueness check or reference counting. 32-bit:
-  /// every series holds four tails in memory, and a quantile needs no more
-  /// than 7 digits of a count.
-  public private(set) var counts = InlineArray<24, Float>(repeating: 0)
+  // The scalars come before the counts: every judged sample reads them
+  // (the factor in force) and writes one count, so they share the counts'
+  // first cache line instead of needing one of their own. The series'
+  // tracks together outgrow the L2 cache on a backfill of many series.
   /// What the next sample adds: grows by 1/decay per sample instead of
   /// every count shrinking by decay.
   public private(set) var increment: Double = 1
@@ -38,6 +35,13 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   public private(set) var sinceRefresh = 0
   /// κ, the tail factor in force.
   public private(set) var factor: Double = 1
+  /// Decayed counts of u in log-spaced bins: bin 0 holds u < lowest, bin
+  /// k ≥ 1 holds lowest·2^((k−1)/4) ≤ u < lowest·2^(k/4), the last bin also
+  /// everything above. Inline, not an Array: the hot path updates one count
+  /// per sample without a uniqueness check or reference counting. 32-bit:
+  /// every series holds four tails in memory, and a quantile needs no more
+  /// than 7 digits of a count.
+  public private(set) var counts = InlineArray<24, Float>(repeating: 0)
 
   public static let bins = 24
   /// The lower edge of bin 1, as a fraction of the critical value; bins

@@ -1,6 +1,7 @@
 extension ScoringRules {
   /// Cold start: a sample whose slot cannot judge yet is judged by the
-  /// series' recent level, once that has its samples (nil before). An
+  /// series' recent level, once that has its samples (the caller checks
+  /// `RecentLevel.canJudge`: an optional verdict cost a copy more). An
   /// outlier is learned by the slot clipped to ±2 standard errors of the
   /// recent level, so a spike in a slot's first weeks cannot set its line;
   /// but when the outliers go on until the level confirms them as its new
@@ -10,14 +11,12 @@ extension ScoringRules {
   @inline(__always)
   func judgeByRecentLevel(
     _ slot: inout SlotRegression, x: Double, y: Double, ratio: Double, track: inout SeriesTrack
-  ) -> SampleVerdict? {
+  ) -> SampleVerdict {
     let parametric = critical(degreesOfFreedom: track.recent.samples)
-    guard
-      let score = track.recent.score(
-        y, critical: parametric, tailFactor: calibrate ? track.recent.tail.factor(above: true) : 1,
-        tailFactorBelow: calibrate ? track.recent.tail.factor(above: false) : 1,
-        lowerLimit: track.everNegative ? -.infinity : 0)
-    else { return nil }
+    let score = track.recent.score(
+      y, critical: parametric, tailFactor: calibrate ? track.recent.tail.factor(above: true) : 1,
+      tailFactorBelow: calibrate ? track.recent.tail.factor(above: false) : 1,
+      lowerLimit: track.everNegative ? -.infinity : 0)
     let outlier = score.isOutlier
     var common = false
     if calibrate {
@@ -79,9 +78,7 @@ extension ScoringRules {
       }
     }
     if !skipped { slot.add(x: x, y: screenedValue / ratio, memory: memory) }
-    var verdict = SampleVerdict(assessment: .scored(score), isAlert: outlier && !common)
-    verdict.relearn = relearn
-    return verdict
+    return SampleVerdict(assessment: .scored(score), isAlert: outlier && !common, relearn: relearn)
   }
 
   /// A warming slot's screen against its own earlier weeks, once it has

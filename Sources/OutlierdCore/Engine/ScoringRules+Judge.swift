@@ -78,10 +78,10 @@ extension ScoringRules {
       track.endRun()
       return SampleVerdict(assessment: assessment, isAlert: false)
     }
-    if coldStart, case .cannotJudge = assessment,
+    if coldStart, case .cannotJudge = assessment, track.recent.canJudge {
+      guard confirming else { return judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track) }
       var verdict = judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track)
-    {
-      if confirming { confirmShift(&track, verdict: &verdict) }
+      confirmShift(&track, verdict: &verdict)
       return verdict
     }
     if coldStart { learnRecentLevel(y, track: &track) }

@@ -35,12 +35,11 @@ extension RecentLevel {
   /// Whether y is ordinary against the recent level (which must be warm):
   /// within its critical value, with its tail factor on y's side.
   func fits(_ y: Double, rules: ScoringRules) -> Bool {
+    guard canJudge else { return false }
     let parametric = rules.critical(degreesOfFreedom: samples)
-    guard
-      let score = score(
-        y, critical: parametric, tailFactor: rules.calibrate ? tail.factor(above: true) : 1,
-        tailFactorBelow: rules.calibrate ? tail.factor(above: false) : 1)
-    else { return false }
+    let score = score(
+      y, critical: parametric, tailFactor: rules.calibrate ? tail.factor(above: true) : 1,
+      tailFactorBelow: rules.calibrate ? tail.factor(above: false) : 1)
     return !score.isOutlier
   }
 }

@@ -10,14 +10,15 @@
 /// of all samples together. Under the model (symmetric noise) both sides
 /// have the same reference, P(|Z| > z) given the side.
 public struct SidedTail: Sendable, Hashable, Codable {
+  /// κ of both sides' samples together, refreshed every
+  /// ScoreTail.refreshEvery samples. First, beside the sides' own factors
+  /// that every judged sample reads (`SeriesTrack`'s order).
+  public private(set) var sharedFactor: Double = 1
+  public private(set) var sinceShared = 0
   /// Samples above their expected value (residual ≥ 0).
   public private(set) var above = ScoreTail()
   /// Samples below it.
   public private(set) var below = ScoreTail()
-  /// κ of both sides' samples together, refreshed every
-  /// ScoreTail.refreshEvery samples.
-  public private(set) var sharedFactor: Double = 1
-  public private(set) var sinceShared = 0
   /// The outliers that started a run, for the rank gate.
   public private(set) var starts = RunStarts()
 

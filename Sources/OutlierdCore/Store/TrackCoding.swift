@@ -2,35 +2,52 @@ import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
 /// BLOB of little-endian 8-byte words (doubles as their bits, integers as
-/// Int64; the tails' 32-bit counts as doubles), version 4, in this order:
+/// Int64, booleans as 0/1), version 5, in this order:
 ///
 ///     version, runSign, runLength, runValueSum, runExpectedSum,
 ///     runCrossesZero, runStart, shiftRatio, shiftConfirmAt, revertRun,
 ///     stale, everNegative,
-///     tails (above, below: each 24 counts, increment, total,
-///            sinceRefresh, factor; sharedFactor, sinceShared;
-///            run starts: increment, 15 counts above, 15 below),
-///     recent (mean, variance, samples, runSign, runLength, runSum,
-///             tails as before,
-///             clipped run: sign, length, count, then two samples of
-///             x, learned, value),
-///     hasIncident, incident (id, sign, start, end, peak, alerts)
+///     hasIncident, then if 1 incident (id, sign, start, end, peak, alerts),
+///     tails,
+///     recent (mean, variance, samples, runSign, runLength, runSum),
+///     recent tails,
+///     clipped run: sign, length, count, then count samples of
+///     x, learned, value
 ///
-/// Version 3 had no clipped run (read as empty).
-/// Version 1 (0.5.0) had `shiftUntil` where version 3 and 4 have `shiftConfirmAt`,
-/// no `revertRun`, one tail for both sides (read into both), and the run's
-/// slots at the end (a count, then the slots). Its shift had already scaled
-/// some slots and not others, so it is not carried over: such a series
-/// finds its shift again if it lasts. Version 2 was never released. Rows
-/// written before version 1 hold the track as JSON text, which is still
-/// read. Binary because the track changes with every judged sample
-/// (the tails and the recent level), so it is written for every series in
-/// every batch: JSONEncoder made the all-cold 1 M backfill 2.6× slower.
+/// where tails are one word, 0 for tails that never learned a score
+/// (nothing follows) or 1, then 50 words: above and below, each
+/// increment, total, sinceRefresh, factor and 24 counts; sharedFactor,
+/// sinceShared; run starts: increment, 15 counts above, 15 below. Counts
+/// are 32-bit floats in memory and stored so, two to a word (the first in
+/// the low half; an odd count's last half is 0).
+///
+/// The track is written for every touched series in every batch (the
+/// tails and the recent level change with every judged sample), so its
+/// size is the cost of a batch's series writes: version 4 kept the counts
+/// as doubles, the tails of a series the slots had never judged, and both
+/// clipped samples always, in 206 words; version 5 takes 124 for a warm
+/// series and 74 for a new one (docs/performance.md).
+///
+/// Earlier versions are still read. Version 4 had the incident last, the
+/// counts as doubles and the tails and clipped run in full (206 words
+/// before the incident). Version 3 had no clipped run (read as empty).
+/// Version 1 (0.5.0) had `shiftUntil` where later versions have
+/// `shiftConfirmAt`, no `revertRun`, one tail for both sides (read into
+/// both), and the run's slots at the end (a count, then the slots). Its
+/// shift had already scaled some slots and not others, so it is not
+/// carried over: such a series finds its shift again if it lasts. Version
+/// 2 was never released. Rows written before version 1 hold the track as
+/// JSON text. Binary because JSONEncoder made the all-cold 1 M backfill
+/// 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 4
+  static let version: UInt64 = 5
 
-  /// The most words a track takes: with an open incident.
-  static let maximumWords = 212
+  /// The most words a track takes: with an open incident, both tails and
+  /// a full clipped run.
+  static let maximumWords = 12 + 7 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity
+
+  /// Words of tails that learned a score.
+  static let tailWords = 2 * (4 + ScoreTail.bins / 2) + 2 + 1 + RunStarts.bins
 
   static func encode(_ track: SeriesTrack) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: maximumWords * 8) { buffer, count in
@@ -47,15 +64,6 @@ enum TrackCoding {
       out.integer(track.revertRun)
       out.integer(track.stale ? 1 : 0)
       out.integer(track.everNegative ? 1 : 0)
-      out.tails(track.tail)
-      out.double(track.recent.mean)
-      out.double(track.recent.variance)
-      out.double(track.recent.samples)
-      out.double(track.recent.runSign)
-      out.integer(track.recent.runLength)
-      out.double(track.recent.runSum)
-      out.tails(track.recent.tail)
-      out.clipped(track.recent.clipped)
       if let incident = track.incident {
         out.integer(1)
         out.word(UInt64(bitPattern: incident.id))
@@ -67,6 +75,15 @@ enum TrackCoding {
       } else {
         out.integer(0)
       }
+      out.tails(track.tail)
+      out.double(track.recent.mean)
+      out.double(track.recent.variance)
+      out.double(track.recent.samples)
+      out.double(track.recent.runSign)
+      out.integer(track.recent.runLength)
+      out.double(track.recent.runSum)
+      out.tails(track.recent.tail)
+      out.clipped(track.recent.clipped)
       count = out.offset
     }
   }
@@ -87,29 +104,26 @@ enum TrackCoding {
     mutating func double(_ value: Double) { word(value.bitPattern) }
     @inline(__always)
     mutating func integer(_ value: Int) { word(UInt64(bitPattern: Int64(value))) }
-
-    mutating func counts(_ counts: borrowing InlineArray<24, Float>) {
-      for k in 0..<ScoreTail.bins { double(Double(counts[k])) }
-    }
-
-    mutating func starts(_ counts: borrowing InlineArray<15, Float>) {
-      for k in 0..<RunStarts.bins { double(Double(counts[k])) }
+    /// Two 32-bit floats in a word, the first in the low half.
+    @inline(__always)
+    mutating func floats(_ low: Float, _ high: Float) {
+      word(UInt64(low.bitPattern) | UInt64(high.bitPattern) << 32)
     }
 
     mutating func tail(_ tail: borrowing ScoreTail) {
-      counts(tail.counts)
       double(tail.increment)
       double(tail.total)
       integer(tail.sinceRefresh)
       double(tail.factor)
+      for k in stride(from: 0, to: ScoreTail.bins, by: 2) { floats(tail.counts[k], tail.counts[k + 1]) }
     }
 
     mutating func clipped(_ run: ClippedRun) {
       integer(run.sign)
       integer(run.length)
       integer(run.count)
-      sample(run.first)
-      sample(run.second)
+      if run.count > 0 { sample(run.first) }
+      if run.count > 1 { sample(run.second) }
     }
 
     mutating func sample(_ sample: ClippedRun.Sample) {
@@ -119,54 +133,190 @@ enum TrackCoding {
     }
 
     mutating func tails(_ sided: borrowing SidedTail) {
+      // Every judged sample moves the run starts' increment; equal to new
+      // tails only if it has not moved (or was rescaled to 1).
+      if sided.starts.increment == 1, sided == SidedTail() {
+        integer(0)
+        return
+      }
+      integer(1)
       tail(sided.above)
       tail(sided.below)
       double(sided.sharedFactor)
       integer(sided.sinceShared)
       double(sided.starts.increment)
-      starts(sided.starts.above)
-      starts(sided.starts.below)
+      // The 30 run-start counts, above then below, two to a word.
+      let starts = sided.starts
+      func start(_ k: Int) -> Float {
+        k < RunStarts.bins ? starts.above[k] : starts.below[k - RunStarts.bins]
+      }
+      for k in stride(from: 0, to: 2 * RunStarts.bins, by: 2) { floats(start(k), start(k + 1)) }
     }
   }
 
-  /// The track in a BLOB; nil when it is not a version-1, -3 or -4 track
-  /// (damaged).
+  /// The track in a BLOB; nil when it is not a version-1, -3, -4 or -5
+  /// track (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
-    let count = blob.count / 8
-    let stored = count >= 1 ? UInt64(littleEndian: blob.loadUnaligned(as: UInt64.self)) : 0
-    guard stored == 1 || stored == 3 || stored == version else { return nil }
-    var index = 1
-    func word() -> UInt64? {
-      guard index < count else { return nil }
+    var words = WordReader(blob: blob)
+    guard let stored = words.word(), stored == 1 || (3...version).contains(stored),
+      var track = words.header(version: stored)
+    else { return nil }
+    if stored == version {
+      guard words.incident(into: &track), let slotTail = words.tails(), let recent = words.recent(),
+        let recentTail = words.tails(), let clipped = words.clipped(samplesAlways: false)
+      else { return nil }
+      track.tail = slotTail
+      track.recent = RecentLevel(
+        mean: recent.mean, variance: recent.variance, samples: recent.samples, tail: recentTail,
+        runSign: recent.runSign, runLength: recent.runLength, runSum: recent.runSum, clipped: clipped)
+    } else {
+      guard let slotTail = words.legacyTails(version: stored), let recent = words.recent(),
+        let recentTail = words.legacyTails(version: stored),
+        let clipped = stored == 4 ? words.clipped(samplesAlways: true) : ClippedRun(),
+        words.incident(into: &track)
+      else { return nil }
+      track.tail = slotTail
+      track.recent = RecentLevel(
+        mean: recent.mean, variance: recent.variance, samples: recent.samples, tail: recentTail,
+        runSign: recent.runSign, runLength: recent.runLength, runSum: recent.runSum, clipped: clipped)
+      if stored == 1 {
+        // The run's slots: checked, no longer needed.
+        guard let slotCount = words.integer(), slotCount >= 0, slotCount == words.remaining else {
+          return nil
+        }
+        words.skipToEnd()
+      }
+    }
+    guard words.remaining == 0 else { return nil }
+    return track
+  }
+
+  /// Little-endian words out of a BLOB; every read is nil past its end.
+  struct WordReader {
+    let blob: UnsafeRawBufferPointer
+    var index = 0
+
+    var remaining: Int { blob.count / 8 - index }
+    mutating func skipToEnd() { index = blob.count / 8 }
+
+    mutating func word() -> UInt64? {
+      guard remaining > 0 else { return nil }
       defer { index += 1 }
       return UInt64(littleEndian: blob.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
     }
-    func double() -> Double? { word().map(Double.init(bitPattern:)) }
-    func integer() -> Int? { word().map { Int(Int64(bitPattern: $0)) } }
-    func tail() -> ScoreTail? {
-      var counts = InlineArray<24, Float>(repeating: 0)
-      for k in 0..<ScoreTail.bins {
-        guard let value = double() else { return nil }
-        counts[k] = Float(value)
-      }
-      guard let increment = double(), let total = double(), let since = integer(), let factor = double()
+    mutating func double() -> Double? { word().map(Double.init(bitPattern:)) }
+    mutating func integer() -> Int? { word().map { Int(Int64(bitPattern: $0)) } }
+    mutating func floats() -> (Float, Float)? {
+      word().map { (Float(bitPattern: UInt32(truncatingIfNeeded: $0)), Float(bitPattern: UInt32($0 >> 32))) }
+    }
+
+    /// The words after the version, up to `everNegative`: the same in
+    /// every version but 1, which had no `revertRun` and whose shift is
+    /// dropped (TrackCoding).
+    mutating func header(version: UInt64) -> SeriesTrack? {
+      guard let runSign = integer(), let runLength = integer(), let runValueSum = double(),
+        let runExpectedSum = double(), let crosses = integer(), let runStart = double(),
+        let shiftRatio = double(), let shiftConfirmAt = double(),
+        let revertRun = version == 1 ? 0 : integer(),
+        let stale = integer(), let negative = integer()
       else { return nil }
-      return ScoreTail(
-        counts: counts, increment: increment, total: total, sinceRefresh: since, factor: factor)
-    }
-    func starts() -> InlineArray<15, Float>? {
-      var counts = InlineArray<15, Float>(repeating: 0)
-      for k in 0..<RunStarts.bins {
-        guard let value = double() else { return nil }
-        counts[k] = Float(value)
+      var track = SeriesTrack()
+      track.runSign = runSign
+      track.runLength = runLength
+      track.runValueSum = runValueSum
+      track.runExpectedSum = runExpectedSum
+      track.runCrossesZero = crosses != 0
+      track.runStart = runStart
+      if version != 1 {
+        track.shiftRatio = shiftRatio
+        track.shiftConfirmAt = shiftConfirmAt
+        track.revertRun = revertRun
       }
-      return counts
+      track.stale = stale != 0
+      track.everNegative = negative != 0
+      return track
     }
-    /// Both sides; version 1 kept one tail for both.
-    func tails() -> SidedTail? {
+
+    /// `hasIncident`, then the incident if 1; false when damaged.
+    mutating func incident(into track: inout SeriesTrack) -> Bool {
+      guard let hasIncident = integer() else { return false }
+      guard hasIncident != 0 else { return true }
+      guard let id = word(), let sign = integer(), let start = double(), let end = double(),
+        let peak = double(), let alerts = integer()
+      else { return false }
+      track.incident = SeriesTrack.OpenIncident(
+        id: Int64(bitPattern: id), sign: sign, start: start, end: end, peak: peak, alerts: alerts)
+      return true
+    }
+
+    /// The recent level's own numbers, before its tails.
+    mutating func recent() -> RecentLevel? {
+      guard let mean = double(), let variance = double(), let samples = double(), let runSign = double(),
+        let runLength = integer(), let runSum = double()
+      else { return nil }
+      return RecentLevel(
+        mean: mean, variance: variance, samples: samples, tail: SidedTail(), runSign: runSign,
+        runLength: runLength, runSum: runSum)
+    }
+
+    /// Version 5's tails: a flag, then (if 1) the tails with their counts
+    /// two to a word.
+    mutating func tails() -> SidedTail? {
+      guard let learned = integer(), learned == 0 || learned == 1 else { return nil }
+      guard learned == 1 else { return SidedTail() }
+      func tail() -> ScoreTail? {
+        guard let increment = double(), let total = double(), let since = integer(), let factor = double()
+        else { return nil }
+        var counts = InlineArray<24, Float>(repeating: 0)
+        for k in stride(from: 0, to: ScoreTail.bins, by: 2) {
+          guard let (low, high) = floats() else { return nil }
+          counts[k] = low
+          counts[k + 1] = high
+        }
+        return ScoreTail(
+          counts: counts, increment: increment, total: total, sinceRefresh: since, factor: factor)
+      }
+      guard let above = tail(), let below = tail(), let shared = double(), let since = integer(),
+        let increment = double()
+      else { return nil }
+      var startsAbove = InlineArray<15, Float>(repeating: 0)
+      var startsBelow = InlineArray<15, Float>(repeating: 0)
+      for k in stride(from: 0, to: 2 * RunStarts.bins, by: 2) {
+        guard let (low, high) = floats() else { return nil }
+        for (j, value) in [(k, low), (k + 1, high)] {
+          if j < RunStarts.bins { startsAbove[j] = value } else { startsBelow[j - RunStarts.bins] = value }
+        }
+      }
+      return SidedTail(
+        above: above, below: below, sharedFactor: shared, sinceShared: since,
+        starts: RunStarts(above: startsAbove, below: startsBelow, increment: increment))
+    }
+
+    /// Versions 1–4's tails: counts as doubles; version 1 kept one tail
+    /// for both sides.
+    mutating func legacyTails(version: UInt64) -> SidedTail? {
+      func tail() -> ScoreTail? {
+        var counts = InlineArray<24, Float>(repeating: 0)
+        for k in 0..<ScoreTail.bins {
+          guard let value = double() else { return nil }
+          counts[k] = Float(value)
+        }
+        guard let increment = double(), let total = double(), let since = integer(), let factor = double()
+        else { return nil }
+        return ScoreTail(
+          counts: counts, increment: increment, total: total, sinceRefresh: since, factor: factor)
+      }
+      func starts() -> InlineArray<15, Float>? {
+        var counts = InlineArray<15, Float>(repeating: 0)
+        for k in 0..<RunStarts.bins {
+          guard let value = double() else { return nil }
+          counts[k] = Float(value)
+        }
+        return counts
+      }
       guard let above = tail() else { return nil }
-      if stored == 1 {
+      if version == 1 {
         return SidedTail(
           above: above, below: above, sharedFactor: above.factor, sinceShared: 0, starts: RunStarts())
       }
@@ -177,69 +327,31 @@ enum TrackCoding {
         above: above, below: below, sharedFactor: shared, sinceShared: since,
         starts: RunStarts(above: startsAbove, below: startsBelow, increment: increment))
     }
-    /// Version 4's clipped run; empty before.
-    func clipped() -> ClippedRun? {
-      guard stored == version else { return ClippedRun() }
+
+    /// The clipped run: sign, length, count, then the samples held
+    /// (version 5) or always two of them (version 4).
+    mutating func clipped(samplesAlways: Bool) -> ClippedRun? {
       guard let sign = integer(), (-1...1).contains(sign), let length = integer(), length >= 0,
         let count = integer(), (0...ClippedRun.capacity).contains(count)
       else { return nil }
-      var samples: [ClippedRun.Sample] = []
-      for _ in 0..<2 {
+      var samples = [
+        ClippedRun.Sample(x: 0, learned: 0, value: 0), ClippedRun.Sample(x: 0, learned: 0, value: 0),
+      ]
+      for k in 0..<(samplesAlways ? ClippedRun.capacity : count) {
         guard let x = double(), let learned = double(), let value = double() else { return nil }
-        samples.append(ClippedRun.Sample(x: x, learned: learned, value: value))
+        samples[k] = ClippedRun.Sample(x: x, learned: learned, value: value)
       }
       return ClippedRun(sign: sign, length: length, count: count, first: samples[0], second: samples[1])
     }
-    var track = SeriesTrack()
-    guard let runSign = integer(), let runLength = integer(), let runValueSum = double(),
-      let runExpectedSum = double(), let crosses = integer(), let runStart = double(),
-      let shiftRatio = double(), let shiftConfirmAt = double(), let revertRun = stored == 1 ? 0 : integer(),
-      let stale = integer(), let negative = integer(),
-      let slotTail = tails(),
-      let mean = double(), let variance = double(), let samples = double(), let recentSign = double(),
-      let recentLength = integer(), let recentSum = double(), let recentTail = tails(),
-      let recentClipped = clipped(), let hasIncident = integer()
-    else { return nil }
-    track.runSign = runSign
-    track.runLength = runLength
-    track.runValueSum = runValueSum
-    track.runExpectedSum = runExpectedSum
-    track.runCrossesZero = crosses != 0
-    track.runStart = runStart
-    if stored != 1 {
-      track.shiftRatio = shiftRatio
-      track.shiftConfirmAt = shiftConfirmAt
-      track.revertRun = revertRun
-    }
-    track.stale = stale != 0
-    track.everNegative = negative != 0
-    track.tail = slotTail
-    track.recent = RecentLevel(
-      mean: mean, variance: variance, samples: samples, tail: recentTail, runSign: recentSign,
-      runLength: recentLength, runSum: recentSum, clipped: recentClipped)
-    if hasIncident != 0 {
-      guard let id = word(), let sign = integer(), let start = double(), let end = double(),
-        let peak = double(), let alerts = integer()
-      else { return nil }
-      track.incident = SeriesTrack.OpenIncident(
-        id: Int64(bitPattern: id), sign: sign, start: start, end: end, peak: peak, alerts: alerts)
-    }
-    if stored == 1 {
-      // The run's slots: checked, no longer needed.
-      guard let slotCount = integer(), slotCount >= 0, slotCount == count - index else { return nil }
-      index = count
-    }
-    guard index == count else { return nil }
-    return track
   }
 
-  /// The track of a `series.track` column: NULL, a version-1, -3 or -4 BLOB, or the
+  /// The track of a `series.track` column: NULL, a version-1, -3, -4 or -5 BLOB, or the
   /// JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }
     if statement.isBlob(column) {
       guard let track = statement.withBlob(column, { decode(blob: $0) }) else {
-        throw SQLiteError(code: 11, message: "series.track: not a version-1, -3 or -\(version) track")
+        throw SQLiteError(code: 11, message: "series.track: not a version-1, -3, -4 or -\(version) track")
       }
       return track
     }

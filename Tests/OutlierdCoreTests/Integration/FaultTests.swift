@@ -150,9 +150,9 @@ struct LargeFileTests {
         WHERE substr(b.data, s.id % 10 * 768 + 1, 768) != zeroblob(768) ORDER BY 1, 2
       """,
       // Incident ids follow the order series come in, which the split
-      // changes: the track without its word 206 (TrackCoding: the open
+      // changes: the track without its word 13 (TrackCoding: the open
       // incident's id).
-      "SELECT name, newest_ts, samples, hex(substr(track, 1, 1648)) || hex(substr(track, 1657)) FROM series ORDER BY name",
+      "SELECT name, newest_ts, samples, hex(substr(track, 1, 104)) || hex(substr(track, 113)) FROM series ORDER BY name",
       "SELECT series, ts, value, score FROM alerts ORDER BY series, ts",
     ] {
       let a = try big.query(sql), b = try small.query(sql)

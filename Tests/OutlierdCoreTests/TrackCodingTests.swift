@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+/// `series.track`'s binary form (TrackCoding): checked word by word against
+/// the layout docs/schema.md states, and against version 4 written here
+/// by hand from its own layout, so that neither side is checked against
+/// itself.
+@Suite("Track coding")
+struct TrackCodingTests {
+  let t0 = 1_767_571_200.0  // Monday 2026-01-05 00:00Z
+
+  /// A track with everything set: a run, a suspected shift, an incident,
+  /// both tails learned and a clipped streak holding `clipped` samples.
+  func fullTrack(clipped: Int = 1) -> SeriesTrack {
+    var random = SplitMix64(seed: 77)
+    var track = SeriesTrack()
+    track.runSign = -1
+    track.runLength = 4
+    track.runValueSum = 12.5
+    track.runExpectedSum = -3.25
+    track.runCrossesZero = true
+    track.runStart = t0
+    track.shiftRatio = 1.75
+    track.shiftConfirmAt = t0 + 10_800
+    track.revertRun = 2
+    track.stale = true
+    track.incident = .init(id: 42, sign: -1, start: t0, end: t0 + 600, peak: -7.5, alerts: 3)
+    for k in 0..<700 {
+      track.tail.add(
+        uSquared: random.nextUnit() * 3, above: k % 3 != 0, startsRun: k % 40 == 0, threshold: 3.5)
+      track.recent.learn(50 + random.nextGaussian(), limit: 3.5)
+      track.recent.tail.add(
+        uSquared: random.nextUnit() * 40, above: k % 2 == 0, startsRun: k % 30 == 0, threshold: 3.5)
+    }
+    track.recent.clipped.sign = -1
+    track.recent.clipped.length = 2
+    for k in 0..<clipped {
+      track.recent.clipped.append(
+        ClippedRun.Sample(x: t0 + 300 * Double(k + 1), learned: 52.25, value: 61.5 + Double(k)))
+    }
+    return track
+  }
+
+  func words(_ bytes: [UInt8]) -> [UInt64] {
+    bytes.withUnsafeBytes { raw in
+      (0..<raw.count / 8).map {
+        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))
+      }
+    }
+  }
+
+  func decode(_ bytes: [UInt8]) -> SeriesTrack? { bytes.withUnsafeBytes { TrackCoding.decode(blob: $0) } }
+
+  func decode(words: [UInt64]) -> SeriesTrack? {
+    decode(words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) })
+  }
+
+  /// Everything set survives word for word, at the places docs/schema.md
+  /// gives: the incident's id is word 13 (FaultTests leaves it out), the
+  /// tails 51 words each, one word per clipped sample's field.
+  @Test func aFullTrackRoundTripsAtTheDocumentedPlaces() {
+    for clipped in 0...ClippedRun.capacity {
+      let track = fullTrack(clipped: clipped)
+      let bytes = TrackCoding.encode(track)
+      #expect(decode(bytes) == track, "clipped \(clipped)")
+      let w = words(bytes)
+      #expect(w.count == 12 + 7 + 51 + 6 + 51 + 3 + 3 * clipped)
+      #expect(w[0] == 5)
+      #expect(w[12] == 1 && Int64(bitPattern: w[13]) == 42)
+      #expect(w[19] == 1 && w[19 + 51 + 6] == 1)
+      #expect(Double(bitPattern: w[19 + 51]) == track.recent.mean)
+      // The first two counts of the tail above share a word, low half first.
+      #expect(Float(bitPattern: UInt32(truncatingIfNeeded: w[19 + 5])) == track.tail.above.counts[0])
+      #expect(Float(bitPattern: UInt32(w[19 + 5] >> 32)) == track.tail.above.counts[1])
+      #expect(w.count <= TrackCoding.maximumWords)
+    }
+  }
+
+  /// A new series' track, judged only by its recent level, leaves out the
+  /// weekly tails it has never used: 74 words, not 124.
+  @Test func aNewSeriesLeavesOutTheTailsItHasNotUsed() {
+    var track = SeriesTrack()
+    for k in 0..<300 {
+      track.recent.learn(100 + Double(k % 7), limit: 3.5)
+      track.recent.tail.add(uSquared: Double(k % 5) / 10, above: k % 2 == 0, startsRun: false, threshold: 3.5)
+    }
+    let w = words(TrackCoding.encode(track))
+    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3)
+    #expect(w[12] == 0 && w[13] == 0 && w[20] == 1)
+    #expect(decode(TrackCoding.encode(track)) == track)
+    // Tails that learned nothing are left out only if really new: a tail
+    // with nothing but a factor is kept.
+    var shared = SeriesTrack()
+    shared.tail = SidedTail(
+      above: ScoreTail(), below: ScoreTail(), sharedFactor: 1.5, sinceShared: 0, starts: RunStarts())
+    #expect(decode(TrackCoding.encode(shared)) == shared)
+    #expect(words(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3)
+  }
+
+  /// A cut, lengthened or foreign blob is refused, not misread.
+  @Test func aDamagedTrackIsRefused() {
+    let bytes = TrackCoding.encode(fullTrack())
+    #expect(decode(Array(bytes.dropLast(8))) == nil)
+    #expect(decode(bytes + [UInt8](repeating: 0, count: 8)) == nil)
+    #expect(decode(Array(bytes.dropLast(1))) == nil)
+    #expect(decode([UInt8](repeating: 7, count: bytes.count)) == nil)
+    var badFlag = words(bytes)
+    badFlag[19] = 2
+    #expect(decode(words: badFlag) == nil)
+    var version2 = words(bytes)
+    version2[0] = 2
+    #expect(decode(words: version2) == nil)
+  }
+
+  /// A database written by version 4 (the release before) keeps its
+  /// tracks: its layout, written here from docs/schema.md's description
+  /// of it, reads back as the same track.
+  @Test func version4TracksAreStillRead() {
+    let track = fullTrack(clipped: 1)
+    var w: [UInt64] = []
+    func double(_ value: Double) { w.append(value.bitPattern) }
+    func integer(_ value: Int) { w.append(UInt64(bitPattern: Int64(value))) }
+    func tails(_ sided: SidedTail) {
+      for side in [sided.above, sided.below] {
+        for k in 0..<24 { double(Double(side.counts[k])) }
+        double(side.increment)
+        double(side.total)
+        integer(side.sinceRefresh)
+        double(side.factor)
+      }
+      double(sided.sharedFactor)
+      integer(sided.sinceShared)
+      double(sided.starts.increment)
+      for k in 0..<15 { double(Double(sided.starts.above[k])) }
+      for k in 0..<15 { double(Double(sided.starts.below[k])) }
+    }
+    integer(4)
+    for value in [track.runSign, track.runLength] { integer(value) }
+    double(track.runValueSum)
+    double(track.runExpectedSum)
+    integer(1)
+    double(track.runStart)
+    double(track.shiftRatio)
+    double(track.shiftConfirmAt)
+    integer(track.revertRun)
+    integer(1)
+    integer(0)
+    tails(track.tail)
+    for value in [track.recent.mean, track.recent.variance, track.recent.samples, track.recent.runSign] {
+      double(value)
+    }
+    integer(track.recent.runLength)
+    double(track.recent.runSum)
+    tails(track.recent.tail)
+    integer(track.recent.clipped.sign)
+    integer(track.recent.clipped.length)
+    integer(1)
+    for sample in [track.recent.clipped.samples[0], ClippedRun.Sample(x: 0, learned: 0, value: 0)] {
+      double(sample.x)
+      double(sample.learned)
+      double(sample.value)
+    }
+    integer(1)
+    let incident = track.incident!
+    w.append(UInt64(bitPattern: incident.id))
+    integer(incident.sign)
+    double(incident.start)
+    double(incident.end)
+    double(incident.peak)
+    integer(incident.alerts)
+    #expect(w.count == 212)
+    #expect(decode(words: w) == track)
+    #expect(decode(words: Array(w.dropLast())) == nil)
+  }
+}
