@@ -60,6 +60,40 @@ struct CalibrationTests {
     }
   }
 
+  /// Over every magnitude a finite u² can have, the bin equals the one
+  /// `exponent` and `significand` give; a u² so large that 16·u² is +∞
+  /// lands in the last bin (the accessors' +∞ exponent overflowed when
+  /// doubled), and NaN in bin 0.
+  @Test func binsHoldAtTheExtremes() {
+    var random = SplitMix64(seed: 11)
+    var checked = 0
+    for _ in 0..<20_000 {
+      let uSquared = Double(
+        sign: .plus, exponent: Int(random.nextUnit() * 2_000) - 1_000, significand: 1 + random.nextUnit())
+      let v = uSquared * 16
+      guard v.isFinite else { continue }
+      let expected =
+        v < 1
+        ? 0 : min(2 * Int(v.exponent) + (v.significand >= 2.0.squareRoot() ? 1 : 0) + 1, ScoreTail.bins - 1)
+      #expect(ScoreTail.bin(uSquared: uSquared) == expected, "u² \(uSquared)")
+      checked += 1
+    }
+    #expect(checked > 15_000)
+    // √2 exactly, at several octaves: the upper half of its octave; below
+    // v = 1, bin 0.
+    #expect(ScoreTail.bin(uSquared: 2.0.squareRoot() / 2 / 16) == 0)
+    for k in 0...12 {
+      let v = Double(sign: .plus, exponent: k, significand: 2.0.squareRoot())
+      #expect(ScoreTail.bin(uSquared: v / 16) == min(2 * k + 2, ScoreTail.bins - 1))
+      #expect(ScoreTail.bin(uSquared: v.nextDown / 16) == min(2 * k + 1, ScoreTail.bins - 1))
+    }
+    #expect(ScoreTail.bin(uSquared: .greatestFiniteMagnitude) == ScoreTail.bins - 1)
+    #expect(ScoreTail.bin(uSquared: .nan) == 0)
+    var tail = ScoreTail()
+    tail.add(uSquared: .greatestFiniteMagnitude, threshold: 3.5)
+    #expect(tail.counts[ScoreTail.bins - 1] == 1)
+  }
+
   /// A track stored before calibration existed still decodes, with an
   /// empty tail and without its half-applied shift (`shiftUntil`, see
   /// TrackCoding); a track with a tail round-trips through JSON exactly.
@@ -75,6 +109,35 @@ struct CalibrationTests {
     }
     let again = try JSONDecoder().decode(SeriesTrack.self, from: JSONEncoder().encode(withTail))
     #expect(again == withTail)
+  }
+
+  /// The factor in force on each side, kept by `SidedTail.add` instead of
+  /// worked out on every read, is at every step what its definition gives:
+  /// the side's own once it has `minimumWeight`, else the shared one; and
+  /// so after a decode.
+  @Test func theFactorsInForceFollowTheirDefinition() throws {
+    var random = SplitMix64(seed: 5)
+    var tail = SidedTail()
+    var mismatches = 0
+    var sidesOwn = Set<Bool>()
+    for k in 0..<5_000 {
+      // Skewed: the side above is heavy-tailed and fills faster.
+      let above = k % 4 != 0
+      let u = above ? pow(random.nextUnit(), -0.7) * 0.3 : random.nextUnit()
+      tail.add(uSquared: u * u, above: above, startsRun: u > 1 && k % 7 == 0, threshold: 3.5)
+      for side in [true, false] {
+        let own = side ? tail.above : tail.below
+        let defined = own.isHeavyEnough ? own.factor : tail.sharedFactor
+        if tail.factor(above: side) != defined { mismatches += 1 }
+        if own.isHeavyEnough && own.factor != tail.sharedFactor { sidesOwn.insert(side) }
+      }
+    }
+    #expect(mismatches == 0)
+    // Both sides came to their own factors, different from the shared one.
+    #expect(sidesOwn == [true, false])
+    let decoded = try JSONDecoder().decode(SidedTail.self, from: JSONEncoder().encode(tail))
+    #expect(decoded == tail)
+    for side in [true, false] { #expect(decoded.factor(above: side) == tail.factor(above: side)) }
   }
 
   /// Too few samples: no calibration yet.

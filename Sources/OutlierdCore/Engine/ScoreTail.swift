@@ -143,14 +143,24 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// The bin of u: 1 + floor(4·log₂(u / lowest)) = 1 + floor(2·log₂(v))
   /// with v = u² / lowest² (lowest² = 2⁻⁴ makes that exact): twice v's
   /// binary exponent, plus one when its significand is at least √2. Read
-  /// from the bits, no logarithm; 0 below lowest.
+  /// from the bits, no logarithm; 0 below lowest (and for NaN).
   @inline(__always)
   static func bin(uSquared: Double) -> Int {
     let v = uSquared * 16
     guard v >= 1 else { return 0 }
-    let half = v.significand >= 1.414_213_562_373_095_1 ? 1 : 0
-    return min(2 * Int(v.exponent) + half + 1, bins - 1)
+    // v ≥ 1 is normal or +∞, its sign bit 0: the biased exponent and the
+    // significand's fraction straight from the bits. (`exponent` and
+    // `significand` were library calls on every judged sample, and +∞'s
+    // `exponent`, Int.max, overflowed when doubled.)
+    let bits = v.bitPattern
+    let exponent = Int(truncatingIfNeeded: bits >> 52) - 1023
+    let half = bits & fractionMask >= sqrtTwoFraction ? 1 : 0
+    return min(2 * exponent + half + 1, bins - 1)
   }
+  private static let fractionMask: UInt64 = (1 << 52) - 1
+  /// √2's fraction bits: a significand in [1, 2) is at least √2 exactly when
+  /// its fraction bits are at least these.
+  private static let sqrtTwoFraction = (2.0).squareRoot().bitPattern & fractionMask
 
   /// Brings the increment back to 1, every count with it: the decayed
   /// shares are unchanged.

@@ -70,6 +70,24 @@ struct HostileInputTests {
     #expect(try h.query("SELECT kind, length(text) FROM rejections") == [["line_too_long", "1000"]])
   }
 
+  /// Values in range whose score squared is finite but 16 times it is
+  /// not: a series of values near 1e-100 that vary in their third digit,
+  /// then 5e51. Scoring it once read +∞'s binary exponent (Int.max) and
+  /// doubled it, and the daemon died on the file at every start (found
+  /// 2026-12-02). Now it is an alert like any other.
+  @Test func aScoreAtTheEdgeOfTheDoubleRangeIsAnAlertNotACrash() throws {
+    let h = try Harness()
+    let path = h.root + "/edge.txt"
+    let t0 = 1_767_571_200
+    var lines = (0..<300).map { "edge.tiny \(1e-100 * (1 + Double($0 % 7) * 1e-3)) \(t0 + 300 * $0)" }
+    lines.append("edge.tiny 5e51 \(t0 + 300 * 300)")
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let result = try h.run(["ingest", "--config", h.config, path])
+    #expect(result.status == 0, "\(result.errors)")
+    #expect(try h.query("SELECT lines_accepted, lines_rejected, alerts FROM files") == [["301", "0", "1"]])
+    #expect(try h.query("SELECT value, baseline FROM alerts") == [["5.0e+51", "recent"]])
+  }
+
   @Test func aVanishedFileIsNotAnError() throws {
     let h = try Harness()
     let settings = try Settings.load(path: h.config)
