@@ -10,17 +10,24 @@
 /// of all samples together. Under the model (symmetric noise) both sides
 /// have the same reference, P(|Z| > z) given the side.
 public struct SidedTail: Sendable, Hashable, Codable {
+  // What every judged sample reads comes first, together: the factors in
+  // force on both sides, the shared one and the run starts' increment
+  // (`RunStarts` keeps it first). A sample then touches this line and its
+  // own side's, not both sides' (`SeriesTrack`'s order).
   /// κ of both sides' samples together, refreshed every
-  /// ScoreTail.refreshEvery samples. First, beside the sides' own factors
-  /// that every judged sample reads (`SeriesTrack`'s order).
+  /// ScoreTail.refreshEvery samples.
   public private(set) var sharedFactor: Double = 1
   public private(set) var sinceShared = 0
+  /// `factor(above:)` of each side, kept by `add` and the initialisers: a
+  /// pure function of the other fields.
+  private var inForceAbove: Double = 1
+  private var inForceBelow: Double = 1
+  /// The outliers that started a run, for the rank gate.
+  public private(set) var starts = RunStarts()
   /// Samples above their expected value (residual ≥ 0).
   public private(set) var above = ScoreTail()
   /// Samples below it.
   public private(set) var below = ScoreTail()
-  /// The outliers that started a run, for the rank gate.
-  public private(set) var starts = RunStarts()
 
   public init() {}
 
@@ -30,15 +37,18 @@ public struct SidedTail: Sendable, Hashable, Codable {
     self.sharedFactor = sharedFactor
     self.sinceShared = sinceShared
     self.starts = starts
+    refreshInForce()
   }
 
   /// κ on one side: the side's own once it has enough samples, else the
   /// shared one.
   @inline(__always)
-  public func factor(above isAbove: Bool) -> Double {
-    // Each side read in place: `isAbove ? above : below` would copy a tail.
-    if isAbove { return above.isHeavyEnough ? above.factor : sharedFactor }
-    return below.isHeavyEnough ? below.factor : sharedFactor
+  public func factor(above isAbove: Bool) -> Double { isAbove ? inForceAbove : inForceBelow }
+
+  /// Both sides' factors in force, from their tails and the shared factor.
+  private mutating func refreshInForce() {
+    inForceAbove = above.isHeavyEnough ? above.factor : sharedFactor
+    inForceBelow = below.isHeavyEnough ? below.factor : sharedFactor
   }
 
   /// The weight of all judged samples recorded (both sides).
@@ -50,8 +60,10 @@ public struct SidedTail: Sendable, Hashable, Codable {
   public mutating func add(uSquared: Double, above isAbove: Bool, startsRun: Bool, threshold: Double) {
     if isAbove {
       above.add(uSquared: uSquared, threshold: threshold)
+      inForceAbove = above.isHeavyEnough ? above.factor : sharedFactor
     } else {
       below.add(uSquared: uSquared, threshold: threshold)
+      inForceBelow = below.isHeavyEnough ? below.factor : sharedFactor
     }
     starts.tick()
     if startsRun { starts.add(uSquared: uSquared, above: isAbove) }
@@ -59,6 +71,7 @@ public struct SidedTail: Sendable, Hashable, Codable {
     if sinceShared >= ScoreTail.refreshEvery {
       sinceShared = 0
       sharedFactor = ScoreTail.sharedFactor(above, below, threshold: threshold)
+      refreshInForce()
     }
   }
 
@@ -99,5 +112,6 @@ public struct SidedTail: Sendable, Hashable, Codable {
       below = single
       sharedFactor = single.factor
     }
+    refreshInForce()
   }
 }

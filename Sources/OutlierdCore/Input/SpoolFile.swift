@@ -90,7 +90,9 @@ public struct SpoolFile {
         guard bytes.count <= maxSize else { throw Refusal.tooLarge(size: bytes.count, limit: maxSize) }
         bytes.append(contentsOf: repeatElement(0, count: bytes.count))
       }
-      let n = bytes[filled...].withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      // Through the whole array's buffer: `bytes[filled...]` as a mutable
+      // slice copied the rest of the buffer out and back for every read.
+      let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
       if n < 0 {
         if errno == EINTR || errno == EAGAIN { continue }
         throw ReadFailure(path: path, code: errno)
