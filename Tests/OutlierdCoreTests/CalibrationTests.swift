@@ -94,6 +94,43 @@ struct CalibrationTests {
     #expect(tail.counts[ScoreTail.bins - 1] == 1)
   }
 
+  /// The shared factor, worked out bin by bin from the top, equals the
+  /// factor of the two tails merged whole (counts rounded to 32 bits, as a
+  /// tail keeps them), to the bit, for tails of every weight and skew.
+  @Test func theSharedFactorIsThatOfTheMergedTails() {
+    var random = SplitMix64(seed: 23)
+    var differing = 0
+    var calibrated = 0
+    for round in 0..<400 {
+      var a = ScoreTail()
+      var b = ScoreTail()
+      let heavy = 0.3 + random.nextUnit() * 3
+      for k in 0..<(round * 7) {
+        let u = pow(random.nextUnit(), -1 / (1 + heavy)) * 0.4
+        if k % 3 == 0 {
+          b.add(uSquared: u * u, threshold: 3.5)
+        } else {
+          a.add(uSquared: u * u, threshold: 3.5)
+        }
+      }
+      let scaleA = 1 / (a.increment * ScoreTail.decay)
+      let scaleB = 1 / (b.increment * ScoreTail.decay)
+      var counts = InlineArray<24, Float>(repeating: 0)
+      for k in 0..<ScoreTail.bins {
+        counts[k] = Float(Double(a.counts[k]) * scaleA + Double(b.counts[k]) * scaleB)
+      }
+      let merged = ScoreTail(
+        counts: counts, increment: 1 / ScoreTail.decay, total: a.total * scaleA + b.total * scaleB,
+        sinceRefresh: 0, factor: 1)
+      let whole = merged.tailFactor(threshold: 3.5)
+      let shared = ScoreTail.sharedFactor(a, b, threshold: 3.5)
+      if whole.bitPattern != shared.bitPattern { differing += 1 }
+      if whole > 1 { calibrated += 1 }
+    }
+    #expect(differing == 0)
+    #expect(calibrated > 200)
+  }
+
   /// A track stored before calibration existed still decodes, with an
   /// empty tail and without its half-applied shift (`shiftUntil`, see
   /// TrackCoding); a track with a tail round-trips through JSON exactly.

@@ -13,31 +13,60 @@ import Synchronization
 public final class CriticalValues: Sendable {
   public let threshold: Double
   public let tailProbability: Double
-  /// Inline, not an Array: a lookup is then a load, with no retain and
-  /// release of an array buffer for every judged sample.
-  private let table: InlineArray<1024, Double>
+  /// The values for ν = 1…tableSize, in memory of this table's own,
+  /// written once in `init` and freed with the table: a lookup is a load,
+  /// with no reference to retain.
+  private let lookup: Lookup
   static let tableSize = 1024
 
   init(threshold: Double) {
     self.threshold = threshold
     let p = NormalDistribution.twoSidedTail(threshold)
     tailProbability = p
-    var table = InlineArray<1024, Double>(repeating: 0)
-    for nu in 1...Self.tableSize { table[nu - 1] = Self.solve(p: p, nu: Double(nu), start: threshold) }
-    self.table = table
+    let table = UnsafeMutablePointer<Double>.allocate(capacity: Self.tableSize)
+    for nu in 1...Self.tableSize {
+      (table + nu - 1).initialize(to: Self.solve(p: p, nu: Double(nu), start: threshold))
+    }
+    lookup = Lookup(table: UnsafePointer(table), threshold: threshold)
   }
+
+  deinit { UnsafeMutablePointer(mutating: lookup.table).deallocate() }
 
   /// The critical t for ν degrees of freedom.
   @inline(__always)
-  public func value(degreesOfFreedom nu: Double) -> Double {
-    if nu < Double(Self.tableSize) {
-      return table[max(Int(nu), 1) - 1]
+  public func value(degreesOfFreedom nu: Double) -> Double { lookup.value(degreesOfFreedom: nu) }
+
+  /// The table read through its address: what `ScoringRules` keeps for
+  /// every sample it judges. Reaching the table through a reference, even
+  /// `unowned(unsafe)`, retained and released it on every lookup: two
+  /// atomic operations per judged sample.
+  ///
+  /// Valid while its table lives: those of `forThreshold` live as long as
+  /// the process, and `lookup(forThreshold:)` hands out only those. The
+  /// values never change after `init`, so a lookup may be read from any
+  /// thread.
+  public struct Lookup: @unchecked Sendable {
+    let table: UnsafePointer<Double>
+    let threshold: Double
+
+    /// The critical t for ν degrees of freedom: the table's entry at or
+    /// below ν (the more conservative) up to tableSize; above it a
+    /// Cornish–Fisher expansion, within 1e-9 of the exact value.
+    @inline(__always)
+    public func value(degreesOfFreedom nu: Double) -> Double {
+      if nu < Double(CriticalValues.tableSize) {
+        return table[max(Int(nu), 1) - 1]
+      }
+      // Cornish–Fisher: t = z + (z³ + z)/(4ν) + (5z⁵ + 16z³ + 3z)/(96ν²) + …
+      let z = threshold, z3 = z * z * z, z5 = z3 * z * z
+      return z + (z3 + z) / (4 * nu) + (5 * z5 + 16 * z3 + 3 * z) / (96 * nu * nu)
+        + (3 * z5 * z * z + 19 * z5 + 17 * z3 - 15 * z) / (384 * nu * nu * nu)
     }
-    // Cornish–Fisher: t = z + (z³ + z)/(4ν) + (5z⁵ + 16z³ + 3z)/(96ν²) + …
-    let z = threshold, z3 = z * z * z, z5 = z3 * z * z
-    return z + (z3 + z) / (4 * nu) + (5 * z5 + 16 * z3 + 3 * z) / (96 * nu * nu)
-      + (3 * z5 * z * z + 19 * z5 + 17 * z3 - 15 * z) / (384 * nu * nu * nu)
   }
+
+  /// The lookup of the shared table for a threshold (`forThreshold`),
+  /// which lives as long as the process.
+  public static func lookup(forThreshold k: Double) -> Lookup { forThreshold(k).lookup }
 
   /// Solves P(|T_ν| ≥ t) = p for t by the Illinois variant of regula
   /// falsi on (log t, log P), which is nearly a straight line (the tail is

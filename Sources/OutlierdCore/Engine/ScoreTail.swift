@@ -182,11 +182,21 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// The u that `tail` of the recorded samples exceed, interpolated
   /// log-linearly within its bin; nil while the tail is too light to say.
   public func quantile(exceededBy tail: Double) -> Double? {
-    guard weight >= Self.minimumWeight else { return nil }
+    Self.quantile(exceededBy: tail, total: total, increment: increment) { Double(counts[$0]) }
+  }
+
+  /// The quantile of counts `count(k)` with this total and increment,
+  /// read from the top bin down: for the 1% tail it stops after a few bins,
+  /// so a tail made on the fly (`sharedFactor`) need not be made whole.
+  @inline(__always)
+  static func quantile(
+    exceededBy tail: Double, total: Double, increment: Double, count: (Int) -> Double
+  ) -> Double? {
+    guard total / (increment * Self.decay) >= Self.minimumWeight else { return nil }
     var above = 0.0
     let wanted = tail * total
     for k in stride(from: Self.bins - 1, through: 1, by: -1) {
-      let count = Double(counts[k])
+      let count = count(k)
       if above + count >= wanted && count > 0 {
         // The share of bin k above the quantile is (wanted − above) / count.
         let fractionFromTop = (wanted - above) / count
@@ -215,15 +225,18 @@ public struct ScoreTail: Sendable, Hashable, Codable {
 
   /// κ of two tails' samples together (each in samples, the newest counting
   /// 1): SidedTail's factor for a side with too few samples of its own.
+  ///
+  /// The merged counts are those of a tail holding both (each rounded to
+  /// 32 bits, as a tail keeps them), made only as far as the quantile
+  /// reads: the whole merged tail, made every 32 judged samples, was 1% of
+  /// an all-cold backfill's instructions.
   public static func sharedFactor(_ a: ScoreTail, _ b: ScoreTail, threshold: Double) -> Double {
-    var merged = ScoreTail()
     let scaleA = 1 / (a.increment * decay)
     let scaleB = 1 / (b.increment * decay)
-    for k in 0..<bins {
-      merged.counts[k] = Float(Double(a.counts[k]) * scaleA + Double(b.counts[k]) * scaleB)
-    }
-    merged.total = a.total * scaleA + b.total * scaleB
-    merged.increment = 1 / decay
-    return merged.tailFactor(threshold: threshold)
+    let q1 = quantile(
+      exceededBy: referenceTail, total: a.total * scaleA + b.total * scaleB, increment: 1 / decay
+    ) { k in Double(Float(Double(a.counts[k]) * scaleA + Double(b.counts[k]) * scaleB)) }
+    guard let q1 else { return 1 }
+    return max(1, q1 / modelReference(threshold: threshold))
   }
 }

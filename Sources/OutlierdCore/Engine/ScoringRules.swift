@@ -27,11 +27,11 @@ public struct ScoringRules: Sendable {
   /// and one burst among them tilts the line for weeks
   /// (docs/detection.md). 0: a slope from the start.
   public var trendAfter: Double
-  /// The table lives for the whole process in CriticalValues' cache
-  /// (`forThreshold`), so the rules need not retain it: the ingestor copies
-  /// its rules for every sample, and a retain and release each time cost
-  /// 3% of the ingest.
-  private unowned(unsafe) let criticalValues: CriticalValues?
+  /// The critical values, read through the table's address: the table
+  /// lives for the whole process in CriticalValues' cache, and a reference
+  /// to it (even `unowned(unsafe)`) was retained and released on every
+  /// lookup (`CriticalValues.Lookup`).
+  private let criticalValues: CriticalValues.Lookup?
   /// P(|Z| > threshold): the share of samples the threshold lets through
   /// on a series as Gaussian as the model; the rank gate's rate
   /// (ScoreTail.isCommon).
@@ -55,7 +55,7 @@ public struct ScoringRules: Sendable {
     self.calibrate = calibrate
     self.coldStart = coldStart
     self.trendAfter = trendAfter
-    criticalValues = scale == .normal ? CriticalValues.forThreshold(threshold) : nil
+    criticalValues = scale == .normal ? CriticalValues.lookup(forThreshold: threshold) : nil
     alertRate = NormalDistribution.twoSidedTail(threshold)
   }
 
