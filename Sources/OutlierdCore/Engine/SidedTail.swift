@@ -45,10 +45,17 @@ public struct SidedTail: Sendable, Hashable, Codable {
   @inline(__always)
   public func factor(above isAbove: Bool) -> Double { isAbove ? inForceAbove : inForceBelow }
 
+  /// A side's factor in force: its own once it has enough samples, else
+  /// the shared one.
+  @inline(__always)
+  private func inForce(_ side: borrowing ScoreTail) -> Double {
+    side.isHeavyEnough ? side.factor : sharedFactor
+  }
+
   /// Both sides' factors in force, from their tails and the shared factor.
   private mutating func refreshInForce() {
-    inForceAbove = above.isHeavyEnough ? above.factor : sharedFactor
-    inForceBelow = below.isHeavyEnough ? below.factor : sharedFactor
+    inForceAbove = inForce(above)
+    inForceBelow = inForce(below)
   }
 
   /// The weight of all judged samples recorded (both sides).
@@ -60,10 +67,10 @@ public struct SidedTail: Sendable, Hashable, Codable {
   public mutating func add(uSquared: Double, above isAbove: Bool, startsRun: Bool, threshold: Double) {
     if isAbove {
       above.add(uSquared: uSquared, threshold: threshold)
-      inForceAbove = above.isHeavyEnough ? above.factor : sharedFactor
+      inForceAbove = inForce(above)
     } else {
       below.add(uSquared: uSquared, threshold: threshold)
-      inForceBelow = below.isHeavyEnough ? below.factor : sharedFactor
+      inForceBelow = inForce(below)
     }
     starts.tick()
     if startsRun { starts.add(uSquared: uSquared, above: isAbove) }
