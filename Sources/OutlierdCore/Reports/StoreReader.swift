@@ -143,8 +143,8 @@ public final class StoreReader {
     var byID: [Int64: Int] = [:]
     var minimum: [Int64: Double] = [:]
     while try s.step() {
-      let track = try TrackCoding.read(s, column: 4)
       let name = s.text(1) ?? ""
+      let track = try TrackCoding.read(s, column: 4, path: path, series: name, id: s.int64(0))
       byID[s.int64(0)] = rows.count
       minimum[s.int64(0)] = Double(settings.rules(forSeries: name).minimumSamples) * (1 - 1e-12)
       rows.append(
@@ -174,7 +174,7 @@ public final class StoreReader {
     guard try statement.step() else { return nil }
     return SeriesState(
       id: statement.int64(0), newest: statement.double(1), samples: statement.int64(2),
-      track: try TrackCoding.read(statement, column: 3))
+      track: try TrackCoding.read(statement, column: 3, path: path, series: name, id: statement.int64(0)))
   }
 
   /// One block of a series' slots, if it was ever written.
@@ -263,7 +263,9 @@ public final class StoreReader {
       status.samples += series.int64(2)
       minimum[series.int64(0)] = Double(settings.rules(forSeries: series.text(1) ?? "").minimumSamples)
       status.newestSample = max(status.newestSample ?? series.double(3), series.double(3))
-      if try TrackCoding.read(series, column: 4).stale { status.staleSeries += 1 }
+      let track = try TrackCoding.read(
+        series, column: 4, path: path, series: series.text(1) ?? "", id: series.int64(0))
+      if track.stale { status.staleSeries += 1 }
     }
     let rows = try db.prepare("SELECT first_series_id, data FROM slot_blocks")
     var row: [UInt8] = []

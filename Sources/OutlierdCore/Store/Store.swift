@@ -171,11 +171,15 @@ public final class Store {
   // MARK: Reading
 
   /// Every series with its state, in order of creation.
+  ///
+  /// - Throws: `StoreError.damagedTrack`, naming the series and what to
+  ///   do, when a track cannot be read.
   public func loadSeries() throws -> [(name: String, state: SeriesState)] {
     let statement = try db.prepare("SELECT name, id, newest_ts, samples, track FROM series ORDER BY id")
     var result: [(name: String, state: SeriesState)] = []
     while try statement.step() {
-      let track = try TrackCoding.read(statement, column: 4)
+      let track = try TrackCoding.read(
+        statement, column: 4, path: path, series: statement.text(0) ?? "", id: statement.int64(1))
       result.append(
         (
           statement.text(0) ?? "",

@@ -345,6 +345,18 @@ enum TrackCoding {
     }
   }
 
+  /// `read`, with a track that cannot be read reported as
+  /// `StoreError.damagedTrack`: the series named, and what to do.
+  static func read(
+    _ statement: SQLiteStatement, column: Int32, path: String, series name: String, id: Int64
+  ) throws -> SeriesTrack {
+    do {
+      return try read(statement, column: column)
+    } catch {
+      throw StoreError.damagedTrack(path: path, series: name, id: id)
+    }
+  }
+
   /// The track of a `series.track` column: NULL, a version-1, -3, -4 or -5 BLOB, or the
   /// JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {

@@ -221,6 +221,40 @@ struct HostileProducerTests {
     #expect(stopped && fifo.terminationStatus != 0 && h.stderr(of: fifo).contains("is a FIFO"))
   }
 
+  /// 8b. A series' track damaged in the file (its bytes are not a track)
+  /// stops the daemon at start, and the reports, with the series named and
+  /// the statement that lets it start over, not a bare "not a track"; that
+  /// statement works, and the other series keep theirs.
+  @Test func aDamagedTrackNamesItsSeriesAndTheWayOut() throws {
+    let h = try Harness()
+    let lines = (0..<400).flatMap { i in
+      ["t.a \(10 + i % 5) \(t0 + i * 300)", "t.b \(20 + i % 3) \(t0 + i * 300)"]
+    }
+    let path = h.root + "/fill.txt"
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(try h.run(["ingest", "--config", h.config, path]).status == 0)
+    let id = try #require(try h.query("SELECT id FROM series WHERE name = 't.b'").first?.first)
+    let kept = try h.query("SELECT hex(track) FROM series WHERE name = 't.a'")
+    try SQLiteDatabase(path: h.database).execute(
+      "UPDATE series SET track = substr(track, 1, length(track) - 8) WHERE id = \(id)")
+    let damaged = try h.run(["run", "--config", h.config, "--exit-when-idle"])
+    let fix = "UPDATE series SET track = NULL WHERE id = \(id)"
+    #expect(damaged.status != 0, "\(damaged.errors)")
+    #expect(
+      damaged.errors.contains("the track of series t.b (series.id \(id)) is damaged"), "\(damaged.errors)")
+    #expect(damaged.errors.contains(fix), "\(damaged.errors)")
+    // The reports say the same.
+    for command in [["status"], ["series", "list"]] {
+      let report = try h.run(command + ["--config", h.config])
+      #expect(
+        report.status != 0 && report.errors.contains("series t.b (series.id \(id))"),
+        "\(command): \(report.errors)")
+    }
+    try SQLiteDatabase(path: h.database).execute(fix)
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(try h.query("SELECT hex(track) FROM series WHERE name = 't.a'") == kept)
+  }
+
   /// 9. SIGTERM while SQLite waits on a lock (busy_timeout may be an hour)
   /// stops the daemon within a second, with the file kept.
   @Test func sigtermDuringALockWaitStopsWithinASecond() throws {
