@@ -79,6 +79,8 @@ extension ScoringRules {
       return SampleVerdict(assessment: assessment, isAlert: false)
     }
     if coldStart, case .cannotJudge = assessment, track.recent.canJudge {
+      // Returned as made unless a shift is confirmed: a verdict kept in a
+      // variable first was copied once more per sample.
       guard confirming else { return judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track) }
       var verdict = judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track)
       confirmShift(&track, verdict: &verdict)

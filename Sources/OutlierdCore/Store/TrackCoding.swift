@@ -162,24 +162,27 @@ enum TrackCoding {
     guard let stored = words.word(), stored == 1 || (3...version).contains(stored),
       var track = words.header(version: stored)
     else { return nil }
+    /// The parts every version has, in its own order.
+    func assemble(
+      _ slotTail: SidedTail, _ recent: RecentLevel, _ recentTail: SidedTail, _ clipped: ClippedRun
+    ) {
+      track.tail = slotTail
+      track.recent = recent
+      track.recent.tail = recentTail
+      track.recent.clipped = clipped
+    }
     if stored == version {
       guard words.incident(into: &track), let slotTail = words.tails(), let recent = words.recent(),
         let recentTail = words.tails(), let clipped = words.clipped(samplesAlways: false)
       else { return nil }
-      track.tail = slotTail
-      track.recent = RecentLevel(
-        mean: recent.mean, variance: recent.variance, samples: recent.samples, tail: recentTail,
-        runSign: recent.runSign, runLength: recent.runLength, runSum: recent.runSum, clipped: clipped)
+      assemble(slotTail, recent, recentTail, clipped)
     } else {
       guard let slotTail = words.legacyTails(version: stored), let recent = words.recent(),
         let recentTail = words.legacyTails(version: stored),
         let clipped = stored == 4 ? words.clipped(samplesAlways: true) : ClippedRun(),
         words.incident(into: &track)
       else { return nil }
-      track.tail = slotTail
-      track.recent = RecentLevel(
-        mean: recent.mean, variance: recent.variance, samples: recent.samples, tail: recentTail,
-        runSign: recent.runSign, runLength: recent.runLength, runSum: recent.runSum, clipped: clipped)
+      assemble(slotTail, recent, recentTail, clipped)
       if stored == 1 {
         // The run's slots: checked, no longer needed.
         guard let slotCount = words.integer(), slotCount >= 0, slotCount == words.remaining else {
@@ -250,7 +253,7 @@ enum TrackCoding {
       return true
     }
 
-    /// The recent level's own numbers, before its tails.
+    /// The recent level's own numbers, without its tails and clipped run.
     mutating func recent() -> RecentLevel? {
       guard let mean = double(), let variance = double(), let samples = double(), let runSign = double(),
         let runLength = integer(), let runSum = double()
