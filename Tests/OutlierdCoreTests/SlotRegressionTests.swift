@@ -170,8 +170,8 @@ struct SlotRemovalTests {
     var rng = SplitMix64(seed: 17)
     for round in 0..<500 {
       let count = Int(rng.next() % 12) + 2
-      let xs = (0..<count).map { 1_767_571_200 + Double($0) * 604_800 + Double(rng.next() % 50) }
-      var ys = (0..<count).map { _ in 100 + Double(rng.next() % 1000) / 37 }
+      let xs: [Double] = (0..<count).map { 1_767_571_200 + Double($0) * 604_800 + Double(rng.next() % 50) }
+      var ys: [Double] = (0..<count).map { _ in 100 + Double(rng.next() % 1000) / 37 }
       let k = Int(rng.next() % UInt64(count))
       let clipped = ys[k] - 5 - Double(rng.next() % 100)
       var learned = SlotRegression()

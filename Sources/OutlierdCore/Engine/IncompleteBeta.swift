@@ -7,8 +7,9 @@ enum IncompleteBeta {
   static func regularized(a: Double, b: Double, x: Double, oneMinusX: Double) -> Double {
     if x <= 0 { return 0 }
     if oneMinusX <= 0 { return 1 }
-    let logFront =
-      lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log(oneMinusX)
+    // In typed steps: as one expression it took the type checker 0.8 s.
+    let logBeta: Double = lgamma(a + b) - lgamma(a) - lgamma(b)
+    let logFront: Double = logBeta + a * log(x) + b * log(oneMinusX)
     if x < (a + 1) / (a + b + 2) {
       return exp(logFront) * continuedFraction(a: a, b: b, x: x) / a
     } else {
