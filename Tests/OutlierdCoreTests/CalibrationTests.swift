@@ -89,6 +89,9 @@ struct CalibrationTests {
     }
     #expect(ScoreTail.bin(uSquared: .greatestFiniteMagnitude) == ScoreTail.bins - 1)
     #expect(ScoreTail.bin(uSquared: .nan) == 0)
+    // The literals the bin reads the bits with.
+    #expect(ScoreTail.fractionMask == (1 << Double.significandBitCount) - 1)
+    #expect(ScoreTail.sqrtTwoFraction == 2.0.squareRoot().bitPattern & ScoreTail.fractionMask)
     var tail = ScoreTail()
     tail.add(uSquared: .greatestFiniteMagnitude, threshold: 3.5)
     #expect(tail.counts[ScoreTail.bins - 1] == 1)

@@ -157,10 +157,11 @@ public struct ScoreTail: Sendable, Hashable, Codable {
     let half = bits & fractionMask >= sqrtTwoFraction ? 1 : 0
     return min(2 * exponent + half + 1, bins - 1)
   }
-  private static let fractionMask: UInt64 = (1 << 52) - 1
+  static let fractionMask: UInt64 = 0x000F_FFFF_FFFF_FFFF
   /// √2's fraction bits: a significand in [1, 2) is at least √2 exactly when
-  /// its fraction bits are at least these.
-  private static let sqrtTwoFraction = (2.0).squareRoot().bitPattern & fractionMask
+  /// its fraction bits are at least these. A literal (a test derives it):
+  /// computed, it was a lazy global, checked by a call on every bin.
+  static let sqrtTwoFraction: UInt64 = 0x6_A09E_667F_3BCD
 
   /// Brings the increment back to 1, every count with it: the decayed
   /// shares are unchanged.
