@@ -51,6 +51,21 @@ struct TrackCodingTests {
     }
   }
 
+  /// Version 6's BLOB expanded back into version 5's words (its version
+  /// word 5 first), by the layout docs/schema.md states: n, the presence
+  /// words, the nonzero words. Not TrackCoding's reader.
+  func logical(_ bytes: [UInt8]) -> [UInt64] {
+    let w = words(bytes)
+    #expect(w[0] == 6)
+    let n = Int(w[1])
+    let presence = (n + 63) / 64
+    var stored = w[(2 + presence)...].makeIterator()
+    var out: [UInt64] = [5]
+    for j in 0..<n { out.append(w[2 + j / 64] & (1 << UInt64(j % 64)) != 0 ? stored.next() ?? 0 : 0) }
+    #expect(stored.next() == nil, "a stored word no presence bit names")
+    return out
+  }
+
   func decode(_ bytes: [UInt8]) -> SeriesTrack? { bytes.withUnsafeBytes { TrackCoding.decode(blob: $0) } }
 
   func decode(words: [UInt64]) -> SeriesTrack? {
@@ -65,7 +80,9 @@ struct TrackCodingTests {
       let track = fullTrack(clipped: clipped)
       let bytes = TrackCoding.encode(track)
       #expect(decode(bytes) == track, "clipped \(clipped)")
-      let w = words(bytes)
+      let w = logical(bytes)
+      // Version 5's words read as they are, too (a database of last week's).
+      #expect(decode(words: w) == track, "clipped \(clipped)")
       #expect(w.count == 12 + 7 + 51 + 6 + 51 + 3 + 3 * clipped)
       #expect(w[0] == 5)
       #expect(w[12] == 1 && Int64(bitPattern: w[13]) == 42)
@@ -86,17 +103,43 @@ struct TrackCodingTests {
       track.recent.learn(100 + Double(k % 7), limit: 3.5)
       track.recent.tail.add(uSquared: Double(k % 5) / 10, above: k % 2 == 0, startsRun: false, threshold: 3.5)
     }
-    let w = words(TrackCoding.encode(track))
+    let bytes = TrackCoding.encode(track)
+    let w = logical(bytes)
     #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3)
     #expect(w[12] == 0 && w[13] == 0 && w[20] == 1)
-    #expect(decode(TrackCoding.encode(track)) == track)
+    #expect(decode(bytes) == track)
+    // Stored without its zeros: the run, shift and incident it has not
+    // had, its empty upper bins and run starts, its clipped run. Half the
+    // words or fewer.
+    let nonzero = w.dropFirst().filter { $0 != 0 }.count
+    #expect(words(bytes).count == 2 + 2 + nonzero)
+    #expect(words(bytes).count * 2 <= w.count, "\(words(bytes).count) of \(w.count) words stored")
     // Tails that learned nothing are left out only if really new: a tail
     // with nothing but a factor is kept.
     var shared = SeriesTrack()
     shared.tail = SidedTail(
       above: ScoreTail(), below: ScoreTail(), sharedFactor: 1.5, sinceShared: 0, starts: RunStarts())
     #expect(decode(TrackCoding.encode(shared)) == shared)
-    #expect(words(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3)
+    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3)
+  }
+
+  /// Version 6 stores exactly version 5's nonzero words, in order, each
+  /// named by its presence bit, and none of the zeros.
+  @Test func onlyTheNonzeroWordsAreStored() {
+    for track in [
+      fullTrack(clipped: 2), SeriesTrack(),
+      {
+        var t = SeriesTrack(); t.stale = true; return t
+      }(),
+    ] {
+      let bytes = TrackCoding.encode(track)
+      let stored = words(bytes)
+      let w = logical(bytes)
+      #expect(Int(stored[1]) == w.count - 1)
+      let presence = (w.count - 1 + 63) / 64
+      #expect(Array(stored[(2 + presence)...]) == w.dropFirst().filter { $0 != 0 })
+      #expect(decode(bytes) == track)
+    }
   }
 
   /// A cut, lengthened or foreign blob is refused, not misread.
@@ -106,12 +149,32 @@ struct TrackCodingTests {
     #expect(decode(bytes + [UInt8](repeating: 0, count: 8)) == nil)
     #expect(decode(Array(bytes.dropLast(1))) == nil)
     #expect(decode([UInt8](repeating: 7, count: bytes.count)) == nil)
-    var badFlag = words(bytes)
+    var badFlag = logical(bytes)
     badFlag[19] = 2
     #expect(decode(words: badFlag) == nil)
-    var version2 = words(bytes)
+    var version2 = logical(bytes)
     version2[0] = 2
     #expect(decode(words: version2) == nil)
+    // Version 6's own damage: a stored zero, a presence bit past the n
+    // words, one cleared (a word too many), n past the most words.
+    let w = words(bytes)
+    let n = Int(w[1])
+    let presence = (n + 63) / 64
+    var storedZero = w
+    storedZero[2 + presence] = 0
+    #expect(decode(words: storedZero) == nil)
+    var pastTheEnd = w
+    pastTheEnd[1 + presence] |= 1 << 63
+    #expect(n % 64 != 0 && decode(words: pastTheEnd) == nil)
+    var cleared = w
+    let firstPresent = UInt64(cleared[2].trailingZeroBitCount)
+    cleared[2] &= ~(1 << firstPresent)
+    #expect(decode(words: cleared) == nil)
+    var tooLong = w
+    tooLong[1] = UInt64(TrackCoding.maximumWords)
+    #expect(decode(words: tooLong) == nil)
+    #expect(decode(words: [6]) == nil)
+    #expect(decode(words: [6, 0]) == nil)
   }
 
   /// A database written by version 4 (the release before) keeps its

@@ -1,8 +1,15 @@
 import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
-/// BLOB of little-endian 8-byte words (doubles as their bits, integers as
-/// Int64, booleans as 0/1), version 5, in this order:
+/// BLOB of little-endian 8-byte words, version 6: version 5's words with
+/// the words that are 0 left out,
+///
+///     6, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
+///
+/// where n is the number of version 5's words after its version word, and
+/// bit j of presence word j / 64 (the lowest first) is set when word j is
+/// not 0. Version 5's words (doubles as their bits, integers as Int64,
+/// booleans as 0/1) are, in this order:
 ///
 ///     version, runSign, runLength, runValueSum, runExpectedSum,
 ///     runCrossesZero, runStart, shiftRatio, shiftConfirmAt, revertRun,
@@ -26,9 +33,12 @@ import Foundation
 /// size is the cost of a batch's series writes: version 4 kept the counts
 /// as doubles, the tails of a series the slots had never judged, and both
 /// clipped samples always, in 206 words; version 5 takes 124 for a warm
-/// series and 74 for a new one (docs/performance.md).
+/// series and 74 for a new one. Most of a series' words are 0 (a run, a
+/// shift or an incident it does not have, the tails' upper bins and run
+/// starts), so version 6 stores about half of them (docs/performance.md).
 ///
-/// Earlier versions are still read. Version 4 had the incident last, the
+/// Earlier versions are still read. Version 5 is version 6's words with
+/// the zeros kept. Version 4 had the incident last, the
 /// counts as doubles and the tails and clipped run in full (206 words
 /// before the incident). Version 3 had no clipped run (read as empty).
 /// Version 1 (0.5.0) had `shiftUntil` where later versions have
@@ -40,52 +50,76 @@ import Foundation
 /// JSON text. Binary because JSONEncoder made the all-cold 1 M backfill
 /// 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 5
+  static let version: UInt64 = 6
+  /// The version whose words version 6 stores without its zeros.
+  static let wordsVersion: UInt64 = 5
 
-  /// The most words a track takes: with an open incident, both tails and
+  /// The most words version 5 takes: with an open incident, both tails and
   /// a full clipped run.
   static let maximumWords = 12 + 7 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity
 
   /// Words of tails that learned a score.
   static let tailWords = 2 * (4 + ScoreTail.bins / 2) + 2 + 1 + RunStarts.bins
 
+  /// The track's BLOB (version 6): its version-5 words made on the stack,
+  /// then the nonzero ones copied out behind their presence bits.
   static func encode(_ track: SeriesTrack) -> [UInt8] {
-    [UInt8](unsafeUninitializedCapacity: maximumWords * 8) { buffer, count in
-      var out = WordWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))
-      out.word(version)
-      out.integer(track.runSign)
-      out.integer(track.runLength)
-      out.double(track.runValueSum)
-      out.double(track.runExpectedSum)
-      out.integer(track.runCrossesZero ? 1 : 0)
-      out.double(track.runStart)
-      out.double(track.shiftRatio)
-      out.double(track.shiftConfirmAt)
-      out.integer(track.revertRun)
-      out.integer(track.stale ? 1 : 0)
-      out.integer(track.everNegative ? 1 : 0)
-      if let incident = track.incident {
-        out.integer(1)
-        out.word(UInt64(bitPattern: incident.id))
-        out.integer(incident.sign)
-        out.double(incident.start)
-        out.double(incident.end)
-        out.double(incident.peak)
-        out.integer(incident.alerts)
-      } else {
-        out.integer(0)
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: maximumWords) { scratch in
+      var words = WordWriter(base: UnsafeMutableRawPointer(scratch.baseAddress!))
+      writeVersion5(track, into: &words)
+      // Zero is zero in either byte order: the words are copied as stored.
+      let all = UnsafeBufferPointer(rebasing: scratch[1..<words.offset / 8])
+      let presenceWords = (all.count + 63) / 64
+      let present = all.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+      return [UInt8](unsafeUninitializedCapacity: (2 + presenceWords + present) * 8) { buffer, count in
+        var out = WordWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))
+        out.word(version)
+        out.integer(all.count)
+        for first in stride(from: 0, to: all.count, by: 64) {
+          var bits: UInt64 = 0
+          for j in first..<min(first + 64, all.count) where all[j] != 0 { bits |= 1 << (j - first) }
+          out.word(bits)
+        }
+        for word in all where word != 0 { out.stored(word) }
+        count = out.offset
       }
-      out.tails(track.tail)
-      out.double(track.recent.mean)
-      out.double(track.recent.variance)
-      out.double(track.recent.samples)
-      out.double(track.recent.runSign)
-      out.integer(track.recent.runLength)
-      out.double(track.recent.runSum)
-      out.tails(track.recent.tail)
-      out.clipped(track.recent.clipped)
-      count = out.offset
     }
+  }
+
+  /// Version 5's words, its version word first.
+  static func writeVersion5(_ track: SeriesTrack, into out: inout WordWriter) {
+    out.word(wordsVersion)
+    out.integer(track.runSign)
+    out.integer(track.runLength)
+    out.double(track.runValueSum)
+    out.double(track.runExpectedSum)
+    out.integer(track.runCrossesZero ? 1 : 0)
+    out.double(track.runStart)
+    out.double(track.shiftRatio)
+    out.double(track.shiftConfirmAt)
+    out.integer(track.revertRun)
+    out.integer(track.stale ? 1 : 0)
+    out.integer(track.everNegative ? 1 : 0)
+    if let incident = track.incident {
+      out.integer(1)
+      out.word(UInt64(bitPattern: incident.id))
+      out.integer(incident.sign)
+      out.double(incident.start)
+      out.double(incident.end)
+      out.double(incident.peak)
+      out.integer(incident.alerts)
+    } else {
+      out.integer(0)
+    }
+    out.tails(track.tail)
+    out.double(track.recent.mean)
+    out.double(track.recent.variance)
+    out.double(track.recent.samples)
+    out.double(track.recent.runSign)
+    out.integer(track.recent.runLength)
+    out.double(track.recent.runSum)
+    out.tails(track.recent.tail)
+    out.clipped(track.recent.clipped)
   }
 
   /// Little-endian words into a buffer of `maximumWords`: the track is
@@ -98,6 +132,12 @@ enum TrackCoding {
     @inline(__always)
     mutating func word(_ value: UInt64) {
       base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+      offset += 8
+    }
+    /// A word already in little-endian order.
+    @inline(__always)
+    mutating func stored(_ value: UInt64) {
+      base.storeBytes(of: value, toByteOffset: offset, as: UInt64.self)
       offset += 8
     }
     @inline(__always)
@@ -154,13 +194,14 @@ enum TrackCoding {
     }
   }
 
-  /// The track in a BLOB; nil when it is not a version-1, -3, -4 or -5
-  /// track (damaged).
+  /// The track in a BLOB; nil when it is not a version-1, -3, -4, -5 or
+  /// -6 track (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
     var words = WordReader(blob: blob)
-    guard let stored = words.word(), stored == 1 || (3...version).contains(stored),
-      var track = words.header(version: stored)
+    guard let stored = words.word() else { return nil }
+    if stored == version { return decodeVersion6(blob) }
+    guard stored == 1 || (3...wordsVersion).contains(stored), var track = words.header(version: stored)
     else { return nil }
     /// The parts every version has, in its own order.
     func assemble(
@@ -171,7 +212,7 @@ enum TrackCoding {
       track.recent.tail = recentTail
       track.recent.clipped = clipped
     }
-    if stored == version {
+    if stored == wordsVersion {
       guard words.incident(into: &track), let slotTail = words.tails(), let recent = words.recent(),
         let recentTail = words.tails(), let clipped = words.clipped(samplesAlways: false)
       else { return nil }
@@ -193,6 +234,41 @@ enum TrackCoding {
     }
     guard words.remaining == 0 else { return nil }
     return track
+  }
+
+  /// A version-6 BLOB: its zero words put back, read as version 5. Nil
+  /// unless the presence bits name exactly the words stored, none of them
+  /// 0, within version 5's most words.
+  static func decodeVersion6(_ blob: UnsafeRawBufferPointer) -> SeriesTrack? {
+    var words = WordReader(blob: blob)
+    _ = words.word()
+    guard let count = words.integer(), (0..<maximumWords).contains(count) else { return nil }
+    let presenceWords = (count + 63) / 64
+    guard words.remaining >= presenceWords else { return nil }
+    let firstStored = words.index + presenceWords
+    func word(_ index: Int) -> UInt64 {
+      UInt64(littleEndian: blob.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+    }
+    // No bit past the n words, and one stored word for each bit.
+    let spare = presenceWords * 64 - count
+    guard spare == 0 || word(firstStored - 1) >> (64 - spare) == 0 else { return nil }
+    let present = (words.index..<firstStored).reduce(0) { $0 + word($1).nonzeroBitCount }
+    guard blob.count / 8 - firstStored == present else { return nil }
+    return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count + 1) { out in
+      out[0] = wordsVersion.littleEndian
+      var next = firstStored
+      for j in 0..<count {
+        if word(words.index + j / 64) >> (j % 64) & 1 == 1 {
+          let value = word(next)
+          guard value != 0 else { return nil }
+          out[1 + j] = value.littleEndian
+          next += 1
+        } else {
+          out[1 + j] = 0
+        }
+      }
+      return decode(blob: UnsafeRawBufferPointer(out))
+    }
   }
 
   /// Little-endian words out of a BLOB; every read is nil past its end.
@@ -360,13 +436,13 @@ enum TrackCoding {
     }
   }
 
-  /// The track of a `series.track` column: NULL, a version-1, -3, -4 or -5 BLOB, or the
-  /// JSON text of earlier versions.
+  /// The track of a `series.track` column: NULL, a version-1, -3, -4, -5
+  /// or -6 BLOB, or the JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }
     if statement.isBlob(column) {
       guard let track = statement.withBlob(column, { decode(blob: $0) }) else {
-        throw SQLiteError(code: 11, message: "series.track: not a version-1, -3, -4 or -\(version) track")
+        throw SQLiteError(code: 11, message: "series.track: not a version-1, -3, -4, -5 or -\(version) track")
       }
       return track
     }
