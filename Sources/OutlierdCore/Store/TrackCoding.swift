@@ -122,8 +122,9 @@ enum TrackCoding {
     out.clipped(track.recent.clipped)
   }
 
-  /// Little-endian words into a buffer of `maximumWords`: the track is
-  /// written for every touched series in every batch, so without an
+  /// Little-endian words into a buffer the caller sized (version 5's
+  /// `maximumWords` on the stack, then the BLOB's exact size): the track
+  /// is written for every touched series in every batch, so without an
   /// array of words, closures or copies of its tails.
   struct WordWriter {
     let base: UnsafeMutableRawPointer
