@@ -72,7 +72,9 @@ struct Demo: ParsableCommand {
     print(
       "demo: \(stats.files) files, \(stats.samples) samples, \(stats.alerts) alerts. Database: \(root)/outlierd.db"
     )
-    print("demo: incidents: sqlite3 \(root)/outlierd.db 'SELECT * FROM incidents_readable'")
+    print(
+      "demo: incidents: sqlite3 \(ShellWord.quoted(root + "/outlierd.db")) 'SELECT * FROM incidents_readable'"
+    )
     print("demo: injected anomalies (series, start UTC, kind):")
     let formatter = ISO8601DateFormatter()
     for anomaly in data.anomalies {

@@ -199,14 +199,16 @@ struct Feedback: ParsableCommand {
   }
 }
 
-/// Applies a request here when no daemon holds the database, else sends it
-/// to the daemon (`ControlRequests`); prints the answer, and fails unless it
-/// starts with `success`.
+/// Applies a request here when this user may write the database and no
+/// daemon holds it; else sends it to the daemon (`ControlRequests`), which
+/// members of `outlierd-admins` may do without writing the database;
+/// prints the answer, and fails unless it starts with `success`.
 func ask(_ request: ControlRequests.Request, options: ConfigOption, success: String) throws {
   let settings = try options.load()
   guard FileManager.default.fileExists(atPath: settings.database) else {
     throw ValidationError("no database at \(settings.database)")
   }
+  let control = ControlRequests(database: settings.database)
   let answer: String
   do {
     let file = try DatabaseFile(path: settings.database)
@@ -214,14 +216,28 @@ func ask(_ request: ControlRequests.Request, options: ConfigOption, success: Str
     answer = try Daemon.apply(request, to: try Ingestor(settings: settings, store: store))
   } catch DatabaseFile.Problem.held {
     // The daemon writes the database: it applies the request.
-    guard let reply = try ControlRequests(database: settings.database).ask(request, timeout: 10) else {
-      print("the request is queued; outlierd applies it between batches")
-      return
+    answer = try send(request, to: control)
+  } catch DatabaseFile.Problem.notWritable(let path, let reason) {
+    // An administrator who may not write the database may still ask the
+    // daemon; anybody else is told who may.
+    guard access(control.directory, W_OK | X_OK) == 0 else {
+      throw ValidationError(
+        "\(path): \(reason), and \(control.directory): \(String(cString: strerror(errno))): changing a model needs root, or membership of the groups outlierd and outlierd-admins"
+      )
     }
-    answer = reply
+    answer = try send(request, to: control)
   }
   print(answer)
   if !answer.hasPrefix(success) { throw ExitCode.failure }
+}
+
+/// The daemon's answer, or a note that the request waits for it.
+private func send(_ request: ControlRequests.Request, to control: ControlRequests) throws -> String {
+  guard let reply = try control.ask(request, timeout: 10) else {
+    print("the request is queued; outlierd applies it between batches (or when it starts)")
+    throw ExitCode.success
+  }
+  return reply
 }
 
 struct SeriesList: ParsableCommand {

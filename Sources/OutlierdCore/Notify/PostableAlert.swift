@@ -27,7 +27,7 @@ struct PostableAlert: Encodable, Sendable {
     var notes: [String: String] = [
       "incident": String(incident.id), "alerts": String(incident.alerts),
       "plot":
-        "outlierd plot \(incident.series) --from \(Int(incident.start - 86_400)) --to \(Int(incident.end + 86_400)) -o \(incident.series).svg",
+        "outlierd plot \(ShellWord.quoted(incident.series)) --from \(Int(incident.start - 86_400)) --to \(Int(incident.end + 86_400)) -o \(ShellWord.quoted(ShellWord.fileName(incident.series) + ".svg"))",
     ]
     if let value = incident.value {
       notes["summary"] =

@@ -7,20 +7,30 @@ import Foundation
 
 /// Requests from the command line to the running daemon, the database's one
 /// writer: `outlierd series reset NAME` or `outlierd feedback ID normal`
-/// drops a request file into the
-/// `control` directory beside the database; the daemon applies it between
-/// batches (within a second), writes its answer beside it, and removes the
-/// request.
+/// drops a request file into the `control` directory beside the database;
+/// the daemon applies it between batches (within a second), writes its
+/// answer beside it, and removes the request.
 ///
-/// Contract: a request is `NAME.req`, written as `NAME.req.tmp` and renamed,
-/// one line (`Request.text`); the answer is `NAME.done`, one line, written
-/// atomically. The directory is 2770 (setgid) in the daemon's group, so
-/// members of `outlierd` may ask; nobody else may.
+/// Contract: a request is `NAME.req`, one line of at most
+/// `maxRequestBytes`, written under a temporary name and renamed; the answer
+/// is `NAME.done`, one line, written atomically. Who may ask is who may
+/// write the directory: the daemon creates it `0700` (its own user and
+/// root); the package's tmpfiles.d makes it `2770` in group
+/// `outlierd-admins`, the operators who may change models. Whoever may
+/// write there can only ask: a request is read without following symlinks
+/// and only when it is a small regular file, and every file the daemon or
+/// the command writes there is created under a fresh random name with
+/// `O_EXCL | O_NOFOLLOW` (`FileSystem.writeAtomically`), so a planted
+/// symlink never redirects a write.
 public final class ControlRequests {
   public let directory: String
   /// Readable when a request may have arrived (inotify on the directory;
   /// -1 before `prepare()` or when it could not be watched).
   public private(set) var descriptor: Int32 = -1
+
+  /// The longest request read: the verb and a series name of the longest
+  /// `input.max_series_name` allowed (4,096 bytes), with room to spare.
+  public static let maxRequestBytes = 4_200
 
   public init(database: String) {
     directory = FileSystem.directoryName(database) + "/control"
@@ -28,11 +38,11 @@ public final class ControlRequests {
 
   deinit { if descriptor >= 0 { close(descriptor) } }
 
-  /// Creates the directory if missing, and watches it.
+  /// Creates the directory if missing (`0700`: only the daemon's user, and
+  /// root, may ask until an administrator opens it to a group), and
+  /// watches it.
   public func prepare() {
-    // setgid: a request an operator writes belongs to the directory's
-    // group (outlierd's), so the daemon may read it.
-    if mkdir(directory, 0o770) == 0 { chmod(directory, 0o2770) }
+    mkdir(directory, 0o700)
     descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
     if descriptor >= 0 && inotify_add_watch(descriptor, directory, UInt32(IN_MOVED_TO | IN_CLOSE_WRITE)) < 0 {
       close(descriptor)
@@ -51,8 +61,10 @@ public final class ControlRequests {
 
   /// Pending requests, oldest name first.
   public func pending() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".req") }
-      .sorted()
+    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+      $0.hasSuffix(".req") && !answered.contains($0)
+    }
+    .sorted()
   }
 
   /// What can be asked.
@@ -83,41 +95,59 @@ public final class ControlRequests {
   }
 
   /// Applies one request with `apply` (which returns the answer) and
-  /// answers it; an unknown request is answered with what is understood.
+  /// answers it; a request that is not a small regular file, or not
+  /// understood, is answered with the reason and never applied.
   public func handle(_ name: String, apply: (Request) throws -> String) {
     let path = directory + "/" + name
-    let text = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(
-      in: .whitespacesAndNewlines)
     let answer: String
-    if let request = Request(text) {
-      do {
-        answer = try apply(request)
-      } catch {
-        answer = "error: \(error)"
+    do {
+      let bytes = try FileSystem.readSmallRegularFile(path, limit: Self.maxRequestBytes)
+      let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      if let request = Request(text) {
+        do {
+          answer = try apply(request)
+        } catch {
+          answer = "error: \(error)"
+        }
+      } else {
+        answer =
+          "error: unknown request \"\(LogText.escaped(String(text.prefix(100))))\"; known: reset SERIES, feedback ALERT_ID normal"
       }
-    } else {
-      answer =
-        "error: unknown request \"\(LogText.escaped(String(text.prefix(100))))\"; known: reset SERIES, feedback ALERT_ID normal"
+    } catch {
+      answer = "error: request refused: \(LogText.escaped(error.description))"
     }
     try? FileSystem.writeAtomically(
       directory + "/" + name.dropLast(".req".count) + ".done", Array((answer + "\n").utf8))
-    unlink(path)
+    // A directory named like a request is removed too, when empty; what
+    // cannot be removed is answered once, not at every pass.
+    if unlink(path) != 0 && rmdir(path) != 0 { answered.insert(name) }
   }
 
+  /// Requests answered that could not be removed.
+  private var answered: Set<String> = []
+
   /// Sends a request and waits up to `timeout` seconds for the answer; nil
-  /// when none came (the daemon is not running, or busy).
+  /// when none came (the daemon is not running, or busy). The request's
+  /// name holds 16 random hex digits, so nobody can plant a file at its
+  /// answer's name in advance; the answer is read like a request, never
+  /// through a symlink.
   public func ask(_ request: Request, timeout: Double) throws -> String? {
-    let name = "request-\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())"
+    let name = "request-\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())-\(FileSystem.randomHex(16))"
     try FileSystem.writeAtomically(
       directory + "/" + name + ".req", Array((request.text + "\n").utf8), mode: 0o660)
     let done = directory + "/" + name + ".done"
     let deadline = Date().timeIntervalSince1970 + timeout
     while Date().timeIntervalSince1970 < deadline {
-      if let answer = try? String(contentsOfFile: done, encoding: .utf8) {
+      do {
+        let answer = try FileSystem.readSmallRegularFile(done, limit: 64 * 1024)
         unlink(done)
-        return answer.trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      } catch .cannotOpen(_, ENOENT) {
+        usleep(50_000)
+      } catch {
+        unlink(done)
+        throw error
       }
-      usleep(50_000)
     }
     return nil
   }

@@ -140,14 +140,15 @@ public final class GraphiteRelay {
     pendingLines += received.lazy.filter { $0 == 0x0A }.count
   }
 
-  /// Writes the pending lines as one spool file: a `.tmp` name, fsync, rename.
+  /// Writes the pending lines as one spool file: a temporary name, fsync, rename.
   private func flush() {
     guard !pending.isEmpty else { return }
     let now = Date().timeIntervalSince1970
     sequence += 1
     let name = String(format: "relay-%.6f-%d-%d.txt", now, getpid(), sequence)
     do {
-      // Written as NAME.tmp, which the daemon never reads, then renamed.
+      // Written under a random .outlierd-….tmp name, which the daemon never
+      // reads, then renamed.
       try FileSystem.writeAtomically(settings.spool + "/" + name, pending)
       linesWritten += pendingLines
       filesWritten += 1

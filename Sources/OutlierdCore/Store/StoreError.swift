@@ -19,12 +19,12 @@ public enum StoreError: Error, CustomStringConvertible {
         "\(path) has schema version \(version), newer than this outlierd supports (\(supported)); upgrade outlierd"
     case .corrupt(let path, let detail):
       return
-        "\(path) is damaged (SQLite's quick_check: \(detail)); outlierd will not write into it. Restore it from a backup, or move it aside (with its -wal and -shm files) to start over; `sqlite3 \(path) .recover` may save its data"
+        "\(path) is damaged (SQLite's quick_check: \(detail)); outlierd will not write into it. Restore it from a backup, or move it aside (with its -wal and -shm files) to start over; `sqlite3 \(ShellWord.quoted(path)) .recover` may save its data"
     case .damagedTrack(let path, let series, let id):
       return
         "\(path): the track of series \(series) (series.id \(id)) is damaged: not one this outlierd can read, and it will not guess. "
         + "To let that series learn its calibration and recent level anew (its slots and history are kept): "
-        + "sqlite3 \(path) \"UPDATE series SET track = NULL WHERE id = \(id)\" (with outlierd stopped); or restore the database from a backup"
+        + "sqlite3 \(ShellWord.quoted(path)) \"UPDATE series SET track = NULL WHERE id = \(id)\" (with outlierd stopped); or restore the database from a backup"
     case .sqlite(let error):
       return error.description
     }

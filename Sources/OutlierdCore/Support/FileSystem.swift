@@ -24,7 +24,15 @@ public enum FileSystem {
     }
   }
 
-  /// Writes a file atomically: a temporary name beside it, fsync, rename.
+  /// Writes a file atomically: a new temporary file beside it, fsync, rename.
+  ///
+  /// Contract: nothing at `path` or beside it is ever followed or truncated.
+  /// The temporary file is created under a fresh unpredictable name with
+  /// `O_CREAT | O_EXCL | O_NOFOLLOW` (see `createTemporary`), so a symlink
+  /// planted in a directory others may write (`control/`, a shared textfile
+  /// directory, the spool) cannot redirect the write; `rename` then
+  /// replaces whatever entry `path` names, a symlink included, without
+  /// following it.
   public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o640) throws(Failure) {
     var failure: Failure?
     bytes.withUnsafeBytes { raw in
@@ -33,37 +41,121 @@ public enum FileSystem {
     if let failure { throw failure }
   }
 
-  /// Writes a file atomically from bytes held elsewhere (no copy).
+  /// Writes a file atomically from bytes held elsewhere (no copy); the same
+  /// contract as the array form.
   public static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t = 0o640)
     throws(Failure)
   {
-    let temporary = path + ".tmp"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-    guard fd >= 0 else { throw Failure(path: temporary, operation: "create", code: errno) }
+    let (fd, temporary) = try createTemporary(besides: path, mode: mode)
+    func fail(_ operation: String, _ code: Int32) -> Failure {
+      close(fd)
+      unlink(temporary)
+      return Failure(path: temporary, operation: operation, code: code)
+    }
     var written = 0
     while written < bytes.count {
       let n = write(fd, bytes.baseAddress! + written, bytes.count - written)
       if n < 0 {
         if errno == EINTR { continue }
-        let code = errno
-        close(fd)
-        unlink(temporary)
-        throw Failure(path: temporary, operation: "write", code: code)
+        throw fail("write", errno)
       }
       written += n
     }
-    if fsync(fd) != 0 {
-      let code = errno
-      close(fd)
-      unlink(temporary)
-      throw Failure(path: temporary, operation: "fsync", code: code)
-    }
+    if fsync(fd) != 0 { throw fail("fsync", errno) }
     close(fd)
     guard rename(temporary, path) == 0 else {
       let code = errno
       unlink(temporary)
       throw Failure(path: path, operation: "rename into place", code: code)
     }
+  }
+
+  /// Creates a new empty file in `path`'s directory under a name nobody can
+  /// guess (`.outlierd-` and 16 random hex digits, `.tmp`: names the spool
+  /// watcher and node_exporter's textfile collector both ignore), opened
+  /// write-only with `O_CREAT | O_EXCL | O_NOFOLLOW`: an existing entry of
+  /// that name, a symlink included, makes the open fail instead of being
+  /// followed or truncated, and a new name is drawn.
+  ///
+  /// Returns the descriptor, which the caller closes, and the name, which
+  /// it renames or unlinks.
+  public static func createTemporary(besides path: String, mode: mode_t = 0o640) throws(Failure)
+    -> (descriptor: Int32, path: String)
+  {
+    let directory = directoryName(path)
+    var code: Int32 = EEXIST
+    var temporary = path
+    for _ in 0..<8 {
+      temporary = directory + "/.outlierd-" + randomHex(16) + ".tmp"
+      let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+      if fd >= 0 { return (fd, temporary) }
+      code = errno
+      if code != EEXIST { break }
+    }
+    throw Failure(path: temporary, operation: "create", code: code)
+  }
+
+  /// `count` hex digits from the system's random source.
+  public static func randomHex(_ count: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    var text = ""
+    while text.count < count {
+      let word = String(generator.next() as UInt64, radix: 16)
+      text += String(repeating: "0", count: 16 - word.count) + word
+    }
+    return String(text.prefix(count))
+  }
+
+  /// Why `readSmallRegularFile` refused a file.
+  public enum SmallFileRefusal: Error, CustomStringConvertible {
+    case cannotOpen(path: String, code: Int32)
+    case notRegular(path: String, kind: String)
+    case tooLarge(path: String, size: Int, limit: Int)
+
+    public var description: String {
+      switch self {
+      case .cannotOpen(let path, let code): return "open \(path): \(String(cString: strerror(code)))"
+      case .notRegular(let path, let kind): return "\(path) is a \(kind), not a regular file"
+      case .tooLarge(let path, let size, let limit): return "\(path) has \(size) bytes, more than \(limit)"
+      }
+    }
+  }
+
+  /// Reads a small file from a directory others may write: opened with
+  /// `O_NOFOLLOW | O_NONBLOCK` (a symlink is refused, a FIFO never blocks),
+  /// checked to be a regular file with `fstat` on the open descriptor (no
+  /// race between check and use), and refused without reading when it is
+  /// larger than `limit` bytes (a sparse 2 GB file costs nothing). At most
+  /// `limit` bytes are read even if the file grows meanwhile.
+  public static func readSmallRegularFile(_ path: String, limit: Int) throws(SmallFileRefusal) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else {
+      let code = errno
+      if code == ELOOP { throw .notRegular(path: path, kind: "symlink") }
+      throw .cannotOpen(path: path, code: code)
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, code: errno) }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw .notRegular(path: path, kind: kind(ofMode: info.st_mode))
+    }
+    guard Int(info.st_size) <= limit else {
+      throw .tooLarge(path: path, size: Int(info.st_size), limit: limit)
+    }
+    var bytes = [UInt8](repeating: 0, count: limit + 1)
+    var filled = 0
+    while filled <= limit {
+      let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, limit + 1 - filled) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw .cannotOpen(path: path, code: errno)
+      }
+      if n == 0 { break }
+      filled += n
+    }
+    guard filled <= limit else { throw .tooLarge(path: path, size: filled, limit: limit) }
+    return Array(bytes[..<filled])
   }
 
   /// Moves a regular file, copying when source and target are on different
@@ -116,9 +208,7 @@ public enum FileSystem {
     guard info.st_mode & S_IFMT == S_IFREG else {
       throw Failure(path: source, operation: "copy (not a regular file)", code: ENOTSUP)
     }
-    let temporary = target + ".tmp"
-    let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-    guard output >= 0 else { throw Failure(path: temporary, operation: "create", code: errno) }
+    let (output, temporary) = try createTemporary(besides: target)
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     func fail(_ path: String, _ operation: String, _ code: Int32) -> Failure {
       close(output)

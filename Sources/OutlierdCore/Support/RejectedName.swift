@@ -3,9 +3,10 @@
 /// byte but `/` and NUL.
 public enum RejectedName {
   /// Bytes of the producer's name kept as they are. The longest suffix
-  /// outlierd adds is `.<sha12>.rejected.tmp` or `.<seconds>.reason.tmp`
-  /// plus a numbered `.N`, under 40 bytes, so every name it writes stays
-  /// under the 255-byte limit of Linux file systems.
+  /// outlierd adds is `.<sha12>.rejected` or `.<seconds>.reason` plus a
+  /// numbered `.N`, under 40 bytes, so every name it writes stays under the
+  /// 255-byte limit of Linux file systems (temporary files have fixed-length
+  /// names of their own: `FileSystem.createTemporary`).
   public static let keptBytes = 160
 
   /// `name` when it is short and plain; otherwise its escaped form (see

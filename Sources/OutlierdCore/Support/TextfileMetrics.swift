@@ -1,8 +1,9 @@
 import Foundation
 
 /// Self-monitoring in node_exporter's textfile-collector format: a `NAME.prom`
-/// file in a configured directory, replaced atomically (written as
-/// `NAME.prom.tmp`, which the collector ignores, then renamed), at most
+/// file in a configured directory, replaced atomically (written under a
+/// random `.outlierd-….tmp` name, which the collector ignores and nobody can
+/// plant a symlink at in advance, then renamed), at most
 /// every `interval` seconds and whenever `force` says so.
 public struct TextfileMetrics {
   public struct Metric: Sendable {

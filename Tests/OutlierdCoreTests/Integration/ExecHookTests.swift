@@ -62,4 +62,31 @@ struct ExecHookTests {
       hung.status == 1 && hung.errors.contains("killed after 0.5 s (notify.exec_timeout)"), "\(hung.errors)")
     #expect(Date().timeIntervalSince(started) < 10)
   }
+
+  /// The `plot` annotation is a command operators paste: a series named
+  /// `x;./pwn;y` made it run a producer's program.
+  @Test func thePlotCommandAnOperatorPastesRunsNothingButOutlierd() throws {
+    let h = try Harness()
+    let out = h.root + "/delivered"
+    try FileSystem.makeDirectory(out)
+    try Self.configure(h, exec: "cat > \(out)/alert.json")
+    // The names' alphabet has `;` and `/`: enough to run a program.
+    let name = "x;./pwn;y/../../z"
+    try "#!/bin/sh\ntouch PWNED\n".write(toFile: h.root + "/pwn", atomically: false, encoding: .utf8)
+    chmod(h.root + "/pwn", 0o755)
+    try h.drop("a.txt", AlertmanagerTests.samples(name, 0..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
+    let alert = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: out + "/alert.json")))
+    let plot = try #require(((alert as? [String: Any])?["annotations"] as? [String: String])?["plot"])
+    #expect(plot.hasPrefix("outlierd plot "), "\(plot)")
+    // Pasted into a shell where `outlierd` only prints its arguments.
+    let pasted = try SystemTools.shell(
+      "cd \(h.root) && outlierd() { printf '%s\\n' \"$@\"; } && \(plot)")
+    let words = pasted.text.split(separator: "\n").map(String.init)
+    #expect(words.count == 8 && words[1] == name && words[6] == "-o", "\(plot) → \(words)")
+    #expect(words.last.map { !$0.contains("/") && $0.hasSuffix(".svg") } == true, "\(words)")
+    #expect(!FileManager.default.fileExists(atPath: h.root + "/PWNED"))
+  }
 }
