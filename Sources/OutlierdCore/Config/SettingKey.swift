@@ -145,6 +145,8 @@ extension Settings {
       .string("relay", "listen", \.relayListen, nonEmpty: true),
       .duration("relay", "flush_interval", \.relayFlushInterval, in: 0.05...3600),
       .integer("relay", "max_connections", \.relayMaxConnections, in: 1...100_000),
+      .integer("relay", "max_connections_per_peer", \.relayMaxConnectionsPerPeer, in: 1...100_000),
+      .duration("relay", "idle_timeout", \.relayIdleTimeout, in: 1...(7 * 86_400)),
 
       .string("notify", "alertmanager_url", \.notifyAlertmanager),
       .duration("notify", "resend_interval", \.notifyResendInterval, in: 1...86_400),

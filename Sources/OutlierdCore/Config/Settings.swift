@@ -42,8 +42,14 @@ public struct Settings: Sendable, Equatable {
   public var relayListen = "127.0.0.1:2003"
   /// How often the relay writes what it received into a spool file.
   public var relayFlushInterval: Double = 5
-  /// Connections the relay serves at once; more are refused.
+  /// Connections the relay serves at once; more wait in the kernel's
+  /// backlog, unaccepted.
   public var relayMaxConnections = 256
+  /// Connections the relay serves at once from one address; more are
+  /// reset before anything is read from them.
+  public var relayMaxConnectionsPerPeer = 32
+  /// A connection that sends nothing for this long is closed.
+  public var relayIdleTimeout: Double = 600
 
   // [metrics]
   /// node_exporter's textfile-collector directory; empty: no metrics file.
