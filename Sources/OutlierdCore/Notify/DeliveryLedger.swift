@@ -70,6 +70,39 @@ public final class DeliveryLedger {
     try db.prepare("REPLACE INTO meta VALUES ('last_seen', ?)").bind(.text(String(id))).run()
   }
 
+  /// The identity of the daemon's database this ledger follows
+  /// (its `meta.database_id`); nil before it was first recorded.
+  public func databaseIdentity() throws -> String? {
+    try db.scalarText("SELECT value FROM meta WHERE key = 'database_id'")
+  }
+
+  /// Starts over for another database: every delivery and the last seen
+  /// incident are forgotten (silences are kept), as at a first run, so the
+  /// new database's open incidents are delivered and its closed ones are
+  /// not; `identity` is recorded.
+  func startFresh(for identity: String?) throws {
+    try transaction {
+      try db.execute(
+        "DELETE FROM deliveries; DELETE FROM meta WHERE key IN ('last_seen', 'last_seen_incident')")
+      try recordIdentity(identity)
+    }
+  }
+
+  func recordIdentity(_ identity: String?) throws {
+    guard let identity else { return }
+    try db.prepare("REPLACE INTO meta VALUES ('database_id', ?)").bind(.text(identity)).run()
+  }
+
+  /// The series and start of the last seen incident (`Notifier.fingerprint`).
+  func lastSeenFingerprint() throws -> String? {
+    try db.scalarText("SELECT value FROM meta WHERE key = 'last_seen_incident'")
+  }
+
+  func recordLastSeenFingerprint(_ fingerprint: String?) throws {
+    guard let fingerprint else { return }
+    try db.prepare("REPLACE INTO meta VALUES ('last_seen_incident', ?)").bind(.text(fingerprint)).run()
+  }
+
   /// Deliveries still firing (their incidents must be followed until they close).
   public func firing() throws -> [Int64] {
     let statement = try db.prepare(

@@ -21,20 +21,32 @@ public struct ExecHook: Sendable {
     self.timeout = timeout
   }
 
-  /// A running command: its process group, and the read end of its stderr.
+  /// A running command: its process group, the read end of its stderr,
+  /// and the end of what it wrote there.
   private struct Running {
     var index: Int
     var pid: pid_t
     var errors: Int32
+    var said: [UInt8] = []
+    var status: Int32? = nil
   }
 
-  /// Runs the command for each input; returns nil (delivered) or why not, in order.
-  public func run(_ inputs: [[UInt8]]) -> [String?] {
+  /// The end of a command's stderr kept for the message.
+  static let keptErrorBytes = 4096
+
+  /// Runs the command for each input; returns nil (delivered) or why not, in
+  /// order. Each command's stderr is read while it runs (a command that
+  /// writes more than a pipe holds must not block on it and be killed after
+  /// it delivered). When `cancel` (a signalfd) becomes readable, the
+  /// running commands are killed and the rest not started; their results
+  /// say so.
+  public func run(_ inputs: [[UInt8]], cancel: Int32 = -1) -> [String?] {
     // A command that does not read its input must not kill us (SIGPIPE).
     signal(SIGPIPE, SIG_IGN)
-    var results = [String?](repeating: nil, count: inputs.count)
+    var results = [String?](repeating: "\(command): not run (stopping)", count: inputs.count)
     var next = 0
-    while next < inputs.count {
+    var interrupted = false
+    while next < inputs.count && !interrupted {
       let chunk = next..<min(next + concurrency, inputs.count)
       var running: [Running] = []
       for i in chunk {
@@ -45,33 +57,71 @@ public struct ExecHook: Sendable {
         }
       }
       let deadline = Date().timeIntervalSince1970 + timeout
-      for child in running {
-        var status: Int32 = 0
-        var done = false
-        while !done && Date().timeIntervalSince1970 < deadline {
-          done = waitpid(child.pid, &status, WNOHANG) == child.pid
-          if !done { usleep(10_000) }
+      while running.contains(where: { $0.status == nil || $0.errors >= 0 }) {
+        for k in running.indices where running[k].status == nil {
+          var status: Int32 = 0
+          if waitpid(running[k].pid, &status, WNOHANG) == running[k].pid { running[k].status = status }
         }
-        if !done {
-          // The whole process group: a shell's children go too.
-          kill(-child.pid, SIGKILL)
-          waitpid(child.pid, &status, 0)
+        let left = deadline - Date().timeIntervalSince1970
+        if left <= 0 || interrupted {
+          for k in running.indices where running[k].status == nil {
+            // The whole process group: a shell's children go too.
+            kill(-running[k].pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(running[k].pid, &status, 0)
+          }
+          break
+        }
+        // Read stderr while waiting; 10 ms steps to notice exits.
+        var fds = running.filter { $0.errors >= 0 }.map {
+          pollfd(fd: $0.errors, events: Int16(POLLIN), revents: 0)
+        }
+        if cancel >= 0 { fds.append(pollfd(fd: cancel, events: Int16(POLLIN), revents: 0)) }
+        _ = poll(&fds, nfds_t(fds.count), Int32(min(left, 0.01) * 1000) + 1)
+        if cancel >= 0 && fds.last!.revents != 0 { interrupted = true }
+        for k in running.indices where running[k].errors >= 0 {
+          if !Self.readErrors(&running[k]) && running[k].status != nil {
+            close(running[k].errors)
+            running[k].errors = -1
+          }
+        }
+      }
+      for child in running {
+        if child.errors >= 0 { close(child.errors) }
+        let said = String(decoding: child.said, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let status = child.status else {
           results[child.index] =
-            "\(command): killed after \(timeout.formatted(maxFractionDigits: 3)) s (notify.exec_timeout)"
-        } else if !(status & 0x7f == 0 && (status >> 8) & 0xff == 0) {
-          var buffer = [UInt8](repeating: 0, count: 4096)
-          let n = read(child.errors, &buffer, buffer.count)
-          let said = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+            interrupted
+            ? "\(command): killed (stopping)"
+            : "\(command): killed after \(timeout.formatted(maxFractionDigits: 3)) s (notify.exec_timeout)"
+          continue
+        }
+        if status & 0x7f == 0 && (status >> 8) & 0xff == 0 {
+          results[child.index] = nil
+        } else {
           let how =
             status & 0x7f == 0 ? "exit status \((status >> 8) & 0xff)" : "killed by signal \(status & 0x7f)"
           results[child.index] = "\(command): \(how)" + (said.isEmpty ? "" : ": \(said.suffix(300))")
         }
-        close(child.errors)
       }
       next = chunk.upperBound
     }
     return results
+  }
+
+  /// Reads what a command wrote to stderr so far, keeping the last
+  /// `keptErrorBytes`; false at the end of its stderr.
+  private static func readErrors(_ child: inout Running) -> Bool {
+    var buffer = [UInt8](repeating: 0, count: 16384)
+    while true {
+      let n = read(child.errors, &buffer, buffer.count)
+      if n > 0 {
+        child.said += buffer[..<n]
+        if child.said.count > keptErrorBytes { child.said.removeFirst(child.said.count - keptErrorBytes) }
+        continue
+      }
+      return n < 0 && (errno == EAGAIN || errno == EINTR)
+    }
   }
 
   struct SpawnFailure: Error, CustomStringConvertible {

@@ -6,8 +6,8 @@ import Foundation
 
 /// A plain-HTTP endpoint (`http://host:port/prefix`) and one request to it.
 ///
-/// HTTP/1.1 over a TCP connection of its own, `Connection: close`, with a
-/// timeout on connect, send and receive. No TLS: Alertmanager is reached on
+/// HTTP/1.1 over a TCP connection of its own, `Connection: close`, with one
+/// deadline for the whole request. No TLS: Alertmanager is reached on
 /// loopback or a private network; for anything else, use the exec hook.
 public struct HTTPEndpoint: Sendable, CustomStringConvertible {
   public var host: String
@@ -49,11 +49,16 @@ public struct HTTPEndpoint: Sendable, CustomStringConvertible {
   public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(prefix)" }
 
   /// Sends one request and returns the status code and body.
-  public func request(method: String, path: String, body: [UInt8] = [], timeout: Double = 10) throws(Failure)
-    -> (
-      status: Int, body: [UInt8]
-    )
-  {
+  ///
+  /// Contract: the whole request (name lookup aside: hosts are numeric or
+  /// in /etc/hosts for the sandboxed notifier) ends within `timeout`
+  /// seconds, however slowly the server trickles its answer; and at once,
+  /// with a failure, when `cancel` (a descriptor such as a signalfd) becomes
+  /// readable. The response is read up to 1 MiB.
+  public func request(
+    method: String, path: String, body: [UInt8] = [], timeout: Double = 10, cancel: Int32 = -1
+  ) throws(Failure) -> (status: Int, body: [UInt8]) {
+    let deadline = Date().timeIntervalSince1970 + timeout
     var hints = addrinfo()
     hints.ai_family = AF_UNSPEC
     hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -64,14 +69,41 @@ public struct HTTPEndpoint: Sendable, CustomStringConvertible {
       throw Failure(detail: "\(self): \(String(cString: gai_strerror(status)))")
     }
     defer { freeaddrinfo(first) }
-    let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    let fd = socket(
+      first.pointee.ai_family,
+      Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
     guard fd >= 0 else { throw Failure(detail: "\(self): socket: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
-    var limit = timeval(tv_sec: Int(timeout), tv_usec: Int(timeout.truncatingRemainder(dividingBy: 1) * 1e6))
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-    guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-      throw Failure(detail: "\(self): connect: \(String(cString: strerror(errno)))")
+    /// Waits until `fd` is ready for `events`, the deadline passes, or
+    /// `cancel` is readable.
+    func wait(_ events: Int32, _ doing: String) throws(Failure) {
+      var fds = [pollfd(fd: fd, events: Int16(events), revents: 0)]
+      if cancel >= 0 { fds.append(pollfd(fd: cancel, events: Int16(POLLIN), revents: 0)) }
+      while true {
+        let left = deadline - Date().timeIntervalSince1970
+        guard left > 0 else {
+          throw Failure(
+            detail: "\(self): no answer within \(timeout.formatted(maxFractionDigits: 3)) s (\(doing))")
+        }
+        let ready = poll(&fds, nfds_t(fds.count), Int32(min(left, 1) * 1000) + 1)
+        if ready < 0 && errno != EINTR {
+          throw Failure(detail: "\(self): poll: \(String(cString: strerror(errno)))")
+        }
+        if fds.count > 1 && fds[1].revents != 0 { throw Failure(detail: "\(self): interrupted (stopping)") }
+        if fds[0].revents != 0 { return }
+      }
+    }
+    if connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
+      guard errno == EINPROGRESS else {
+        throw Failure(detail: "\(self): connect: \(String(cString: strerror(errno)))")
+      }
+      try wait(POLLOUT, "connect")
+      var problem: Int32 = 0
+      var length = socklen_t(MemoryLayout<Int32>.size)
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &problem, &length)
+      guard problem == 0 else {
+        throw Failure(detail: "\(self): connect: \(String(cString: strerror(problem)))")
+      }
     }
     let head =
       "\(method) \(prefix)\(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: outlierd/\(OutlierdVersion.version)\r\n"
@@ -79,16 +111,20 @@ public struct HTTPEndpoint: Sendable, CustomStringConvertible {
     let message = Array(head.utf8) + body
     var sent = 0
     while sent < message.count {
+      try wait(POLLOUT, "sending")
       let n = message.withUnsafeBytes {
         send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
       }
+      if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
       guard n > 0 else { throw Failure(detail: "\(self): send: \(String(cString: strerror(errno)))") }
       sent += n
     }
     var response: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 16384)
     while response.count < 1 << 20 {
+      try wait(POLLIN, "receiving")
       let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
       if n < 0 { throw Failure(detail: "\(self): receive: \(String(cString: strerror(errno)))") }
       if n == 0 { break }
       response += buffer[..<n]

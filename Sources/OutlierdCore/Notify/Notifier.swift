@@ -83,12 +83,23 @@ public final class Notifier {
     extraLabels = labels
   }
 
+  /// Alerts per POST to Alertmanager, and so per commit of the ledger.
+  static let alertsPerRequest = 64
+
   /// One pass: reads the incidents, delivers what is due, and records each
-  /// outcome. Returns the alerts delivered and whether any failed.
+  /// outcome as it happens: the ledger is committed after every request to
+  /// Alertmanager (up to `alertsPerRequest` alerts) and every round of exec
+  /// hooks, so a kill loses at most the deliveries in flight, and
+  /// `heartbeat` (the watchdog) is called between them. When `cancel` (a
+  /// signalfd) becomes readable, the delivery in flight is abandoned and the
+  /// pass ends. Returns the alerts delivered and whether any failed.
   @discardableResult
-  public func pass(now: Double = Date().timeIntervalSince1970) throws -> (sent: Int, failed: Bool) {
+  public func pass(
+    now: Double = Date().timeIntervalSince1970, cancel: Int32 = -1, heartbeat: () -> Void = {}
+  ) throws -> (sent: Int, failed: Bool) {
     guard FileManager.default.fileExists(atPath: settings.database) else { return (0, false) }
     let db = try SQLiteDatabase(path: settings.database, readOnly: true)
+    try followIdentity(of: db)
     let lastSeen = try ledger.lastSeen()
     let records = try IncidentRecord.read(db, after: lastSeen ?? 0, orIn: try ledger.firing())
     var due: [(IncidentRecord, DeliveryLedger.State)] = []
@@ -120,51 +131,139 @@ public final class Notifier {
         due.append((record, .firing))
       }
     }
-    let failures = deliver(
-      due.map { record, state in
-        PostableAlert(
-          record, resolvedAfter: state == .resolved ? settings.incidentGap : nil, extraLabels: extraLabels)
-      })
+    // Every incident up to `through` is in the ledger or not due; the last
+    // seen id may move there, so that nothing not yet delivered is passed.
+    let newest = records.map(\.id).max() ?? 0
+    func settled(through index: Int) -> Int64 {
+      index < due.count ? due[index].0.id - 1 : max(newest, lastSeen ?? 0)
+    }
     try ledger.transaction {
       for id in skipped { try ledger.markSkipped(id) }
       for (id, silence) in silenced { try ledger.markSilenced(id, by: silence) }
-      for ((record, state), failure) in zip(due, failures) {
-        if let failure {
-          let failures = (try ledger.delivery(record.id)?.failures ?? 0) + 1
-          try ledger.markFailed(
-            record.id, error: failure, retryAt: now + min(5 * pow(2, Double(failures - 1)), 300))
-        } else {
-          try ledger.markSent(record.id, state: state, at: now)
-        }
-      }
-      if let newest = records.map(\.id).max(), newest > (lastSeen ?? 0) || lastSeen == nil {
-        try ledger.setLastSeen(max(newest, lastSeen ?? 0))
-      } else if lastSeen == nil {
-        try ledger.setLastSeen(0)
-      }
-    }
-    let delivered = failures.filter { $0 == nil }.count
-    sent += delivered
-    if delivered > 0 { lastSuccess = now }
-    if delivered < due.count {
-      failedPasses += 1
-      logger.error(
-        "notify: \(due.count - delivered) alert(s) not delivered: \(failures.compactMap { $0 }.first ?? ""); retried with backoff"
-      )
+      try ledger.setLastSeen(max(lastSeen ?? 0, min(settled(through: 0), newest)))
     }
     for (id, silence) in silenced {
       logger.notice("notify: incident #\(id) opened under silence #\(silence): recorded, not delivered")
     }
+    let step: Int
+    if case .exec(let hook) = target { step = hook.concurrency } else { step = Self.alertsPerRequest }
+    var delivered = 0
+    var resolved = 0
+    var firstFailure: String?
+    var start = 0
+    while start < due.count {
+      let end = min(start + step, due.count)
+      let batch = due[start..<end]
+      var failures = deliver(
+        batch.map { record, state in
+          PostableAlert(
+            record, resolvedAfter: state == .resolved ? settings.incidentGap : nil, extraLabels: extraLabels)
+        }, cancel: cancel)
+      let stopping = Self.isReadable(cancel)
+      // Alertmanager that failed once will fail the rest of the pass too:
+      // they are recorded as failed with the same reason, not tried.
+      var through = end
+      if case .alertmanager = target, let failure = failures.compactMap({ $0 }).first, !stopping {
+        through = due.count
+        failures += Array(repeating: failure, count: due.count - end)
+      }
+      try ledger.transaction {
+        for ((record, state), failure) in zip(due[start..<through], failures) {
+          if let failure {
+            let count = (try ledger.delivery(record.id)?.failures ?? 0) + 1
+            try ledger.markFailed(
+              record.id, error: failure, retryAt: now + min(5 * pow(2, Double(count - 1)), 300))
+          } else {
+            try ledger.markSent(record.id, state: state, at: now)
+          }
+        }
+        try ledger.setLastSeen(max(lastSeen ?? 0, settled(through: through)))
+      }
+      for ((_, state), failure) in zip(due[start..<through], failures) {
+        if let failure {
+          firstFailure = firstFailure ?? failure
+        } else {
+          delivered += 1
+          if state == .resolved { resolved += 1 }
+        }
+      }
+      heartbeat()
+      start = through
+      if stopping { break }
+    }
+    let attempted = start
+    if let seen = try ledger.lastSeen() {
+      try ledger.recordLastSeenFingerprint(try Self.fingerprint(of: seen, in: db))
+    }
+    sent += delivered
+    if delivered > 0 { lastSuccess = now }
+    if delivered < attempted {
+      failedPasses += 1
+      logger.error(
+        "notify: \(attempted - delivered) alert(s) not delivered: \(firstFailure ?? ""); retried with backoff"
+      )
+    }
     if delivered > 0 {
-      let resolved = zip(due, failures).filter { $0.0.1 == .resolved && $0.1 == nil }.count
       logger.info(
         "notify: delivered \(delivered - resolved) firing and \(resolved) resolved alert(s) to \(target)")
     }
-    return (delivered, delivered < due.count)
+    return (delivered, delivered < attempted)
+  }
+
+  /// The ledger follows one database: when `notify.database`'s ledger was
+  /// kept for another (the daemon's database moved aside and started anew,
+  /// as its "damaged" message advises, or replaced by another file), or for
+  /// a later state of this one (restored from an older backup: incident
+  /// ids it has seen are missing or name other incidents), its incident ids
+  /// mean other incidents.
+  /// It is started fresh, with a warning, so the open incidents are
+  /// delivered instead of being taken for ones already sent.
+  func followIdentity(of db: SQLiteDatabase) throws {
+    let identity = try? db.scalarText("SELECT value FROM meta WHERE key = 'database_id'")
+    let recorded = try ledger.databaseIdentity()
+    if let identity, let recorded, identity != recorded {
+      logger.warning(
+        "notify: \(settings.database) is another database than the ledger followed (id \(identity), was \(recorded)): moved aside or replaced. The ledger starts fresh: open incidents are delivered, closed ones are not"
+      )
+      try ledger.startFresh(for: identity)
+      return
+    }
+    let newest = try db.scalarText("SELECT max(id) FROM incidents").flatMap { Int64($0) } ?? 0
+    if let lastSeen = try ledger.lastSeen(), lastSeen > 0 {
+      let seen = try Self.fingerprint(of: lastSeen, in: db)
+      let recordedSeen = try ledger.lastSeenFingerprint()
+      // The incident last seen is gone (and no later one exists: retention
+      // removes old closed incidents, not the newest) or is another one.
+      if (seen == nil && newest < lastSeen) || (seen != nil && recordedSeen != nil && seen != recordedSeen) {
+        logger.warning(
+          "notify: incident #\(lastSeen) of \(settings.database) is not the one the ledger saw: the database was restored from an older copy. The ledger starts fresh: open incidents are delivered, closed ones are not"
+        )
+        try ledger.startFresh(for: identity)
+        return
+      }
+    }
+    if recorded == nil { try ledger.recordIdentity(identity) }
+  }
+
+  /// What tells one incident from another that got the same id in another
+  /// database: its series and start.
+  static func fingerprint(of incident: Int64, in db: SQLiteDatabase) throws -> String? {
+    let statement = try db.prepare("SELECT series, start_ts FROM incidents WHERE id = ?").bind(
+      .integer(incident))
+    guard try statement.step() else { return nil }
+    return "\(statement.text(0) ?? "") \(statement.double(1))"
+  }
+
+  /// Whether a descriptor (the signalfd) has something to read, without
+  /// reading it.
+  static func isReadable(_ fd: Int32) -> Bool {
+    guard fd >= 0 else { return false }
+    var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+    return poll(&fds, 1, 0) > 0
   }
 
   /// Sends the alerts; nil (delivered) or why not, one per alert.
-  func deliver(_ alerts: [PostableAlert]) -> [String?] {
+  func deliver(_ alerts: [PostableAlert], cancel: Int32 = -1) -> [String?] {
     guard !alerts.isEmpty else { return [] }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
@@ -174,7 +273,7 @@ public final class Notifier {
       var failure: String?
       do {
         let response = try endpoint.request(
-          method: "POST", path: "/api/v2/alerts", body: Array(try encoder.encode(alerts)))
+          method: "POST", path: "/api/v2/alerts", body: Array(try encoder.encode(alerts)), cancel: cancel)
         if response.status != 200 {
           failure =
             "\(endpoint) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
@@ -184,11 +283,15 @@ public final class Notifier {
       }
       return Array(repeating: failure, count: alerts.count)
     case .exec(let hook):
-      return hook.run(alerts.map { Array((try? encoder.encode($0)) ?? Data()) + [0x0A] })
+      return hook.run(alerts.map { Array((try? encoder.encode($0)) ?? Data()) + [0x0A] }, cancel: cancel)
     }
   }
 
-  /// Passes every two seconds until SIGTERM or SIGINT.
+  /// Passes every two seconds until SIGTERM or SIGINT, which is honoured
+  /// within a delivery too. When a pass fails (its own ledger cannot be
+  /// written, the daemon's database cannot be read), the next waits 2 s,
+  /// doubling up to 5 min: a failing ledger must not turn into a flood of
+  /// re-deliveries.
   public func run() {
     let signals = SignalReceiver()
     let notifier = SystemdNotifier()
@@ -197,23 +300,40 @@ public final class Notifier {
     )
     notifier.ready(status: "delivering to \(target)")
     var textfile = TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd_notify")
+    var failedInARow = 0
     while true {
       if signals.pending().contains(.terminate) { break }
       do {
-        try pass()
+        try pass(cancel: signals.descriptor) { notifier.watchdogIfDue() }
+        failedInARow = 0
       } catch {
-        logger.error("notify: \(error)")
+        failedInARow += 1
+        logger.error(
+          "notify: \(error); next pass in \(Self.retryDelay(afterFailures: failedInARow).formatted(maxFractionDigits: 0)) s"
+        )
       }
       if let problem = textfile.write(metrics(up: true), now: Date().timeIntervalSince1970) {
         logger.error("notify: \(problem)")
       }
       notifier.watchdogIfDue()
-      var fds = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
-      _ = poll(&fds, 1, Int32(Self.pollInterval * 1000))
+      let pause = failedInARow == 0 ? Self.pollInterval : Self.retryDelay(afterFailures: failedInARow)
+      let until = Date().timeIntervalSince1970 + pause
+      while Date().timeIntervalSince1970 < until {
+        var fds = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
+        let left = until - Date().timeIntervalSince1970
+        if poll(&fds, 1, Int32(min(max(left, 0), 10) * 1000)) > 0 { break }
+        notifier.watchdogIfDue()
+      }
     }
     notifier.stopping()
     _ = textfile.write(metrics(up: false), now: Date().timeIntervalSince1970, force: true)
     logger.info("outlierd notify stopped")
+  }
+
+  /// The pause after `failures` failed passes in a row: 2 s, doubling, at
+  /// most 5 min.
+  static func retryDelay(afterFailures failures: Int) -> Double {
+    min(pollInterval * pow(2, Double(max(failures - 1, 0))), 300)
   }
 
   func metrics(up: Bool) -> [TextfileMetrics.Metric] {
