@@ -139,6 +139,10 @@ public final class Ingestor {
     guard flagged.feedback == nil else {
       return "nothing to do: alert #\(id) already has feedback (\(flagged.feedback!))"
     }
+    if let reset = flagged.resetSince {
+      return
+        "refused: alert #\(id) was raised by a model of \(flagged.series) that was reset since (at \(Date(timeIntervalSince1970: reset).formatted(.iso8601))); the fresh model never learned that sample, so there is nothing to re-learn"
+    }
     var bytes = Array(flagged.series.utf8)
     guard let number = bytes.withUnsafeMutableBytes({ index.find(UnsafeRawBufferPointer($0)) }) else {
       return "no series named \(flagged.series)"

@@ -73,6 +73,15 @@ public struct HealthCheck: Sendable {
     } else {
       found.append(Finding(level: .unknown, text: "cannot read the spool directory"))
     }
+    var wal = stat()
+    if stat(database + "-wal", &wal) == 0 && Int(wal.st_size) > 2 * Store.writeAheadLogLimit {
+      found.append(
+        Finding(
+          level: .warning,
+          text:
+            "\(database)-wal is \(Int(wal.st_size) >> 20) MiB (outlierd truncates it past \(Store.writeAheadLogLimit >> 20) MiB): a reader holds a transaction open (a sqlite3 shell left in BEGIN, a long query), so it cannot be checkpointed; it shrinks once that reader ends"
+        ))
+    }
     if found.isEmpty {
       found.append(Finding(level: .ok, text: "outlierd runs; \(spool?.waiting ?? 0) files wait in the spool"))
     }

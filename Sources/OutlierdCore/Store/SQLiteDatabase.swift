@@ -7,6 +7,9 @@ import CSQLite
 /// A connection to one SQLite database. Used from one thread at a time.
 public final class SQLiteDatabase {
   let handle: OpaquePointer
+  /// The busy timeout set last (`setBusyTimeout`), restored after a
+  /// checkpoint that must not wait.
+  private var busyTimeout: Int32 = 0
 
   public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
     var db: OpaquePointer?
@@ -57,6 +60,18 @@ public final class SQLiteDatabase {
     sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
   }
 
+  /// Copies the write-ahead log into the database and truncates it to zero
+  /// bytes, without waiting: false (nothing lost, the log stays) when a
+  /// reader's open transaction still needs frames of it.
+  public func checkpointTruncatingWithoutWaiting() -> Bool {
+    sqlite3_busy_handler(handle, nil, nil)
+    defer { setBusyTimeout(milliseconds: busyTimeout) }
+    var frames: Int32 = 0
+    var copied: Int32 = 0
+    return sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_TRUNCATE, &frames, &copied)
+      == SQLITE_OK
+  }
+
   public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
   /// Waits up to `milliseconds` for another connection's lock, in 10 ms
@@ -66,6 +81,7 @@ public final class SQLiteDatabase {
   /// instead of after the wait. The statement then fails with SQLITE_BUSY
   /// and its transaction is rolled back, as after any other busy timeout.
   public func setBusyTimeout(milliseconds: Int32) {
+    busyTimeout = milliseconds
     let context = UnsafeMutableRawPointer(bitPattern: Int(max(milliseconds, 0)) + 1)
     sqlite3_busy_handler(handle, busyHandler, context)
   }

@@ -58,7 +58,7 @@ public final class Store {
       // a slot block is 768 bytes, and with 4 KiB pages the rows of a file
       // were split over four times as many pages (measured 1.3× slower).
       try db.execute(
-        "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -2048;"
+        "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -2048; PRAGMA journal_size_limit = \(Self.writeAheadLogLimit);"
       )
       try Self.migrate(db, path: path)
       try Self.checkCalendar(db, calendar, path: path)
@@ -266,17 +266,27 @@ public final class Store {
     public var slot: Int
     public var baseline: String
     public var feedback: String?
+    /// When the series' model was last reset after the alert's file was
+    /// applied (the alert judged a model that no longer exists); nil if not.
+    public var resetSince: Double?
   }
 
   public func flaggedSample(alert id: Int64) throws(SQLiteError) -> FlaggedSample? {
     let s = try db.prepare(
-      "SELECT series, ts, value, expected, upper, critical, slot, coalesce(baseline, 'weekly'), feedback FROM alerts WHERE id = ?"
+      """
+      SELECT a.series, a.ts, a.value, a.expected, a.upper, a.critical, a.slot, coalesce(a.baseline, 'weekly'),
+             a.feedback,
+             (SELECT max(e.ts) FROM events e WHERE e.series = a.series AND e.kind = 'reset'
+                AND e.ts >= (SELECT f.ingested_at FROM files f WHERE f.id = a.file_id))
+      FROM alerts a WHERE a.id = ?
+      """
     ).bind(.integer(id))
     guard try s.step() else { return nil }
     return FlaggedSample(
       series: s.text(0) ?? "", time: s.double(1), value: s.double(2), expected: s.double(3),
       upper: s.double(4),
-      critical: s.double(5), slot: Int(s.int64(6)), baseline: s.text(7) ?? "weekly", feedback: s.text(8))
+      critical: s.double(5), slot: Int(s.int64(6)), baseline: s.text(7) ?? "weekly", feedback: s.text(8),
+      resetSince: s.isNull(9) ? nil : s.double(9))
   }
 
   public func setFeedback(alert id: Int64, _ feedback: String) throws(SQLiteError) {
@@ -314,10 +324,25 @@ public final class Store {
     try file?.checkUnchanged()
     try db.execute("BEGIN IMMEDIATE")
   }
+  /// Commits the write transaction. When the write-ahead log has grown past
+  /// `writeAheadLogLimit` (SQLite's automatic checkpoints could not keep up,
+  /// or a reader's long transaction held them back), it is checkpointed and
+  /// truncated, unless a reader still needs it: then it is left for the
+  /// next commit, and `outlierd status --check` warns.
   public func commit() throws(SQLiteError) {
     try db.execute("COMMIT")
     knownRows.commit()
+    var info = stat()
+    if stat(path + "-wal", &info) == 0 && Int(info.st_size) > Self.writeAheadLogLimit {
+      _ = db.checkpointTruncatingWithoutWaiting()
+    }
   }
+
+  /// The size past which the write-ahead log is truncated after a commit,
+  /// and to which SQLite cuts it back after a checkpoint
+  /// (`journal_size_limit`): a reader that held a transaction open for
+  /// minutes could otherwise leave it gigabytes large until a restart.
+  public static let writeAheadLogLimit = 64 << 20
   public func rollback() {
     if db.isInTransaction { try? db.execute("ROLLBACK") }
     knownRows.rollback()

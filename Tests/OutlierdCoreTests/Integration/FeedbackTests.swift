@@ -79,4 +79,20 @@ struct FeedbackTests {
     daemon.waitUntilExit()
     #expect(h.stderr(of: daemon).contains("re-learned as normal"))
   }
+
+  /// Feedback on an alert raised before `series reset` taught the fresh
+  /// model a value it never saw.
+  @Test func feedbackOnAnAlertFromBeforeAResetIsRefused() throws {
+    let h = try Harness()
+    try h.drop("a.txt", AlertmanagerTests.samples("fb.r", 0..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let id = try #require(try h.query("SELECT id FROM alerts WHERE value = 900").first?[0])
+    #expect(try h.run(["series", "reset", "fb.r", "--config", h.config]).status == 0)
+    let answer = try h.run(["feedback", id, "normal", "--config", h.config])
+    #expect(
+      answer.status == 1 && answer.output.hasPrefix("refused: alert #\(id) was raised by a model"),
+      "\(answer.output)")
+    #expect(try h.query("SELECT feedback FROM alerts WHERE id = \(id)") == [[""]])
+    #expect(try h.query("SELECT count(*) FROM events WHERE kind = 'feedback'") == [["0"]])
+  }
 }

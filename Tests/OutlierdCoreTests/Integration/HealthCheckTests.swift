@@ -54,4 +54,51 @@ struct HealthCheckTests {
     ])
     #expect(backlog.output.contains("WARNING: 2 files wait in the spool (limit 1)"), "\(backlog.output)")
   }
+
+  /// An operator's `BEGIN; SELECT …` held open while ingest ran took the
+  /// write-ahead log to 2.4 GB, where it stayed until a restart, and the
+  /// check said nothing.
+  @Test func aWriteAheadLogPinnedByAReaderIsNamedAndShrinksWhenItEnds() throws {
+    let h = try Harness()
+    try h.drop("a.txt", "w.s0 1 1767571200\n")
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGTERM) } }
+    #expect(h.waitFor(seconds: 10) { h.spoolFiles().isEmpty && (try? h.count("series")) == 1 })
+    // A reader holds a transaction open.
+    let reader = Process()
+    reader.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    reader.arguments = [
+      "-c",
+      "import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN')\nc.execute('SELECT count(*) FROM series').fetchall()\nsys.stdin.read()\nc.execute('COMMIT')",
+      h.database,
+    ]
+    let input = Pipe()
+    reader.standardInput = input
+    try reader.run()
+    usleep(500_000)
+    // 10,000 series a file, each file its own commit: every commit writes
+    // each series' slot row again (about 10 MB).
+    for f in 0..<15 {
+      try h.drop("b\(f).txt", (0..<10_000).map { "w.s\($0) \($0 % 7) \(1_767_571_500 + f * 300)\n" }.joined())
+      #expect(h.waitFor(seconds: 30) { h.spoolFiles().isEmpty })
+    }
+    func walSize() -> Int {
+      var info = stat()
+      return stat(h.database + "-wal", &info) == 0 ? Int(info.st_size) : 0
+    }
+    #expect(walSize() > 2 * Store.writeAheadLogLimit, "\(walSize())")
+    let pinned = try h.run(["status", "--check", "--config", h.config])
+    #expect(pinned.status == 1 && pinned.output.contains("-wal is "), "\(pinned.output)")
+    try input.fileHandleForWriting.close()
+    reader.waitUntilExit()
+    // The next commit truncates it.
+    try h.drop("c.txt", "w.s0 2 1767600000\n")
+    #expect(
+      h.waitFor(seconds: 20) { h.spoolFiles().isEmpty && walSize() <= Store.writeAheadLogLimit },
+      "\(walSize())")
+    let after = try h.run(["status", "--check", "--config", h.config])
+    #expect(after.status == 0, "\(after.output)")
+    kill(daemon.processIdentifier, SIGTERM)
+    daemon.waitUntilExit()
+  }
 }
