@@ -59,10 +59,12 @@ public final class ControlRequests {
     return any
   }
 
-  /// Pending requests, oldest name first.
+  /// Pending requests, oldest name first; names starting with "." are
+  /// requests still being written.
   public func pending() -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
-      $0.hasSuffix(".req") && !answered.contains($0)
+      // A name starting with "." is being written (write, then rename).
+      $0.hasSuffix(".req") && !$0.hasPrefix(".") && !answered.contains($0)
     }
     .sorted()
   }
