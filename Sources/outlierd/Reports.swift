@@ -123,13 +123,13 @@ struct Incidents: ParsableCommand {
       openOnly: open,
       limit: filter.limit)
     var table = OutputTable(columns: [
-      "id", "series", "direction", "start", "end", "minutes", "peak_z", "alerts", "state", "start_ts",
-      "end_ts",
+      "id", "series", "direction", "severity", "start", "end", "minutes", "peak_z", "alerts", "state",
+      "start_ts", "end_ts",
     ])
     for row in rows {
       table.rows.append([
         .integer(row.id), .text(row.series), .text(row.direction > 0 ? "high" : "low"),
-        .text(TimeExpression.format(row.start, zone: reader.zone)),
+        .text(row.severity.rawValue), .text(TimeExpression.format(row.start, zone: reader.zone)),
         .text(TimeExpression.format(row.end, zone: reader.zone)),
         .number(((row.end - row.start) / 6).rounded() / 10),
         .number((row.peak * 100).rounded() / 100), .integer(Int64(row.alerts)),

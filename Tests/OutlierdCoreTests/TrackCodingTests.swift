@@ -26,7 +26,9 @@ struct TrackCodingTests {
     track.shiftConfirmAt = t0 + 10_800
     track.revertRun = 2
     track.stale = true
-    track.incident = .init(id: 42, sign: -1, start: t0, end: t0 + 600, peak: -7.5, alerts: 3)
+    track.incident = .init(
+      id: 42, sign: -1, start: t0, end: t0 + 600, peak: -7.5, alerts: 3, evidence: 61.25, criticalAt: t0 + 300
+    )
     for k in 0..<700 {
       track.tail.add(
         uSquared: random.nextUnit() * 3, above: k % 3 != 0, startsRun: k % 40 == 0, threshold: 3.5)
@@ -51,16 +53,16 @@ struct TrackCodingTests {
     }
   }
 
-  /// Version 6's BLOB expanded back into version 5's words (its version
-  /// word 5 first), by the layout docs/schema.md states: n, the presence
+  /// Version 7's BLOB expanded back into the track's words (its version
+  /// word 7 first), by the layout docs/schema.md states: n, the presence
   /// words, the nonzero words. Not TrackCoding's reader.
   func logical(_ bytes: [UInt8]) -> [UInt64] {
     let w = words(bytes)
-    #expect(w[0] == 6)
+    #expect(w[0] == 7)
     let n = Int(w[1])
     let presence = (n + 63) / 64
     var stored = w[(2 + presence)...].makeIterator()
-    var out: [UInt64] = [5]
+    var out: [UInt64] = [7]
     for j in 0..<n { out.append(w[2 + j / 64] & (1 << UInt64(j % 64)) != 0 ? stored.next() ?? 0 : 0) }
     #expect(stored.next() == nil, "a stored word no presence bit names")
     return out
@@ -72,27 +74,72 @@ struct TrackCodingTests {
     decode(words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) })
   }
 
+  /// The track's words as they are (never stored so: version 7 leaves out
+  /// the zeros), read by the reader of the expanded form.
+  func decode(trackWords words: [UInt64]) -> SeriesTrack? {
+    words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }.withUnsafeBytes {
+      TrackCoding.decodeWords($0, version: TrackCoding.wordsVersion)
+    }
+  }
+
+  /// The track's words without the incident's evidence and criticalAt, as
+  /// version 5 (and version 6, without its zeros) had them.
+  func version5(_ w: [UInt64]) -> [UInt64] {
+    var old = w
+    old[0] = 5
+    if old[12] == 1 { old.removeSubrange(19...20) }
+    return old
+  }
+
+  /// The track as a version without severity reads it: its incident a
+  /// warning with no evidence.
+  func withoutSeverity(_ track: SeriesTrack) -> SeriesTrack {
+    var old = track
+    old.incident?.evidence = 0
+    old.incident?.criticalAt = 0
+    return old
+  }
+
   /// Everything set survives word for word, at the places docs/schema.md
-  /// gives: the incident's id is word 13 (FaultTests leaves it out), the
-  /// tails 51 words each, one word per clipped sample's field.
+  /// gives: the incident's id is word 13 (FaultTests leaves it out), its
+  /// evidence and criticalAt words 19 and 20, the tails 51 words each, one
+  /// word per clipped sample's field.
   @Test func aFullTrackRoundTripsAtTheDocumentedPlaces() {
     for clipped in 0...ClippedRun.capacity {
       let track = fullTrack(clipped: clipped)
       let bytes = TrackCoding.encode(track)
       #expect(decode(bytes) == track, "clipped \(clipped)")
       let w = logical(bytes)
-      // Version 5's words read as they are, too (a database of last week's).
-      #expect(decode(words: w) == track, "clipped \(clipped)")
-      #expect(w.count == 12 + 7 + 51 + 6 + 51 + 3 + 3 * clipped)
-      #expect(w[0] == 5)
+      #expect(decode(trackWords: w) == track, "clipped \(clipped)")
+      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped)
+      #expect(w[0] == 7)
       #expect(w[12] == 1 && Int64(bitPattern: w[13]) == 42)
-      #expect(w[19] == 1 && w[19 + 51 + 6] == 1)
-      #expect(Double(bitPattern: w[19 + 51]) == track.recent.mean)
+      #expect(Double(bitPattern: w[19]) == 61.25 && Double(bitPattern: w[20]) == t0 + 300)
+      #expect(w[21] == 1 && w[21 + 51 + 6] == 1)
+      #expect(Double(bitPattern: w[21 + 51]) == track.recent.mean)
       // The first two counts of the tail above share a word, low half first.
-      #expect(Float(bitPattern: UInt32(truncatingIfNeeded: w[19 + 5])) == track.tail.above.counts[0])
-      #expect(Float(bitPattern: UInt32(w[19 + 5] >> 32)) == track.tail.above.counts[1])
+      #expect(Float(bitPattern: UInt32(truncatingIfNeeded: w[21 + 5])) == track.tail.above.counts[0])
+      #expect(Float(bitPattern: UInt32(w[21 + 5] >> 32)) == track.tail.above.counts[1])
       #expect(w.count <= TrackCoding.maximumWords)
+      // Version 5's words read as they are (a database of two releases
+      // ago), and version 6's BLOB of them: the incident a warning.
+      let old = version5(w)
+      #expect(decode(words: old) == withoutSeverity(track), "clipped \(clipped)")
+      #expect(decode(words: version6(old)) == withoutSeverity(track), "clipped \(clipped)")
     }
+  }
+
+  /// Version 6's BLOB of version 5's words, by the layout docs/schema.md
+  /// states (the same presence scheme as version 7).
+  func version6(_ w: [UInt64]) -> [UInt64] {
+    let all = Array(w.dropFirst())
+    var out: [UInt64] = [6, UInt64(all.count)]
+    for first in stride(from: 0, to: all.count, by: 64) {
+      var bits: UInt64 = 0
+      for j in first..<min(first + 64, all.count) where all[j] != 0 { bits |= 1 << UInt64(j - first) }
+      out.append(bits)
+    }
+    return out + all.filter { $0 != 0 }
   }
 
   /// A new series' track, judged only by its recent level, leaves out the
@@ -123,7 +170,7 @@ struct TrackCodingTests {
     #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3)
   }
 
-  /// Version 6 stores exactly version 5's nonzero words, in order, each
+  /// Version 7 stores exactly the track's nonzero words, in order, each
   /// named by its presence bit, and none of the zeros.
   @Test func onlyTheNonzeroWordsAreStored() {
     for track in [
@@ -150,9 +197,14 @@ struct TrackCodingTests {
     #expect(decode(Array(bytes.dropLast(1))) == nil)
     #expect(decode([UInt8](repeating: 7, count: bytes.count)) == nil)
     var badFlag = logical(bytes)
-    badFlag[19] = 2
-    #expect(decode(words: badFlag) == nil)
-    var version2 = logical(bytes)
+    #expect(decode(trackWords: badFlag) != nil)
+    badFlag[21] = 2
+    #expect(decode(trackWords: badFlag) == nil)
+    var badEvidence = logical(bytes)
+    badEvidence[19] = Double.nan.bitPattern
+    #expect(decode(trackWords: badEvidence) == nil)
+    var version2 = version5(logical(bytes))
+    #expect(decode(words: version2) != nil)
     version2[0] = 2
     #expect(decode(words: version2) == nil)
     // Version 6's own damage: a stored zero, a presence bit past the n
@@ -173,8 +225,9 @@ struct TrackCodingTests {
     var tooLong = w
     tooLong[1] = UInt64(TrackCoding.maximumWords)
     #expect(decode(words: tooLong) == nil)
+    #expect(decode(words: [7]) == nil)
+    #expect(decode(words: [7, 0]) == nil)
     #expect(decode(words: [6]) == nil)
-    #expect(decode(words: [6, 0]) == nil)
   }
 
   /// A database written by version 4 (the release before) keeps its
@@ -234,7 +287,7 @@ struct TrackCodingTests {
     double(incident.peak)
     integer(incident.alerts)
     #expect(w.count == 212)
-    #expect(decode(words: w) == track)
+    #expect(decode(words: w) == withoutSeverity(track))
     #expect(decode(words: Array(w.dropLast())) == nil)
   }
 }

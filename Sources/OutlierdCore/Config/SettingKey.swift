@@ -172,6 +172,7 @@ extension Settings {
       .integer("detection", "shift_after", \.shiftAfter, in: 0...1_000_000),
       .duration("detection", "shift_confirm", \.shiftConfirm, in: 0...(366 * 86_400)),
       .duration("detection", "incident_gap", \.incidentGap, in: 0...(366 * 86_400)),
+      .float("detection", "critical_rate", \.criticalRate, in: 0...1000),
       .duration("detection", "stale_after", \.staleAfter, in: 0...(366 * 86_400)),
       .float("detection", "memory", \.memory, in: 0...1e12),
       .choice("detection", "learning", \.learning),

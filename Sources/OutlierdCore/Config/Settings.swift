@@ -96,6 +96,9 @@ public struct Settings: Sendable, Equatable {
   public var shiftConfirm: Double = 86400
   /// Alerts of one series and direction at most this far apart form one incident.
   public var incidentGap: Double = 1800
+  /// Chance critical incidents an operator accepts per series per day
+  /// (`IncidentSeverity`): the rest are warnings. 0: none is critical.
+  public var criticalRate = 0.001
   /// A series silent for longer raises a "stale" event; 0: never.
   public var staleAfter: Double = 0
   /// 0: never forget.
@@ -254,6 +257,12 @@ extension Settings {
   }
 
   var slotWidthCount: Int { slotWidth > 0 ? period / slotWidth : 0 }
+
+  /// The combined p at or below which an incident is critical: the
+  /// critical rate over a day of samples, one a slot.
+  public var criticalP: Double {
+    IncidentSeverity.criticalP(rate: criticalRate, samplesPerDay: 86_400 / Double(max(slotWidth, 1)))
+  }
 
   /// The effective settings as a configuration file, for check-config.
   /// What differs from `old`, key by key as `section.key (old → new)`, in

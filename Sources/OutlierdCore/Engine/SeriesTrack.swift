@@ -49,6 +49,41 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     /// The largest |score| (normal-equivalent), with its sign.
     public var peak: Double
     public var alerts: Int
+    /// Fisher's evidence of its alerts, Σ −2 ln p (`IncidentSeverity`).
+    public var evidence: Double = 0
+    /// When it became critical; 0 while it is a warning.
+    public var criticalAt: Double = 0
+
+    public var severity: IncidentSeverity { criticalAt > 0 ? .critical : .warning }
+
+    public init(
+      id: Int64, sign: Int, start: Double, end: Double, peak: Double, alerts: Int, evidence: Double = 0,
+      criticalAt: Double = 0
+    ) {
+      self.id = id
+      self.sign = sign
+      self.start = start
+      self.end = end
+      self.peak = peak
+      self.alerts = alerts
+      self.evidence = evidence
+      self.criticalAt = criticalAt
+    }
+
+    enum CodingKeys: String, CodingKey { case id, sign, start, end, peak, alerts, evidence, criticalAt }
+
+    /// Tracks stored as JSON before severity have no evidence: 0.
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      id = try c.decode(Int64.self, forKey: .id)
+      sign = try c.decode(Int.self, forKey: .sign)
+      start = try c.decode(Double.self, forKey: .start)
+      end = try c.decode(Double.self, forKey: .end)
+      peak = try c.decode(Double.self, forKey: .peak)
+      alerts = try c.decode(Int.self, forKey: .alerts)
+      evidence = try c.decodeIfPresent(Double.self, forKey: .evidence) ?? 0
+      criticalAt = try c.decodeIfPresent(Double.self, forKey: .criticalAt) ?? 0
+    }
   }
 
   public init() {}

@@ -27,6 +27,8 @@ public final class DeliveryLedger {
     public var sends: Int
     public var failures: Int
     public var nextAttempt: Double
+    /// The severity it was last delivered with; nil before severity.
+    public var severity: String?
   }
 
   let db: SQLiteDatabase
@@ -59,6 +61,13 @@ public final class DeliveryLedger {
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       """)
+    // The severity last delivered: a ledger from before severity has none.
+    var columns: [String] = []
+    let info = try db.prepare("PRAGMA table_info(deliveries)")
+    while try info.step() { columns.append(info.text(1) ?? "") }
+    if !columns.contains("severity") {
+      try db.execute("ALTER TABLE deliveries ADD COLUMN severity TEXT")
+    }
   }
 
   /// The largest incident id seen; nil before the first pass.
@@ -114,13 +123,13 @@ public final class DeliveryLedger {
 
   public func delivery(_ incident: Int64) throws -> Delivery? {
     let s = try db.prepare(
-      "SELECT state, last_sent, sends, failures, next_attempt FROM deliveries WHERE incident_id = ?"
+      "SELECT state, last_sent, sends, failures, next_attempt, severity FROM deliveries WHERE incident_id = ?"
     ).bind(.integer(incident))
     guard try s.step() else { return nil }
     return Delivery(
       incident: incident, state: State(rawValue: s.text(0) ?? "") ?? .firing,
       lastSent: s.isNull(1) ? nil : s.double(1), sends: Int(s.int64(2)), failures: Int(s.int64(3)),
-      nextAttempt: s.double(4))
+      nextAttempt: s.double(4), severity: s.text(5))
   }
 
   /// A silence: incidents of matching series that open while it lasts are
@@ -179,14 +188,14 @@ public final class DeliveryLedger {
       .bind(.integer(incident)).run()
   }
 
-  func markSent(_ incident: Int64, state: State, at time: Double) throws {
+  func markSent(_ incident: Int64, state: State, at time: Double, severity: String) throws {
     try db.prepare(
       """
-      INSERT INTO deliveries (incident_id, state, first_sent, last_sent, sends) VALUES (?1, ?2, ?3, ?3, 1)
+      INSERT INTO deliveries (incident_id, state, first_sent, last_sent, sends, severity) VALUES (?1, ?2, ?3, ?3, 1, ?4)
       ON CONFLICT (incident_id) DO UPDATE SET state = ?2, first_sent = coalesce(first_sent, ?3),
-        last_sent = ?3, sends = sends + 1, next_attempt = 0, last_error = NULL
+        last_sent = ?3, sends = sends + 1, next_attempt = 0, last_error = NULL, severity = ?4
       """
-    ).bind(.integer(incident), .text(state.rawValue), .real(time)).run()
+    ).bind(.integer(incident), .text(state.rawValue), .real(time), .text(severity)).run()
   }
 
   func markFailed(_ incident: Int64, error: String, retryAt: Double) throws {

@@ -123,8 +123,12 @@ public final class Notifier {
       if record.closed {
         due.append((record, .resolved))
       } else if let lastSent = delivery?.lastSent {
-        // Alertmanager expects a firing alert again and again; a command, once.
-        if case .alertmanager = target, now - lastSent >= settings.notifyResendInterval {
+        // Alertmanager expects a firing alert again and again; a command,
+        // once, and once more when the incident turns critical.
+        // (A delivery recorded before severity was a warning.)
+        if (delivery?.severity ?? IncidentSeverity.warning.rawValue) != record.severity.rawValue {
+          due.append((record, .firing))
+        } else if case .alertmanager = target, now - lastSent >= settings.notifyResendInterval {
           due.append((record, .firing))
         }
       } else {
@@ -174,7 +178,7 @@ public final class Notifier {
             try ledger.markFailed(
               record.id, error: failure, retryAt: now + min(5 * pow(2, Double(count - 1)), 300))
           } else {
-            try ledger.markSent(record.id, state: state, at: now)
+            try ledger.markSent(record.id, state: state, at: now, severity: record.severity.rawValue)
           }
         }
         try ledger.setLastSeen(max(lastSeen ?? 0, settled(through: through)))

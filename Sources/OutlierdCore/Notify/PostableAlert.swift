@@ -16,12 +16,16 @@ struct PostableAlert: Encodable, Sendable {
     return formatter.string(from: Date(timeIntervalSince1970: seconds.rounded(.down)))
   }
 
-  /// The alert of an incident: labels `alertname`, `series`, `direction`
-  /// and the configured extra labels; the numbers behind it as annotations.
+  /// The alert of an incident: labels `alertname`, `series`, `direction`,
+  /// `severity` (`warning` or `critical`: route pages on it) and the
+  /// configured extra labels; the numbers behind it as annotations.
   init(_ incident: IncidentRecord, resolvedAfter gap: Double?, extraLabels: [String: String]) {
     let direction = incident.direction > 0 ? "high" : "low"
     labels = extraLabels.merging(
-      ["alertname": "SeasonalOutlier", "series": incident.series, "direction": direction]
+      [
+        "alertname": "SeasonalOutlier", "series": incident.series, "direction": direction,
+        "severity": incident.severity.rawValue,
+      ]
     ) { _, ours in ours }
     func g(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "" }
     var notes: [String: String] = [

@@ -236,11 +236,20 @@ public final class FileProcessor {
         "INCIDENT #\(note.incident.id) opened: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band since \(time)"
       )
     }
+    // At error priority: `journalctl -p err` lists what pages.
+    for note in report.incidentsEscalated {
+      let time = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.criticalAt))
+      let p = exp(
+        IncidentSeverity.logCombinedP(evidence: note.incident.evidence, alerts: note.incident.alerts))
+      logger.error(
+        "INCIDENT #\(note.incident.id) critical: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band at \(time), \(note.incident.alerts) alerts, combined p \(String(format: "%.2g", p))"
+      )
+    }
     for note in report.incidentsClosed {
       let start = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.start))
       let end = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.end))
       logger.notice(
-        "INCIDENT #\(note.incident.id) closed: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band \(start) – \(end), \(note.incident.alerts) alerts, peak z \(String(format: "%+.1f", note.incident.peak))"
+        "INCIDENT #\(note.incident.id) closed: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band \(start) – \(end), \(note.incident.alerts) alerts, peak z \(String(format: "%+.1f", note.incident.peak)), \(note.incident.severity.rawValue)"
       )
     }
     for event in report.events {

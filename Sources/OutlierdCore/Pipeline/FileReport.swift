@@ -17,6 +17,9 @@ public struct FileReport: Sendable {
   public var events: [SeriesEvent] = []
   public var incidentsOpened: [IncidentNote] = []
   public var incidentsClosed: [IncidentNote] = []
+  /// Incidents that turned critical (`IncidentSeverity`), opened in this
+  /// file or before.
+  public var incidentsEscalated: [IncidentNote] = []
   /// The newest accepted sample's time: commit time minus this is the lag.
   public var newestSample: Double?
   /// Samples whose slot could not judge yet (warming up, no spread, …).

@@ -210,18 +210,33 @@ extension IngestBatch {
     report.incidentsClosed.append(IncidentNote(series: name, incident: open))
   }
 
-  /// Adds an alert to its series' incident, opening one when needed; returns the incident's id.
+  /// Adds an alert to its series' incident, opening one when needed, and
+  /// adds the alert's evidence to it (`IncidentSeverity`): the incident
+  /// turns critical at the alert that makes it improbable enough. Returns
+  /// the incident's id.
   mutating func recordIncident(
     _ track: inout SeriesTrack, name: String, alert: Alert, report: inout FileReport
   ) throws -> Int64 {
     let sign = alert.score.residual < 0 ? -1 : 1
     let z = alert.score.normalEquivalent
+    let evidence = IncidentSeverity.evidence(ofCalibratedZ: z / alert.score.tailFactor)
+    /// Marks the incident critical when this alert makes it so.
+    func escalate(_ open: inout SeriesTrack.OpenIncident) {
+      guard open.criticalAt == 0,
+        IncidentSeverity.of(evidence: open.evidence, alerts: open.alerts, criticalP: settings.criticalP)
+          == .critical
+      else { return }
+      open.criticalAt = alert.timestamp
+      report.incidentsEscalated.append(IncidentNote(series: name, incident: open))
+    }
     if var open = track.incident, open.sign == sign,
       alert.timestamp - open.end <= settings.incidentGap
     {
       open.end = alert.timestamp
       open.alerts += 1
+      open.evidence += evidence
       if abs(z) > abs(open.peak) { open.peak = z }
+      escalate(&open)
       track.incident = open
       incidents[open.id] = (name, open, false)
       return open.id
@@ -231,11 +246,13 @@ extension IngestBatch {
       report.incidentsClosed.append(IncidentNote(series: name, incident: open))
     }
     let id = try store.openIncident(series: name, sign: sign, at: alert.timestamp, peak: z)
-    let open = SeriesTrack.OpenIncident(
-      id: id, sign: sign, start: alert.timestamp, end: alert.timestamp, peak: z, alerts: 1)
+    var open = SeriesTrack.OpenIncident(
+      id: id, sign: sign, start: alert.timestamp, end: alert.timestamp, peak: z, alerts: 1, evidence: evidence
+    )
+    report.incidentsOpened.append(IncidentNote(series: name, incident: open))
+    escalate(&open)
     track.incident = open
     incidents[id] = (name, open, false)
-    report.incidentsOpened.append(IncidentNote(series: name, incident: open))
     return id
   }
 }

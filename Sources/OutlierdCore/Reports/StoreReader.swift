@@ -97,14 +97,18 @@ public final class StoreReader {
     public var start, end, peak: Double
     public var alerts: Int
     public var closed: Bool
+    public var severity: IncidentSeverity
   }
 
   /// Incidents, newest first.
   public func incidents(seriesGlob: String?, since: Double?, openOnly: Bool, limit: Int) throws
     -> [IncidentRow]
   {
+    // A database the daemon has not migrated yet (version 10 or older)
+    // has no severity: its incidents are warnings.
+    let severity = Int(try db.scalarText("PRAGMA user_version") ?? "0") ?? 0 >= 11 ? "severity" : "'warning'"
     var sql =
-      "SELECT id, series, direction, start_ts, end_ts, peak_score, alerts, closed FROM incidents WHERE 1"
+      "SELECT id, series, direction, start_ts, end_ts, peak_score, alerts, closed, \(severity) FROM incidents WHERE 1"
     var values: [SQLiteValue] = []
     Self.filter(&sql, &values, seriesGlob: seriesGlob, since: since, timeColumn: "end_ts")
     if openOnly { sql += " AND closed = 0" }
@@ -117,7 +121,8 @@ public final class StoreReader {
         IncidentRow(
           id: s.int64(0), series: s.text(1) ?? "", direction: Int(s.int64(2)), start: s.double(3),
           end: s.double(4),
-          peak: s.double(5), alerts: Int(s.int64(6)), closed: s.int64(7) != 0))
+          peak: s.double(5), alerts: Int(s.int64(6)), closed: s.int64(7) != 0,
+          severity: IncidentSeverity(rawValue: s.text(8) ?? "") ?? .warning))
     }
     return rows
   }

@@ -82,7 +82,8 @@ public final class Store {
         "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)"
       )
       updateIncident = try db.prepare(
-        "UPDATE incidents SET end_ts = ?, peak_score = ?, alerts = ?, closed = ? WHERE id = ?")
+        "UPDATE incidents SET end_ts = ?, peak_score = ?, alerts = ?, closed = ?, evidence = ?, severity = ?, critical_at = ? WHERE id = ?"
+      )
       insertEvent = try db.prepare(
         "INSERT INTO events (series, ts, kind, detail, file_id) VALUES (?, ?, ?, ?, ?)")
       insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
@@ -391,7 +392,8 @@ public final class Store {
   {
     try updateIncident.bind(
       .real(incident.end), .real(incident.peak), .integer(Int64(incident.alerts)), .integer(closed ? 1 : 0),
-      .integer(id)
+      .real(incident.evidence), .text(incident.severity.rawValue),
+      incident.criticalAt > 0 ? .real(incident.criticalAt) : .null, .integer(id)
     ).run()
   }
 

@@ -1,20 +1,21 @@
 import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
-/// BLOB of little-endian 8-byte words, version 6: version 5's words with
+/// BLOB of little-endian 8-byte words, version 7: the track's words with
 /// the words that are 0 left out,
 ///
-///     6, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
+///     7, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
 ///
-/// where n is the number of version 5's words after its version word, and
+/// where n is the number of the track's words after its version word, and
 /// bit j of presence word j / 64 (the lowest first) is set when word j is
-/// not 0. Version 5's words (doubles as their bits, integers as Int64,
+/// not 0. The track's words (doubles as their bits, integers as Int64,
 /// booleans as 0/1) are, in this order:
 ///
 ///     version, runSign, runLength, runValueSum, runExpectedSum,
 ///     runCrossesZero, runStart, shiftRatio, shiftConfirmAt, revertRun,
 ///     stale, everNegative,
-///     hasIncident, then if 1 incident (id, sign, start, end, peak, alerts),
+///     hasIncident, then if 1 incident (id, sign, start, end, peak, alerts,
+///     evidence, criticalAt),
 ///     tails,
 ///     recent (mean, variance, samples, runSign, runLength, runSum),
 ///     recent tails,
@@ -37,8 +38,10 @@ import Foundation
 /// shift or an incident it does not have, the tails' upper bins and run
 /// starts), so version 6 stores about half of them (docs/performance.md).
 ///
-/// Earlier versions are still read. Version 5 is version 6's words with
-/// the zeros kept. Version 4 had the incident last, the
+/// Earlier versions are still read. Version 6 stored version 5's words
+/// the same way; version 5's words are these without the incident's
+/// evidence and criticalAt (read as 0: a warning). Version 5 is those words
+/// with the zeros kept. Version 4 had the incident last, the
 /// counts as doubles and the tails and clipped run in full (206 words
 /// before the incident). Version 3 had no clipped run (read as empty).
 /// Version 1 (0.5.0) had `shiftUntil` where later versions have
@@ -50,23 +53,25 @@ import Foundation
 /// JSON text. Binary because JSONEncoder made the all-cold 1 M backfill
 /// 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 6
-  /// The version whose words version 6 stores without its zeros.
-  static let wordsVersion: UInt64 = 5
+  static let version: UInt64 = 7
+  /// The track's words, the first word of their expanded form.
+  static let wordsVersion: UInt64 = 7
+  /// Version 6's: the words of version 5, an incident without severity.
+  static let version6: UInt64 = 6
 
-  /// The most words version 5 takes: with an open incident, both tails and
+  /// The most words the track takes: with an open incident, both tails and
   /// a full clipped run.
-  static let maximumWords = 12 + 7 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity
+  static let maximumWords = 12 + 9 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity
 
   /// Words of tails that learned a score.
   static let tailWords = 2 * (4 + ScoreTail.bins / 2) + 2 + 1 + RunStarts.bins
 
-  /// The track's BLOB (version 6): its version-5 words made on the stack,
-  /// then the nonzero ones copied out behind their presence bits.
+  /// The track's BLOB (version 7): its words made on the stack, then the
+  /// nonzero ones copied out behind their presence bits.
   static func encode(_ track: SeriesTrack) -> [UInt8] {
     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: maximumWords) { scratch in
       var words = WordWriter(base: UnsafeMutableRawPointer(scratch.baseAddress!))
-      writeVersion5(track, into: &words)
+      writeWords(track, into: &words)
       // Zero is zero in either byte order: the words are copied as stored.
       let all = UnsafeBufferPointer(rebasing: scratch[1..<words.offset / 8])
       let presenceWords = (all.count + 63) / 64
@@ -86,8 +91,8 @@ enum TrackCoding {
     }
   }
 
-  /// Version 5's words, its version word first.
-  static func writeVersion5(_ track: SeriesTrack, into out: inout WordWriter) {
+  /// The track's words, its version word first.
+  static func writeWords(_ track: SeriesTrack, into out: inout WordWriter) {
     out.word(wordsVersion)
     out.integer(track.runSign)
     out.integer(track.runLength)
@@ -108,6 +113,8 @@ enum TrackCoding {
       out.double(incident.end)
       out.double(incident.peak)
       out.integer(incident.alerts)
+      out.double(incident.evidence)
+      out.double(incident.criticalAt)
     } else {
       out.integer(0)
     }
@@ -122,7 +129,7 @@ enum TrackCoding {
     out.clipped(track.recent.clipped)
   }
 
-  /// Little-endian words into a buffer the caller sized (version 5's
+  /// Little-endian words into a buffer the caller sized (the track's
   /// `maximumWords` on the stack, then the BLOB's exact size): the track
   /// is written for every touched series in every batch, so without an
   /// array of words, closures or copies of its tails.
@@ -195,15 +202,26 @@ enum TrackCoding {
     }
   }
 
-  /// The track in a BLOB; nil when it is not a version-1, -3, -4, -5 or
-  /// -6 track (damaged).
+  /// The track in a BLOB; nil when it is not a version-1, -3, -4, -5, -6
+  /// or -7 track (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
     var words = WordReader(blob: blob)
     guard let stored = words.word() else { return nil }
-    if stored == version { return decodeVersion6(blob) }
-    guard stored == 1 || (3...wordsVersion).contains(stored), var track = words.header(version: stored)
-    else { return nil }
+    switch stored {
+    case version: return decodeWithoutZeros(blob, words: wordsVersion)
+    case version6: return decodeWithoutZeros(blob, words: 5)
+    case 1, 3, 4, 5: return decodeWords(blob, version: stored)
+    default: return nil
+    }
+  }
+
+  /// Words of `version` (1, 3, 4, 5, or 7: the track's), behind their
+  /// version word.
+  static func decodeWords(_ blob: UnsafeRawBufferPointer, version stored: UInt64) -> SeriesTrack? {
+    var words = WordReader(blob: blob)
+    _ = words.word()
+    guard var track = words.header(version: stored) else { return nil }
     /// The parts every version has, in its own order.
     func assemble(
       _ slotTail: SidedTail, _ recent: RecentLevel, _ recentTail: SidedTail, _ clipped: ClippedRun
@@ -213,16 +231,17 @@ enum TrackCoding {
       track.recent.tail = recentTail
       track.recent.clipped = clipped
     }
-    if stored == wordsVersion {
-      guard words.incident(into: &track), let slotTail = words.tails(), let recent = words.recent(),
-        let recentTail = words.tails(), let clipped = words.clipped(samplesAlways: false)
+    if stored == 5 || stored == wordsVersion {
+      guard words.incident(into: &track, withSeverity: stored == wordsVersion), let slotTail = words.tails(),
+        let recent = words.recent(), let recentTail = words.tails(),
+        let clipped = words.clipped(samplesAlways: false)
       else { return nil }
       assemble(slotTail, recent, recentTail, clipped)
     } else {
       guard let slotTail = words.legacyTails(version: stored), let recent = words.recent(),
         let recentTail = words.legacyTails(version: stored),
         let clipped = stored == 4 ? words.clipped(samplesAlways: true) : ClippedRun(),
-        words.incident(into: &track)
+        words.incident(into: &track, withSeverity: false)
       else { return nil }
       assemble(slotTail, recent, recentTail, clipped)
       if stored == 1 {
@@ -237,10 +256,10 @@ enum TrackCoding {
     return track
   }
 
-  /// A version-6 BLOB: its zero words put back, read as version 5. Nil
-  /// unless the presence bits name exactly the words stored, none of them
-  /// 0, within version 5's most words.
-  static func decodeVersion6(_ blob: UnsafeRawBufferPointer) -> SeriesTrack? {
+  /// A version-6 or -7 BLOB: its zero words put back, read as words of
+  /// version 5 or 7. Nil unless the presence bits name exactly the words
+  /// stored, none of them 0, within the most words there can be.
+  static func decodeWithoutZeros(_ blob: UnsafeRawBufferPointer, words version: UInt64) -> SeriesTrack? {
     var words = WordReader(blob: blob)
     _ = words.word()
     guard let count = words.integer(), (0..<maximumWords).contains(count) else { return nil }
@@ -256,7 +275,7 @@ enum TrackCoding {
     let present = (words.index..<firstStored).reduce(0) { $0 + word($1).nonzeroBitCount }
     guard blob.count / 8 - firstStored == present else { return nil }
     return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count + 1) { out in
-      out[0] = wordsVersion.littleEndian
+      out[0] = version.littleEndian
       var next = firstStored
       for j in 0..<count {
         if word(words.index + j / 64) >> (j % 64) & 1 == 1 {
@@ -268,7 +287,7 @@ enum TrackCoding {
           out[1 + j] = 0
         }
       }
-      return decode(blob: UnsafeRawBufferPointer(out))
+      return decodeWords(UnsafeRawBufferPointer(out), version: version)
     }
   }
 
@@ -318,15 +337,18 @@ enum TrackCoding {
       return track
     }
 
-    /// `hasIncident`, then the incident if 1; false when damaged.
-    mutating func incident(into track: inout SeriesTrack) -> Bool {
+    /// `hasIncident`, then the incident if 1, with its evidence and
+    /// criticalAt when `withSeverity`; false when damaged.
+    mutating func incident(into track: inout SeriesTrack, withSeverity: Bool) -> Bool {
       guard let hasIncident = integer() else { return false }
       guard hasIncident != 0 else { return true }
       guard let id = word(), let sign = integer(), let start = double(), let end = double(),
-        let peak = double(), let alerts = integer()
+        let peak = double(), let alerts = integer(), let evidence = withSeverity ? double() : 0,
+        let criticalAt = withSeverity ? double() : 0, evidence.isFinite, evidence >= 0, criticalAt.isFinite
       else { return false }
       track.incident = SeriesTrack.OpenIncident(
-        id: Int64(bitPattern: id), sign: sign, start: start, end: end, peak: peak, alerts: alerts)
+        id: Int64(bitPattern: id), sign: sign, start: start, end: end, peak: peak, alerts: alerts,
+        evidence: evidence, criticalAt: criticalAt)
       return true
     }
 
@@ -437,13 +459,14 @@ enum TrackCoding {
     }
   }
 
-  /// The track of a `series.track` column: NULL, a version-1, -3, -4, -5
-  /// or -6 BLOB, or the JSON text of earlier versions.
+  /// The track of a `series.track` column: NULL, a version-1, -3, -4, -5,
+  /// -6 or -7 BLOB, or the JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }
     if statement.isBlob(column) {
       guard let track = statement.withBlob(column, { decode(blob: $0) }) else {
-        throw SQLiteError(code: 11, message: "series.track: not a version-1, -3, -4, -5 or -\(version) track")
+        throw SQLiteError(
+          code: 11, message: "series.track: not a version-1, -3, -4, -5, -6 or -\(version) track")
       }
       return track
     }

@@ -35,7 +35,10 @@ struct ExecHookTests {
     }
     let labels = alerts[0]?["labels"] as? [String: String]
     #expect(
-      labels == ["alertname": "SeasonalOutlier", "series": "x.series", "direction": "high", "team": "db"])
+      labels == [
+        "alertname": "SeasonalOutlier", "series": "x.series", "direction": "high", "severity": "critical",
+        "team": "db",
+      ])
     #expect((alerts[0]?["annotations"] as? [String: String])?["value"] == "900")
     #expect(
       alerts[0]?["endsAt"] == nil && alerts[1]?["endsAt"] as? String == "2026-01-05T20:30:00Z", "\(alerts)")
