@@ -19,6 +19,30 @@ struct ColdStartTests {
     #expect(abs(level.mean - 150) < 2, "mean \(level.mean)")
   }
 
+  /// A confirmed run moves the level to the mean of its outliers: every
+  /// run, not just the first. The run's sum was kept past the run (after a
+  /// confirmation, or an ordinary sample), so a later run on the same side
+  /// moved the level to the mean of it and all the earlier ones: a nightly
+  /// drop from 80 to 40 was "expected" at 121, then 163, then 205.
+  @Test func everyConfirmedRunMovesTheLevelToItsOwnMean() {
+    var random = SplitMix64(seed: 43)
+    var level = RecentLevel()
+    for _ in 0..<500 { level.learn(80 + 0.2 * random.nextGaussian(), limit: 3.5) }
+    for round in 0..<3 {
+      // An interrupted run first: two outliers, then an ordinary sample.
+      level.learn(40, limit: 3.5)
+      level.learn(40, limit: 3.5)
+      level.learn(level.mean, limit: 3.5)
+      var confirmed = false
+      for value in [41.0, 42, 43] { confirmed = level.learn(value, limit: 3.5) }
+      #expect(confirmed, "round \(round)")
+      #expect(abs(level.mean - 42) < 1e-9, "round \(round): level \(level.mean)")
+      // Back up for the next round.
+      for _ in 0..<3 { level.learn(80, limit: 3.5) }
+      for _ in 0..<200 { level.learn(80 + 0.2 * random.nextGaussian(), limit: 3.5) }
+    }
+  }
+
   func rules(coldStart: Bool) -> ScoringRules {
     ScoringRules(threshold: 3.5, scale: .normal, minimumSamples: 3, calibrate: true, coldStart: coldStart)
   }

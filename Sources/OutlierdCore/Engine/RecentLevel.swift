@@ -133,6 +133,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
         step = sign * Self.outlierStep * sd
       } else {
         runLength = 0
+        runSum = 0
       }
       bounded = min(max(residual, -Self.clip * sd), Self.clip * sd)
     }
@@ -144,6 +145,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
     if runLength >= Self.confirmAfter {
       mean = runSum / Double(runLength)
       runLength = 0
+      runSum = 0
       return true
     }
     mean += levelWeight * step
