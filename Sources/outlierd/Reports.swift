@@ -260,7 +260,7 @@ struct SeriesList: ParsableCommand {
     let (reader, settings) = try options.reader()
     var table = OutputTable(columns: [
       "series", "samples", "slots_warm", "slots_learning", "newest_sample", "state", "open_incident",
-      "newest_ts",
+      "newest_ts", "family",
     ])
     for row in try reader.seriesList(glob: glob, settings: settings) {
       table.rows.append([
@@ -269,6 +269,7 @@ struct SeriesList: ParsableCommand {
         row.newest.isFinite ? .text(TimeExpression.format(row.newest, zone: reader.zone)) : .null,
         .text(row.stale ? "stale" : row.openIncident != nil ? "incident" : "ok"),
         row.openIncident.map { .integer($0) } ?? .null, row.newest.isFinite ? .exact(row.newest) : .null,
+        .text(row.family.rawValue),
       ])
     }
     print(table.render(options.format), terminator: "")
@@ -337,6 +338,16 @@ struct Model: ParsableCommand {
     let below = rules.calibrate ? state.track.tail.factor(above: false) : 1
     fields.append(("tail_factor_above", .number(above)))
     fields.append(("tail_factor_below", .number(below)))
+    // The noise family that judges its alerts, and what chose it.
+    let noise = state.track.noise
+    fields += [
+      ("family", .text(noise.family(everNegative: state.track.everNegative).rawValue)),
+      ("family_zero_share", .number(noise.zeroShare)), ("family_integer_share", .number(noise.integerShare)),
+      ("family_dispersion", .number(noise.dispersion)),
+      ("family_log_sd", .number(noise.logSecond.squareRoot())),
+      ("family_burst_log_mean", .number(noise.burstLogMean)),
+      ("family_burst_continued", .number(noise.continued)),
+    ]
     let pool = try reader.noisePool(
       series: state.id, slot: index, poolSlots: settings.poolSlots, trendAfter: settings.trendAfter)
     if let pool { fields.append(("pooled_dof", .number(pool.degreesOfFreedom))) }

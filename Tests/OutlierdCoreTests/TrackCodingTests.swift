@@ -36,6 +36,10 @@ struct TrackCodingTests {
       track.recent.tail.add(
         uSquared: random.nextUnit() * 40, above: k % 2 == 0, startsRun: k % 30 == 0, threshold: 3.5)
     }
+    for k in 0..<400 {
+      let y = k % 3 == 0 ? 0 : exp(random.nextGaussian())
+      track.noise.learn(y, expected: k < 100 ? nil : 1.2)
+    }
     track.recent.clipped.sign = -1
     track.recent.clipped.length = 2
     for k in 0..<clipped {
@@ -53,16 +57,16 @@ struct TrackCodingTests {
     }
   }
 
-  /// Version 7's BLOB expanded back into the track's words (its version
-  /// word 7 first), by the layout docs/schema.md states: n, the presence
+  /// Version 8's BLOB expanded back into the track's words (its version
+  /// word 8 first), by the layout docs/schema.md states: n, the presence
   /// words, the nonzero words. Not TrackCoding's reader.
   func logical(_ bytes: [UInt8]) -> [UInt64] {
     let w = words(bytes)
-    #expect(w[0] == 7)
+    #expect(w[0] == 8)
     let n = Int(w[1])
     let presence = (n + 63) / 64
     var stored = w[(2 + presence)...].makeIterator()
-    var out: [UInt64] = [7]
+    var out: [UInt64] = [8]
     for j in 0..<n { out.append(w[2 + j / 64] & (1 << UInt64(j % 64)) != 0 ? stored.next() ?? 0 : 0) }
     #expect(stored.next() == nil, "a stored word no presence bit names")
     return out
@@ -82,28 +86,42 @@ struct TrackCodingTests {
     }
   }
 
-  /// The track's words without the incident's evidence and criticalAt, as
-  /// version 5 (and version 6, without its zeros) had them.
+  /// The track's words without the noise model, as version 7 had them.
+  func version7(_ w: [UInt64]) -> [UInt64] {
+    var old = Array(w.dropLast(NoiseModel.wordCount))
+    old[0] = 7
+    return old
+  }
+
+  /// The track's words without the noise model and the incident's evidence
+  /// and criticalAt, as version 5 (and version 6, without its zeros) had
+  /// them.
   func version5(_ w: [UInt64]) -> [UInt64] {
-    var old = w
+    var old = version7(w)
     old[0] = 5
     if old[12] == 1 { old.removeSubrange(19...20) }
     return old
   }
 
-  /// The track as a version without severity reads it: its incident a
-  /// warning with no evidence.
+  /// The track as a version without severity and noise reads it: its
+  /// incident a warning with no evidence, its noise model new.
   func withoutSeverity(_ track: SeriesTrack) -> SeriesTrack {
-    var old = track
+    var old = withoutNoise(track)
     old.incident?.evidence = 0
     old.incident?.criticalAt = 0
+    return old
+  }
+
+  func withoutNoise(_ track: SeriesTrack) -> SeriesTrack {
+    var old = track
+    old.noise = NoiseModel()
     return old
   }
 
   /// Everything set survives word for word, at the places docs/schema.md
   /// gives: the incident's id is word 13 (FaultTests leaves it out), its
   /// evidence and criticalAt words 19 and 20, the tails 51 words each, one
-  /// word per clipped sample's field.
+  /// word per clipped sample's field, the noise model's 17 words last.
   @Test func aFullTrackRoundTripsAtTheDocumentedPlaces() {
     for clipped in 0...ClippedRun.capacity {
       let track = fullTrack(clipped: clipped)
@@ -111,8 +129,10 @@ struct TrackCodingTests {
       #expect(decode(bytes) == track, "clipped \(clipped)")
       let w = logical(bytes)
       #expect(decode(trackWords: w) == track, "clipped \(clipped)")
-      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped)
-      #expect(w[0] == 7)
+      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped + 17)
+      #expect(w[0] == 8)
+      #expect(Array(w.suffix(17)) == track.noise.words.map(\.bitPattern))
+      #expect(track.noise.samples == 400 && track.noise.zeroShare > 0.3)
       #expect(w[12] == 1 && Int64(bitPattern: w[13]) == 42)
       #expect(Double(bitPattern: w[19]) == 61.25 && Double(bitPattern: w[20]) == t0 + 300)
       #expect(w[21] == 1 && w[21 + 51 + 6] == 1)
@@ -121,19 +141,22 @@ struct TrackCodingTests {
       #expect(Float(bitPattern: UInt32(truncatingIfNeeded: w[21 + 5])) == track.tail.above.counts[0])
       #expect(Float(bitPattern: UInt32(w[21 + 5] >> 32)) == track.tail.above.counts[1])
       #expect(w.count <= TrackCoding.maximumWords)
-      // Version 5's words read as they are (a database of two releases
-      // ago), and version 6's BLOB of them: the incident a warning.
+      // Version 7's BLOB (without the noise model), version 5's words read
+      // as they are (a database of two releases ago), and version 6's BLOB
+      // of them: the incident a warning.
+      #expect(decode(words: withoutZeros(version7(w))) == withoutNoise(track), "clipped \(clipped)")
       let old = version5(w)
       #expect(decode(words: old) == withoutSeverity(track), "clipped \(clipped)")
-      #expect(decode(words: version6(old)) == withoutSeverity(track), "clipped \(clipped)")
+      #expect(decode(words: withoutZeros(old, as: 6)) == withoutSeverity(track), "clipped \(clipped)")
     }
   }
 
-  /// Version 6's BLOB of version 5's words, by the layout docs/schema.md
-  /// states (the same presence scheme as version 7).
-  func version6(_ w: [UInt64]) -> [UInt64] {
+  /// The BLOB of words without their zeros, by the layout docs/schema.md
+  /// states (versions 6, 7 and 8 alike), under the version `as` or the
+  /// words' own.
+  func withoutZeros(_ w: [UInt64], as version: UInt64? = nil) -> [UInt64] {
     let all = Array(w.dropFirst())
-    var out: [UInt64] = [6, UInt64(all.count)]
+    var out: [UInt64] = [version ?? w[0], UInt64(all.count)]
     for first in stride(from: 0, to: all.count, by: 64) {
       var bits: UInt64 = 0
       for j in first..<min(first + 64, all.count) where all[j] != 0 { bits |= 1 << UInt64(j - first) }
@@ -152,7 +175,7 @@ struct TrackCodingTests {
     }
     let bytes = TrackCoding.encode(track)
     let w = logical(bytes)
-    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3)
+    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3 + 17)
     #expect(w[12] == 0 && w[13] == 0 && w[20] == 1)
     #expect(decode(bytes) == track)
     // Stored without its zeros: the run, shift and incident it has not
@@ -167,7 +190,7 @@ struct TrackCodingTests {
     shared.tail = SidedTail(
       above: ScoreTail(), below: ScoreTail(), sharedFactor: 1.5, sinceShared: 0, starts: RunStarts())
     #expect(decode(TrackCoding.encode(shared)) == shared)
-    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3)
+    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3 + 17)
   }
 
   /// Version 7 stores exactly the track's nonzero words, in order, each
@@ -203,6 +226,9 @@ struct TrackCodingTests {
     var badEvidence = logical(bytes)
     badEvidence[19] = Double.nan.bitPattern
     #expect(decode(trackWords: badEvidence) == nil)
+    var badNoise = logical(bytes)
+    badNoise[badNoise.count - 1] = Double.infinity.bitPattern
+    #expect(decode(trackWords: badNoise) == nil)
     var version2 = version5(logical(bytes))
     #expect(decode(words: version2) != nil)
     version2[0] = 2
@@ -225,8 +251,9 @@ struct TrackCodingTests {
     var tooLong = w
     tooLong[1] = UInt64(TrackCoding.maximumWords)
     #expect(decode(words: tooLong) == nil)
+    #expect(decode(words: [8]) == nil)
+    #expect(decode(words: [8, 0]) == nil)
     #expect(decode(words: [7]) == nil)
-    #expect(decode(words: [7, 0]) == nil)
     #expect(decode(words: [6]) == nil)
   }
 

@@ -9,6 +9,10 @@ public struct SampleVerdict: Sendable {
   /// the slot at each one's time, `learned` by `value` (`ClippedRun`).
   /// Empty for nearly every sample.
   public var relearn: ClippedRun
+  /// The series' noise family when it was judged (`NoiseModel`), and the
+  /// sample's normal-equivalent score under it where the family has one.
+  public var family: NoiseFamily = .additive
+  public var familyScore: Double? = nil
 
   public init(
     assessment: Assessment, isAlert: Bool, shift: ShiftChange? = nil, relearn: ClippedRun = ClippedRun()

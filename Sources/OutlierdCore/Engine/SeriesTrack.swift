@@ -39,6 +39,8 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   /// The series' score tails and tail factors (calibration), one per side.
   /// Held inline and updated in place on every judged sample.
   public var tail = SidedTail()
+  /// What the series' noise looks like: its family's statistics.
+  public var noise = NoiseModel()
 
   public var incident: OpenIncident?
   public struct OpenIncident: Sendable, Hashable, Codable {
@@ -94,7 +96,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, shiftRatio,
-      shiftConfirmAt, revertRun, incident, stale, tail, recent, everNegative
+      shiftConfirmAt, revertRun, incident, stale, tail, recent, everNegative, noise
   }
 
   /// Every key may be missing (a track stored by an earlier version has no
@@ -119,6 +121,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     tail = try c.decodeIfPresent(SidedTail.self, forKey: .tail) ?? tail
     recent = try c.decodeIfPresent(RecentLevel.self, forKey: .recent) ?? recent
     everNegative = try c.decodeIfPresent(Bool.self, forKey: .everNegative) ?? everNegative
+    noise = try c.decodeIfPresent(NoiseModel.self, forKey: .noise) ?? noise
   }
 }
 

@@ -96,7 +96,7 @@ extension IngestBatch {
           touched[position].lastPool = (poolBlock, pool!)
         }
       }
-      let verdict = rules.judge(
+      let verdict = rules.judgeWithNoise(
         &work.slots[slot], x: timestamp, y: value, pool: pool.map { work.pools.total($0) },
         track: &states[number.index].track, shiftAfter: settings.shiftAfter,
         shiftConfirm: settings.shiftConfirm)
@@ -121,7 +121,7 @@ extension IngestBatch {
       case .scored(let score) where verdict.isAlert:
         var alert = Alert(
           series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
-          threshold: rules.threshold, score: score)
+          threshold: rules.threshold, score: score, family: verdict.family, familyScore: verdict.familyScore)
         var track = states[number.index].track
         alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
         states[number.index].track = track
@@ -219,7 +219,7 @@ extension IngestBatch {
   ) throws -> Int64 {
     let sign = alert.score.residual < 0 ? -1 : 1
     let z = alert.score.normalEquivalent
-    let evidence = IncidentSeverity.evidence(ofCalibratedZ: z / alert.score.tailFactor)
+    let evidence = IncidentSeverity.evidence(ofCalibratedZ: alert.severityScore)
     /// Marks the incident critical when this alert makes it so.
     func escalate(_ open: inout SeriesTrack.OpenIncident) {
       guard open.criticalAt == 0,

@@ -11,4 +11,18 @@ public struct Alert: Sendable, Hashable {
   public var score: SlotScore
   /// The incident this alert belongs to.
   public var incident: Int64? = nil
+  /// The series' noise family when it was judged, and the sample's score
+  /// under it (nil when the family has no score of its own).
+  public var family: NoiseFamily = .additive
+  public var familyScore: Double? = nil
+
+  /// The normal-equivalent score severity counts (`IncidentSeverity`):
+  /// the calibrated score, or the family's where that is less extreme; an
+  /// intermittent series' family alone (it alone judged).
+  public var severityScore: Double {
+    let calibrated = score.normalEquivalent / score.tailFactor
+    guard let familyScore else { return calibrated }
+    if family == .intermittent { return familyScore }
+    return abs(familyScore) < abs(calibrated) ? familyScore : calibrated
+  }
 }

@@ -135,6 +135,8 @@ public final class StoreReader {
     public var slotsLearning = 0
     public var stale: Bool
     public var openIncident: Int64?
+    /// The noise family its alerts are judged by now (`NoiseModel`).
+    public var family: NoiseFamily = .additive
   }
 
   /// Series matching a glob (all when nil), by name, with their warm slots
@@ -155,7 +157,7 @@ public final class StoreReader {
       rows.append(
         SeriesRow(
           name: name, samples: s.int64(2), newest: s.double(3), stale: track.stale,
-          openIncident: track.incident?.id))
+          openIncident: track.incident?.id, family: track.noise.family(everNegative: track.everNegative)))
     }
     guard !rows.isEmpty else { return [] }
     let blocks = try db.prepare("SELECT first_series_id, data FROM slot_blocks")

@@ -76,7 +76,7 @@ public final class Store {
       updateFile = try db.prepare(
         "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
-        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline, family, family_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
       insertIncident = try db.prepare(
         "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)"
@@ -414,7 +414,8 @@ public final class Store {
       .integer(Int64(alert.slot)), .real(score.samples), .real(alert.threshold), .integer(fileID),
       .real(z), .real(score.critical), .real(score.degreesOfFreedom),
       alert.incident.map { .integer($0) } ?? .null, .real(score.tailFactor), .real(z / score.tailFactor),
-      .text(score.baseline.rawValue)
+      .text(score.baseline.rawValue), .text(alert.family.rawValue),
+      alert.familyScore.map { .real($0) } ?? .null
     ).run()
   }
 

@@ -137,7 +137,7 @@ struct DaemonTests {
       let value = Double("\(sample.value)")!
       let trendAfter = Double(settings.trendAfter)
       let before = NoisePool.contribution(of: regression, trendAfter: trendAfter)
-      let verdict = rules.judge(
+      let verdict = rules.judgeWithNoise(
         &regression, x: sample.time, y: value, pool: pools[blockKey] ?? NoisePool(), track: &track,
         shiftAfter: settings.shiftAfter, shiftConfirm: settings.shiftConfirm)
       pools[blockKey, default: NoisePool()].update(

@@ -28,11 +28,13 @@ struct OperatorListTests {
     let series = try h.run(["series", "l.*", "--format", "csv", "--config", h.config]).output.split(
       separator: "\n")
     #expect(
-      series.first == "series,samples,slots_warm,slots_learning,newest_sample,state,open_incident,newest_ts")
+      series.first
+        == "series,samples,slots_warm,slots_learning,newest_sample,state,open_incident,newest_ts,family")
     // One day: every slot has one sample, none is warm yet.
     #expect(series.dropFirst().first?.hasPrefix("l.one,245,0,245,") == true, "\(series)")
     #expect(
-      series.dropFirst().first?.hasSuffix(",incident,1,\(1_767_571_200 + 244 * 300)") == true, "\(series)")
+      series.dropFirst().first?.hasSuffix(",incident,1,\(1_767_571_200 + 244 * 300),additive") == true,
+      "\(series)")
     #expect(series.dropFirst(2).first?.hasPrefix("l.two,288,0,288,") == true, "\(series)")
 
     let csv = try h.run(["alerts", "--format", "csv", "--config", h.config]).output.split(separator: "\n")
