@@ -85,7 +85,7 @@ struct SeverityTests {
     #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
     let incidents = try h.query(
       "SELECT id, severity, evidence, coalesce(critical_at, 0), alerts FROM incidents ORDER BY id")
-    #expect(incidents.count >= 6)
+    #expect(incidents.count >= 3)
     var critical = 0
     for row in incidents {
       let alerts = try h.query(

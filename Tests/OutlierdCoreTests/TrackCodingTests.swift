@@ -39,6 +39,7 @@ struct TrackCodingTests {
     for k in 0..<400 {
       let y = k % 3 == 0 ? 0 : exp(random.nextGaussian())
       track.noise.learn(y, expected: k < 100 ? nil : 1.2)
+      if k >= 100 { track.daily.learn(random.nextGaussian()) }
     }
     track.recent.clipped.sign = -1
     track.recent.clipped.length = 2
@@ -57,16 +58,16 @@ struct TrackCodingTests {
     }
   }
 
-  /// Version 8's BLOB expanded back into the track's words (its version
-  /// word 8 first), by the layout docs/schema.md states: n, the presence
+  /// Version 9's BLOB expanded back into the track's words (its version
+  /// word 9 first), by the layout docs/schema.md states: n, the presence
   /// words, the nonzero words. Not TrackCoding's reader.
   func logical(_ bytes: [UInt8]) -> [UInt64] {
     let w = words(bytes)
-    #expect(w[0] == 8)
+    #expect(w[0] == 9)
     let n = Int(w[1])
     let presence = (n + 63) / 64
     var stored = w[(2 + presence)...].makeIterator()
-    var out: [UInt64] = [8]
+    var out: [UInt64] = [9]
     for j in 0..<n { out.append(w[2 + j / 64] & (1 << UInt64(j % 64)) != 0 ? stored.next() ?? 0 : 0) }
     #expect(stored.next() == nil, "a stored word no presence bit names")
     return out
@@ -86,9 +87,16 @@ struct TrackCodingTests {
     }
   }
 
-  /// The track's words without the noise model, as version 7 had them.
+  /// The track's words without the daily noise, as version 8 had them.
+  func version8(_ w: [UInt64]) -> [UInt64] {
+    var old = Array(w.dropLast(2))
+    old[0] = 8
+    return old
+  }
+
+  /// Also without the noise model, as version 7 had them.
   func version7(_ w: [UInt64]) -> [UInt64] {
-    var old = Array(w.dropLast(NoiseModel.wordCount))
+    var old = Array(version8(w).dropLast(NoiseModel.wordCount))
     old[0] = 7
     return old
   }
@@ -113,15 +121,22 @@ struct TrackCodingTests {
   }
 
   func withoutNoise(_ track: SeriesTrack) -> SeriesTrack {
-    var old = track
+    var old = withoutDaily(track)
     old.noise = NoiseModel()
+    return old
+  }
+
+  func withoutDaily(_ track: SeriesTrack) -> SeriesTrack {
+    var old = track
+    old.daily = DailyNoise()
     return old
   }
 
   /// Everything set survives word for word, at the places docs/schema.md
   /// gives: the incident's id is word 13 (FaultTests leaves it out), its
   /// evidence and criticalAt words 19 and 20, the tails 51 words each, one
-  /// word per clipped sample's field, the noise model's 17 words last.
+  /// word per clipped sample's field, the noise model's 17 words, the
+  /// daily noise's 2 last.
   @Test func aFullTrackRoundTripsAtTheDocumentedPlaces() {
     for clipped in 0...ClippedRun.capacity {
       let track = fullTrack(clipped: clipped)
@@ -129,9 +144,11 @@ struct TrackCodingTests {
       #expect(decode(bytes) == track, "clipped \(clipped)")
       let w = logical(bytes)
       #expect(decode(trackWords: w) == track, "clipped \(clipped)")
-      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped + 17)
-      #expect(w[0] == 8)
-      #expect(Array(w.suffix(17)) == track.noise.words.map(\.bitPattern))
+      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped + 17 + 2)
+      #expect(w[0] == 9)
+      #expect(Array(w.dropLast(2).suffix(17)) == track.noise.words.map(\.bitPattern))
+      #expect(Array(w.suffix(2)) == [track.daily.variance.bitPattern, track.daily.samples.bitPattern])
+      #expect(track.daily.samples == 300)
       #expect(track.noise.samples == 400 && track.noise.zeroShare > 0.3)
       #expect(w[12] == 1 && Int64(bitPattern: w[13]) == 42)
       #expect(Double(bitPattern: w[19]) == 61.25 && Double(bitPattern: w[20]) == t0 + 300)
@@ -144,6 +161,7 @@ struct TrackCodingTests {
       // Version 7's BLOB (without the noise model), version 5's words read
       // as they are (a database of two releases ago), and version 6's BLOB
       // of them: the incident a warning.
+      #expect(decode(words: withoutZeros(version8(w))) == withoutDaily(track), "clipped \(clipped)")
       #expect(decode(words: withoutZeros(version7(w))) == withoutNoise(track), "clipped \(clipped)")
       let old = version5(w)
       #expect(decode(words: old) == withoutSeverity(track), "clipped \(clipped)")
@@ -175,7 +193,7 @@ struct TrackCodingTests {
     }
     let bytes = TrackCoding.encode(track)
     let w = logical(bytes)
-    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3 + 17)
+    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3 + 17 + 2)
     #expect(w[12] == 0 && w[13] == 0 && w[20] == 1)
     #expect(decode(bytes) == track)
     // Stored without its zeros: the run, shift and incident it has not
@@ -190,7 +208,7 @@ struct TrackCodingTests {
     shared.tail = SidedTail(
       above: ScoreTail(), below: ScoreTail(), sharedFactor: 1.5, sinceShared: 0, starts: RunStarts())
     #expect(decode(TrackCoding.encode(shared)) == shared)
-    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3 + 17)
+    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3 + 17 + 2)
   }
 
   /// Version 7 stores exactly the track's nonzero words, in order, each
@@ -227,8 +245,11 @@ struct TrackCodingTests {
     badEvidence[19] = Double.nan.bitPattern
     #expect(decode(trackWords: badEvidence) == nil)
     var badNoise = logical(bytes)
-    badNoise[badNoise.count - 1] = Double.infinity.bitPattern
+    badNoise[badNoise.count - 3] = Double.infinity.bitPattern
     #expect(decode(trackWords: badNoise) == nil)
+    var badDaily = logical(bytes)
+    badDaily[badDaily.count - 2] = (-1.0).bitPattern
+    #expect(decode(trackWords: badDaily) == nil)
     var version2 = version5(logical(bytes))
     #expect(decode(words: version2) != nil)
     version2[0] = 2
@@ -251,8 +272,9 @@ struct TrackCodingTests {
     var tooLong = w
     tooLong[1] = UInt64(TrackCoding.maximumWords)
     #expect(decode(words: tooLong) == nil)
+    #expect(decode(words: [9]) == nil)
+    #expect(decode(words: [9, 0]) == nil)
     #expect(decode(words: [8]) == nil)
-    #expect(decode(words: [8, 0]) == nil)
     #expect(decode(words: [7]) == nil)
     #expect(decode(words: [6]) == nil)
   }

@@ -8,16 +8,35 @@ extension ScoringRules {
   /// value, the run's clipped samples are relearned as they were
   /// (`ClippedRun`, `SampleVerdict.relearn`). Level-shift runs are the
   /// slots' business and are not touched.
+  ///
+  /// From a series' second day, the same time on its previous days
+  /// (`daily`, weekday or weekend alike) has its say too: a sample that
+  /// is ordinary against it (within the parametric critical value of the
+  /// spread around it, `DailyNoise`) is no alert and is learned as it is,
+  /// whatever the recent level thought of it. A nightly cleanup, a daily
+  /// batch job, the morning ramp: seen once, they are expected the next
+  /// day, before the weekly slots have learned them.
   @inline(__always)
   func judgeByRecentLevel(
-    _ slot: inout SlotRegression, x: Double, y: Double, ratio: Double, track: inout SeriesTrack
+    _ slot: inout SlotRegression, x: Double, y: Double, ratio: Double, track: inout SeriesTrack,
+    daily: DailyReference? = nil
   ) -> SampleVerdict {
     let parametric = critical(degreesOfFreedom: track.recent.samples)
     let score = track.recent.score(
       y, critical: parametric, tailFactor: calibrate ? track.recent.tail.factor(above: true) : 1,
       tailFactorBelow: calibrate ? track.recent.tail.factor(above: false) : 1,
       lowerLimit: track.everNegative ? -.infinity : 0)
-    let outlier = score.isOutlier
+    var vouched = false
+    if let daily {
+      let residual = y - daily.mean * ratio
+      if track.daily.canJudge {
+        let limit = critical(degreesOfFreedom: track.daily.samples)
+        vouched =
+          residual * residual <= limit * limit * track.daily.variance * (1 + 1 / Double(max(daily.days, 1)))
+      }
+      track.daily.learn(residual)
+    }
+    let outlier = score.isOutlier && !vouched
     var common = false
     if calibrate {
       let uSquared = score.residual * score.residual / (parametric * parametric * score.predictionVariance)
@@ -60,7 +79,7 @@ extension ScoringRules {
       if track.recent.clipped.count > 0 { relearn = track.recent.clipped }
       track.recent.clipped.removeSamples()
     }
-    let byLevel = score.isBeyondModel && !track.recent.clipped.isConfirmed && !confirmed
+    let byLevel = score.isBeyondModel && !track.recent.clipped.isConfirmed && !confirmed && !vouched
     var learned = y
     if byLevel {
       let halfWidth = Self.clipWidth * score.standardError

@@ -21,9 +21,12 @@ extension ScoringRules {
   ///
   /// While a shift is suspected the verdict's score is in the series' own
   /// units: expected is r × the line.
+  ///
+  /// `daily`: the same time on the series' previous days, for a slot that
+  /// cannot judge yet (see `judgeByRecentLevel`).
   public func judge(
     _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool?,
-    track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double
+    track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double, daily: DailyReference? = nil
   ) -> SampleVerdict {
     let ratio = track.shiftRatio
     let suspected = ratio != 1
@@ -81,8 +84,10 @@ extension ScoringRules {
     if coldStart, case .cannotJudge = assessment, track.recent.canJudge {
       // Returned as made unless a shift is confirmed: a verdict kept in a
       // variable first was copied once more per sample.
-      guard confirming else { return judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track) }
-      var verdict = judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track)
+      guard confirming else {
+        return judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track, daily: daily)
+      }
+      var verdict = judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track, daily: daily)
       confirmShift(&track, verdict: &verdict)
       return verdict
     }

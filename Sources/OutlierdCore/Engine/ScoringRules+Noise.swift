@@ -14,10 +14,11 @@ extension ScoringRules {
   /// family and its score.
   public func judgeWithNoise(
     _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool?,
-    track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double
+    track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double, daily: DailyReference? = nil
   ) -> SampleVerdict {
     var verdict = judge(
-      &slot, x: x, y: y, pool: pool, track: &track, shiftAfter: shiftAfter, shiftConfirm: shiftConfirm)
+      &slot, x: x, y: y, pool: pool, track: &track, shiftAfter: shiftAfter, shiftConfirm: shiftConfirm,
+      daily: daily)
     var expected: Double? = nil
     if case .scored(let score) = verdict.assessment {
       expected = score.expected

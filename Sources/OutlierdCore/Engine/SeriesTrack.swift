@@ -41,6 +41,8 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public var tail = SidedTail()
   /// What the series' noise looks like: its family's statistics.
   public var noise = NoiseModel()
+  /// The spread around the same time on its previous days (cold start).
+  public var daily = DailyNoise()
 
   public var incident: OpenIncident?
   public struct OpenIncident: Sendable, Hashable, Codable {
@@ -96,7 +98,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, shiftRatio,
-      shiftConfirmAt, revertRun, incident, stale, tail, recent, everNegative, noise
+      shiftConfirmAt, revertRun, incident, stale, tail, recent, everNegative, noise, daily
   }
 
   /// Every key may be missing (a track stored by an earlier version has no
@@ -122,6 +124,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     recent = try c.decodeIfPresent(RecentLevel.self, forKey: .recent) ?? recent
     everNegative = try c.decodeIfPresent(Bool.self, forKey: .everNegative) ?? everNegative
     noise = try c.decodeIfPresent(NoiseModel.self, forKey: .noise) ?? noise
+    daily = try c.decodeIfPresent(DailyNoise.self, forKey: .daily) ?? daily
   }
 }
 

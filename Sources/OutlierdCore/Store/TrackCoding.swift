@@ -1,10 +1,10 @@
 import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
-/// BLOB of little-endian 8-byte words, version 8: the track's words with
+/// BLOB of little-endian 8-byte words, version 9: the track's words with
 /// the words that are 0 left out,
 ///
-///     8, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
+///     9, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
 ///
 /// where n is the number of the track's words after its version word, and
 /// bit j of presence word j / 64 (the lowest first) is set when word j is
@@ -21,7 +21,8 @@ import Foundation
 ///     recent tails,
 ///     clipped run: sign, length, count, then count samples of
 ///     x, learned, value,
-///     noise: the 17 numbers of `NoiseModel.words`
+///     noise: the 17 numbers of `NoiseModel.words`,
+///     daily noise: variance, samples
 ///
 /// where tails are one word, 0 for tails that never learned a score
 /// (nothing follows) or 1, then 50 words: above and below, each
@@ -39,8 +40,9 @@ import Foundation
 /// shift or an incident it does not have, the tails' upper bins and run
 /// starts), so version 6 stores about half of them (docs/performance.md).
 ///
-/// Earlier versions are still read. Version 7 stored the same words
-/// without the noise (read as a new `NoiseModel`). Version 6 stored version 5's words
+/// Earlier versions are still read. Version 8 stored the same words
+/// without the daily noise (read as new), version 7 also without the noise
+/// (read as a new `NoiseModel`). Version 6 stored version 5's words
 /// the same way; version 5's words are these without the incident's
 /// evidence and criticalAt (read as 0: a warning). Version 5 is those words
 /// with the zeros kept. Version 4 had the incident last, the
@@ -55,10 +57,12 @@ import Foundation
 /// JSON text. Binary because JSONEncoder made the all-cold 1 M backfill
 /// 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 8
+  static let version: UInt64 = 9
   /// The track's words, the first word of their expanded form.
-  static let wordsVersion: UInt64 = 8
-  /// Version 7's: these words without the noise.
+  static let wordsVersion: UInt64 = 9
+  /// Version 8's: these words without the daily noise.
+  static let version8: UInt64 = 8
+  /// Version 7's: also without the noise.
   static let version7: UInt64 = 7
   /// Version 6's: the words of version 5, an incident without severity.
   static let version6: UInt64 = 6
@@ -66,7 +70,7 @@ enum TrackCoding {
   /// The most words the track takes: with an open incident, both tails and
   /// a full clipped run.
   static let maximumWords =
-    12 + 9 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity + NoiseModel.wordCount
+    12 + 9 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity + NoiseModel.wordCount + 2
 
   /// Words of tails that learned a score.
   static let tailWords = 2 * (4 + ScoreTail.bins / 2) + 2 + 1 + RunStarts.bins
@@ -133,6 +137,8 @@ enum TrackCoding {
     out.tails(track.recent.tail)
     out.clipped(track.recent.clipped)
     for word in track.noise.words { out.double(word) }
+    out.double(track.daily.variance)
+    out.double(track.daily.samples)
   }
 
   /// Little-endian words into a buffer the caller sized (the track's
@@ -209,13 +215,14 @@ enum TrackCoding {
   }
 
   /// The track in a BLOB; nil when it is not a version-1, -3, -4, -5, -6,
-  /// -7 or -8 track (damaged).
+  /// -7, -8 or -9 track (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
     var words = WordReader(blob: blob)
     guard let stored = words.word() else { return nil }
     switch stored {
     case version: return decodeWithoutZeros(blob, words: wordsVersion)
+    case version8: return decodeWithoutZeros(blob, words: version8)
     case version7: return decodeWithoutZeros(blob, words: version7)
     case version6: return decodeWithoutZeros(blob, words: 5)
     case 1, 3, 4, 5: return decodeWords(blob, version: stored)
@@ -223,8 +230,8 @@ enum TrackCoding {
     }
   }
 
-  /// Words of `version` (1, 3, 4, 5, 7, or 8: the track's), behind their
-  /// version word.
+  /// Words of `version` (1, 3, 4, 5, 7, 8, or 9: the track's), behind
+  /// their version word.
   static func decodeWords(_ blob: UnsafeRawBufferPointer, version stored: UInt64) -> SeriesTrack? {
     var words = WordReader(blob: blob)
     _ = words.word()
@@ -238,15 +245,21 @@ enum TrackCoding {
       track.recent.tail = recentTail
       track.recent.clipped = clipped
     }
-    if stored == 5 || stored == version7 || stored == wordsVersion {
+    if stored == 5 || stored == version7 || stored == version8 || stored == wordsVersion {
       guard words.incident(into: &track, withSeverity: stored != 5), let slotTail = words.tails(),
         let recent = words.recent(), let recentTail = words.tails(),
         let clipped = words.clipped(samplesAlways: false)
       else { return nil }
       assemble(slotTail, recent, recentTail, clipped)
-      if stored == wordsVersion {
+      if stored == version8 || stored == wordsVersion {
         guard let noise = words.noise() else { return nil }
         track.noise = noise
+      }
+      if stored == wordsVersion {
+        guard let variance = words.double(), let samples = words.double(), variance.isFinite, variance >= 0,
+          samples.isFinite, samples >= 0
+        else { return nil }
+        track.daily = DailyNoise(variance: variance, samples: samples)
       }
     } else {
       guard let slotTail = words.legacyTails(version: stored), let recent = words.recent(),
@@ -267,8 +280,8 @@ enum TrackCoding {
     return track
   }
 
-  /// A version-6, -7 or -8 BLOB: its zero words put back, read as words of
-  /// version 5, 7 or 8. Nil unless the presence bits name exactly the words
+  /// A version-6, -7, -8 or -9 BLOB: its zero words put back, read as
+  /// words of version 5, 7, 8 or 9. Nil unless the presence bits name exactly the words
   /// stored, none of them 0, within the most words there can be.
   static func decodeWithoutZeros(_ blob: UnsafeRawBufferPointer, words version: UInt64) -> SeriesTrack? {
     var words = WordReader(blob: blob)
@@ -481,13 +494,13 @@ enum TrackCoding {
   }
 
   /// The track of a `series.track` column: NULL, a version-1, -3, -4, -5,
-  /// -6, -7 or -8 BLOB, or the JSON text of earlier versions.
+  /// -6, -7, -8 or -9 BLOB, or the JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }
     if statement.isBlob(column) {
       guard let track = statement.withBlob(column, { decode(blob: $0) }) else {
         throw SQLiteError(
-          code: 11, message: "series.track: not a version-1, -3, -4, -5, -6, -7 or -\(version) track")
+          code: 11, message: "series.track: not a version-1, -3, -4, -5, -6, -7, -8 or -\(version) track")
       }
       return track
     }
