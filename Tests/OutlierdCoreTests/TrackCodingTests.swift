@@ -39,7 +39,8 @@ struct TrackCodingTests {
     for k in 0..<400 {
       let y = k % 3 == 0 ? 0 : exp(random.nextGaussian())
       track.noise.learn(y, expected: k < 100 ? nil : 1.2)
-      if k >= 100 { track.daily.learn(random.nextGaussian()) }
+      if k >= 100 { track.daily.noise.learn(random.nextGaussian()) }
+      track.daily.learn(50 + Double(k % 7), bin: k % 48)
     }
     track.recent.clipped.sign = -1
     track.recent.clipped.length = 2
@@ -58,16 +59,16 @@ struct TrackCodingTests {
     }
   }
 
-  /// Version 9's BLOB expanded back into the track's words (its version
-  /// word 9 first), by the layout docs/schema.md states: n, the presence
+  /// Version 10's BLOB expanded back into the track's words (its version
+  /// word 10 first), by the layout docs/schema.md states: n, the presence
   /// words, the nonzero words. Not TrackCoding's reader.
   func logical(_ bytes: [UInt8]) -> [UInt64] {
     let w = words(bytes)
-    #expect(w[0] == 9)
+    #expect(w[0] == 10)
     let n = Int(w[1])
     let presence = (n + 63) / 64
     var stored = w[(2 + presence)...].makeIterator()
-    var out: [UInt64] = [9]
+    var out: [UInt64] = [10]
     for j in 0..<n { out.append(w[2 + j / 64] & (1 << UInt64(j % 64)) != 0 ? stored.next() ?? 0 : 0) }
     #expect(stored.next() == nil, "a stored word no presence bit names")
     return out
@@ -87,9 +88,17 @@ struct TrackCodingTests {
     }
   }
 
-  /// The track's words without the daily noise, as version 8 had them.
+  /// The track's words without the daily profile's hours, as version 9
+  /// had them.
+  func version9(_ w: [UInt64]) -> [UInt64] {
+    var old = Array(w.dropLast(32)) + Array(w.suffix(2))
+    old[0] = 9
+    return old
+  }
+
+  /// Without the daily profile, as version 8 had them.
   func version8(_ w: [UInt64]) -> [UInt64] {
-    var old = Array(w.dropLast(2))
+    var old = Array(w.dropLast(32))
     old[0] = 8
     return old
   }
@@ -128,7 +137,14 @@ struct TrackCodingTests {
 
   func withoutDaily(_ track: SeriesTrack) -> SeriesTrack {
     var old = track
-    old.daily = DailyNoise()
+    old.daily = DailyProfile()
+    return old
+  }
+
+  func withoutHours(_ track: SeriesTrack) -> SeriesTrack {
+    var old = track
+    old.daily = DailyProfile()
+    old.daily.noise = track.daily.noise
     return old
   }
 
@@ -136,7 +152,7 @@ struct TrackCodingTests {
   /// gives: the incident's id is word 13 (FaultTests leaves it out), its
   /// evidence and criticalAt words 19 and 20, the tails 51 words each, one
   /// word per clipped sample's field, the noise model's 17 words, the
-  /// daily noise's 2 last.
+  /// daily profile's 32 last.
   @Test func aFullTrackRoundTripsAtTheDocumentedPlaces() {
     for clipped in 0...ClippedRun.capacity {
       let track = fullTrack(clipped: clipped)
@@ -144,11 +160,18 @@ struct TrackCodingTests {
       #expect(decode(bytes) == track, "clipped \(clipped)")
       let w = logical(bytes)
       #expect(decode(trackWords: w) == track, "clipped \(clipped)")
-      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped + 17 + 2)
-      #expect(w[0] == 9)
-      #expect(Array(w.dropLast(2).suffix(17)) == track.noise.words.map(\.bitPattern))
-      #expect(Array(w.suffix(2)) == [track.daily.variance.bitPattern, track.daily.samples.bitPattern])
-      #expect(track.daily.samples == 300)
+      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped + 17 + 32)
+      #expect(w[0] == 10)
+      #expect(Array(w.dropLast(32).suffix(17)) == track.noise.words.map(\.bitPattern))
+      let daily = Array(w.suffix(32))
+      #expect(Float(bitPattern: UInt32(truncatingIfNeeded: daily[1])) == track.daily.means[2])
+      #expect(Float(bitPattern: UInt32(daily[1] >> 32)) == track.daily.means[3])
+      #expect(UInt8(truncatingIfNeeded: daily[24 + 1] >> 8) == track.daily.counts[9])
+      #expect(
+        Array(daily.suffix(2)) == [
+          track.daily.noise.variance.bitPattern, track.daily.noise.samples.bitPattern,
+        ])
+      #expect(track.daily.noise.samples == 300 && track.daily.counts[9] == 9)
       #expect(track.noise.samples == 400 && track.noise.zeroShare > 0.3)
       #expect(w[12] == 1 && Int64(bitPattern: w[13]) == 42)
       #expect(Double(bitPattern: w[19]) == 61.25 && Double(bitPattern: w[20]) == t0 + 300)
@@ -161,6 +184,7 @@ struct TrackCodingTests {
       // Version 7's BLOB (without the noise model), version 5's words read
       // as they are (a database of two releases ago), and version 6's BLOB
       // of them: the incident a warning.
+      #expect(decode(words: withoutZeros(version9(w))) == withoutHours(track), "clipped \(clipped)")
       #expect(decode(words: withoutZeros(version8(w))) == withoutDaily(track), "clipped \(clipped)")
       #expect(decode(words: withoutZeros(version7(w))) == withoutNoise(track), "clipped \(clipped)")
       let old = version5(w)
@@ -193,7 +217,7 @@ struct TrackCodingTests {
     }
     let bytes = TrackCoding.encode(track)
     let w = logical(bytes)
-    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3 + 17 + 2)
+    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3 + 17 + 32)
     #expect(w[12] == 0 && w[13] == 0 && w[20] == 1)
     #expect(decode(bytes) == track)
     // Stored without its zeros: the run, shift and incident it has not
@@ -208,7 +232,7 @@ struct TrackCodingTests {
     shared.tail = SidedTail(
       above: ScoreTail(), below: ScoreTail(), sharedFactor: 1.5, sinceShared: 0, starts: RunStarts())
     #expect(decode(TrackCoding.encode(shared)) == shared)
-    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3 + 17 + 2)
+    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3 + 17 + 32)
   }
 
   /// Version 7 stores exactly the track's nonzero words, in order, each
@@ -245,11 +269,14 @@ struct TrackCodingTests {
     badEvidence[19] = Double.nan.bitPattern
     #expect(decode(trackWords: badEvidence) == nil)
     var badNoise = logical(bytes)
-    badNoise[badNoise.count - 3] = Double.infinity.bitPattern
+    badNoise[badNoise.count - 33] = Double.infinity.bitPattern
     #expect(decode(trackWords: badNoise) == nil)
     var badDaily = logical(bytes)
     badDaily[badDaily.count - 2] = (-1.0).bitPattern
     #expect(decode(trackWords: badDaily) == nil)
+    var badCount = logical(bytes)
+    badCount[badCount.count - 3] = 200 << 56
+    #expect(decode(trackWords: badCount) == nil)
     var version2 = version5(logical(bytes))
     #expect(decode(words: version2) != nil)
     version2[0] = 2
@@ -272,8 +299,9 @@ struct TrackCodingTests {
     var tooLong = w
     tooLong[1] = UInt64(TrackCoding.maximumWords)
     #expect(decode(words: tooLong) == nil)
+    #expect(decode(words: [10]) == nil)
+    #expect(decode(words: [10, 0]) == nil)
     #expect(decode(words: [9]) == nil)
-    #expect(decode(words: [9, 0]) == nil)
     #expect(decode(words: [8]) == nil)
     #expect(decode(words: [7]) == nil)
     #expect(decode(words: [6]) == nil)

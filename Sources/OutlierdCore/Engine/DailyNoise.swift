@@ -1,7 +1,8 @@
-/// The spread of a series' samples around their `DailyReference` (the same
-/// time on its previous days): an exponentially weighted variance of those
-/// residuals over about three days, each clipped at 10 of the spread so
-/// far. Two numbers, kept in the series' track.
+/// The spread of a series' samples around their hour in its
+/// `DailyProfile` (the same time on its previous days): an exponentially
+/// weighted variance of those residuals over about three days, each
+/// clipped at 10 of the spread so far. Two numbers, kept in the series'
+/// track.
 public struct DailyNoise: Sendable, Hashable, Codable {
   public private(set) var variance: Double = 0
   public private(set) var samples: Double = 0
@@ -20,7 +21,7 @@ public struct DailyNoise: Sendable, Hashable, Codable {
 
   public var canJudge: Bool { samples >= Self.minimumSamples && variance > 0 }
 
-  /// Learns the residual of a sample from its daily reference.
+  /// Learns the residual of a sample from its hour's mean.
   public mutating func learn(_ residual: Double) {
     guard residual.isFinite else { return }
     var r = residual

@@ -91,15 +91,20 @@ public struct NoiseModel: Sendable, Hashable, Codable {
   public mutating func learn(_ y: Double, expected: Double?) {
     guard y.isFinite else { return }
     samples = min(samples + 1, Self.memory)
-    Self.follow(&mean, y, samples)
-    Self.follow(&zeroShare, y == 0 ? 1 : 0, samples)
-    Self.follow(&integerShare, y == y.rounded() ? 1 : 0, samples)
+    let weight = 1 / samples
+    mean += (y - mean) * weight
+    zeroShare += ((y == 0 ? 1 : 0) - zeroShare) * weight
+    integerShare += ((y == y.rounded() ? 1 : 0) - integerShare) * weight
     if burstLength > 0 {
       continuedSamples = min(continuedSamples + 1, Self.memory)
       Self.follow(&continued, y > 0 ? 1 : 0, continuedSamples)
     }
     burstLength = y > 0 ? burstLength + 1 : 0
-    if y > 0 {
+    // The logarithms are learned only where their family is within reach
+    // (every series in its first day): they are most of this function's
+    // cost, which every sample pays.
+    let young = samples < Self.minimumSamples
+    if y > 0 && (young || zeroShare >= 0.3) {
       burstSamples = min(burstSamples + 1, Self.memory)
       let size = log(y)
       Self.follow(&burstLogMean, size, burstSamples)
@@ -107,17 +112,19 @@ public struct NoiseModel: Sendable, Hashable, Codable {
     }
     guard let expected, expected.isFinite else { return }
     judged = min(judged + 1, Self.memory)
+    let judgedWeight = 1 / judged
     // Clipped at 5 of the spread so far: an anomaly must not become the
     // noise (the first samples go in whole).
     let r = Self.clip(y - expected, second: rawSecond, warm: judged > 20)
-    Self.follow(&rawSecond, r * r, judged)
-    Self.follow(&rawThird, r * r * r, judged)
+    let r2 = r * r
+    rawSecond += (r2 - rawSecond) * judgedWeight
+    rawThird += (r2 * r - rawThird) * judgedWeight
     if expected > 0 {
-      Self.follow(&dispersion, r * r / max(expected, 0.5), judged)
+      dispersion += (r2 / max(expected, 0.5) - dispersion) * judgedWeight
     }
-    if y > 0 && expected > 0 {
+    if y > 0 && expected > 0 && (young || (zeroShare < 0.05 && integerShare < 0.98)) {
       logSamples = min(logSamples + 1, Self.memory)
-      let d = Self.clip(log(y) - log(expected), second: logSecond, warm: logSamples > 20)
+      let d = Self.clip(log(y / expected), second: logSecond, warm: logSamples > 20)
       Self.follow(&logSecond, d * d, logSamples)
       Self.follow(&logThird, d * d * d, logSamples)
     }
@@ -125,9 +132,10 @@ public struct NoiseModel: Sendable, Hashable, Codable {
 
   @inline(__always)
   private static func clip(_ x: Double, second: Double, warm: Bool) -> Double {
-    guard warm, second > 0 else { return x }
+    // Compared squared: the square root only for the rare clipped value.
+    guard warm, second > 0, x * x > 25 * second else { return x }
     let limit = 5 * second.squareRoot()
-    return min(max(x, -limit), limit)
+    return x < 0 ? -limit : limit
   }
 
   /// E[x³] / E[x²]^1.5.

@@ -9,17 +9,17 @@ extension ScoringRules {
   /// (`ClippedRun`, `SampleVerdict.relearn`). Level-shift runs are the
   /// slots' business and are not touched.
   ///
-  /// From a series' second day, the same time on its previous days
-  /// (`daily`, weekday or weekend alike) has its say too: a sample that
-  /// is ordinary against it (within the parametric critical value of the
-  /// spread around it, `DailyNoise`) is no alert and is learned as it is,
-  /// whatever the recent level thought of it. A nightly cleanup, a daily
-  /// batch job, the morning ramp: seen once, they are expected the next
-  /// day, before the weekly slots have learned them.
+  /// From a series' second day, the same hour on its previous days of the
+  /// same kind (`DailyProfile`, weekdays apart from weekend days) has its
+  /// say too: a sample that is ordinary against it (within the parametric
+  /// critical value of the spread around it, `DailyNoise`) is no alert and
+  /// is learned as it is, whatever the recent level thought of it. A
+  /// nightly cleanup, a daily batch job, the morning ramp: seen once, they
+  /// are expected the next day, before the weekly slots have learned them.
   @inline(__always)
   func judgeByRecentLevel(
     _ slot: inout SlotRegression, x: Double, y: Double, ratio: Double, track: inout SeriesTrack,
-    daily: DailyReference? = nil
+    dailyBin: Int? = nil
   ) -> SampleVerdict {
     let parametric = critical(degreesOfFreedom: track.recent.samples)
     let score = track.recent.score(
@@ -27,14 +27,14 @@ extension ScoringRules {
       tailFactorBelow: calibrate ? track.recent.tail.factor(above: false) : 1,
       lowerLimit: track.everNegative ? -.infinity : 0)
     var vouched = false
-    if let daily {
-      let residual = y - daily.mean * ratio
-      if track.daily.canJudge {
-        let limit = critical(degreesOfFreedom: track.daily.samples)
-        vouched =
-          residual * residual <= limit * limit * track.daily.variance * (1 + 1 / Double(max(daily.days, 1)))
+    if let dailyBin, let reference = track.daily.reference(bin: dailyBin) {
+      let residual = y - reference * ratio
+      let noise = track.daily.noise
+      if noise.canJudge {
+        let limit = critical(degreesOfFreedom: noise.samples)
+        vouched = residual * residual <= limit * limit * noise.variance
       }
-      track.daily.learn(residual)
+      track.daily.noise.learn(residual)
     }
     let outlier = score.isOutlier && !vouched
     var common = false

@@ -22,11 +22,12 @@ extension ScoringRules {
   /// While a shift is suspected the verdict's score is in the series' own
   /// units: expected is r × the line.
   ///
-  /// `daily`: the same time on the series' previous days, for a slot that
-  /// cannot judge yet (see `judgeByRecentLevel`).
+  /// `dailyBin`: the sample's hour in the series' `DailyProfile` (nil for
+  /// a period that is not a week), for a slot that cannot judge yet (see
+  /// `judgeByRecentLevel`).
   public func judge(
     _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool?,
-    track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double, daily: DailyReference? = nil
+    track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double, dailyBin: Int? = nil
   ) -> SampleVerdict {
     let ratio = track.shiftRatio
     let suspected = ratio != 1
@@ -85,9 +86,9 @@ extension ScoringRules {
       // Returned as made unless a shift is confirmed: a verdict kept in a
       // variable first was copied once more per sample.
       guard confirming else {
-        return judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track, daily: daily)
+        return judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track, dailyBin: dailyBin)
       }
-      var verdict = judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track, daily: daily)
+      var verdict = judgeByRecentLevel(&slot, x: x, y: y, ratio: ratio, track: &track, dailyBin: dailyBin)
       confirmShift(&track, verdict: &verdict)
       return verdict
     }

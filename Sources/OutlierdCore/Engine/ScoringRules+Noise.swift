@@ -14,11 +14,13 @@ extension ScoringRules {
   /// family and its score.
   public func judgeWithNoise(
     _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool?,
-    track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double, daily: DailyReference? = nil
+    track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double, dailyBin: Int? = nil
   ) -> SampleVerdict {
     var verdict = judge(
       &slot, x: x, y: y, pool: pool, track: &track, shiftAfter: shiftAfter, shiftConfirm: shiftConfirm,
-      daily: daily)
+      dailyBin: dailyBin)
+    // The day's profile learns every sample, after it was judged.
+    if let dailyBin { track.daily.learn(y / track.shiftRatio, bin: dailyBin) }
     var expected: Double? = nil
     if case .scored(let score) = verdict.assessment {
       expected = score.expected

@@ -41,8 +41,8 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public var tail = SidedTail()
   /// What the series' noise looks like: its family's statistics.
   public var noise = NoiseModel()
-  /// The spread around the same time on its previous days (cold start).
-  public var daily = DailyNoise()
+  /// Its day hour by hour, and the spread around it (cold start).
+  public var daily = DailyProfile()
 
   public var incident: OpenIncident?
   public struct OpenIncident: Sendable, Hashable, Codable {
@@ -124,7 +124,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     recent = try c.decodeIfPresent(RecentLevel.self, forKey: .recent) ?? recent
     everNegative = try c.decodeIfPresent(Bool.self, forKey: .everNegative) ?? everNegative
     noise = try c.decodeIfPresent(NoiseModel.self, forKey: .noise) ?? noise
-    daily = try c.decodeIfPresent(DailyNoise.self, forKey: .daily) ?? daily
+    daily = try c.decodeIfPresent(DailyProfile.self, forKey: .daily) ?? daily
   }
 }
 

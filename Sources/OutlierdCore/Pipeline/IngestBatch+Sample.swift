@@ -96,18 +96,13 @@ extension IngestBatch {
           touched[position].lastPool = (poolBlock, pool!)
         }
       }
-      // A slot still warming up: the same time on the previous days.
-      var daily: DailyReference? = nil
-      if rules.coldStart && calendar.period == SlotCalendar.week
-        && work.slots[slot].weight < Double(rules.minimumSamples)
-        && states[number.index].track.recent.canJudge
-      {
-        daily = try dailyReference(series: id, number: number, slot: Int(slotIndex))
-      }
       let verdict = rules.judgeWithNoise(
         &work.slots[slot], x: timestamp, y: value, pool: pool.map { work.pools.total($0) },
         track: &states[number.index].track, shiftAfter: settings.shiftAfter,
-        shiftConfirm: settings.shiftConfirm, daily: daily)
+        shiftConfirm: settings.shiftConfirm,
+        dailyBin: DailyProfile.bin(
+          ofSlot: Int(slotIndex), slotsPerDay: calendar.slotCount / 7,
+          weekly: calendar.period == SlotCalendar.week))
       if let pool {
         work.pools.set(
           pool, member: Int(slotIndex) % settings.poolSlots,
@@ -153,32 +148,6 @@ extension IngestBatch {
     touched[position].samples += 1
     report.accepted += 1
     report.newestSample = max(report.newestSample ?? timestamp, timestamp)
-  }
-
-  /// The mean of the slots at this time on the series' previous days of the
-  /// same kind (`DailyReference`), or of yesterday's when those hold
-  /// nothing; nil when none does. The blocks are read, not changed.
-  mutating func dailyReference(series id: Int64, number: SeriesNumber, slot: Int) throws -> DailyReference? {
-    let slotsPerDay = calendar.slotCount / 7
-    let (same, yesterday) = DailyReference.previousDays(ofSlot: slot, slotsPerDay: slotsPerDay)
-    func mean(of slot: Int) throws -> Double? {
-      let block = try work.blockIndex(series: id, number: number, block: Int32(slot / SlotBlock.size))
-      let regression = work.slots[block * SlotBlock.size + slot % SlotBlock.size]
-      return regression.weight > 0 ? regression.meanY : nil
-    }
-    var sum = 0.0
-    var days = 0
-    for previous in same {
-      if let value = try mean(of: previous) {
-        sum += value
-        days += 1
-      }
-    }
-    if days == 0, let value = try mean(of: yesterday) {
-      sum = value
-      days = 1
-    }
-    return days > 0 ? DailyReference(mean: sum / Double(days), days: days) : nil
   }
 
   /// Replaces, in each sample's slot, the clipped value it learned by the

@@ -1,10 +1,10 @@
 import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
-/// BLOB of little-endian 8-byte words, version 9: the track's words with
+/// BLOB of little-endian 8-byte words, version 10: the track's words with
 /// the words that are 0 left out,
 ///
-///     9, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
+///     10, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
 ///
 /// where n is the number of the track's words after its version word, and
 /// bit j of presence word j / 64 (the lowest first) is set when word j is
@@ -22,7 +22,9 @@ import Foundation
 ///     clipped run: sign, length, count, then count samples of
 ///     x, learned, value,
 ///     noise: the 17 numbers of `NoiseModel.words`,
-///     daily noise: variance, samples
+///     daily profile: 48 hourly means as 32-bit floats, two to a word
+///     (24 words), their 48 counts as bytes, eight to a word (6 words),
+///     the lowest byte first; then its noise: variance, samples
 ///
 /// where tails are one word, 0 for tails that never learned a score
 /// (nothing follows) or 1, then 50 words: above and below, each
@@ -40,9 +42,10 @@ import Foundation
 /// shift or an incident it does not have, the tails' upper bins and run
 /// starts), so version 6 stores about half of them (docs/performance.md).
 ///
-/// Earlier versions are still read. Version 8 stored the same words
-/// without the daily noise (read as new), version 7 also without the noise
-/// (read as a new `NoiseModel`). Version 6 stored version 5's words
+/// Earlier versions are still read. Version 9 stored the same words
+/// without the daily profile's means and counts (its noise only), version 8
+/// without the daily profile (read as new), version 7 also without the
+/// noise (read as a new `NoiseModel`). Version 6 stored version 5's words
 /// the same way; version 5's words are these without the incident's
 /// evidence and criticalAt (read as 0: a warning). Version 5 is those words
 /// with the zeros kept. Version 4 had the incident last, the
@@ -57,10 +60,12 @@ import Foundation
 /// JSON text. Binary because JSONEncoder made the all-cold 1 M backfill
 /// 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 9
+  static let version: UInt64 = 10
   /// The track's words, the first word of their expanded form.
-  static let wordsVersion: UInt64 = 9
-  /// Version 8's: these words without the daily noise.
+  static let wordsVersion: UInt64 = 10
+  /// Version 9's: these words without the daily profile's hours.
+  static let version9: UInt64 = 9
+  /// Version 8's: these words without the daily profile.
   static let version8: UInt64 = 8
   /// Version 7's: also without the noise.
   static let version7: UInt64 = 7
@@ -70,7 +75,10 @@ enum TrackCoding {
   /// The most words the track takes: with an open incident, both tails and
   /// a full clipped run.
   static let maximumWords =
-    12 + 9 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity + NoiseModel.wordCount + 2
+    12 + 9 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity + NoiseModel.wordCount + dailyWords
+
+  /// Words of the daily profile: its means, its counts, its noise.
+  static let dailyWords = DailyProfile.bins / 2 + DailyProfile.bins / 8 + 2
 
   /// Words of tails that learned a score.
   static let tailWords = 2 * (4 + ScoreTail.bins / 2) + 2 + 1 + RunStarts.bins
@@ -137,8 +145,15 @@ enum TrackCoding {
     out.tails(track.recent.tail)
     out.clipped(track.recent.clipped)
     for word in track.noise.words { out.double(word) }
-    out.double(track.daily.variance)
-    out.double(track.daily.samples)
+    let daily = track.daily
+    for k in stride(from: 0, to: DailyProfile.bins, by: 2) { out.floats(daily.means[k], daily.means[k + 1]) }
+    for first in stride(from: 0, to: DailyProfile.bins, by: 8) {
+      var word: UInt64 = 0
+      for k in 0..<8 { word |= UInt64(daily.counts[first + k]) << (8 * k) }
+      out.word(word)
+    }
+    out.double(daily.noise.variance)
+    out.double(daily.noise.samples)
   }
 
   /// Little-endian words into a buffer the caller sized (the track's
@@ -214,14 +229,15 @@ enum TrackCoding {
     }
   }
 
-  /// The track in a BLOB; nil when it is not a version-1, -3, -4, -5, -6,
-  /// -7, -8 or -9 track (damaged).
+  /// The track in a BLOB; nil when it is not a version-1 or -3 to -10
+  /// track (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
     var words = WordReader(blob: blob)
     guard let stored = words.word() else { return nil }
     switch stored {
     case version: return decodeWithoutZeros(blob, words: wordsVersion)
+    case version9: return decodeWithoutZeros(blob, words: version9)
     case version8: return decodeWithoutZeros(blob, words: version8)
     case version7: return decodeWithoutZeros(blob, words: version7)
     case version6: return decodeWithoutZeros(blob, words: 5)
@@ -230,7 +246,7 @@ enum TrackCoding {
     }
   }
 
-  /// Words of `version` (1, 3, 4, 5, 7, 8, or 9: the track's), behind
+  /// Words of `version` (1, 3, 4, 5, 7, 8, 9, or 10: the track's), behind
   /// their version word.
   static func decodeWords(_ blob: UnsafeRawBufferPointer, version stored: UInt64) -> SeriesTrack? {
     var words = WordReader(blob: blob)
@@ -245,21 +261,20 @@ enum TrackCoding {
       track.recent.tail = recentTail
       track.recent.clipped = clipped
     }
-    if stored == 5 || stored == version7 || stored == version8 || stored == wordsVersion {
+    if stored == 5 || stored == version7 || stored == version8 || stored == version9 || stored == wordsVersion
+    {
       guard words.incident(into: &track, withSeverity: stored != 5), let slotTail = words.tails(),
         let recent = words.recent(), let recentTail = words.tails(),
         let clipped = words.clipped(samplesAlways: false)
       else { return nil }
       assemble(slotTail, recent, recentTail, clipped)
-      if stored == version8 || stored == wordsVersion {
+      if stored >= version8 {
         guard let noise = words.noise() else { return nil }
         track.noise = noise
       }
-      if stored == wordsVersion {
-        guard let variance = words.double(), let samples = words.double(), variance.isFinite, variance >= 0,
-          samples.isFinite, samples >= 0
-        else { return nil }
-        track.daily = DailyNoise(variance: variance, samples: samples)
+      if stored >= version9 {
+        guard let daily = words.daily(withHours: stored == wordsVersion) else { return nil }
+        track.daily = daily
       }
     } else {
       guard let slotTail = words.legacyTails(version: stored), let recent = words.recent(),
@@ -280,8 +295,8 @@ enum TrackCoding {
     return track
   }
 
-  /// A version-6, -7, -8 or -9 BLOB: its zero words put back, read as
-  /// words of version 5, 7, 8 or 9. Nil unless the presence bits name exactly the words
+  /// A version-6 to -10 BLOB: its zero words put back, read as words of
+  /// version 5 (for 6) or its own. Nil unless the presence bits name exactly the words
   /// stored, none of them 0, within the most words there can be.
   static func decodeWithoutZeros(_ blob: UnsafeRawBufferPointer, words version: UInt64) -> SeriesTrack? {
     var words = WordReader(blob: blob)
@@ -374,6 +389,33 @@ enum TrackCoding {
         id: Int64(bitPattern: id), sign: sign, start: start, end: end, peak: peak, alerts: alerts,
         evidence: evidence, criticalAt: criticalAt)
       return true
+    }
+
+    /// The daily profile: its hours (when `withHours`), then its noise; nil
+    /// when a word is missing or a number out of range.
+    mutating func daily(withHours: Bool) -> DailyProfile? {
+      var means = InlineArray<48, Float>(repeating: 0)
+      var counts = InlineArray<48, UInt8>(repeating: 0)
+      if withHours {
+        for k in stride(from: 0, to: DailyProfile.bins, by: 2) {
+          guard let (low, high) = floats(), low.isFinite, high.isFinite else { return nil }
+          means[k] = low
+          means[k + 1] = high
+        }
+        for first in stride(from: 0, to: DailyProfile.bins, by: 8) {
+          guard let word = word() else { return nil }
+          for k in 0..<8 {
+            let count = UInt8(truncatingIfNeeded: word >> (8 * k))
+            guard count <= DailyProfile.memory else { return nil }
+            counts[first + k] = count
+          }
+        }
+      }
+      guard let variance = double(), let samples = double(), variance.isFinite, variance >= 0,
+        samples.isFinite, samples >= 0
+      else { return nil }
+      return DailyProfile(
+        means: means, counts: counts, noise: DailyNoise(variance: variance, samples: samples))
     }
 
     /// The noise model's numbers; nil when one is missing or not finite.
@@ -493,14 +535,14 @@ enum TrackCoding {
     }
   }
 
-  /// The track of a `series.track` column: NULL, a version-1, -3, -4, -5,
-  /// -6, -7, -8 or -9 BLOB, or the JSON text of earlier versions.
+  /// The track of a `series.track` column: NULL, a version-1 or -3 to -10
+  /// BLOB, or the JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }
     if statement.isBlob(column) {
       guard let track = statement.withBlob(column, { decode(blob: $0) }) else {
         throw SQLiteError(
-          code: 11, message: "series.track: not a version-1, -3, -4, -5, -6, -7, -8 or -\(version) track")
+          code: 11, message: "series.track: not a version-1 or -3 to -\(version) track")
       }
       return track
     }

@@ -3,27 +3,34 @@ import Testing
 
 @testable import OutlierdCore
 
-/// Cold start from the second day: the same time on the previous days of
-/// the same kind (`DailyReference`, `DailyNoise`).
-@Suite("Daily reference")
-struct DailyReferenceTests {
+/// Cold start from the second day: the same hour on the previous days of
+/// the same kind (`DailyProfile`, `DailyNoise`).
+@Suite("Daily profile")
+struct DailyProfileTests {
   /// Monday is day 0 of the week; 288 slots a day at 5 minutes.
-  @Test func previousDaysAreOfTheSameKindNearestFirst() {
-    let perDay = 288
-    let at = { (day: Int, slot: Int) in day * perDay + slot }
-    // Wednesday 02:00: Tuesday, Monday; yesterday is Tuesday.
-    let wednesday = DailyReference.previousDays(ofSlot: at(2, 24), slotsPerDay: perDay)
-    #expect(wednesday.same == [at(1, 24), at(0, 24)] && wednesday.yesterday == at(1, 24))
-    // Monday: last Friday and Thursday; yesterday is Sunday.
-    let monday = DailyReference.previousDays(ofSlot: at(0, 24), slotsPerDay: perDay)
-    #expect(monday.same == [at(4, 24), at(3, 24)] && monday.yesterday == at(6, 24))
-    // Sunday: Saturday, then last week's Sunday... is not before it within
-    // the week's slots: the other weekend day only, twice over none.
-    let sunday = DailyReference.previousDays(ofSlot: at(6, 24), slotsPerDay: perDay)
-    #expect(sunday.same == [at(5, 24)] && sunday.yesterday == at(5, 24))
-    // Saturday: last Sunday; yesterday is Friday.
-    let saturday = DailyReference.previousDays(ofSlot: at(5, 24), slotsPerDay: perDay)
-    #expect(saturday.same == [at(6, 24)] && saturday.yesterday == at(4, 24))
+  @Test func hoursAreBinnedWeekdaysApartFromWeekends() {
+    let bin = { (day: Int, slot: Int) in
+      DailyProfile.bin(ofSlot: day * 288 + slot, slotsPerDay: 288, weekly: true)
+    }
+    #expect(bin(0, 0) == 0 && bin(2, 24) == 2 && bin(4, 287) == 23)
+    #expect(bin(5, 0) == 24 && bin(6, 24 + 11) == 26 && bin(6, 287) == 47)
+    #expect(DailyProfile.bin(ofSlot: 30, slotsPerDay: 288, weekly: false) == nil)
+  }
+
+  /// A weekend hour not seen yet borrows the weekday's (a series' first
+  /// Saturday); an hour with fewer than six samples is no reference.
+  @Test func aReferenceNeedsHalfAnHourOfSamples() {
+    var profile = DailyProfile()
+    for k in 0..<5 { profile.learn(40 + Double(k), bin: 2) }
+    #expect(profile.reference(bin: 2) == nil)
+    profile.learn(40, bin: 2)
+    #expect(abs(profile.reference(bin: 2)! - 41.666_666) < 1e-5)
+    #expect(abs(profile.reference(bin: 26)! - 41.666_666) < 1e-5)
+    for _ in 0..<6 { profile.learn(10, bin: 26) }
+    #expect(profile.reference(bin: 26) == 10)
+    // The mean weighs the last three days' samples of the hour.
+    for _ in 0..<200 { profile.learn(80, bin: 2) }
+    #expect(abs(profile.reference(bin: 2)! - 80) < 0.1 && profile.reference(bin: 2)! < 80)
   }
 
   /// A disk that grows through the day and is cleaned up every night at
