@@ -158,4 +158,39 @@ struct NoiseFamilyTests {
     }
     #expect(stuck.dropFirst(4).allSatisfy { $0 }, "\(stuck)")
   }
+
+  /// Under its own family, an anomaly-free series passes the threshold
+  /// about as often as the threshold says: 100,000 samples of each kind,
+  /// learned and scored against the true expected value, at most 1.2× the
+  /// nominal P(|Z| > 3.5) with room for chance (two standard deviations).
+  @Test func eachFamilyPassesTheThresholdAtItsNominalRate() {
+    let nominal = NormalDistribution.twoSidedTail(3.5)
+    let n = 100_000
+    let limit = 1.2 * nominal * Double(n) + 2 * (nominal * Double(n)).squareRoot()
+    let kinds: [(String, NoiseFamily, (inout SplitMix64) -> (Double, Double))] = [
+      ("log-normal", .multiplicative, { r in (80 * exp(0.35 * r.nextGaussian()), 80) }),
+      ("Poisson", .counts, { r in (Self.poisson(3, &r), 3) }),
+      (
+        "Poisson around a log-normal mean", .counts,
+        { r in (Self.poisson(40 * exp(0.4 * r.nextGaussian()), &r), 40) }
+      ),
+      ("queue", .intermittent, { r in (r.nextUnit() < 0.012 ? Double(5 + Int(r.nextUnit() * 56)) : 0, 0.4) }),
+    ]
+    for (name, family, draw) in kinds {
+      var random = SplitMix64(seed: 99)
+      var model = NoiseModel()
+      var passed = 0
+      for k in 0..<(n + 2016) {
+        let (y, expected) = draw(&random)
+        if k >= 2016, model.family(everNegative: false) == family,
+          let z = model.normalEquivalent(y, expected: expected, family: family), abs(z) >= 3.5
+        {
+          passed += 1
+        }
+        model.learn(y, expected: expected)
+      }
+      #expect(model.family(everNegative: false) == family, "\(name)")
+      #expect(Double(passed) <= limit, "\(name): \(passed) of \(n) past 3.5, nominal \(nominal * Double(n))")
+    }
+  }
 }

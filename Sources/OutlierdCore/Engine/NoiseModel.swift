@@ -122,7 +122,7 @@ public struct NoiseModel: Sendable, Hashable, Codable {
     if expected > 0 {
       dispersion += (r2 / max(expected, 0.5) - dispersion) * judgedWeight
     }
-    if y > 0 && expected > 0 && (young || (zeroShare < 0.05 && integerShare < 0.98)) {
+    if y > 0 && expected > 0 && (young || (zeroShare < 0.05 && (integerShare < 0.98 || mean >= 10))) {
       logSamples = min(logSamples + 1, Self.memory)
       let d = Self.clip(log(y / expected), second: logSecond, warm: logSamples > 20)
       Self.follow(&logSecond, d * d, logSamples)
@@ -178,17 +178,31 @@ public struct NoiseModel: Sendable, Hashable, Codable {
     case .additive, .constant:
       return nil
     case .multiplicative:
-      guard expected > 0, logSecond > 0 else { return nil }
-      guard y > 0 else { return -37.5 }
-      return min(max((log(y) - log(expected)) / logSecond.squareRoot(), -37.5), 37.5)
+      return logarithmicScore(y, expected: expected)
     case .counts:
       let mean = max(expected, 0)
       let p = CountTail.twoSidedP(y, mean: mean, dispersion: max(dispersion, 1))
       let z = NormalDistribution.twoSidedQuantile(p)
-      return y.rounded() >= mean ? z : -z
+      let counted = y.rounded() >= mean ? z : -z
+      // Counts of ten and more that scatter far beyond Poisson often do so
+      // by a factor (a day busier than another): their tail is the
+      // log-normal's, heavier than the negative binomial's of the same
+      // variance. The less extreme of the two judges.
+      guard mean >= 10, logSamples >= Self.minimumSamples / 2,
+        let logarithmic = logarithmicScore(y, expected: expected)
+      else { return counted }
+      return abs(logarithmic) < abs(counted) ? logarithmic : counted
     case .intermittent:
       return intermittentScore(y)
     }
+  }
+
+  /// z = (ln y − ln ŷ) / σ, σ the spread of the log residuals; nil when
+  /// ŷ ≤ 0 or no spread is known.
+  func logarithmicScore(_ y: Double, expected: Double) -> Double? {
+    guard expected > 0, logSecond > 0 else { return nil }
+    guard y > 0 else { return -37.5 }
+    return min(max(log(y / expected) / logSecond.squareRoot(), -37.5), 37.5)
   }
 
   /// A burst's score (`intermittent`): a zero, or a burst smaller than
