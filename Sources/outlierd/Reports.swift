@@ -124,7 +124,7 @@ struct Incidents: ParsableCommand {
       limit: filter.limit)
     var table = OutputTable(columns: [
       "id", "series", "direction", "severity", "start", "end", "minutes", "peak_z", "alerts", "state",
-      "start_ts", "end_ts",
+      "start_ts", "end_ts", "kind",
     ])
     for row in rows {
       table.rows.append([
@@ -134,7 +134,7 @@ struct Incidents: ParsableCommand {
         .number(((row.end - row.start) / 6).rounded() / 10),
         .number((row.peak * 100).rounded() / 100), .integer(Int64(row.alerts)),
         .text(row.closed ? "closed" : "open"),
-        .exact(row.start), .exact(row.end),
+        .exact(row.start), .exact(row.end), .text(row.kind.rawValue),
       ])
     }
     print(table.render(options.format), terminator: "")

@@ -41,7 +41,12 @@ struct TrackCodingTests {
       track.noise.learn(y, expected: k < 100 ? nil : 1.2)
       if k >= 100 { track.daily.noise.learn(random.nextGaussian()) }
       track.daily.learn(50 + Double(k % 7), bin: k % 48)
+      track.flat.learn(k % 50 == 0 ? 8.5 : Double(k))
     }
+    for _ in 0..<3 { track.flat.learn(8.5) }
+    track.varianceIncident = .init(
+      id: 43, sign: -1, start: t0 + 600, end: t0 + 900, peak: -5, alerts: 2, evidence: 40,
+      criticalAt: t0 + 900)
     track.recent.clipped.sign = -1
     track.recent.clipped.length = 2
     for k in 0..<clipped {
@@ -64,11 +69,11 @@ struct TrackCodingTests {
   /// words, the nonzero words. Not TrackCoding's reader.
   func logical(_ bytes: [UInt8]) -> [UInt64] {
     let w = words(bytes)
-    #expect(w[0] == 10)
+    #expect(w[0] == 11)
     let n = Int(w[1])
     let presence = (n + 63) / 64
     var stored = w[(2 + presence)...].makeIterator()
-    var out: [UInt64] = [10]
+    var out: [UInt64] = [11]
     for j in 0..<n { out.append(w[2 + j / 64] & (1 << UInt64(j % 64)) != 0 ? stored.next() ?? 0 : 0) }
     #expect(stored.next() == nil, "a stored word no presence bit names")
     return out
@@ -88,7 +93,15 @@ struct TrackCodingTests {
     }
   }
 
-  /// The track's words without the daily profile's hours, as version 9
+  /// The track's words without the flat watch and the variance incident,
+  /// as version 10 had them.
+  func version10(_ w: [UInt64], _ track: SeriesTrack) -> [UInt64] {
+    var old = Array(w.dropLast(4 + (track.varianceIncident == nil ? 1 : 9)))
+    old[0] = 10
+    return old
+  }
+
+  /// Version 10's words without the daily profile's hours, as version 9
   /// had them.
   func version9(_ w: [UInt64]) -> [UInt64] {
     var old = Array(w.dropLast(32)) + Array(w.suffix(2))
@@ -135,14 +148,21 @@ struct TrackCodingTests {
     return old
   }
 
-  func withoutDaily(_ track: SeriesTrack) -> SeriesTrack {
+  func withoutFlat(_ track: SeriesTrack) -> SeriesTrack {
     var old = track
+    old.flat = FlatWatch()
+    old.varianceIncident = nil
+    return old
+  }
+
+  func withoutDaily(_ track: SeriesTrack) -> SeriesTrack {
+    var old = withoutFlat(track)
     old.daily = DailyProfile()
     return old
   }
 
   func withoutHours(_ track: SeriesTrack) -> SeriesTrack {
-    var old = track
+    var old = withoutFlat(track)
     old.daily = DailyProfile()
     old.daily.noise = track.daily.noise
     return old
@@ -160,10 +180,19 @@ struct TrackCodingTests {
       #expect(decode(bytes) == track, "clipped \(clipped)")
       let w = logical(bytes)
       #expect(decode(trackWords: w) == track, "clipped \(clipped)")
-      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped + 17 + 32)
-      #expect(w[0] == 10)
-      #expect(Array(w.dropLast(32).suffix(17)) == track.noise.words.map(\.bitPattern))
-      let daily = Array(w.suffix(32))
+      #expect(w.count == 12 + 9 + 51 + 6 + 51 + 3 + 3 * clipped + 17 + 32 + 4 + 9)
+      #expect(w[0] == 11)
+      // The flat watch's 4 words, then the variance incident, last.
+      let tail = Array(w.suffix(13))
+      #expect(
+        Array(tail.prefix(4)) == [
+          (8.5).bitPattern, (3.0).bitPattern, track.flat.repeats.bitPattern, (403.0).bitPattern,
+        ])
+      #expect(tail[4] == 1 && Int64(bitPattern: tail[5]) == 43 && Double(bitPattern: tail[12]) == t0 + 900)
+      let w10 = version10(w, track)
+      #expect(decode(words: withoutZeros(w10)) == withoutFlat(track), "clipped \(clipped)")
+      #expect(Array(w10.dropLast(32).suffix(17)) == track.noise.words.map(\.bitPattern))
+      let daily = Array(w10.suffix(32))
       #expect(Float(bitPattern: UInt32(truncatingIfNeeded: daily[1])) == track.daily.means[2])
       #expect(Float(bitPattern: UInt32(daily[1] >> 32)) == track.daily.means[3])
       #expect(UInt8(truncatingIfNeeded: daily[24 + 1] >> 8) == track.daily.counts[9])
@@ -184,10 +213,10 @@ struct TrackCodingTests {
       // Version 7's BLOB (without the noise model), version 5's words read
       // as they are (a database of two releases ago), and version 6's BLOB
       // of them: the incident a warning.
-      #expect(decode(words: withoutZeros(version9(w))) == withoutHours(track), "clipped \(clipped)")
-      #expect(decode(words: withoutZeros(version8(w))) == withoutDaily(track), "clipped \(clipped)")
-      #expect(decode(words: withoutZeros(version7(w))) == withoutNoise(track), "clipped \(clipped)")
-      let old = version5(w)
+      #expect(decode(words: withoutZeros(version9(w10))) == withoutHours(track), "clipped \(clipped)")
+      #expect(decode(words: withoutZeros(version8(w10))) == withoutDaily(track), "clipped \(clipped)")
+      #expect(decode(words: withoutZeros(version7(w10))) == withoutNoise(track), "clipped \(clipped)")
+      let old = version5(w10)
       #expect(decode(words: old) == withoutSeverity(track), "clipped \(clipped)")
       #expect(decode(words: withoutZeros(old, as: 6)) == withoutSeverity(track), "clipped \(clipped)")
     }
@@ -217,7 +246,7 @@ struct TrackCodingTests {
     }
     let bytes = TrackCoding.encode(track)
     let w = logical(bytes)
-    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3 + 17 + 32)
+    #expect(w.count == 12 + 1 + 1 + 6 + 51 + 3 + 17 + 32 + 4 + 1)
     #expect(w[12] == 0 && w[13] == 0 && w[20] == 1)
     #expect(decode(bytes) == track)
     // Stored without its zeros: the run, shift and incident it has not
@@ -232,7 +261,7 @@ struct TrackCodingTests {
     shared.tail = SidedTail(
       above: ScoreTail(), below: ScoreTail(), sharedFactor: 1.5, sinceShared: 0, starts: RunStarts())
     #expect(decode(TrackCoding.encode(shared)) == shared)
-    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3 + 17 + 32)
+    #expect(logical(TrackCoding.encode(shared)).count == 12 + 1 + 51 + 6 + 1 + 3 + 17 + 32 + 4 + 1)
   }
 
   /// Version 7 stores exactly the track's nonzero words, in order, each
@@ -269,15 +298,18 @@ struct TrackCodingTests {
     badEvidence[19] = Double.nan.bitPattern
     #expect(decode(trackWords: badEvidence) == nil)
     var badNoise = logical(bytes)
-    badNoise[badNoise.count - 33] = Double.infinity.bitPattern
+    badNoise[badNoise.count - 33 - 13] = Double.infinity.bitPattern
     #expect(decode(trackWords: badNoise) == nil)
     var badDaily = logical(bytes)
-    badDaily[badDaily.count - 2] = (-1.0).bitPattern
+    badDaily[badDaily.count - 2 - 13] = (-1.0).bitPattern
     #expect(decode(trackWords: badDaily) == nil)
     var badCount = logical(bytes)
-    badCount[badCount.count - 3] = 200 << 56
+    badCount[badCount.count - 3 - 13] = 200 << 56
+    var badFlat = logical(bytes)
+    badFlat[badFlat.count - 13 + 2] = 2.0.bitPattern  // repeats beyond 1
+    #expect(decode(trackWords: badFlat) == nil)
     #expect(decode(trackWords: badCount) == nil)
-    var version2 = version5(logical(bytes))
+    var version2 = version5(version10(logical(bytes), fullTrack()))
     #expect(decode(words: version2) != nil)
     version2[0] = 2
     #expect(decode(words: version2) == nil)
@@ -299,8 +331,9 @@ struct TrackCodingTests {
     var tooLong = w
     tooLong[1] = UInt64(TrackCoding.maximumWords)
     #expect(decode(words: tooLong) == nil)
+    #expect(decode(words: [11]) == nil)
+    #expect(decode(words: [11, 0]) == nil)
     #expect(decode(words: [10]) == nil)
-    #expect(decode(words: [10, 0]) == nil)
     #expect(decode(words: [9]) == nil)
     #expect(decode(words: [8]) == nil)
     #expect(decode(words: [7]) == nil)

@@ -13,6 +13,9 @@ public struct SampleVerdict: Sendable {
   /// sample's normal-equivalent score under it where the family has one.
   public var family: NoiseFamily = .additive
   public var familyScore: Double? = nil
+  /// Set when the sample extends a run of equal values improbable for the
+  /// series (`FlatWatch`): the run's normal-equivalent score (negative).
+  public var flatScore: Double? = nil
 
   public init(
     assessment: Assessment, isAlert: Bool, shift: ShiftChange? = nil, relearn: ClippedRun = ClippedRun()

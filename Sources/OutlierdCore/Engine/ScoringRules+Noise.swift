@@ -42,6 +42,13 @@ extension ScoringRules {
       }
     }
     track.noise.learn(y, expected: expected)
+    // Collective: a run of equal values the series does not make.
+    if scale == .normal, let z = track.flat.score(y, integerShare: track.noise.integerShare),
+      abs(z) >= threshold
+    {
+      verdict.flatScore = z
+    }
+    track.flat.learn(y)
     return verdict
   }
 }

@@ -43,6 +43,11 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   public var noise = NoiseModel()
   /// Its day hour by hour, and the spread around it (cold start).
   public var daily = DailyProfile()
+  /// Whether it has stopped varying (`variance` alerts).
+  public var flat = FlatWatch()
+  /// The open incident of its `variance` alerts, apart from its point
+  /// alerts' (`incident`).
+  public var varianceIncident: OpenIncident?
 
   public var incident: OpenIncident?
   public struct OpenIncident: Sendable, Hashable, Codable {
@@ -98,7 +103,8 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, shiftRatio,
-      shiftConfirmAt, revertRun, incident, stale, tail, recent, everNegative, noise, daily
+      shiftConfirmAt, revertRun, incident, stale, tail, recent, everNegative, noise, daily, flat,
+      varianceIncident
   }
 
   /// Every key may be missing (a track stored by an earlier version has no
@@ -125,6 +131,8 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     everNegative = try c.decodeIfPresent(Bool.self, forKey: .everNegative) ?? everNegative
     noise = try c.decodeIfPresent(NoiseModel.self, forKey: .noise) ?? noise
     daily = try c.decodeIfPresent(DailyProfile.self, forKey: .daily) ?? daily
+    flat = try c.decodeIfPresent(FlatWatch.self, forKey: .flat) ?? flat
+    varianceIncident = try c.decodeIfPresent(OpenIncident.self, forKey: .varianceIncident)
   }
 }
 

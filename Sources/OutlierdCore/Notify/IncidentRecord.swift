@@ -19,6 +19,9 @@ public struct IncidentRecord: Sendable, Hashable {
   /// `warning` or `critical` (`IncidentSeverity`); Alertmanager's label
   /// `severity`.
   public var severity: IncidentSeverity = .warning
+  /// What its alerts say: one sample off (`point`) or a series that
+  /// stopped varying (`variance`); Alertmanager's label `kind`.
+  public var kind: AlertKind = .point
 
   /// Reads the incidents that are open, newer than `after`, or in `ids`,
   /// oldest first, from the daemon's database.
@@ -27,12 +30,13 @@ public struct IncidentRecord: Sendable, Hashable {
   {
     let listed = ids.isEmpty ? "" : " OR i.id IN (\(ids.map(String.init).joined(separator: ",")))"
     // A database not yet migrated to severity (version 10 or older).
-    let severity =
-      Int(try db.scalarText("PRAGMA user_version") ?? "0") ?? 0 >= 11 ? "i.severity" : "'warning'"
+    let version = Int(try db.scalarText("PRAGMA user_version") ?? "0") ?? 0
+    let severity = version >= 11 ? "i.severity" : "'warning'"
+    let kind = version >= 13 ? "i.kind" : "'point'"
     let statement = try db.prepare(
       """
       SELECT i.id, i.series, i.direction, i.start_ts, i.end_ts, i.alerts, i.closed,
-             a.value, a.expected, a.lower, a.upper, a.z, a.p_value, a.baseline, \(severity)
+             a.value, a.expected, a.lower, a.upper, a.z, a.p_value, a.baseline, \(severity), \(kind)
       FROM incidents i LEFT JOIN alerts a
         ON a.id = (SELECT id FROM alerts WHERE incident_id = i.id ORDER BY abs(z) DESC LIMIT 1)
       WHERE i.closed = 0 OR i.id > ?\(listed)
@@ -48,7 +52,8 @@ public struct IncidentRecord: Sendable, Hashable {
           start: statement.double(3), end: statement.double(4), alerts: Int(statement.int64(5)),
           closed: statement.int64(6) != 0, value: number(7), expected: number(8), lower: number(9),
           upper: number(10), z: number(11), pValue: number(12), baseline: statement.text(13),
-          severity: IncidentSeverity(rawValue: statement.text(14) ?? "") ?? .warning))
+          severity: IncidentSeverity(rawValue: statement.text(14) ?? "") ?? .warning,
+          kind: AlertKind(rawValue: statement.text(15) ?? "") ?? .point))
     }
     return records
   }

@@ -17,14 +17,15 @@ struct PostableAlert: Encodable, Sendable {
   }
 
   /// The alert of an incident: labels `alertname`, `series`, `direction`,
-  /// `severity` (`warning` or `critical`: route pages on it) and the
-  /// configured extra labels; the numbers behind it as annotations.
+  /// `severity` (`warning` or `critical`: route pages on it), `kind`
+  /// (`point` or `variance`) and the configured extra labels; the numbers
+  /// behind it as annotations.
   init(_ incident: IncidentRecord, resolvedAfter gap: Double?, extraLabels: [String: String]) {
     let direction = incident.direction > 0 ? "high" : "low"
     labels = extraLabels.merging(
       [
         "alertname": "SeasonalOutlier", "series": incident.series, "direction": direction,
-        "severity": incident.severity.rawValue,
+        "severity": incident.severity.rawValue, "kind": incident.kind.rawValue,
       ]
     ) { _, ours in ours }
     func g(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "" }
@@ -33,7 +34,11 @@ struct PostableAlert: Encodable, Sendable {
       "plot":
         "outlierd plot \(ShellWord.quoted(incident.series)) --from \(Int(incident.start - 86_400)) --to \(Int(incident.end + 86_400)) -o \(ShellWord.quoted(ShellWord.fileName(incident.series) + ".svg"))",
     ]
-    if let value = incident.value {
+    if incident.kind == .variance {
+      notes["summary"] =
+        "\(incident.series) has stopped varying: the same value, sample after sample, for longer than it ever does"
+      if let value = incident.value { notes["value"] = g(value) }
+    } else if let value = incident.value {
       notes["summary"] =
         "\(incident.series) is \(direction == "high" ? "above" : "below") its band: value \(g(value)), expected \(g(incident.expected)), band [\(g(incident.lower)), \(g(incident.upper))], z \(incident.z.map { String(format: "%+.2f", $0) } ?? "")"
       notes["value"] = g(value)

@@ -232,9 +232,11 @@ public final class FileProcessor {
     }
     for note in report.incidentsOpened {
       let time = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.start))
-      logger.warning(
-        "INCIDENT #\(note.incident.id) opened: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band since \(time)"
-      )
+      let what =
+        note.kind == .variance
+        ? "has stopped varying (the same value for longer than it ever is)"
+        : "\(note.incident.sign > 0 ? "above" : "below") its band"
+      logger.warning("INCIDENT #\(note.incident.id) opened: \(note.series) \(what) since \(time)")
     }
     // At error priority: `journalctl -p err` lists what pages.
     for note in report.incidentsEscalated {

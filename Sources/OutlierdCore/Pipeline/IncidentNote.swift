@@ -2,4 +2,5 @@
 public struct IncidentNote: Sendable, Hashable {
   public var series: String
   public var incident: SeriesTrack.OpenIncident
+  public var kind: AlertKind = .point
 }

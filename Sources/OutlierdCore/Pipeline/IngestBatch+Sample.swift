@@ -23,7 +23,8 @@ extension IngestBatch {
         TouchedSeries(
           number: number, id: states[number.index].id, newest: states[number.index].newest,
           samples: states[number.index].samples,
-          watched: states[number.index].track.incident != nil || states[number.index].track.stale))
+          watched: states[number.index].track.incident != nil
+            || states[number.index].track.varianceIncident != nil || states[number.index].track.stale))
     } else {
       guard settings.maxSeries == 0 || index.count < settings.maxSeries else { return nil }
       let id = try store.addSeries(name: String(decoding: name, as: UTF8.self), at: now)
@@ -63,7 +64,7 @@ extension IngestBatch {
           SeriesEvent(
             series: self.name(number), time: timestamp, kind: "resumed", detail: "samples arrive again"))
       }
-      touched[position].watched = track.incident != nil
+      touched[position].watched = track.incident != nil || track.varianceIncident != nil
       states[number.index].track = track
     }
 
@@ -133,6 +134,18 @@ extension IngestBatch {
       case .scored: break
       case .cannotJudge: report.unjudged += 1
       }
+      // A collective alert: the series has stopped varying.
+      if let flat = verdict.flatScore, case .scored(let score) = verdict.assessment {
+        var alert = Alert(
+          series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
+          threshold: rules.threshold, score: score, family: verdict.family, familyScore: flat, kind: .variance
+        )
+        var track = states[number.index].track
+        alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
+        states[number.index].track = track
+        touched[position].watched = true
+        report.alerts.append(alert)
+      }
     }
     if settings.historyDays > 0 {
       // A series' samples arrive in time order, so an hour, once left,
@@ -201,16 +214,18 @@ extension IngestBatch {
     }
   }
 
-  /// Closes a series' open incident once its samples have been quiet for
-  /// longer than the incident gap.
+  /// Closes a series' open incidents (of point alerts, and of variance
+  /// alerts) once quiet for longer than the incident gap.
   mutating func closeQuietIncident(
     _ track: inout SeriesTrack, number: SeriesNumber, at time: Double, report: inout FileReport
   ) {
-    guard let open = track.incident, time - open.end > settings.incidentGap else { return }
-    let name = self.name(number)
-    track.incident = nil
-    incidents[open.id] = (name, open, true)
-    report.incidentsClosed.append(IncidentNote(series: name, incident: open))
+    for place in [\SeriesTrack.incident, \SeriesTrack.varianceIncident] {
+      guard let open = track[keyPath: place], time - open.end > settings.incidentGap else { continue }
+      let name = self.name(number)
+      track[keyPath: place] = nil
+      incidents[open.id] = (name, open, true)
+      report.incidentsClosed.append(IncidentNote(series: name, incident: open))
+    }
   }
 
   /// Adds an alert to its series' incident, opening one when needed, and
@@ -220,8 +235,11 @@ extension IngestBatch {
   mutating func recordIncident(
     _ track: inout SeriesTrack, name: String, alert: Alert, report: inout FileReport
   ) throws -> Int64 {
-    let sign = alert.score.residual < 0 ? -1 : 1
-    let z = alert.score.normalEquivalent
+    // Each kind has its own incidents; a variance alert's sign and peak
+    // are its run's score (negative: the variance vanished).
+    let place = alert.kind == .point ? \SeriesTrack.incident : \SeriesTrack.varianceIncident
+    let z = alert.kind == .point ? alert.score.normalEquivalent : alert.familyScore ?? 0
+    let sign = alert.kind == .point ? (alert.score.residual < 0 ? -1 : 1) : (z < 0 ? -1 : 1)
     let evidence = IncidentSeverity.evidence(ofCalibratedZ: alert.severityScore)
     /// Marks the incident critical when this alert makes it so.
     func escalate(_ open: inout SeriesTrack.OpenIncident) {
@@ -232,7 +250,7 @@ extension IngestBatch {
       open.criticalAt = alert.timestamp
       report.incidentsEscalated.append(IncidentNote(series: name, incident: open))
     }
-    if var open = track.incident, open.sign == sign,
+    if var open = track[keyPath: place], open.sign == sign,
       alert.timestamp - open.end <= settings.incidentGap
     {
       open.end = alert.timestamp
@@ -240,21 +258,21 @@ extension IngestBatch {
       open.evidence += evidence
       if abs(z) > abs(open.peak) { open.peak = z }
       escalate(&open)
-      track.incident = open
+      track[keyPath: place] = open
       incidents[open.id] = (name, open, false)
       return open.id
     }
-    if let open = track.incident {
+    if let open = track[keyPath: place] {
       incidents[open.id] = (name, open, true)
       report.incidentsClosed.append(IncidentNote(series: name, incident: open))
     }
-    let id = try store.openIncident(series: name, sign: sign, at: alert.timestamp, peak: z)
+    let id = try store.openIncident(series: name, sign: sign, at: alert.timestamp, peak: z, kind: alert.kind)
     var open = SeriesTrack.OpenIncident(
       id: id, sign: sign, start: alert.timestamp, end: alert.timestamp, peak: z, alerts: 1, evidence: evidence
     )
-    report.incidentsOpened.append(IncidentNote(series: name, incident: open))
+    report.incidentsOpened.append(IncidentNote(series: name, incident: open, kind: alert.kind))
     escalate(&open)
-    track.incident = open
+    track[keyPath: place] = open
     incidents[id] = (name, open, false)
     return id
   }

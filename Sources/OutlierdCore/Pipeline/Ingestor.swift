@@ -112,6 +112,7 @@ public final class Ingestor {
       try store.clearSlots(series: state.id)
       try store.saveSeries(reset)
       if let open = state.track.incident { try store.saveIncident(id: open.id, open, closed: true) }
+      if let open = state.track.varianceIncident { try store.saveIncident(id: open.id, open, closed: true) }
       try store.addEvent(
         SeriesEvent(
           series: name, time: now, kind: "reset",

@@ -15,11 +15,15 @@ public struct Alert: Sendable, Hashable {
   /// under it (nil when the family has no score of its own).
   public var family: NoiseFamily = .additive
   public var familyScore: Double? = nil
+  /// A point alert, or a collective one (its score is then `familyScore`:
+  /// the run's, for `variance`).
+  public var kind: AlertKind = .point
 
   /// The normal-equivalent score severity counts (`IncidentSeverity`):
   /// the calibrated score, or the family's where that is less extreme; an
   /// intermittent series' family alone (it alone judged).
   public var severityScore: Double {
+    if kind != .point, let familyScore { return familyScore }
     let calibrated = score.normalEquivalent / score.tailFactor
     guard let familyScore else { return calibrated }
     if family == .intermittent { return familyScore }

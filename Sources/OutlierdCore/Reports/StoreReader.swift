@@ -98,6 +98,7 @@ public final class StoreReader {
     public var alerts: Int
     public var closed: Bool
     public var severity: IncidentSeverity
+    public var kind: AlertKind
   }
 
   /// Incidents, newest first.
@@ -106,9 +107,11 @@ public final class StoreReader {
   {
     // A database the daemon has not migrated yet (version 10 or older)
     // has no severity: its incidents are warnings.
-    let severity = Int(try db.scalarText("PRAGMA user_version") ?? "0") ?? 0 >= 11 ? "severity" : "'warning'"
+    let version = Int(try db.scalarText("PRAGMA user_version") ?? "0") ?? 0
+    let severity = version >= 11 ? "severity" : "'warning'"
+    let kind = version >= 13 ? "kind" : "'point'"
     var sql =
-      "SELECT id, series, direction, start_ts, end_ts, peak_score, alerts, closed, \(severity) FROM incidents WHERE 1"
+      "SELECT id, series, direction, start_ts, end_ts, peak_score, alerts, closed, \(severity), \(kind) FROM incidents WHERE 1"
     var values: [SQLiteValue] = []
     Self.filter(&sql, &values, seriesGlob: seriesGlob, since: since, timeColumn: "end_ts")
     if openOnly { sql += " AND closed = 0" }
@@ -122,7 +125,8 @@ public final class StoreReader {
           id: s.int64(0), series: s.text(1) ?? "", direction: Int(s.int64(2)), start: s.double(3),
           end: s.double(4),
           peak: s.double(5), alerts: Int(s.int64(6)), closed: s.int64(7) != 0,
-          severity: IncidentSeverity(rawValue: s.text(8) ?? "") ?? .warning))
+          severity: IncidentSeverity(rawValue: s.text(8) ?? "") ?? .warning,
+          kind: AlertKind(rawValue: s.text(9) ?? "") ?? .point))
     }
     return rows
   }

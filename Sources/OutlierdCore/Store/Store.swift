@@ -76,10 +76,10 @@ public final class Store {
       updateFile = try db.prepare(
         "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
-        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline, family, family_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline, family, family_z, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
       insertIncident = try db.prepare(
-        "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed) VALUES (?, ?, ?, ?, ?, 1, 0)"
+        "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed, kind) VALUES (?, ?, ?, ?, ?, 1, 0, ?)"
       )
       updateIncident = try db.prepare(
         "UPDATE incidents SET end_ts = ?, peak_score = ?, alerts = ?, closed = ?, evidence = ?, severity = ?, critical_at = ? WHERE id = ?"
@@ -381,10 +381,12 @@ public final class Store {
     try updateSeries.bind(.real(newest), .integer(samples), blob, .integer(id)).run()
   }
 
-  public func openIncident(series: String, sign: Int, at time: Double, peak: Double) throws(SQLiteError)
-    -> Int64
+  public func openIncident(series: String, sign: Int, at time: Double, peak: Double, kind: AlertKind = .point)
+    throws(SQLiteError) -> Int64
   {
-    try insertIncident.bind(.text(series), .integer(Int64(sign)), .real(time), .real(time), .real(peak)).run()
+    try insertIncident.bind(
+      .text(series), .integer(Int64(sign)), .real(time), .real(time), .real(peak), .text(kind.rawValue)
+    ).run()
     return db.lastInsertRowID
   }
 
@@ -415,7 +417,7 @@ public final class Store {
       .real(z), .real(score.critical), .real(score.degreesOfFreedom),
       alert.incident.map { .integer($0) } ?? .null, .real(score.tailFactor), .real(z / score.tailFactor),
       .text(score.baseline.rawValue), .text(alert.family.rawValue),
-      alert.familyScore.map { .real($0) } ?? .null
+      alert.familyScore.map { .real($0) } ?? .null, .text(alert.kind.rawValue)
     ).run()
   }
 

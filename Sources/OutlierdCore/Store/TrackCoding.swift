@@ -1,10 +1,10 @@
 import Foundation
 
 /// How a series' track is kept in `series.track`: NULL when empty, else a
-/// BLOB of little-endian 8-byte words, version 10: the track's words with
+/// BLOB of little-endian 8-byte words, version 11: the track's words with
 /// the words that are 0 left out,
 ///
-///     10, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
+///     11, n, ⌈n / 64⌉ presence words, the n words' nonzero ones in order
 ///
 /// where n is the number of the track's words after its version word, and
 /// bit j of presence word j / 64 (the lowest first) is set when word j is
@@ -24,7 +24,9 @@ import Foundation
 ///     noise: the 17 numbers of `NoiseModel.words`,
 ///     daily profile: 48 hourly means as 32-bit floats, two to a word
 ///     (24 words), their 48 counts as bytes, eight to a word (6 words),
-///     the lowest byte first; then its noise: variance, samples
+///     the lowest byte first; then its noise: variance, samples,
+///     flat watch: previous, length, repeats, samples,
+///     hasVarianceIncident, then if 1 that incident as the one above
 ///
 /// where tails are one word, 0 for tails that never learned a score
 /// (nothing follows) or 1, then 50 words: above and below, each
@@ -42,7 +44,8 @@ import Foundation
 /// shift or an incident it does not have, the tails' upper bins and run
 /// starts), so version 6 stores about half of them (docs/performance.md).
 ///
-/// Earlier versions are still read. Version 9 stored the same words
+/// Earlier versions are still read. Version 10 stored the same words
+/// without the flat watch and the variance incident. Version 9 stored them
 /// without the daily profile's means and counts (its noise only), version 8
 /// without the daily profile (read as new), version 7 also without the
 /// noise (read as a new `NoiseModel`). Version 6 stored version 5's words
@@ -60,9 +63,11 @@ import Foundation
 /// JSON text. Binary because JSONEncoder made the all-cold 1 M backfill
 /// 2.6× slower.
 enum TrackCoding {
-  static let version: UInt64 = 10
+  static let version: UInt64 = 11
   /// The track's words, the first word of their expanded form.
-  static let wordsVersion: UInt64 = 10
+  static let wordsVersion: UInt64 = 11
+  /// Version 10's: these words without the flat watch and variance incident.
+  static let version10: UInt64 = 10
   /// Version 9's: these words without the daily profile's hours.
   static let version9: UInt64 = 9
   /// Version 8's: these words without the daily profile.
@@ -75,7 +80,7 @@ enum TrackCoding {
   /// The most words the track takes: with an open incident, both tails and
   /// a full clipped run.
   static let maximumWords =
-    12 + 9 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity + NoiseModel.wordCount + dailyWords
+    12 + 9 + 2 * (1 + tailWords) + 6 + 3 + 3 * ClippedRun.capacity + NoiseModel.wordCount + dailyWords + 4 + 9
 
   /// Words of the daily profile: its means, its counts, its noise.
   static let dailyWords = DailyProfile.bins / 2 + DailyProfile.bins / 8 + 2
@@ -122,19 +127,7 @@ enum TrackCoding {
     out.integer(track.revertRun)
     out.integer(track.stale ? 1 : 0)
     out.integer(track.everNegative ? 1 : 0)
-    if let incident = track.incident {
-      out.integer(1)
-      out.word(UInt64(bitPattern: incident.id))
-      out.integer(incident.sign)
-      out.double(incident.start)
-      out.double(incident.end)
-      out.double(incident.peak)
-      out.integer(incident.alerts)
-      out.double(incident.evidence)
-      out.double(incident.criticalAt)
-    } else {
-      out.integer(0)
-    }
+    out.incident(track.incident)
     out.tails(track.tail)
     out.double(track.recent.mean)
     out.double(track.recent.variance)
@@ -154,6 +147,11 @@ enum TrackCoding {
     }
     out.double(daily.noise.variance)
     out.double(daily.noise.samples)
+    out.double(track.flat.previous)
+    out.double(track.flat.length)
+    out.double(track.flat.repeats)
+    out.double(track.flat.samples)
+    out.incident(track.varianceIncident)
   }
 
   /// Little-endian words into a buffer the caller sized (the track's
@@ -193,6 +191,24 @@ enum TrackCoding {
       for k in stride(from: 0, to: ScoreTail.bins, by: 2) { floats(tail.counts[k], tail.counts[k + 1]) }
     }
 
+    /// `hasIncident`, then if 1 the incident: id, sign, start, end, peak,
+    /// alerts, evidence, criticalAt.
+    mutating func incident(_ incident: SeriesTrack.OpenIncident?) {
+      guard let incident else {
+        integer(0)
+        return
+      }
+      integer(1)
+      word(UInt64(bitPattern: incident.id))
+      integer(incident.sign)
+      double(incident.start)
+      double(incident.end)
+      double(incident.peak)
+      integer(incident.alerts)
+      double(incident.evidence)
+      double(incident.criticalAt)
+    }
+
     mutating func clipped(_ run: ClippedRun) {
       integer(run.sign)
       integer(run.length)
@@ -229,7 +245,7 @@ enum TrackCoding {
     }
   }
 
-  /// The track in a BLOB; nil when it is not a version-1 or -3 to -10
+  /// The track in a BLOB; nil when it is not a version-1 or -3 to -11
   /// track (damaged).
   static func decode(blob: UnsafeRawBufferPointer) -> SeriesTrack? {
     guard blob.count % 8 == 0 else { return nil }
@@ -237,6 +253,7 @@ enum TrackCoding {
     guard let stored = words.word() else { return nil }
     switch stored {
     case version: return decodeWithoutZeros(blob, words: wordsVersion)
+    case version10: return decodeWithoutZeros(blob, words: version10)
     case version9: return decodeWithoutZeros(blob, words: version9)
     case version8: return decodeWithoutZeros(blob, words: version8)
     case version7: return decodeWithoutZeros(blob, words: version7)
@@ -246,7 +263,7 @@ enum TrackCoding {
     }
   }
 
-  /// Words of `version` (1, 3, 4, 5, 7, 8, 9, or 10: the track's), behind
+  /// Words of `version` (1, 3, 4, 5, 7 to 10, or 11: the track's), behind
   /// their version word.
   static func decodeWords(_ blob: UnsafeRawBufferPointer, version stored: UInt64) -> SeriesTrack? {
     var words = WordReader(blob: blob)
@@ -261,8 +278,7 @@ enum TrackCoding {
       track.recent.tail = recentTail
       track.recent.clipped = clipped
     }
-    if stored == 5 || stored == version7 || stored == version8 || stored == version9 || stored == wordsVersion
-    {
+    if stored == 5 || stored >= version7 {
       guard words.incident(into: &track, withSeverity: stored != 5), let slotTail = words.tails(),
         let recent = words.recent(), let recentTail = words.tails(),
         let clipped = words.clipped(samplesAlways: false)
@@ -273,8 +289,18 @@ enum TrackCoding {
         track.noise = noise
       }
       if stored >= version9 {
-        guard let daily = words.daily(withHours: stored == wordsVersion) else { return nil }
+        guard let daily = words.daily(withHours: stored >= version10) else { return nil }
         track.daily = daily
+      }
+      if stored >= wordsVersion {
+        guard let previous = words.double(), let length = words.double(), let repeats = words.double(),
+          let samples = words.double(), previous.isFinite, length.isFinite, length >= 0, repeats.isFinite,
+          (0...1).contains(repeats), samples.isFinite, samples >= 0
+        else { return nil }
+        track.flat = FlatWatch(previous: previous, length: length, repeats: repeats, samples: samples)
+        var second = SeriesTrack()
+        guard words.incident(into: &second, withSeverity: true) else { return nil }
+        track.varianceIncident = second.incident
       }
     } else {
       guard let slotTail = words.legacyTails(version: stored), let recent = words.recent(),
@@ -295,7 +321,7 @@ enum TrackCoding {
     return track
   }
 
-  /// A version-6 to -10 BLOB: its zero words put back, read as words of
+  /// A version-6 to -11 BLOB: its zero words put back, read as words of
   /// version 5 (for 6) or its own. Nil unless the presence bits name exactly the words
   /// stored, none of them 0, within the most words there can be.
   static func decodeWithoutZeros(_ blob: UnsafeRawBufferPointer, words version: UInt64) -> SeriesTrack? {
@@ -535,7 +561,7 @@ enum TrackCoding {
     }
   }
 
-  /// The track of a `series.track` column: NULL, a version-1 or -3 to -10
+  /// The track of a `series.track` column: NULL, a version-1 or -3 to -11
   /// BLOB, or the JSON text of earlier versions.
   static func read(_ statement: SQLiteStatement, column: Int32) throws -> SeriesTrack {
     if statement.isNull(column) { return SeriesTrack() }

@@ -128,6 +128,7 @@ struct DaemonTests {
     var pools: [Int: NoisePool] = [:]
     var tracks: [Int: SeriesTrack] = [:]
     var expected: [[String]] = []
+    var flats: [[String]] = []
     for sample in data.samples() {
       let slot = calendar.slot(at: sample.time)
       let key = sample.series * 10_000 + slot
@@ -161,9 +162,22 @@ struct DaemonTests {
           "\(score.pValue)",
         ])
       }
+      if case .scored = verdict.assessment, let flat = verdict.flatScore {
+        flats.append([data.seriesName(sample.series), "\(sample.time)", "\(flat)"])
+      }
       tracks[sample.series] = track
     }
-    let stored = try h.query("SELECT series, ts, score, expected, p_value FROM alerts ORDER BY ts, series")
+    let stored = try h.query(
+      "SELECT series, ts, score, expected, p_value FROM alerts WHERE kind = 'point' ORDER BY ts, series")
+    let storedFlats = try h.query(
+      "SELECT series, ts, family_z FROM alerts WHERE kind = 'variance' ORDER BY ts, series")
+    #expect(storedFlats.count == flats.count)
+    for (row, want) in zip(storedFlats, flats.sorted { ($0[1], $0[0]) < ($1[1], $1[0]) }) {
+      let a = Double(row[2])!, b = Double(want[2])!
+      #expect(
+        row[0] == want[0] && Double(row[1]) == Double(want[1]) && abs(a - b) <= 1e-12 * abs(b),
+        "\(row) vs \(want)")
+    }
     expected.sort { ($0[1], $0[0]) < ($1[1], $1[0]) }
     #expect(expected.count > 10)
     #expect(stored.count == expected.count)

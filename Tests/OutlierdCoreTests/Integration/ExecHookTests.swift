@@ -37,6 +37,7 @@ struct ExecHookTests {
     #expect(
       labels == [
         "alertname": "SeasonalOutlier", "series": "x.series", "direction": "high", "severity": "critical",
+        "kind": "point",
         "team": "db",
       ])
     #expect((alerts[0]?["annotations"] as? [String: String])?["value"] == "900")
