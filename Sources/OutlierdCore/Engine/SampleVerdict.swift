@@ -13,6 +13,16 @@ public struct SampleVerdict: Sendable {
   /// sample's normal-equivalent score under it where the family has one.
   public var family: NoiseFamily = .additive
   public var familyScore: Double? = nil
+  /// What the sample's slot learned of it, in the slot's units (the
+  /// sample divided by a suspected shift's ratio, clipped when it was off
+  /// the model), nil when nothing; and what it would have learned of it as
+  /// an ordinary sample. `outlierd feedback … normal` takes the first out
+  /// and puts the second in: exact by construction, not re-derived.
+  public var learned: Double? = nil
+  public var unclipped: Double? = nil
+  /// Set when the sample's slot started over (a polluted slot): what it
+  /// learned of earlier samples is gone.
+  public var slotStartedOver = false
   /// Set when the sample extends a run of equal values improbable for the
   /// series (`FlatWatch`): the run's normal-equivalent score (negative).
   public var flatScore: Double? = nil

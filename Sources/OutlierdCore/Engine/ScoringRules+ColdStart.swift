@@ -97,7 +97,10 @@ extension ScoringRules {
       }
     }
     if !skipped { slot.add(x: x, y: screenedValue / ratio, memory: memory) }
-    return SampleVerdict(assessment: .scored(score), isAlert: outlier && !common, relearn: relearn)
+    var verdict = SampleVerdict(assessment: .scored(score), isAlert: outlier && !common, relearn: relearn)
+    verdict.learned = skipped ? nil : screenedValue / ratio
+    verdict.unclipped = y / ratio
+    return verdict
   }
 
   /// A warming slot's screen against its own earlier weeks, once it has

@@ -80,7 +80,9 @@ extension ScoringRules {
       slot = SlotRegression()
       slot.add(x: x, y: y, memory: memory)
       track.endRun()
-      return SampleVerdict(assessment: assessment, isAlert: false)
+      var verdict = SampleVerdict(assessment: assessment, isAlert: false)
+      verdict.slotStartedOver = true
+      return verdict
     }
     if coldStart, case .cannotJudge = assessment, track.recent.canJudge {
       // Returned as made unless a shift is confirmed: a verdict kept in a
@@ -93,12 +95,13 @@ extension ScoringRules {
       return verdict
     }
     if coldStart { learnRecentLevel(y, track: &track) }
-    if let value = valueToLearn(y: y / ratio, assessment: assessment) {
-      slot.add(x: x, y: value, memory: memory)
-    }
+    let learned = valueToLearn(y: y / ratio, assessment: assessment)
+    if let learned { slot.add(x: x, y: learned, memory: memory) }
     var verdict = followRun(
       assessment, x: x, y: y, ratio: ratio, track: &track, shiftAfter: confirming ? 0 : shiftAfter,
       shiftConfirm: shiftConfirm)
+    verdict.learned = learned
+    verdict.unclipped = y / ratio
     if common { verdict.isAlert = false }
     if confirming { confirmShift(&track, verdict: &verdict) }
     return verdict

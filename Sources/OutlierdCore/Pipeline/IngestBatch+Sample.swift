@@ -110,7 +110,20 @@ extension IngestBatch {
           to: NoisePool.contribution(of: work.slots[slot], trendAfter: Double(settings.trendAfter)))
       }
       if verdict.relearn.count > 0 {
-        try relearn(verdict.relearn, series: id, number: number, memory: rules.memory)
+        try relearn(verdict.relearn, series: id, number: number, memory: rules.memory, report: &report)
+      }
+      if verdict.slotStartedOver {
+        // What the slot learned of earlier alerts is gone: their feedback
+        // can no longer be exact.
+        let name = self.name(number)
+        for k in report.alerts.indices
+        where report.alerts[k].series == name && report.alerts[k].slot == Int(slotIndex)
+          && report.alerts[k].kind == .point
+        {
+          report.alerts[k].learned = nil
+          report.alerts[k].unclipped = nil
+        }
+        try store.forgetLearned(series: name, slot: Int(slotIndex), before: timestamp)
       }
       if let shift = verdict.shift {
         if case .confirmed(let ratio) = shift {
@@ -125,7 +138,8 @@ extension IngestBatch {
       case .scored(let score) where verdict.isAlert:
         var alert = Alert(
           series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
-          threshold: rules.threshold, score: score, family: verdict.family, familyScore: verdict.familyScore)
+          threshold: rules.threshold, score: score, family: verdict.family, familyScore: verdict.familyScore,
+          learned: verdict.learned, unclipped: verdict.unclipped)
         var track = states[number.index].track
         alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
         states[number.index].track = track
@@ -167,8 +181,20 @@ extension IngestBatch {
   /// value the recent level now vouches for (`ClippedRun`), and updates
   /// the slot's share of its noise pool. Rare: once per level change the
   /// recent level confirms while a series' slots warm up.
-  mutating func relearn(_ run: ClippedRun, series id: Int64, number: SeriesNumber, memory: Double) throws {
+  /// An alert among the samples records that its slot now holds it as it
+  /// was, in the file's pending alerts or the database's.
+  mutating func relearn(
+    _ run: ClippedRun, series id: Int64, number: SeriesNumber, memory: Double, report: inout FileReport
+  ) throws {
+    let name = self.name(number)
     for sample in run.samples {
+      if let k = report.alerts.firstIndex(where: {
+        $0.series == name && $0.timestamp == sample.x && $0.kind == .point
+      }) {
+        report.alerts[k].learned = sample.value
+      } else {
+        try store.relearnedAlert(series: name, at: sample.x, learned: sample.value)
+      }
       let slotIndex = calendar.slot(at: sample.x)
       let block = try work.blockIndex(series: id, number: number, block: Int32(slotIndex / SlotBlock.size))
       work.blockChanged[block] = true

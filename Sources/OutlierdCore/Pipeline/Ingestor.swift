@@ -127,11 +127,15 @@ public final class Ingestor {
     return true
   }
 
-  /// Feedback "that was normal" on an alert: its slot unlearns the value it
-  /// learned for the flagged sample (clipped to ±2 standard errors, or
-  /// nothing with `learning = "skip"`) and learns the sample as it was, the
-  /// alert is marked `feedback = 'normal'`, and a `feedback` event is
-  /// recorded. Exact with infinite memory (the default); the series' other
+  /// Feedback "that was normal" on an alert: its slot unlearns exactly
+  /// what it learned of the flagged sample (recorded with the alert:
+  /// clipped, or nothing with `learning = "skip"`) and learns what it
+  /// would have learned of it as an ordinary sample, the alert is marked
+  /// `feedback = 'normal'`, and a `feedback` event is recorded. Exact with
+  /// infinite memory (the default); refused, with the reason, where it
+  /// could not be: an alert from before the learned value was recorded,
+  /// one whose slot started over since, one from before a confirmed level
+  /// shift (the slots were rescaled) or before a reset. The series' other
   /// state (calibration, recent level) is left as it is. One transaction,
   /// between batches. Returns the answer for the operator.
   public func relearnAsNormal(alert id: Int64, now: Double = Date().timeIntervalSince1970) throws -> String {
@@ -144,37 +148,29 @@ public final class Ingestor {
       return
         "refused: alert #\(id) was raised by a model of \(flagged.series) that was reset since (at \(Date(timeIntervalSince1970: reset).formatted(.iso8601))); the fresh model never learned that sample, so there is nothing to re-learn"
     }
+    if let shift = flagged.shiftConfirmedSince {
+      return
+        "refused: a level shift of \(flagged.series) was confirmed at or after alert #\(id) (at \(Date(timeIntervalSince1970: shift).formatted(.iso8601))) and its slots rescaled; what the slot learned of the sample can no longer be taken out exactly"
+    }
+    guard let unclipped = flagged.unclipped else {
+      return
+        "refused: what the slot learned of alert #\(id)'s sample is not known (an alert from before this version recorded it, or its slot started over since): nothing is changed"
+    }
     var bytes = Array(flagged.series.utf8)
     guard let number = bytes.withUnsafeMutableBytes({ index.find(UnsafeRawBufferPointer($0)) }) else {
       return "no series named \(flagged.series)"
     }
     let series = states[number.index].id
     let rules = settings.rules(forSeries: flagged.series)
-    // What the slot learned for it (ScoringRules.valueToLearn, judgeByRecentLevel).
-    let standardError = (flagged.upper - flagged.expected) / flagged.critical
-    let width =
-      (flagged.baseline == "recent" ? ScoringRules.clipWidth : min(ScoringRules.clipWidth, flagged.critical))
-      * standardError
-    let learned: Double? =
-      switch rules.learning {
-      case .learn: flagged.value
-      case .skip: nil
-      case .clip: min(max(flagged.value, flagged.expected - width), flagged.expected + width)
-      }
-    let key = RowLayout.key(time: Int64(flagged.slot / SlotBlock.size), series: series)
+    let learned = flagged.learned
     try store.begin()
     do {
-      var row: [UInt8] = []
-      if try !store.slotRow(key: key, into: &row) { row = SlotRow.empty }
-      let place = RowLayout.place(of: series)
-      var block = row.withUnsafeBytes { SlotRow.block(in: $0, place: place) }
-      let index = flagged.slot % SlotBlock.size
-      if let learned, learned != flagged.value { block.slots[index].remove(x: flagged.time, y: learned) }
-      if learned != flagged.value {
-        block.slots[index].add(x: flagged.time, y: flagged.value, memory: rules.memory)
+      if learned != unclipped {
+        try store.updateSlot(series: series, slot: flagged.slot) { slot in
+          if let learned { slot.remove(x: flagged.time, y: learned) }
+          slot.add(x: flagged.time, y: unclipped, memory: rules.memory)
+        }
       }
-      row.withUnsafeMutableBytes { block.encode(into: SlotRow.place(place, in: $0)) }
-      try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
       try store.setFeedback(alert: id, "normal")
       try store.addEvent(
         SeriesEvent(
@@ -187,6 +183,10 @@ public final class Ingestor {
       throw error
     }
     batch.work.forgetCommitted(series: number)
+    if learned == unclipped {
+      return
+        "alert #\(id): \(flagged.series) at \(flagged.value.sixDigits) marked normal; its slot had learned it as it was"
+    }
     return "alert #\(id): \(flagged.series) at \(flagged.value.sixDigits) re-learned as normal"
   }
 

@@ -15,6 +15,10 @@ public struct Alert: Sendable, Hashable {
   /// under it (nil when the family has no score of its own).
   public var family: NoiseFamily = .additive
   public var familyScore: Double? = nil
+  /// What its slot learned of it, and would have as an ordinary sample
+  /// (`SampleVerdict.learned`, `unclipped`).
+  public var learned: Double? = nil
+  public var unclipped: Double? = nil
   /// A point alert, or a collective one (its score is then `familyScore`:
   /// the run's, for `variance`).
   public var kind: AlertKind = .point

@@ -76,7 +76,7 @@ public final class Store {
       updateFile = try db.prepare(
         "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
-        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline, family, family_z, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline, family, family_z, kind, learned, unclipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
       insertIncident = try db.prepare(
         "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed, kind) VALUES (?, ?, ?, ?, ?, 1, 0, ?)"
@@ -239,6 +239,20 @@ public final class Store {
     knownRows.written(key)
   }
 
+  /// Changes one slot of a series with `change` and writes it back: the
+  /// row, the series' place in it and the slot's place in its block are
+  /// the store's business. Inside a transaction.
+  public func updateSlot(series: Int64, slot: Int, _ change: (inout SlotRegression) -> Void) throws {
+    let key = RowLayout.key(time: Int64(slot / SlotBlock.size), series: series)
+    var row: [UInt8] = []
+    if try !slotRow(key: key, into: &row) { row = SlotRow.empty }
+    let place = RowLayout.place(of: series)
+    var block = row.withUnsafeBytes { SlotRow.block(in: $0, place: place) }
+    change(&block.slots[slot % SlotBlock.size])
+    row.withUnsafeMutableBytes { block.encode(into: SlotRow.place(place, in: $0)) }
+    try row.withUnsafeBytes { try saveSlotRow(key: key, $0) }
+  }
+
   /// Empties a series' place in every `slot_blocks` row of its group: its
   /// slots learned nothing. Inside a transaction.
   public func clearSlots(series: Int64) throws {
@@ -270,6 +284,13 @@ public final class Store {
     /// When the series' model was last reset after the alert's file was
     /// applied (the alert judged a model that no longer exists); nil if not.
     public var resetSince: Double?
+    /// What its slot learned of it and would have learned as an ordinary
+    /// sample (nil: unknown, from before, or its slot started over).
+    public var learned: Double?
+    public var unclipped: Double?
+    /// When a level shift of its series was confirmed at or after it (its
+    /// slots were rescaled since); nil if none was.
+    public var shiftConfirmedSince: Double?
   }
 
   public func flaggedSample(alert id: Int64) throws(SQLiteError) -> FlaggedSample? {
@@ -278,8 +299,11 @@ public final class Store {
       SELECT a.series, a.ts, a.value, a.expected, a.upper, a.critical, a.slot, coalesce(a.baseline, 'weekly'),
              a.feedback,
              (SELECT max(e.ts) FROM events e WHERE e.series = a.series AND e.kind = 'reset'
-                AND e.ts >= (SELECT f.ingested_at FROM files f WHERE f.id = a.file_id))
-      FROM alerts a WHERE a.id = ?
+                AND e.ts >= (SELECT f.ingested_at FROM files f WHERE f.id = a.file_id)),
+             a.learned, a.unclipped,
+             (SELECT min(e.ts) FROM events e WHERE e.series = a.series AND e.kind = 'shift_confirmed'
+                AND e.ts >= a.ts)
+      FROM alerts a WHERE a.id = ? AND a.kind = 'point'
       """
     ).bind(.integer(id))
     guard try s.step() else { return nil }
@@ -287,7 +311,8 @@ public final class Store {
       series: s.text(0) ?? "", time: s.double(1), value: s.double(2), expected: s.double(3),
       upper: s.double(4),
       critical: s.double(5), slot: Int(s.int64(6)), baseline: s.text(7) ?? "weekly", feedback: s.text(8),
-      resetSince: s.isNull(9) ? nil : s.double(9))
+      resetSince: s.isNull(9) ? nil : s.double(9), learned: s.isNull(10) ? nil : s.double(10),
+      unclipped: s.isNull(11) ? nil : s.double(11), shiftConfirmedSince: s.isNull(12) ? nil : s.double(12))
   }
 
   public func setFeedback(alert id: Int64, _ feedback: String) throws(SQLiteError) {
@@ -417,8 +442,24 @@ public final class Store {
       .real(z), .real(score.critical), .real(score.degreesOfFreedom),
       alert.incident.map { .integer($0) } ?? .null, .real(score.tailFactor), .real(z / score.tailFactor),
       .text(score.baseline.rawValue), .text(alert.family.rawValue),
-      alert.familyScore.map { .real($0) } ?? .null, .text(alert.kind.rawValue)
+      alert.familyScore.map { .real($0) } ?? .null, .text(alert.kind.rawValue),
+      alert.learned.map { .real($0) } ?? .null, alert.unclipped.map { .real($0) } ?? .null
     ).run()
+  }
+
+  /// A slot relearned a sample as it was (`ClippedRun`): its alert, if it
+  /// has one, records that the slot now holds the value itself.
+  public func relearnedAlert(series: String, at time: Double, learned: Double) throws(SQLiteError) {
+    try db.prepare("UPDATE alerts SET learned = ? WHERE series = ? AND ts = ? AND kind = 'point'")
+      .bind(.real(learned), .text(series), .real(time)).run()
+  }
+
+  /// A slot started over: what it learned of the series' earlier alerts in
+  /// it is gone, and feedback on them can no longer be exact.
+  public func forgetLearned(series: String, slot: Int, before time: Double) throws(SQLiteError) {
+    try db.prepare(
+      "UPDATE alerts SET learned = NULL, unclipped = NULL WHERE series = ? AND slot = ? AND ts < ? AND kind = 'point'"
+    ).bind(.text(series), .integer(Int64(slot)), .real(time)).run()
   }
 
   /// Appends to each place of a `samples` row its new (time, value) pairs:

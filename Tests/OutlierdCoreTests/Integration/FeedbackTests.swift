@@ -95,4 +95,97 @@ struct FeedbackTests {
     #expect(try h.query("SELECT feedback FROM alerts WHERE id = \(id)") == [[""]])
     #expect(try h.query("SELECT count(*) FROM events WHERE kind = 'feedback'") == [["0"]])
   }
+
+  /// The slot's regression over the given samples, each as it was: the
+  /// reference feedback must reach, computed from the input, not from
+  /// what the pipeline learned.
+  static func reference(_ samples: [(x: Double, y: Double)]) -> SlotRegression {
+    var slot = SlotRegression()
+    for sample in samples { slot.add(x: sample.x, y: sample.y, memory: .infinity) }
+    return slot
+  }
+
+  static func expectSlot(_ got: SlotRegression?, equals want: SlotRegression, _ what: String) {
+    guard let got else {
+      Issue.record("\(what): no slot")
+      return
+    }
+    #expect(got.weight == want.weight, "\(what)")
+    for (a, b, name) in [
+      (got.meanX, want.meanX, "mean x"), (got.meanY, want.meanY, "mean y"), (got.cxx, want.cxx, "cxx"),
+      (got.cxy, want.cxy, "cxy"), (got.cyy, want.cyy, "cyy"),
+    ] {
+      expectClose(a, b, relative: 1e-9, absolute: 1e-6, "\(what): \(name)")
+    }
+  }
+
+  /// A dip below the line, judged with sided calibration (the default):
+  /// the earlier re-derivation took the band above for the standard error
+  /// below, and clipped at min(2, critical) where the engine uses
+  /// min(2, critical / κ), so it could unlearn a value the slot never
+  /// learned. Against the slot computed from the input.
+  @Test func aDipIsUnlearnedExactlyWithSidedCalibration() throws {
+    let h = try Harness(detection: "")
+    let t0 = 1_767_571_200
+    let dip = 4 * 2016 + 120
+    var random = SplitMix64(seed: 6)
+    var lines = ""
+    var inSlot: [(x: Double, y: Double)] = []
+    for s in 0..<(5 * 2016) {
+      // Skewed noise: the two sides' tail factors differ.
+      let noise = random.nextUnit() < 0.02 ? 30 * random.nextUnit() : Double(random.next() % 1000) / 100
+      let value = s == dip ? 20 : 100 + noise
+      lines += "fb.d \(value) \(t0 + s * 300)\n"
+      if s % 2016 == 120 { inSlot.append((Double(t0 + s * 300), value)) }
+    }
+    try h.drop("a.txt", lines)
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let row = try #require(
+      try h.query("SELECT id, learned, unclipped, tail_factor FROM alerts WHERE ts = \(t0 + dip * 300)").first
+    )
+    #expect(Double(row[1])! > 20 && Double(row[2])! == 20, "learned clipped: \(row)")
+    let answer = try h.run(["feedback", row[0], "normal", "--config", h.config])
+    #expect(answer.status == 0 && answer.output.contains("re-learned as normal"), "\(answer.output)")
+    Self.expectSlot(try Self.slot(h, series: "fb.d", slot: 120), equals: Self.reference(inSlot), "dip")
+  }
+
+  /// An alert of the recent level, in a series' first days: its warming
+  /// slot learned it clipped to the level's band, and unlearns exactly that.
+  @Test func anAlertOfTheRecentLevelIsUnlearnedExactly() throws {
+    let h = try Harness(detection: "")
+    let t0 = 1_767_571_200
+    let spike = 400
+    var random = SplitMix64(seed: 2)
+    var lines = ""
+    for s in 0..<500 {
+      let value = s == spike ? 400 : 100 + Double(random.next() % 1000) / 100
+      lines += "fb.c \(value) \(t0 + s * 300)\n"
+    }
+    try h.drop("a.txt", lines)
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let row = try #require(
+      try h.query("SELECT id, baseline, learned FROM alerts WHERE ts = \(t0 + spike * 300)").first)
+    #expect(row[1] == "recent" && Double(row[2])! < 400, "\(row)")
+    let answer = try h.run(["feedback", row[0], "normal", "--config", h.config])
+    #expect(answer.status == 0, "\(answer.output)")
+    // The slot of that time holds that one sample, as it was.
+    Self.expectSlot(
+      try Self.slot(h, series: "fb.c", slot: spike),
+      equals: Self.reference([(Double(t0 + spike * 300), 400)]),
+      "recent")
+  }
+
+  /// Where exactness is not possible, feedback says why and changes
+  /// nothing: an alert whose learned value is not known.
+  @Test func feedbackThatCannotBeExactIsRefused() throws {
+    let h = try Harness()
+    try h.drop("a.txt", AlertmanagerTests.samples("fb.u", 0..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let id = try #require(try h.query("SELECT id FROM alerts WHERE value = 900").first?[0])
+    try SQLiteDatabase(path: h.database).execute("UPDATE alerts SET learned = NULL, unclipped = NULL")
+    let answer = try h.run(["feedback", id, "normal", "--config", h.config])
+    #expect(
+      answer.status == 1 && answer.output.hasPrefix("refused: what the slot learned"), "\(answer.output)")
+    #expect(try h.query("SELECT feedback FROM alerts WHERE id = \(id)") == [[""]])
+  }
 }
