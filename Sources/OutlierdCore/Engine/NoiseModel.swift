@@ -152,8 +152,8 @@ public struct NoiseModel: Sendable, Hashable, Codable {
     guard !everNegative else { return .additive }
     // Mostly zeros, and far more of them than Poisson counts of the same
     // mean have (e^−mean): a queue's bursts, not a small count's scatter.
-    if zeroShare >= 0.5 && zeroShare > exp(-max(mean, 0)) + 0.1 && burstSamples >= 8
-      && continuedSamples >= 5
+    if zeroShare >= 0.5 && zeroShare > exp(-max(mean, 0)) + 0.1 && burstSamples >= 4
+      && continuedSamples >= 3
     {
       return .intermittent
     }
