@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
   name: "outlierd",
-  platforms: [.macOS(.v15)],
+  // Linux only (inotify, signalfd, sd_notify, systemd units): no other
+  // platform is declared or built.
   products: [
     .executable(name: "outlierd", targets: ["outlierd"]),
     .library(name: "OutlierdCore", targets: ["OutlierdCore"]),

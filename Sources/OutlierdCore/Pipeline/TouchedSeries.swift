@@ -1,8 +1,8 @@
 /// A series a batch touches, with where its last block, pool and history
 /// row sit in the working set: consecutive samples of a series mostly hit
 /// the same ones, which then cost no hash lookup. Plain data, so reading it
-/// per sample copies no references; the series' track is in the batch's
-/// `tracks`, at the same position.
+/// per sample copies no references; the series' track is in the ingestor's
+/// `states`, at its `number`.
 ///
 /// A series has three numbers, each for its own table: `id`, its row in
 /// the store's `series` table (and so its rows' group and place,

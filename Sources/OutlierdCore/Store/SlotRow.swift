@@ -1,5 +1,5 @@
 /// One row of `slot_blocks`: the same block of `RowLayout.seriesPerRow` series,
-/// each at its place (`Store.place(of:)`), `SlotBlock`-encoded, zeros (empty
+/// each at its place (`RowLayout.place(of:)`), `SlotBlock`-encoded, zeros (empty
 /// slots) for a series that has none. Always `size` bytes, so a row's bytes
 /// depend only on its slots.
 enum SlotRow {
