@@ -142,11 +142,11 @@ struct ColdStartTests {
     }
     let store = try Store(path: path, calendar: try settings.calendar())
     let ingestor = try Ingestor(settings: settings, store: store)
-    try ingestor.begin()
-    _ = try Data(text.utf8).withUnsafeBytes {
-      try ingestor.apply(bytes: $0, name: "square", sha256: "square", now: 1_800_000_000)
+    _ = try ingestor.withBatch {
+      try Data(text.utf8).withUnsafeBytes {
+        try ingestor.apply(bytes: $0, name: "square", sha256: "square", now: 1_800_000_000)
+      }
     }
-    try ingestor.commit()
     let reader = try StoreReader(path: path)
     let id = try #require(try reader.series(named: "square.wave")).id
     // Day 1's morning edge comes before the recent level judges (12 hours

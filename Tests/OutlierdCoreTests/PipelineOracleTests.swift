@@ -60,11 +60,11 @@ struct PipelineOracleTests {
     let settings = Self.settings(database: path)
     let store = try Store(path: path, calendar: try settings.calendar())
     let ingestor = try Ingestor(settings: settings, store: store)
-    try ingestor.begin()
-    let report = try input.withUnsafeBytes {
-      try ingestor.apply(bytes: $0, name: "input.txt", sha256: "oracle", now: 1_800_000_000)
+    let report = try ingestor.withBatch {
+      try input.withUnsafeBytes {
+        try ingestor.apply(bytes: $0, name: "input.txt", sha256: "oracle", now: 1_800_000_000)
+      }
     }
-    try ingestor.commit()
     #expect(report.rejectedLines == 0 && report.accepted == 25)
 
     let db = try SQLiteDatabase(path: path, readOnly: true)

@@ -82,30 +82,42 @@ struct PipelinePartsTests {
       for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
     let store = try Store(path: path, calendar: try SlotCalendar())
-    var row = SlotRow.empty
-    row[100] = 7
-    let key = RowLayout.key(time: 3, series: 12)
-    try store.begin()
-    try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
-    var read: [UInt8] = []
-    #expect(try store.slotRow(key: key, into: &read) && read == row)
-    store.rollback()
-    #expect(try !store.slotRow(key: key, into: &read))
-
-    try store.begin()
-    try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
-    // Two appends to one history row: place 2 (series 12) then more of it.
-    let first: [Double] = [1_767_571_200, 1, 1_767_571_500, 2]
-    let second: [Double] = [1_767_571_800, 3]
-    for pairs in [first, second] {
-      var starts = Array(repeating: 0, count: RowLayout.seriesPerRow + 1)
-      for p in 3...RowLayout.seriesPerRow { starts[p] = pairs.count / 2 }
-      try pairs.withUnsafeBufferPointer {
-        try store.appendHistory(key: RowLayout.key(time: 490_992, series: 12), pairs: $0, starts: starts[...])
+    var slots = Array(repeating: SlotRegression(), count: 2 * SlotBlock.size)
+    slots[SlotBlock.size + 5].add(x: 1_767_571_200, y: 7)
+    // Series 12 and 13 share a row: both blocks are written, each at its place.
+    let held = [
+      Store.HeldBlock(series: 12, block: 3, start: SlotBlock.size),
+      Store.HeldBlock(series: 13, block: 3, start: 0),
+    ]
+    func stored(_ series: Int64) throws -> [SlotRegression] {
+      var read: [SlotRegression] = []
+      try store.loadSlots(series: series, block: 3, appendingTo: &read)
+      return read
+    }
+    #expect(throws: Abandoned.self) {
+      try store.transaction {
+        try store.saveSlots(held, from: slots)
+        #expect(try stored(12) == Array(slots[SlotBlock.size...]))
+        throw Abandoned()
       }
     }
-    try store.commit()
-    #expect(try store.slotRow(key: key, into: &read) && read == row)
+    #expect(try stored(12) == Array(repeating: SlotRegression(), count: SlotBlock.size))
+
+    try store.transaction {
+      try store.saveSlots(held, from: slots)
+      // Two appends to one history row: place 2 (series 12) then more of it.
+      for pairs: [(Double, Double)] in [[(1_767_571_200, 1), (1_767_571_500, 2)], [(1_767_571_800, 3)]] {
+        var buffer = HistoryBuffer()
+        for (time, value) in pairs {
+          buffer.append(row: buffer.row(hour: 490_992, series: 12), series: 12, time: time, value: value)
+        }
+        try store.appendHistory(&buffer)
+        #expect(buffer.count == 0)
+      }
+    }
+    #expect(try stored(12) == Array(slots[SlotBlock.size...]))
+    #expect(try stored(13) == Array(slots[..<SlotBlock.size]))
+    #expect(try stored(14) == Array(repeating: SlotRegression(), count: SlotBlock.size))
     let stored = try Store.history(
       try SQLiteDatabase(path: path, readOnly: true), series: 12, from: 0, to: 2e9)
     #expect(stored.map(\.time) == [1_767_571_200, 1_767_571_500, 1_767_571_800])
@@ -147,17 +159,16 @@ extension PipelinePartsTests {
           try ingestor.apply(bytes: $0, name: name, sha256: name, now: 1_800_000_000)
         }
       }
-      try ingestor.begin()
-      try apply(first, "first")
-      try ingestor.commit()
+      try ingestor.withBatch { try apply(first, "first") }
       if rollingBack {
-        try ingestor.begin()
-        try apply(second, "second")
-        ingestor.rollback()
+        #expect(throws: Abandoned.self) {
+          try ingestor.withBatch {
+            try apply(second, "second")
+            throw Abandoned()
+          }
+        }
       }
-      try ingestor.begin()
-      try apply(second, "second")
-      try ingestor.commit()
+      try ingestor.withBatch { try apply(second, "second") }
       let db = try SQLiteDatabase(path: path, readOnly: true)
       let rows = try db.prepare("SELECT id, name, newest_ts, samples, hex(track) FROM series ORDER BY id")
       var result: [[String]] = []
@@ -169,3 +180,6 @@ extension PipelinePartsTests {
     #expect(try database(rollingBack: true) == once)
   }
 }
+
+/// Thrown to abandon a transaction or a batch in a test.
+struct Abandoned: Error {}

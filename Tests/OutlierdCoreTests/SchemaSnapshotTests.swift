@@ -65,11 +65,11 @@ struct SchemaSnapshotTests {
     let settings = PipelineOracleTests.settings(database: path)
     let store = try Store(path: path, calendar: try settings.calendar())
     let ingestor = try Ingestor(settings: settings, store: store)
-    try ingestor.begin()
-    _ = try input.withUnsafeBytes {
-      try ingestor.apply(bytes: $0, name: "input.txt", sha256: "snapshot", now: 1_800_000_000)
+    _ = try ingestor.withBatch {
+      try input.withUnsafeBytes {
+        try ingestor.apply(bytes: $0, name: "input.txt", sha256: "snapshot", now: 1_800_000_000)
+      }
     }
-    try ingestor.commit()
     return (
       path,
       {

@@ -117,3 +117,14 @@ struct StoreTests {
     #expect(try store.slotBlock(series: 7, block: 5) == SlotBlock())
   }
 }
+
+extension Store {
+  /// A block of a series' slots as the store holds it.
+  func slotBlock(series: Int64, block: Int32) throws -> SlotBlock {
+    var slots: [SlotRegression] = []
+    try loadSlots(series: series, block: block, appendingTo: &slots)
+    var found = SlotBlock()
+    for i in 0..<SlotBlock.size { found.slots[i] = slots[i] }
+    return found
+  }
+}

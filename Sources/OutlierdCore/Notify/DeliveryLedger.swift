@@ -208,14 +208,7 @@ public final class DeliveryLedger {
   }
 
   func transaction(_ body: () throws -> Void) throws {
-    try db.execute("BEGIN IMMEDIATE")
-    do {
-      try body()
-      try db.execute("COMMIT")
-    } catch {
-      try? db.execute("ROLLBACK")
-      throw error
-    }
+    try db.transaction(body)
   }
 
   /// Totals for `status`: deliveries by state, accepted POSTs, failures,

@@ -73,8 +73,7 @@ public final class FileProcessor {
   public func process(paths: [String], shouldCancel: () -> Bool = { false }) throws -> [Outcome] {
     var outcomes: [Outcome] = []
     var applied: [(path: String, file: SpoolFile, report: FileReport)] = []
-    try ingestor.begin()
-    do {
+    try ingestor.withBatch {
       for path in paths {
         if !outcomes.isEmpty && ingestor.batchIsFull { break }
         let name = FileSystem.baseName(path)
@@ -114,10 +113,6 @@ public final class FileProcessor {
         applied.append((path, identity, report))
         outcomes.append(report.alreadyApplied ? .alreadyApplied : .applied(report))
       }
-      try ingestor.commit()
-    } catch {
-      ingestor.rollback()
-      throw error
     }
     for (path, file, report) in applied {
       if report.alreadyApplied {
@@ -125,7 +120,16 @@ public final class FileProcessor {
       } else {
         log(report, path: path)
       }
-      try dispose(file)
+      do {
+        try dispose(file)
+      } catch {
+        // Committed: the file is applied whatever happens to it now. Left
+        // in the spool, it is found in the ledger next time and cleaned up
+        // then, never applied twice.
+        logger.error(
+          "\(path): applied, but could not be cleaned up from the spool: \(error); it stays, and will be recognised as already applied"
+        )
+      }
     }
     return outcomes
   }

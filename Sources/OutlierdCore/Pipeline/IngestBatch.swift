@@ -1,15 +1,17 @@
 import Foundation
 
-/// The state one batch of files changes, from the ingestor's `begin()` to
-/// its `commit()` or `rollback()`: the series it touched, their open
-/// incidents, and the working set of slots, pools and history. Touched
-/// series' tracks change in place, in `states`: a second copy of a track
-/// per touched series doubled the ingest's memory (a track is about 1 KB).
+/// The known series, and the state one batch of files changes, within the
+/// ingestor's `withBatch`: the series it touched, their open incidents, and
+/// the working set of slots, pools and history. Touched series' tracks
+/// change in place, in `states`: a second copy of a track per touched
+/// series doubled the ingest's memory (a track is about 1 KB).
 ///
 /// Contract:
-/// - It borrows the ingestor's series index, positions and committed states
-///   while open (`Ingestor.begin` lends them, `commit` and `rollback` take
-///   them back), and names nothing of the ingestor.
+/// - Between batches `index` and `states` hold the committed series; the
+///   ingestor reads them, and changes them only after its own commits.
+/// - After a commit `adoptCommitted` makes the batch's changes the committed
+///   state; after a rollback `forgetUncommitted` drops the series it added,
+///   and the ingestor reloads the tracks it changed (`touchedCommitted`).
 /// - Each sample goes through `apply` (IngestBatch+Sample.swift); what a
 ///   file adds on its own is written by `finish`; what the files changed
 ///   together, by `write`, once, before the commit (or in part earlier, when
@@ -21,13 +23,16 @@ struct IngestBatch {
   let calendar: SlotCalendar
   private(set) var settings: Settings
   var rules: SeriesRules
-  /// Every known series, borrowed from the ingestor; new ones are added.
+  /// Every known series, numbered in order of arrival; a batch adds its new
+  /// ones.
   var index: SeriesIndex
-  /// Each known series' position in `touched`, -1 when not touched.
+  /// Each known series' position in `touched`, -1 when not touched: kept
+  /// from batch to batch, so it is not allocated per batch.
   var positions: [Int32]
-  /// The state of each known series, borrowed from the ingestor: committed,
-  /// except the tracks of touched series (changed in place, written at
-  /// commit, reloaded after a rollback) and the series added in the batch.
+  /// The state of each known series, by its number in `index`: committed,
+  /// except, while a batch is open, the tracks of touched series (changed
+  /// in place, written at commit, reloaded after a rollback) and the series
+  /// added in the batch.
   var states: [SeriesState]
   /// How many series were known when the batch began.
   private(set) var committedCount = 0
@@ -43,30 +48,28 @@ struct IngestBatch {
   /// The newest accepted sample of the batch's files.
   private(set) var newestSample: Double?
 
-  init(store: Store, calendar: SlotCalendar, settings: Settings) {
+  /// - Parameter known: the committed series, in order of creation.
+  init(
+    store: Store, calendar: SlotCalendar, settings: Settings, known: [(name: String, state: SeriesState)]
+  ) {
     self.store = store
     self.calendar = calendar
     self.settings = settings
     rules = SeriesRules(settings: settings)
-    index = SeriesIndex()
-    positions = []
-    states = []
+    index = SeriesIndex(capacity: known.count)
+    for (name, _) in known { index.insert(name) }
+    states = known.map(\.state)
+    positions = Array(repeating: -1, count: known.count)
     work = WorkingSet(store: store, poolSlots: settings.poolSlots)
   }
 
-  /// Empties the batch for the next one and takes the ingestor's series
-  /// and settings.
-  mutating func reset(
-    settings: Settings, index: SeriesIndex, positions: [Int32], states: [SeriesState]
-  ) {
+  /// Empties the batch for the next one, with the ingestor's settings.
+  mutating func reset(settings: Settings) {
     work.reset(poolSlots: settings.poolSlots)
     if settings != self.settings {
       self.settings = settings
       rules = SeriesRules(settings: settings)
     }
-    self.index = index
-    self.positions = positions
-    self.states = states
     committedCount = states.count
     touched.removeAll(keepingCapacity: true)
     incidents.removeAll()
@@ -126,12 +129,14 @@ struct IngestBatch {
       states[number].samples = touched[i].samples
     }
     work.remember(touched, calendar: calendar, poolSlots: settings.poolSlots)
+    clearPositions()
   }
 
   /// After a rollback: the series created in the batch are forgotten (their
   /// numbers and ids will be reused). The touched series' tracks still hold
   /// the batch's changes: the ingestor reloads them (`touchedCommitted`).
   mutating func forgetUncommitted() {
+    clearPositions()
     index.truncate(to: committedCount)
     positions.removeSubrange(committedCount...)
     states.removeSubrange(committedCount...)
@@ -144,9 +149,8 @@ struct IngestBatch {
     touched.compactMap { $0.number.index < committedCount ? ($0.number.index, $0.id) : nil }
   }
 
-  /// Clears the positions of the touched series, before the ingestor takes
-  /// them back.
-  mutating func clearPositions() {
+  /// Clears the positions of the touched series.
+  private mutating func clearPositions() {
     for entry in touched where entry.number.index < positions.count { positions[entry.number.index] = -1 }
   }
 }

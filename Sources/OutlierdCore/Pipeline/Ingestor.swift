@@ -1,30 +1,23 @@
 import Foundation
 
-/// Applies spool files to the store, one SQLite transaction per batch of
-/// files (`begin`, `apply` for each file, `commit`): every accepted sample
-/// is scored against its slot and learned, and the slots, the series'
-/// newest timestamps, the alerts, the rejections and the ledger rows
-/// commit together or not at all.
+/// Applies spool files to the store, one transaction per batch of files
+/// (`withBatch`, and `apply` for each file inside it): every accepted
+/// sample is scored against its slot and learned, and the slots, the
+/// series' newest timestamps, the alerts, the rejections and the ledger
+/// rows commit together or not at all.
 ///
-/// The ingestor owns the transaction's lifecycle and the committed series
-/// (their index and states); the open batch (`IngestBatch`) owns what the
-/// transaction changes, sample by sample, and its working set.
+/// The ingestor decides where each batch begins and ends, and runs the
+/// changes made between batches (stale marking, reset, feedback), each in
+/// one `Store.transaction`. The batch (`IngestBatch`) holds the known
+/// series and what the open transaction changes, sample by sample.
 public final class Ingestor {
   public private(set) var settings: Settings
   public let calendar: SlotCalendar
   public let store: Store
-  /// Every known series, numbered in order of arrival. Lent to the open
-  /// batch (which adds its new series) and given back after it.
-  private var index: SeriesIndex
-  /// Committed state of every known series, by its number in `index`; lent
-  /// like `index`.
-  private var states: [SeriesState]
-  /// Each series' place in the open batch's `touched` list, -1 when not
-  /// touched; lent like `index`, so it is not allocated per batch.
-  private var positions: [Int32]
-  /// The batch, open or spare: it is reused, storage and all, by the next.
+  /// The known series and the batch, open or spare: it is reused, storage
+  /// and all, by the next.
   private var batch: IngestBatch
-  /// From `begin()` to `commit()` or `rollback()`.
+  /// While `withBatch` runs.
   private var isOpen = false
   /// The newest hour whose history pruning ran.
   private var prunedThrough: Int64 = .min
@@ -36,18 +29,13 @@ public final class Ingestor {
     self.calendar = try settings.calendar()
     self.store = store
     try store.setLimits(maxSize: settings.maxDatabaseSize, busyTimeout: settings.busyTimeout)
-    let known = try store.loadSeries()
-    index = SeriesIndex(capacity: known.count)
-    for (name, _) in known { index.insert(name) }
-    states = known.map(\.state)
-    positions = Array(repeating: -1, count: known.count)
-    batch = IngestBatch(store: store, calendar: calendar, settings: settings)
+    batch = IngestBatch(store: store, calendar: calendar, settings: settings, known: try store.loadSeries())
   }
 
   /// Set when a rollback could not restore the touched series' tracks.
   private var tracksNeedReload = false
 
-  public var seriesCount: Int { states.count }
+  public var seriesCount: Int { batch.states.count }
 
   /// Takes new detection settings (thresholds, minimum samples, overrides,
   /// learning, memory) from the next batch on. The calendar cannot change.
@@ -68,29 +56,25 @@ public final class Ingestor {
   public func markStaleSeries(now: Double) throws -> [SeriesEvent] {
     precondition(!isOpen, "stale marking inside a batch")
     guard settings.staleAfter > 0 else { return [] }
-    let silent = states.indices.filter {
-      !states[$0].track.stale && now - states[$0].newest > settings.staleAfter
+    let silent = batch.states.indices.filter {
+      !batch.states[$0].track.stale && now - batch.states[$0].newest > settings.staleAfter
     }
     guard !silent.isEmpty else { return [] }
-    var events: [SeriesEvent] = []
-    try store.begin()
-    do {
+    let events = try store.transaction {
+      var events: [SeriesEvent] = []
       for number in silent {
-        var state = states[number]
+        var state = batch.states[number]
         state.track.stale = true
         try store.saveSeries(state)
         let event = SeriesEvent(
-          series: index.name(SeriesNumber(Int32(number))), time: now, kind: "stale",
+          series: batch.index.name(SeriesNumber(Int32(number))), time: now, kind: "stale",
           detail: "no sample for \(Int(now - state.newest)) s (stale_after \(Int(settings.staleAfter)) s)")
         try store.addEvent(event, fileID: nil)
         events.append(event)
       }
-      try store.commit()
-    } catch {
-      store.rollback()
-      throw error
+      return events
     }
-    for number in silent { states[number].track.stale = true }
+    for number in silent { batch.states[number].track.stale = true }
     return events
   }
 
@@ -102,13 +86,12 @@ public final class Ingestor {
   public func resetSeries(named name: String, now: Double = Date().timeIntervalSince1970) throws -> Bool {
     precondition(!isOpen, "reset inside a batch")
     var bytes = Array(name.utf8)
-    guard let number = bytes.withUnsafeMutableBytes({ index.find(UnsafeRawBufferPointer($0)) }) else {
+    guard let number = bytes.withUnsafeMutableBytes({ batch.index.find(UnsafeRawBufferPointer($0)) }) else {
       return false
     }
-    let state = states[number.index]
+    let state = batch.states[number.index]
     let reset = SeriesState(id: state.id, newest: state.newest, samples: 0, track: SeriesTrack())
-    try store.begin()
-    do {
+    try store.transaction {
       try store.clearSlots(series: state.id)
       try store.saveSeries(reset)
       if let open = state.track.incident { try store.saveIncident(id: open.id, open, closed: true) }
@@ -117,12 +100,8 @@ public final class Ingestor {
         SeriesEvent(
           series: name, time: now, kind: "reset",
           detail: "model dropped on request after \(state.samples) samples; it learns anew"), fileID: nil)
-      try store.commit()
-    } catch {
-      store.rollback()
-      throw error
     }
-    states[number.index] = reset
+    batch.states[number.index] = reset
     batch.work.forgetCommitted(series: number)
     return true
   }
@@ -157,14 +136,13 @@ public final class Ingestor {
         "refused: what the slot learned of alert #\(id)'s sample is not known (an alert from before this version recorded it, or its slot started over since): nothing is changed"
     }
     var bytes = Array(flagged.series.utf8)
-    guard let number = bytes.withUnsafeMutableBytes({ index.find(UnsafeRawBufferPointer($0)) }) else {
+    guard let number = bytes.withUnsafeMutableBytes({ batch.index.find(UnsafeRawBufferPointer($0)) }) else {
       return "no series named \(flagged.series)"
     }
-    let series = states[number.index].id
+    let series = batch.states[number.index].id
     let rules = settings.rules(forSeries: flagged.series)
     let learned = flagged.learned
-    try store.begin()
-    do {
+    try store.transaction {
       if learned != unclipped {
         try store.updateSlot(series: series, slot: flagged.slot) { slot in
           if let learned { slot.remove(x: flagged.time, y: learned) }
@@ -177,10 +155,6 @@ public final class Ingestor {
           series: flagged.series, time: now, kind: "feedback",
           detail: "alert #\(id) (value \(flagged.value.sixDigits)) re-learned as normal on request"),
         fileID: nil)
-      try store.commit()
-    } catch {
-      store.rollback()
-      throw error
     }
     batch.work.forgetCommitted(series: number)
     if learned == unclipped {
@@ -190,23 +164,38 @@ public final class Ingestor {
     return "alert #\(id): \(flagged.series) at \(flagged.value.sixDigits) re-learned as normal"
   }
 
-  /// Opens a transaction for a batch of files. Files applied in one batch
-  /// commit together (or not at all): a backlog of files costs one commit,
-  /// one write of each series and slot block, instead of one per file.
-  public func begin() throws {
-    precondition(!isOpen, "a batch is already open")
+  /// Runs `body`, which applies files (`apply`), as one batch in one
+  /// transaction: when it returns, what the files changed together (slots,
+  /// history, series, incidents) is written and everything commits; when
+  /// it throws, or the commit fails, nothing of its files was applied, the
+  /// series are as they were, and the error is rethrown. Files applied in
+  /// one batch cost one commit, one write of each series and slot block,
+  /// instead of one per file.
+  public func withBatch<Result>(_ body: () throws -> Result) throws -> Result {
+    precondition(!isOpen, "batches do not nest")
     if tracksNeedReload {
-      for (number, known) in try store.loadSeries().enumerated() where number < states.count {
-        states[number].track = known.state.track
+      for (number, known) in try store.loadSeries().enumerated() where number < batch.states.count {
+        batch.states[number].track = known.state.track
       }
       tracksNeedReload = false
     }
-    try store.begin()
+    batch.reset(settings: settings)
     isOpen = true
-    batch.reset(settings: settings, index: index, positions: positions, states: states)
-    index = SeriesIndex()
-    positions = []
-    states = []
+    defer { isOpen = false }
+    let result: Result
+    do {
+      result = try store.transaction {
+        let result = try body()
+        try batch.write()
+        try pruneHistory()
+        return result
+      }
+    } catch {
+      restoreCommitted()
+      throw error
+    }
+    batch.adoptCommitted()
+    return result
   }
 
   /// Applies one file's bytes in the open batch and writes what the file
@@ -219,7 +208,7 @@ public final class Ingestor {
     bytes: UnsafeRawBufferPointer, name: String, sha256: String, now: Double = Date().timeIntervalSince1970,
     shouldCancel: () -> Bool = { false }
   ) throws -> FileReport {
-    precondition(isOpen, "apply outside a batch")
+    precondition(isOpen, "apply outside withBatch")
     batch.files += 1
     var report = FileReport(name: name, size: bytes.count, sha256: sha256)
     if try store.ledgerID(sha256: sha256) != nil {
@@ -249,36 +238,15 @@ public final class Ingestor {
   /// (`IngestBatch.isFull`: files, age, working set).
   public var batchIsFull: Bool { isOpen && batch.isFull }
 
-  /// Writes the batch's state and commits it; on failure the batch is
-  /// rolled back and the error thrown.
-  public func commit() throws {
-    precondition(isOpen, "commit outside a batch")
-    do {
-      try batch.write()
-      try pruneHistory()
-      try store.commit()
-    } catch {
-      rollback()
-      throw error
-    }
-    isOpen = false
-    batch.adoptCommitted()
-    takeBack()
-  }
-
-  /// Drops the open batch, if any: nothing of its files was applied.
-  public func rollback() {
-    store.rollback()
-    guard isOpen else { return }
-    isOpen = false
+  /// After a rollback: the series created in the batch are forgotten, and
+  /// the touched series' tracks, which the batch changed in place, are
+  /// read back from the store. Should that fail, the next batch reloads
+  /// every track first.
+  private func restoreCommitted() {
     let touched = batch.touchedCommitted
     batch.forgetUncommitted()
-    takeBack()
-    // The batch changed the touched series' tracks in place; the store
-    // holds the committed ones. Should it fail to give them now, the next
-    // batch reloads every track first.
     do {
-      for (number, id) in touched { states[number].track = try store.loadTrack(series: id) }
+      for (number, id) in touched { batch.states[number].track = try store.loadTrack(series: id) }
     } catch {
       tracksNeedReload = true
     }
@@ -297,13 +265,5 @@ public final class Ingestor {
         filesBefore: Date().timeIntervalSince1970 - settings.retention)
     }
     prunedThrough = hour
-  }
-
-  /// Takes back the series index, positions and states the batch borrowed.
-  private func takeBack() {
-    batch.clearPositions()
-    swap(&index, &batch.index)
-    swap(&positions, &batch.positions)
-    swap(&states, &batch.states)
   }
 }

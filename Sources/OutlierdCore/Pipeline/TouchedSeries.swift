@@ -1,12 +1,12 @@
 /// A series a batch touches, with where its last block, pool and history
 /// row sit in the working set: consecutive samples of a series mostly hit
 /// the same ones, which then cost no hash lookup. Plain data, so reading it
-/// per sample copies no references; the series' track is in the ingestor's
+/// per sample copies no references; the series' track is in the batch's
 /// `states`, at its `number`.
 ///
 /// A series has three numbers, each for its own table: `id`, its row in
-/// the store's `series` table (and so its rows' group and place,
-/// `RowLayout`); `number`, its place in the ingestor's `SeriesIndex` and
+/// the store's `series` table (by which the store finds its slots and
+/// history); `number`, its place in the batch's `SeriesIndex` and
 /// `states`; and its position in the open batch's `touched` list.
 struct TouchedSeries {
   var number: SeriesNumber

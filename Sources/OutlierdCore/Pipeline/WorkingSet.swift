@@ -3,9 +3,8 @@
 ///
 /// Contract:
 /// - `blockIndex` and `poolIndex` give a block's or a pool's place, loading
-///   it on first use (from the cache of committed blocks, from the batch's
-///   row cache, or from the store, which sees the open transaction's own
-///   writes).
+///   it on first use (from the cache of committed blocks, or from the
+///   store, which sees the open transaction's own writes).
 /// - The owner marks the blocks it changes (`blockChanged`); `write()` writes
 ///   exactly those, row by row in key order, and the new history.
 /// - `spill()` writes and forgets everything mid-transaction, so a batch's
@@ -44,12 +43,6 @@ struct WorkingSet {
   private var poolPlaces: [BlockKey: Int] = [:]
   /// Reused for the members of each pool built.
   private var members: [NoisePool] = []
-  /// The rows read or written, as the transaction sees them. 64 rows
-  /// (0.5 MB) hold those of the series a file brings side by side; more
-  /// measured no faster, and cost memory.
-  private var rows = SlotRowCache(capacity: 64)
-  /// Reused for each row read or written.
-  private var row: [UInt8] = []
   /// New raw samples for the history.
   var history = HistoryBuffer()
   /// Once blocks went to SQLite mid-batch, the cache of committed blocks may
@@ -97,15 +90,7 @@ struct WorkingSet {
     if !spilled, let start = committed.start(series: number, block: block) {
       slots.append(contentsOf: committed.storage[start..<start + SlotBlock.size])
     } else {
-      let rowKey = RowLayout.key(time: Int64(block), series: series)
-      if !rows.contains(rowKey) {
-        // Held, found or not: the row's other series need not ask again.
-        if try !store.slotRow(key: rowKey, into: &row) { row = SlotRow.empty }
-        rows.put(rowKey, row)
-      }
-      rows.withRow(rowKey) {
-        SlotBlock.decode(SlotRow.place(RowLayout.place(of: series), in: $0), appendingTo: &slots)
-      }
+      try store.loadSlots(series: series, block: block, appendingTo: &slots)
     }
     blockKeys.append(key)
     blockChanged.append(false)
@@ -150,35 +135,14 @@ struct WorkingSet {
     forget()
   }
 
-  /// Writes the changed blocks, by row in key order (SQLite appends to its
-  /// b-tree pages in order), each over the row as the transaction sees it,
-  /// and the new history.
+  /// Writes the changed blocks and the new history into the open
+  /// transaction.
   mutating func write() throws {
-    func rowKey(_ i: Int) -> Int64 {
-      RowLayout.key(time: Int64(blockKeys[i].block), series: blockKeys[i].series)
-    }
-    let changed = blockKeys.indices.filter { blockChanged[$0] }.sorted { rowKey($0) < rowKey($1) }
-    var next = 0
-    while next < changed.count {
-      let key = rowKey(changed[next])
-      if rows.withRow(key, { row.replaceSubrange(0..., with: $0) }) == nil {
-        if try !store.slotRow(key: key, into: &row) { row = SlotRow.empty }
-      }
-      row.withUnsafeMutableBytes { raw in
-        while next < changed.count && rowKey(changed[next]) == key {
-          let i = changed[next]
-          SlotBlock.encode(
-            slots, from: i * SlotBlock.size,
-            into: SlotRow.place(RowLayout.place(of: blockKeys[i].series), in: raw))
-          next += 1
-        }
-      }
-      try row.withUnsafeBytes { try store.saveSlotRow(key: key, $0) }
-      rows.put(key, row)
-    }
-    try history.forEachRow { key, pairs, starts in
-      try store.appendHistory(key: key, pairs: pairs, starts: starts)
-    }
+    try store.saveSlots(
+      blockKeys.indices.filter { blockChanged[$0] }.map {
+        Store.HeldBlock(series: blockKeys[$0].series, block: blockKeys[$0].block, start: $0 * SlotBlock.size)
+      }, from: slots)
+    try store.appendHistory(&history)
   }
 
   /// Empties the set for the next batch, keeping its arrays' storage (the
@@ -186,7 +150,6 @@ struct WorkingSet {
   /// faults) and the cache of committed blocks.
   mutating func reset(poolSlots: Int) {
     forget()
-    rows.removeAll()
     spilled = false
     if pools.width != PoolSums(poolSlots: poolSlots).width { pools = PoolSums(poolSlots: poolSlots) }
   }

@@ -164,16 +164,10 @@ public final class StoreReader {
           openIncident: track.incident?.id, family: track.noise.family(everNegative: track.everNegative)))
     }
     guard !rows.isEmpty else { return [] }
-    let blocks = try db.prepare("SELECT first_series_id, data FROM slot_blocks")
-    var row: [UInt8] = []
-    while try blocks.step() {
-      blocks.withBlob(1) { SlotRow.copy($0, into: &row) }
-      for place in 0..<RowLayout.seriesPerRow {
-        let id = blocks.int64(0) + Int64(place)
-        guard let index = byID[id], let needed = minimum[id] else { continue }
-        for (_, slot) in row.withUnsafeBytes({ SlotRow.block(in: $0, place: place) }).learned {
-          if slot.weight >= needed { rows[index].slotsWarm += 1 } else { rows[index].slotsLearning += 1 }
-        }
+    try Store.forEachStoredBlock(db) { id, block in
+      guard let index = byID[id], let needed = minimum[id] else { return }
+      for (_, slot) in block.learned {
+        if slot.weight >= needed { rows[index].slotsWarm += 1 } else { rows[index].slotsLearning += 1 }
       }
     }
     return rows
@@ -190,11 +184,9 @@ public final class StoreReader {
 
   /// One block of a series' slots, if it was ever written.
   private func block(series: Int64, block: Int) throws -> SlotBlock? {
-    var row: [UInt8] = []
-    guard
-      try Store.slotRow(try selectBlock(), key: RowLayout.key(time: Int64(block), series: series), into: &row)
-    else { return nil }
-    let found = row.withUnsafeBytes { SlotRow.block(in: $0, place: RowLayout.place(of: series)) }
+    guard let found = try Store.storedBlock(try selectBlock(), series: series, block: block) else {
+      return nil
+    }
     return found.learned.isEmpty ? nil : found
   }
 
@@ -278,16 +270,10 @@ public final class StoreReader {
         series, column: 4, path: path, series: series.text(1) ?? "", id: series.int64(0))
       if track.stale { status.staleSeries += 1 }
     }
-    let rows = try db.prepare("SELECT first_series_id, data FROM slot_blocks")
-    var row: [UInt8] = []
-    while try rows.step() {
-      rows.withBlob(1) { SlotRow.copy($0, into: &row) }
-      for place in 0..<RowLayout.seriesPerRow {
-        let id = rows.int64(0) + Int64(place)
-        let needed = (minimum[id] ?? Double(settings.minSamples)) * (1 - 1e-12)
-        for (_, slot) in row.withUnsafeBytes({ SlotRow.block(in: $0, place: place) }).learned {
-          if slot.weight >= needed { status.slotsWarm += 1 } else { status.slotsCold += 1 }
-        }
+    try Store.forEachStoredBlock(db) { id, block in
+      let needed = (minimum[id] ?? Double(settings.minSamples)) * (1 - 1e-12)
+      for (_, slot) in block.learned {
+        if slot.weight >= needed { status.slotsWarm += 1 } else { status.slotsCold += 1 }
       }
     }
     let files = try db.prepare(

@@ -74,6 +74,23 @@ public final class SQLiteDatabase {
 
   public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
+  /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`: the write lock
+  /// is taken first, so a busy database fails here, not halfway): commits
+  /// when it returns, rolls back and rethrows when it, or the commit, throws.
+  /// The only place a transaction begins, commits or rolls back; `Store`
+  /// and the delivery ledger wrap it with their own bookkeeping.
+  public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+    try execute("BEGIN IMMEDIATE")
+    do {
+      let result = try body()
+      try execute("COMMIT")
+      return result
+    } catch {
+      if isInTransaction { try? execute("ROLLBACK") }
+      throw error
+    }
+  }
+
   /// Waits up to `milliseconds` for another connection's lock, in 10 ms
   /// steps, but gives up at once when SIGTERM or SIGINT is pending: the
   /// daemon blocks them for its signalfd, so a stop requested during a long

@@ -6,8 +6,8 @@ import Foundation
 public final class Store {
   public let path: String
   let db: SQLiteDatabase
-  private let selectBlock: SQLiteStatement
-  private let upsertBlock: SQLiteStatement
+  let selectBlock: SQLiteStatement
+  let upsertBlock: SQLiteStatement
   private let insertSeries: SQLiteStatement
   private let updateSeries: SQLiteStatement
   private let insertFile: SQLiteStatement
@@ -18,14 +18,20 @@ public final class Store {
   private let insertIncident: SQLiteStatement
   private let updateIncident: SQLiteStatement
   private let insertEvent: SQLiteStatement
-  private let selectHistory: SQLiteStatement
-  private let upsertHistory: SQLiteStatement
+  let selectHistory: SQLiteStatement
+  let upsertHistory: SQLiteStatement
   /// Reused for each history row written.
-  private var historyRow: [UInt8] = []
-  private let pruneSamples: SQLiteStatement
+  var historyRow: [UInt8] = []
+  let pruneSamples: SQLiteStatement
   /// Which rows of new series groups exist: reading one that does not
   /// costs no query.
-  private var knownRows: KnownRows
+  var knownRows: KnownRows
+  /// The `slot_blocks` rows the open transaction read or wrote, as it sees
+  /// them: the other series of a row most likely come in the same file, and
+  /// need not read it again. Emptied when a transaction begins.
+  var slotRows = SlotRowCache(capacity: 64)
+  /// Reused for each slot row read or written.
+  var slotRowBytes: [UInt8] = []
 
   /// What a new database is made with, before any table: 16 KiB pages
   /// (a database keeps the page size it was created with) and WAL.
@@ -118,15 +124,10 @@ public final class Store {
       throw StoreError.newerSchema(path: path, version: version, supported: Schema.migrations.count)
     }
     for (index, migration) in Schema.migrations.enumerated().dropFirst(version) {
-      try db.execute("BEGIN IMMEDIATE")
-      do {
+      try db.transaction {
         try db.execute(migration.sql)
         try migration.convert?(db)
         try db.execute("PRAGMA user_version = \(index + 1)")
-        try db.execute("COMMIT")
-      } catch {
-        try? db.execute("ROLLBACK")
-        throw error
       }
     }
   }
@@ -200,79 +201,6 @@ public final class Store {
     return try TrackCoding.read(statement, column: 0)
   }
 
-  /// A block of slots; empty slots where nothing was learned yet.
-  public func slotBlock(series: Int64, block: Int32) throws(SQLiteError) -> SlotBlock {
-    var row: [UInt8] = []
-    guard try slotRow(key: RowLayout.key(time: Int64(block), series: series), into: &row) else {
-      return SlotBlock()
-    }
-    return row.withUnsafeBytes { SlotRow.block(in: $0, place: RowLayout.place(of: series)) }
-  }
-
-  /// Copies a `slot_blocks` row into `row` (SlotRow.size bytes, zeros where
-  /// the stored one is shorter); false, leaving `row` alone, when there is none.
-  /// A row known not to exist (see `KnownRows`) costs no query.
-  public func slotRow(key: Int64, into row: inout [UInt8]) throws(SQLiteError) -> Bool {
-    guard knownRows.mayExist(key) else { return false }
-    return try Self.slotRow(selectBlock, key: key, into: &row)
-  }
-
-  /// The one read of a `slot_blocks` row, for the writer and the readers
-  /// (`StoreReader`): through `statement` (`SELECT data FROM slot_blocks
-  /// WHERE key = ?`), copied into `row` (`SlotRow.size` bytes); false,
-  /// leaving `row` alone, when there is none.
-  static func slotRow(_ statement: SQLiteStatement, key: Int64, into row: inout [UInt8]) throws(SQLiteError)
-    -> Bool
-  {
-    let s = statement.bind(.integer(key))
-    guard try s.step() else { return false }
-    s.withBlob(0) { SlotRow.copy($0, into: &row) }
-    _ = try s.step()
-    return true
-  }
-
-  /// The query `slotRow(_:key:into:)` runs.
-  static let selectSlotRow = "SELECT data FROM slot_blocks WHERE key = ?"
-
-  public func saveSlotRow(key: Int64, _ row: UnsafeRawBufferPointer) throws(SQLiteError) {
-    try upsertBlock.bind(key, blob: row).run()
-    knownRows.written(key)
-  }
-
-  /// Changes one slot of a series with `change` and writes it back: the
-  /// row, the series' place in it and the slot's place in its block are
-  /// the store's business. Inside a transaction.
-  public func updateSlot(series: Int64, slot: Int, _ change: (inout SlotRegression) -> Void) throws {
-    let key = RowLayout.key(time: Int64(slot / SlotBlock.size), series: series)
-    var row: [UInt8] = []
-    if try !slotRow(key: key, into: &row) { row = SlotRow.empty }
-    let place = RowLayout.place(of: series)
-    var block = row.withUnsafeBytes { SlotRow.block(in: $0, place: place) }
-    change(&block.slots[slot % SlotBlock.size])
-    row.withUnsafeMutableBytes { block.encode(into: SlotRow.place(place, in: $0)) }
-    try row.withUnsafeBytes { try saveSlotRow(key: key, $0) }
-  }
-
-  /// Empties a series' place in every `slot_blocks` row of its group: its
-  /// slots learned nothing. Inside a transaction.
-  public func clearSlots(series: Int64) throws {
-    let read = try db.prepare("SELECT key, data FROM slot_blocks WHERE (key & 4294967295) = ?")
-      .bind(.integer(RowLayout.group(of: series)))
-    var rows: [(Int64, [UInt8])] = []
-    var row: [UInt8] = []
-    while try read.step() {
-      read.withBlob(1) { SlotRow.copy($0, into: &row) }
-      rows.append((read.int64(0), row))
-    }
-    let place = RowLayout.place(of: series)
-    for (key, var bytes) in rows {
-      bytes.replaceSubrange(
-        place * SlotRow.blockSize..<(place + 1) * SlotRow.blockSize,
-        with: repeatElement(0, count: SlotRow.blockSize))
-      try bytes.withUnsafeBytes { try saveSlotRow(key: key, $0) }
-    }
-  }
-
   /// An alert as feedback needs it: what was flagged and the band it was
   /// judged against.
   public struct FlaggedSample: Sendable {
@@ -344,24 +272,36 @@ public final class Store {
   /// file that was opened.
   public var file: DatabaseFile?
 
-  /// Starts a write transaction. Throws `DatabaseFile.Problem.replaced`
-  /// when the database was deleted or replaced since it was opened.
-  public func begin() throws {
+  /// Runs `body` in one write transaction: the one boundary of every
+  /// change the writer makes. It first checks that the configured path
+  /// still names the file opened (`DatabaseFile.Problem.replaced`
+  /// otherwise); it commits when `body` returns; when `body` or the commit
+  /// throws, nothing of it stays and the error is rethrown. Transactions do
+  /// not nest.
+  ///
+  /// After a commit that left the write-ahead log past
+  /// `writeAheadLogLimit` (SQLite's automatic checkpoints could not keep
+  /// up, or a reader's long transaction held them back), the log is
+  /// checkpointed and truncated, unless a reader still needs it: then it is
+  /// left for the next commit, and `outlierd status --check` warns.
+  public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+    precondition(!db.isInTransaction, "transactions do not nest")
     try file?.checkUnchanged()
-    try db.execute("BEGIN IMMEDIATE")
-  }
-  /// Commits the write transaction. When the write-ahead log has grown past
-  /// `writeAheadLogLimit` (SQLite's automatic checkpoints could not keep up,
-  /// or a reader's long transaction held them back), it is checkpointed and
-  /// truncated, unless a reader still needs it: then it is left for the
-  /// next commit, and `outlierd status --check` warns.
-  public func commit() throws(SQLiteError) {
-    try db.execute("COMMIT")
+    slotRows.removeAll()
+    let result: Result
+    do {
+      result = try db.transaction(body)
+    } catch {
+      knownRows.rollback()
+      slotRows.removeAll()
+      throw error
+    }
     knownRows.commit()
     var info = stat()
     if stat(path + "-wal", &info) == 0 && Int(info.st_size) > Self.writeAheadLogLimit {
       _ = db.checkpointTruncatingWithoutWaiting()
     }
+    return result
   }
 
   /// The size past which the write-ahead log is truncated after a commit,
@@ -369,10 +309,6 @@ public final class Store {
   /// (`journal_size_limit`): a reader that held a transaction open for
   /// minutes could otherwise leave it gigabytes large until a restart.
   public static let writeAheadLogLimit = 64 << 20
-  public func rollback() {
-    if db.isInTransaction { try? db.execute("ROLLBACK") }
-    knownRows.rollback()
-  }
 
   public func addFile(name: String, size: Int, sha256: String, at time: Double) throws(SQLiteError) -> Int64 {
     try insertFile.bind(.text(name), .integer(Int64(size)), .text(sha256), .real(time)).run()
@@ -462,24 +398,6 @@ public final class Store {
     ).bind(.text(series), .integer(Int64(slot)), .real(time)).run()
   }
 
-  /// Appends to each place of a `samples` row its new (time, value) pairs:
-  /// place p's are `pairs[2 * starts[p] ..< 2 * starts[p + 1]]`.
-  public func appendHistory(key: Int64, pairs: UnsafeBufferPointer<Double>, starts: ArraySlice<Int>) throws {
-    let s = selectHistory.bind(.integer(key))
-    if try s.step() {
-      s.withBlob(0) { HistoryRow.merge($0, newPairs: pairs, starts: starts, into: &historyRow) }
-      _ = try s.step()
-    } else {
-      HistoryRow.merge(nil, newPairs: pairs, starts: starts, into: &historyRow)
-    }
-    try historyRow.withUnsafeBytes { try upsertHistory.bind(key, blob: $0).run() }
-  }
-
-  /// Drops every series' history before an hour.
-  public func pruneHistory(before hour: Int64) throws(SQLiteError) {
-    try pruneSamples.bind(.integer(RowLayout.key(time: hour, series: 0))).run()
-  }
-
   /// Deletes the records older than `retention`: alerts, closed incidents
   /// and events by their sample time before `dataTime`; rejected lines and
   /// ledger rows of files applied before `clockTime`, except files that
@@ -497,29 +415,6 @@ public final class Store {
     try db.prepare(
       "DELETE FROM files WHERE ingested_at < ? AND id NOT IN (SELECT file_id FROM alerts)"
     ).bind(.real(clockTime)).run()
-  }
-
-  /// A series' stored samples between two times, oldest first.
-  public static func history(
-    _ db: SQLiteDatabase, series: Int64, from: Double, to: Double
-  ) throws(SQLiteError) -> [(time: Double, value: Double)] {
-    // One lookup per stored hour in the range: the key leads with the hour.
-    let place = RowLayout.place(of: series)
-    let bounds = try db.prepare("SELECT min(key) >> 32, max(key) >> 32 FROM samples")
-    guard try bounds.step(), !bounds.isNull(0) else { return [] }
-    func hour(_ t: Double) -> Int64 { Int64(min(max((t / 3600).rounded(.down), -1e15), 1e15)) }
-    let first = max(hour(from), bounds.int64(0))
-    let last = min(hour(to), bounds.int64(1))
-    _ = try bounds.step()
-    guard first <= last else { return [] }
-    let statement = try db.prepare("SELECT data FROM samples WHERE key = ?")
-    var result: [(Double, Double)] = []
-    for hour in first...last {
-      guard try statement.bind(.integer(RowLayout.key(time: hour, series: series))).step() else { continue }
-      let pairs = statement.withBlob(0) { HistoryRow.pairs(in: $0, place: place) }
-      result.append(contentsOf: pairs.filter { $0.time >= from && $0.time <= to })
-    }
-    return result
   }
 
   public func addRejection(_ rejection: RejectedLine, fileID: Int64) throws(SQLiteError) {
