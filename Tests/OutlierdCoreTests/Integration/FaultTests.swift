@@ -14,6 +14,29 @@ struct FaultTests {
     return info.st_mode & 0o777
   }
 
+  /// A file its batch committed is applied, whatever happens to it next: a
+  /// spool file that cannot be moved to processed/ is said to be applied
+  /// and kept, and cleaned up once it can be, never applied twice. (The
+  /// daemon said "not applied, will retry" before.)
+  @Test func aCommittedFileThatCannotBeCleanedUpIsSaidToBeApplied() throws {
+    let h = try Harness(detection: "")
+    let processed = h.root + "/processed"
+    // A regular file where the directory should be: the move fails.
+    try "".write(toFile: processed, atomically: false, encoding: .utf8)
+    try h.writeConfig(detection: "", spoolSettings: "processed = \"\(processed)\"")
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+    #expect(h.waitFor { h.stderr(of: daemon).contains("outlierd started") })
+    try h.drop("one.txt", "a.b 1 \(t0)\n")
+    #expect(h.waitFor(seconds: 10) { h.stderr(of: daemon).contains("applied, but could not be cleaned up") })
+    #expect(!h.stderr(of: daemon).contains("not applied"))
+    #expect(h.spoolFiles() == ["one.txt"])
+    try FileManager.default.removeItem(atPath: processed)
+    #expect(h.waitFor(seconds: 10) { h.spoolFiles().isEmpty })
+    #expect(try h.query("SELECT name, lines_accepted FROM files") == [["one.txt", "1"]])
+    #expect(try h.query("SELECT samples FROM series") == [["1"]])
+  }
+
   @Test func aLockedDatabaseDelaysFilesWithoutLosingThem() throws {
     let h = try Harness(extraStorage: "busy_timeout = 0.2")
     let daemon = try h.start(["run", "--config", h.config])

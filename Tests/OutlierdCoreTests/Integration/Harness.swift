@@ -43,9 +43,10 @@ final class Harness {
 
   deinit { try? FileManager.default.removeItem(atPath: root) }
 
-  func writeConfig(detection: String, input: String = "", timeZone: String = "UTC", storage: String = "")
-    throws
-  {
+  func writeConfig(
+    detection: String, input: String = "", timeZone: String = "UTC", storage: String = "",
+    spoolSettings: String = ""
+  ) throws {
     let text = """
       [storage]
       database = "\(database)"
@@ -54,6 +55,7 @@ final class Harness {
       directory = "\(spool)"
       rejected = "\(rejected)"
       rescan_interval = "\(rescanInterval)"
+      \(spoolSettings)
       [input]
       max_future = "1w"
       \(input)
