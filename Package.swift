@@ -38,8 +38,17 @@ let package = Package(
       name: "outlierd-bench",
       dependencies: ["OutlierdCore"]
     ),
+    // Unit tests: the library alone, in seconds (`scripts/test --quick`).
     .testTarget(
       name: "OutlierdCoreTests",
+      dependencies: ["OutlierdCore"],
+      exclude: ["Fixtures"]
+    ),
+    // Integration tests: the real `outlierd` binary (which they refuse to
+    // run when it is older than the sources), real SQLite files, spools,
+    // Alertmanager, collectd and non-root users.
+    .testTarget(
+      name: "IntegrationTests",
       dependencies: ["OutlierdCore"],
       exclude: ["Fixtures"]
     ),

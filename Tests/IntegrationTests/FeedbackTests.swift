@@ -50,7 +50,7 @@ struct FeedbackTests {
       (after.meanY, want.meanY, "mean y"), (after.cxx, want.cxx, "cxx"), (after.cxy, want.cxy, "cxy"),
       (after.cyy, want.cyy, "cyy"),
     ] {
-      expectClose(a, b, relative: 1e-9, absolute: 1e-9, what)
+      #expect(abs(a - b) <= 1e-9 * abs(b) + 1e-9, "\(what): got \(a), want \(b)")
     }
     #expect(try clipped.query("SELECT feedback FROM alerts WHERE id = \(id)") == [["normal"]])
     #expect(try clipped.query("SELECT kind FROM events WHERE series = 'fb.a'") == [["feedback"]])
@@ -115,7 +115,7 @@ struct FeedbackTests {
       (got.meanX, want.meanX, "mean x"), (got.meanY, want.meanY, "mean y"), (got.cxx, want.cxx, "cxx"),
       (got.cxy, want.cxy, "cxy"), (got.cyy, want.cyy, "cyy"),
     ] {
-      expectClose(a, b, relative: 1e-9, absolute: 1e-6, "\(what): \(name)")
+      #expect(abs(a - b) <= 1e-9 * abs(b) + 1e-6, "\(what): \(name): got \(a), want \(b)")
     }
   }
 

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Hostile input", .serialized)
 struct HostileInputTests {
-  static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("Fixtures/bad-files").path
 
   /// name → (accepted, rejected kinds in line order), or nil when the whole file is refused.

@@ -14,25 +14,51 @@ final class Harness {
   var logs: [String] = []
 
   static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 
-  /// The binary `swift build` made; scripts/test builds it before the tests.
-  /// OUTLIERD_TEST_BINARY runs the tests against another build (to show a
-  /// regression test failing on an earlier commit).
+  /// The binary `swift build` made (scripts/test builds it before the
+  /// tests). OUTLIERD_TEST_BINARY runs the tests against another build, to
+  /// show a regression test failing on an earlier commit; it is not checked.
   static var binary: String {
-    if let other = ProcessInfo.processInfo.environment["OUTLIERD_TEST_BINARY"] { return other }
-    for configuration in ["debug", "release"] {
-      let path = packageRoot + "/.build/\(configuration)/outlierd"
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    ProcessInfo.processInfo.environment["OUTLIERD_TEST_BINARY"] ?? packageRoot + "/.build/debug/outlierd"
+  }
+
+  /// Why the binary cannot be tested, or nil: it is missing, or it is
+  /// older than objects compiled for it since (a build of the tests alone
+  /// recompiled the library but did not link the daemon), so the tests
+  /// would judge an old build. Checked once. (Objects, not sources: the
+  /// compiler skips a source whose content did not change.)
+  static let binaryProblem: String? = {
+    if ProcessInfo.processInfo.environment["OUTLIERD_TEST_BINARY"] != nil { return nil }
+    var info = stat()
+    guard stat(binary, &info) == 0 else {
+      return "\(binary) does not exist: run `swift build` first (scripts/test does)"
     }
-    return packageRoot + "/.build/debug/outlierd"
+    let built = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
+    let products = packageRoot + "/.build/debug"
+    for module in ["OutlierdCore.build", "outlierd.build"] {
+      let directory = products + "/" + module
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+      where name.hasSuffix(".o") {
+        guard stat(directory + "/" + name, &info) == 0 else { continue }
+        if (info.st_mtim.tv_sec, info.st_mtim.tv_nsec) > built {
+          return
+            "\(binary) is older than \(directory)/\(name), compiled since: the tests would run an old build; run `swift build` first (scripts/test does)"
+        }
+      }
+    }
+    return nil
+  }()
+
+  struct StaleBinary: Error, CustomStringConvertible {
+    var description: String
   }
 
   init(
     detection: String = "threshold = 4.0\nmin_samples = 4", input: String = "", extraStorage: String = "",
     rescanInterval: String = "1s"
   ) throws {
+    if let problem = Self.binaryProblem { throw StaleBinary(description: problem) }
     root = NSTemporaryDirectory() + "outlierd-test-" + UUID().uuidString.prefix(8)
     self.rescanInterval = rescanInterval
     try FileSystem.makeDirectory(spool)
