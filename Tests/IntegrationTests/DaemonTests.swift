@@ -355,7 +355,7 @@ struct DaemonTests {
     let quiet = try h.run(["check-config", "--quiet", "--config", h.config])
     #expect(quiet.status == 0 && quiet.output.isEmpty)
     let version = try h.run(["--version"])
-    #expect(version.status == 0 && version.output == "outlierd \(OutlierdVersion.version)\n")
+    #expect(version.status == 0 && version.output == "outlierd \(OutlierdVersion.description)\n")
   }
 
   @Test func aSecondInstanceIsRefused() throws {

@@ -54,7 +54,7 @@ import Foundation
 /// with the zeros kept. Version 4 had the incident last, the
 /// counts as doubles and the tails and clipped run in full (206 words
 /// before the incident). Version 3 had no clipped run (read as empty).
-/// Version 1 (0.5.0) had `shiftUntil` where later versions have
+/// Version 1 (before 0.5.0) had `shiftUntil` where later versions have
 /// `shiftConfirmAt`, no `revertRun`, one tail for both sides (read into
 /// both), and the run's slots at the end (a count, then the slots). Its
 /// shift had already scaled some slots and not others, so it is not
