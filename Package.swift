@@ -5,9 +5,10 @@ let package = Package(
   name: "outlierd",
   // Linux only (inotify, signalfd, sd_notify, systemd units): no other
   // platform is declared or built.
+  // The daemon alone: OutlierdCore is its library, not a product (its
+  // declarations are `package`, for the executables and the tests).
   products: [
-    .executable(name: "outlierd", targets: ["outlierd"]),
-    .library(name: "OutlierdCore", targets: ["OutlierdCore"]),
+    .executable(name: "outlierd", targets: ["outlierd"])
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

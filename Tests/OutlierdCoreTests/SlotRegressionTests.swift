@@ -201,3 +201,18 @@ struct SlotRemovalTests {
     #expect(slot == SlotRegression())
   }
 }
+
+extension ScoringRules {
+  /// Assesses the sample against the slot alone, then learns it by the
+  /// policy: the slot's math without a series' state (calibration, cold
+  /// start, level shifts). The ingestor calls `judge`.
+  func assessAndLearn(_ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool? = nil)
+    -> Assessment
+  {
+    let assessment = assess(slot, x: x, y: y, pool: pool)
+    if let value = valueToLearn(y: y, assessment: assessment) {
+      slot.add(x: x, y: value, memory: memory)
+    }
+    return assessment
+  }
+}

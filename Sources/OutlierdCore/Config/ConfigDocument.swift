@@ -5,14 +5,14 @@
 /// integers (with _ separators), floats, and booleans. Everything else TOML
 /// has (inline tables, arrays, dates, multi-line strings) is reported as an
 /// error with its line, never silently misread.
-public struct ConfigDocument: Sendable {
-  public enum Value: Sendable, Equatable, CustomStringConvertible {
+package struct ConfigDocument: Sendable {
+  package enum Value: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     case integer(Int64)
     case float(Double)
     case boolean(Bool)
 
-    public var description: String {
+    package var description: String {
       switch self {
       case .string(let s): return "\"\(s)\""
       case .integer(let i): return String(i)
@@ -22,24 +22,24 @@ public struct ConfigDocument: Sendable {
     }
   }
 
-  public struct Entry: Sendable {
-    public var key: String
-    public var value: Value
-    public var line: Int
+  package struct Entry: Sendable {
+    package var key: String
+    package var value: Value
+    package var line: Int
   }
 
   /// A `[name]` table or one element of a `[[name]]` array; the unnamed
   /// top-level table has the name "".
-  public struct Table: Sendable {
-    public var name: String
-    public var isArrayElement: Bool
-    public var line: Int
-    public var entries: [Entry]
+  package struct Table: Sendable {
+    package var name: String
+    package var isArrayElement: Bool
+    package var line: Int
+    package var entries: [Entry]
   }
 
-  public var tables: [Table]
+  package var tables: [Table]
 
-  public init(parsing text: String, file: String) throws(ConfigError) {
+  package init(parsing text: String, file: String) throws(ConfigError) {
     tables = [Table(name: "", isArrayElement: false, line: 0, entries: [])]
     var seenTables: Set<String> = [""]
     var arrayTables: Set<String> = []

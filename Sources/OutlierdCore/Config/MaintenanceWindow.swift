@@ -2,20 +2,20 @@
 /// lasts, samples of matching series are accepted (history, counts) but the
 /// model neither judges nor learns them, so a deploy raises no alert and
 /// teaches the model nothing.
-public struct MaintenanceWindow: Sendable, Equatable {
+package struct MaintenanceWindow: Sendable, Equatable {
   /// A shell glob on series names.
-  public var series: String
+  package var series: String
   /// As written: "Sun 02:00-04:00" (days Mon…Sun, 24-hour times, in the
   /// calendar's time zone; the end may be on the next day: "Sat 23:00-01:00").
-  public var weekly: String
+  package var weekly: String
   /// Seconds from Monday 00:00 (local) to the start, and the length.
-  public var start: Int
-  public var length: Int
+  package var start: Int
+  package var length: Int
 
   static let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
   /// Parses "Sun 02:00-04:00"; nil when it is not of that form.
-  public init?(series: String, weekly: String) {
+  package init?(series: String, weekly: String) {
     let parts = weekly.split(separator: " ", omittingEmptySubsequences: true)
     guard parts.count == 2, let day = Self.days.firstIndex(of: String(parts[0])) else { return nil }
     let times = parts[1].split(separator: "-")
@@ -40,7 +40,7 @@ public struct MaintenanceWindow: Sendable, Equatable {
 
   /// The slots of a weekly calendar it covers: every slot that begins
   /// inside the window, as ranges (two when it wraps past Sunday midnight).
-  public func slots(slotWidth: Int, slotCount: Int) -> [Range<Int32>] {
+  package func slots(slotWidth: Int, slotCount: Int) -> [Range<Int32>] {
     let first = (start + slotWidth - 1) / slotWidth
     let end = (start + length + slotWidth - 1) / slotWidth
     if end <= slotCount { return [Int32(first)..<Int32(end)] }

@@ -2,133 +2,133 @@ import Foundation
 
 /// Every setting of outlierd, with its default. etc/outlierd.conf documents
 /// the same keys with the same defaults; a test keeps the two in step.
-public struct Settings: Sendable, Equatable {
-  public static let defaultPath = "/etc/outlierd/outlierd.conf"
+package struct Settings: Sendable, Equatable {
+  package static let defaultPath = "/etc/outlierd/outlierd.conf"
 
   // [storage]
-  public var database = "/var/lib/outlierd/outlierd.db"
+  package var database = "/var/lib/outlierd/outlierd.db"
   /// Days of raw samples kept per series for `outlierd plot`; 0 keeps none.
-  public var historyDays = 14
+  package var historyDays = 14
   /// How long a write waits for a lock held by another connection.
-  public var busyTimeout: Double = 5
+  package var busyTimeout: Double = 5
   /// The database may not grow past this many bytes; 0: no limit but the disk.
-  public var maxDatabaseSize = 0
+  package var maxDatabaseSize = 0
   /// Alerts, closed incidents, events, rejected lines and file-ledger rows
   /// older than this are deleted (seconds); 0 keeps them.
-  public var retention: Double = 0
+  package var retention: Double = 0
 
   // [spool]
-  public var spool = "/var/spool/outlierd"
+  package var spool = "/var/spool/outlierd"
   /// Empty: a file is deleted once committed. Otherwise it is moved here.
-  public var processed = ""
-  public var rejected = "/var/lib/outlierd/rejected"
+  package var processed = ""
+  package var rejected = "/var/lib/outlierd/rejected"
   /// Seconds between full scans of the spool, a safety net under inotify.
-  public var rescanInterval: Double = 30
+  package var rescanInterval: Double = 30
   /// Files of a backlog applied in one transaction at most (1: each alone).
-  public var batchFiles = 64
+  package var batchFiles = 64
 
   // [input]
-  public var maxFileSize = 64 << 20
-  public var maxLineLength = 4096
-  public var maxSeriesNameLength = 255
+  package var maxFileSize = 64 << 20
+  package var maxLineLength = 4096
+  package var maxSeriesNameLength = 255
   /// Samples stamped further ahead of the clock are rejected: one future
   /// sample would make every later sample of its series look out of order.
-  public var maxFuture: Double = 900
+  package var maxFuture: Double = 900
   /// New series beyond this count are rejected; 0 means no cap.
-  public var maxSeries = 1_000_000
+  package var maxSeries = 1_000_000
 
   // [relay]
   /// Where `outlierd relay` listens when systemd passes it no socket.
-  public var relayListen = "127.0.0.1:2003"
+  package var relayListen = "127.0.0.1:2003"
   /// How often the relay writes what it received into a spool file.
-  public var relayFlushInterval: Double = 5
+  package var relayFlushInterval: Double = 5
   /// Connections the relay serves at once; more wait in the kernel's
   /// backlog, unaccepted.
-  public var relayMaxConnections = 256
+  package var relayMaxConnections = 256
   /// Connections the relay serves at once from one address; more are
   /// reset before anything is read from them.
-  public var relayMaxConnectionsPerPeer = 32
+  package var relayMaxConnectionsPerPeer = 32
   /// A connection that sends nothing for this long is closed.
-  public var relayIdleTimeout: Double = 600
+  package var relayIdleTimeout: Double = 600
 
   // [metrics]
   /// node_exporter's textfile-collector directory; empty: no metrics file.
-  public var metricsDirectory = ""
+  package var metricsDirectory = ""
 
   // [notify]
   /// Alertmanager's address for `outlierd notify`; empty: no delivery.
-  public var notifyAlertmanager = ""
+  package var notifyAlertmanager = ""
   /// How often an open incident's alert is sent again.
-  public var notifyResendInterval: Double = 60
+  package var notifyResendInterval: Double = 60
   /// The notifier's delivery ledger (its own database).
-  public var notifyDatabase = "/var/lib/outlierd-notify/notify.db"
+  package var notifyDatabase = "/var/lib/outlierd-notify/notify.db"
   /// A command (run by /bin/sh -c) that takes each alert as JSON on stdin;
   /// instead of Alertmanager.
-  public var notifyExec = ""
-  public var notifyExecTimeout: Double = 10
+  package var notifyExec = ""
+  package var notifyExecTimeout: Double = 10
   /// Extra labels on every alert: "team=db,env=prod".
-  public var notifyLabels = ""
+  package var notifyLabels = ""
 
   // [calendar]
-  public var period = SlotCalendar.week
-  public var slotWidth = 300
-  public var timeZone = "UTC"
+  package var period = SlotCalendar.week
+  package var slotWidth = 300
+  package var timeZone = "UTC"
 
   // [detection]
-  public var threshold: Double = 3.5
-  public var thresholdScale = ThresholdScale.normal
-  public var minSamples = 3
+  package var threshold: Double = 3.5
+  package var thresholdScale = ThresholdScale.normal
+  package var minSamples = 3
   /// Slots per block whose residual variance is pooled; 1: no pooling.
-  public var poolSlots = 24
-  public var leverage = true
+  package var poolSlots = 24
+  package var leverage = true
   /// Calibrate each series' threshold to its own score tail (ScoreTail).
-  public var calibrate = true
+  package var calibrate = true
   /// Judge samples of warming slots by the series' recent level.
-  public var coldStart = true
+  package var coldStart = true
   /// Outliers in a row, same direction, after which a series is taken to
   /// have shifted level; 0: never.
-  public var shiftAfter = 6
+  package var shiftAfter = 6
   /// Samples a slot needs before its line gets a slope; 0: from the start.
-  public var trendAfter = 8
+  package var trendAfter = 8
   /// Seconds a suspected shift's new level must hold, from the run's start,
   /// before the slots learn it; until then a return to the old level undoes
   /// it. 0: at once.
-  public var shiftConfirm: Double = 86400
+  package var shiftConfirm: Double = 86400
   /// Alerts of one series and direction at most this far apart form one incident.
-  public var incidentGap: Double = 1800
+  package var incidentGap: Double = 1800
   /// Chance critical incidents an operator accepts per series per day
   /// (`IncidentSeverity`): the rest are warnings. 0: none is critical.
-  public var criticalRate = 0.001
+  package var criticalRate = 0.001
   /// A series silent for longer raises a "stale" event; 0: never.
-  public var staleAfter: Double = 0
+  package var staleAfter: Double = 0
   /// 0: never forget.
-  public var memory: Double = 0
-  public var learning = LearningPolicy.clip
-  public var noiseFloorRelative = NoiseFloor.standard.relative
-  public var noiseFloorAbsolute = NoiseFloor.standard.absolute
+  package var memory: Double = 0
+  package var learning = LearningPolicy.clip
+  package var noiseFloorRelative = NoiseFloor.standard.relative
+  package var noiseFloorAbsolute = NoiseFloor.standard.absolute
 
   /// [[override]] tables: per-series threshold and minimum samples.
-  public var overrides: [Override] = []
+  package var overrides: [Override] = []
 
   /// [[maintenance]] tables: weekly windows in which matching series are
   /// neither judged nor learned.
-  public var maintenance: [MaintenanceWindow] = []
+  package var maintenance: [MaintenanceWindow] = []
 
-  public struct Override: Sendable, Equatable {
-    public var series: String
-    public var threshold: Double?
-    public var minSamples: Int?
+  package struct Override: Sendable, Equatable {
+    package var series: String
+    package var threshold: Double?
+    package var minSamples: Int?
   }
 
-  public init() {}
+  package init() {}
 
-  public func calendar() throws -> SlotCalendar {
+  package func calendar() throws -> SlotCalendar {
     try SlotCalendar(period: period, slotWidth: slotWidth, timeZone: timeZone)
   }
 
   /// The scoring rules for one series: the first override whose glob
   /// matches the name, on top of the [detection] defaults.
-  public func rules(forSeries name: String) -> ScoringRules {
+  package func rules(forSeries name: String) -> ScoringRules {
     var threshold = self.threshold
     var minSamples = self.minSamples
     if let match = overrides.first(where: { Glob.matches($0.series, name) }) {
@@ -144,7 +144,7 @@ public struct Settings: Sendable, Equatable {
 
   /// The slots in which a series' samples are neither judged nor learned:
   /// those of the maintenance windows that match its name.
-  public func pausedSlots(forSeries name: String) -> [Range<Int32>] {
+  package func pausedSlots(forSeries name: String) -> [Range<Int32>] {
     maintenance.filter { Glob.matches($0.series, name) }.flatMap {
       $0.slots(slotWidth: slotWidth, slotCount: slotWidthCount)
     }
@@ -153,7 +153,7 @@ public struct Settings: Sendable, Equatable {
 
 extension Settings {
   /// Reads and validates a configuration file.
-  public static func load(path: String) throws(ConfigError) -> Settings {
+  package static func load(path: String) throws(ConfigError) -> Settings {
     let text: String
     do {
       let data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -170,7 +170,7 @@ extension Settings {
     return try Settings(parsing: text, file: path)
   }
 
-  public init(parsing text: String, file: String) throws(ConfigError) {
+  package init(parsing text: String, file: String) throws(ConfigError) {
     self.init()
     let document = try ConfigDocument(parsing: text, file: file)
     for table in document.tables {
@@ -260,7 +260,7 @@ extension Settings {
 
   /// The combined p at or below which an incident is critical: the
   /// critical rate over a day of samples, one a slot.
-  public var criticalP: Double {
+  package var criticalP: Double {
     IncidentSeverity.criticalP(rate: criticalRate, samplesPerDay: 86_400 / Double(max(slotWidth, 1)))
   }
 
@@ -268,7 +268,7 @@ extension Settings {
   /// What differs from `old`, key by key as `section.key (old → new)`, in
   /// the order of `rendered()`; an [[override]] that changed is named by
   /// its series glob.
-  public func changes(from old: Settings) -> [String] {
+  package func changes(from old: Settings) -> [String] {
     func values(_ settings: Settings) -> [(key: String, value: String)] {
       var section = ""
       var overrides = 0
@@ -300,7 +300,7 @@ extension Settings {
     return changes
   }
 
-  public func rendered() -> String {
+  package func rendered() -> String {
     func q(_ s: String) -> String { SettingKey.quoted(s) }
     var lines: [String] = []
     for table in Self.tables {
@@ -322,5 +322,5 @@ extension Settings {
 extension Settings {
   /// Seconds from a number or a string with a unit ("90s", "5m", "2h",
   /// "1d", "1w"), as durations are written in the config; nil otherwise.
-  public static func seconds(_ text: String) -> Double? { TableReader.parseDuration(text) }
+  package static func seconds(_ text: String) -> Double? { TableReader.parseDuration(text) }
 }

@@ -1,6 +1,6 @@
 /// What judged a sample: its weekly slot's line, or, while that slot is
 /// still warming up, the series' recent level (cold start).
-public enum Baseline: String, Sendable, Hashable, Codable {
+package enum Baseline: String, Sendable, Hashable, Codable {
   case weekly
   case recent
 }

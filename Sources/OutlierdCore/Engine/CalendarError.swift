@@ -1,11 +1,11 @@
 import Foundation
 
-public enum CalendarError: Error, Equatable, CustomStringConvertible {
+package enum CalendarError: Error, Equatable, CustomStringConvertible {
   case nonPositive(String, Int)
   case widthDoesNotDividePeriod(slotWidth: Int, period: Int)
   case unknownTimeZone(String)
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .nonPositive(let what, let value):
       return "\(what) must be a positive number of seconds, got \(value)"

@@ -1,5 +1,5 @@
 /// Why a slot cannot judge a sample yet.
-public enum CannotJudge: Sendable, Hashable, CustomStringConvertible {
+package enum CannotJudge: Sendable, Hashable, CustomStringConvertible {
   /// Fewer samples than the minimum the rules ask for, or no degrees of
   /// freedom left for the noise.
   case tooFewSamples(have: Double, need: Int)
@@ -9,7 +9,7 @@ public enum CannotJudge: Sendable, Hashable, CustomStringConvertible {
   /// applies, so any deviation would score as infinite.
   case noResidualVariance
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .tooFewSamples(let have, let need):
       return "warming up (\(have.formatted(maxFractionDigits: 2)) of \(need) samples)"

@@ -21,30 +21,30 @@
 /// To relearn is the caller's work (`SampleVerdict.relearn`): in the slot
 /// at `x`, replace `learned` by `value`. Plain numbers, kept in the
 /// series' track.
-public struct ClippedRun: Sendable, Hashable, Codable {
+package struct ClippedRun: Sendable, Hashable, Codable {
   /// One sample: its time, what its slot learned (NaN: nothing, for
   /// `learning = "skip"`) and what it would have learned had the level
   /// vouched for it, both in the slots' units (divided by the shift ratio).
-  public struct Sample: Sendable, Hashable, Codable {
-    public var x: Double
-    public var learned: Double
-    public var value: Double
+  package struct Sample: Sendable, Hashable, Codable {
+    package var x: Double
+    package var learned: Double
+    package var value: Double
   }
 
   /// The streak's side (+1 above the level, −1 below, 0: no streak) and
   /// length.
-  public internal(set) var sign = 0
-  public internal(set) var length = 0
+  package internal(set) var sign = 0
+  package internal(set) var length = 0
   /// The clipped samples held, up to `capacity`.
-  public private(set) var count = 0
-  public private(set) var first = Sample(x: 0, learned: 0, value: 0)
-  public private(set) var second = Sample(x: 0, learned: 0, value: 0)
+  package private(set) var count = 0
+  package private(set) var first = Sample(x: 0, learned: 0, value: 0)
+  package private(set) var second = Sample(x: 0, learned: 0, value: 0)
 
   /// The most samples held: the streak confirms on its
   /// `confirmAfter`-th.
-  public static let capacity = RecentLevel.confirmAfter - 1
+  package static let capacity = RecentLevel.confirmAfter - 1
 
-  public init() {}
+  package init() {}
 
   init(sign: Int, length: Int, count: Int, first: Sample, second: Sample) {
     self.sign = sign
@@ -60,7 +60,7 @@ public struct ClippedRun: Sendable, Hashable, Codable {
   }
 
   /// The samples held, in time order.
-  public var samples: [Sample] { Array([first, second].prefix(count)) }
+  package var samples: [Sample] { Array([first, second].prefix(count)) }
 
   /// Whether the streak is long enough to be the level's move.
   var isConfirmed: Bool { length >= RecentLevel.confirmAfter }

@@ -5,9 +5,9 @@ import Foundation
 /// over mean) is at most 1, else the negative binomial with mean μ and
 /// variance φμ (r = μ / (φ − 1), success probability 1 / φ), the usual
 /// model of over-dispersed counts.
-public enum CountTail {
+package enum CountTail {
   /// P(X ≥ k).
-  public static func atLeast(_ k: Double, mean: Double, dispersion: Double) -> Double {
+  package static func atLeast(_ k: Double, mean: Double, dispersion: Double) -> Double {
     if k <= 0 { return 1 }
     let mu = max(mean, 1e-9)
     if dispersion <= 1 + 1e-9 { return IncompleteGamma.lower(a: k, x: mu) }
@@ -18,7 +18,7 @@ public enum CountTail {
   }
 
   /// P(X ≤ k).
-  public static func atMost(_ k: Double, mean: Double, dispersion: Double) -> Double {
+  package static func atMost(_ k: Double, mean: Double, dispersion: Double) -> Double {
     if k < 0 { return 0 }
     let mu = max(mean, 1e-9)
     if dispersion <= 1 + 1e-9 { return IncompleteGamma.upper(a: k + 1, x: mu) }
@@ -30,7 +30,7 @@ public enum CountTail {
 
   /// The two-sided p of a count y: twice the smaller tail it lies in,
   /// at most 1.
-  public static func twoSidedP(_ y: Double, mean: Double, dispersion: Double) -> Double {
+  package static func twoSidedP(_ y: Double, mean: Double, dispersion: Double) -> Double {
     let k = y.rounded()
     return min(
       1,

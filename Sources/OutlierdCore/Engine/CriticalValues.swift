@@ -10,9 +10,9 @@ import Synchronization
 /// ν = 1…1024 (integer ν; a fractional ν uses the table entry below it,
 /// which is the more conservative); above 1024 a Cornish–Fisher expansion
 /// is within 1e-9 of the exact value.
-public final class CriticalValues: Sendable {
-  public let threshold: Double
-  public let tailProbability: Double
+package final class CriticalValues: Sendable {
+  package let threshold: Double
+  package let tailProbability: Double
   /// The values for ν = 1…tableSize, in memory of this table's own,
   /// written once in `init` and freed with the table: a lookup is a load,
   /// with no reference to retain.
@@ -34,7 +34,7 @@ public final class CriticalValues: Sendable {
 
   /// The critical t for ν degrees of freedom.
   @inline(__always)
-  public func value(degreesOfFreedom nu: Double) -> Double { lookup.value(degreesOfFreedom: nu) }
+  package func value(degreesOfFreedom nu: Double) -> Double { lookup.value(degreesOfFreedom: nu) }
 
   /// The table read through its address: what `ScoringRules` keeps for
   /// every sample it judges. Reaching the table through a reference, even
@@ -45,7 +45,7 @@ public final class CriticalValues: Sendable {
   /// the process, and `lookup(forThreshold:)` hands out only those. The
   /// values never change after `init`, so a lookup may be read from any
   /// thread.
-  public struct Lookup: @unchecked Sendable {
+  package struct Lookup: @unchecked Sendable {
     let table: UnsafePointer<Double>
     let threshold: Double
 
@@ -53,7 +53,7 @@ public final class CriticalValues: Sendable {
     /// below ν (the more conservative) up to tableSize; above it a
     /// Cornish–Fisher expansion, within 1e-9 of the exact value.
     @inline(__always)
-    public func value(degreesOfFreedom nu: Double) -> Double {
+    package func value(degreesOfFreedom nu: Double) -> Double {
       if nu < Double(CriticalValues.tableSize) {
         return table[max(Int(nu), 1) - 1]
       }
@@ -66,7 +66,7 @@ public final class CriticalValues: Sendable {
 
   /// The lookup of the shared table for a threshold (`forThreshold`),
   /// which lives as long as the process.
-  public static func lookup(forThreshold k: Double) -> Lookup { forThreshold(k).lookup }
+  package static func lookup(forThreshold k: Double) -> Lookup { forThreshold(k).lookup }
 
   /// Solves P(|T_ν| ≥ t) = p for t by the Illinois variant of regula
   /// falsi on (log t, log P), which is nearly a straight line (the tail is
@@ -107,7 +107,7 @@ public final class CriticalValues: Sendable {
   private static let cache = Mutex<[Double: CriticalValues]>([:])
 
   /// The shared table for a threshold, computed on first use.
-  public static func forThreshold(_ k: Double) -> CriticalValues {
+  package static func forThreshold(_ k: Double) -> CriticalValues {
     if let cached = cache.withLock({ $0[k] }) { return cached }
     let values = CriticalValues(threshold: k)
     return cache.withLock { cache in

@@ -3,26 +3,26 @@
 /// weighted variance of those residuals over about three days, each
 /// clipped at 10 of the spread so far. Two numbers, kept in the series'
 /// track.
-public struct DailyNoise: Sendable, Hashable, Codable {
-  public private(set) var variance: Double = 0
-  public private(set) var samples: Double = 0
+package struct DailyNoise: Sendable, Hashable, Codable {
+  package private(set) var variance: Double = 0
+  package private(set) var samples: Double = 0
 
   /// Samples whose squared residuals make the variance: about three days.
-  public static let memory = 864.0
+  package static let memory = 864.0
   /// Residuals learned before it may vouch for a sample: two hours.
-  public static let minimumSamples = 24.0
+  package static let minimumSamples = 24.0
 
-  public init() {}
+  package init() {}
 
   init(variance: Double, samples: Double) {
     self.variance = variance
     self.samples = samples
   }
 
-  public var canJudge: Bool { samples >= Self.minimumSamples && variance > 0 }
+  package var canJudge: Bool { samples >= Self.minimumSamples && variance > 0 }
 
   /// Learns the residual of a sample from its hour's mean.
-  public mutating func learn(_ residual: Double) {
+  package mutating func learn(_ residual: Double) {
     guard residual.isFinite else { return }
     var r = residual
     if samples >= Self.minimumSamples && variance > 0 {

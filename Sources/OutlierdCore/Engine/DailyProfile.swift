@@ -11,20 +11,20 @@ import Foundation
 /// the previous days sit in other blocks, and reading them for every sample
 /// of a warming series cost a backfill 1.39× its time. 48 hourly means as
 /// 32-bit floats and their counts of samples: 240 bytes.
-public struct DailyProfile: Sendable {
+package struct DailyProfile: Sendable {
   /// Hours 0–23 of weekdays (Monday to Friday), then of weekend days.
-  public static let bins = 48
+  package static let bins = 48
   /// Samples of an hour that weigh in its mean: three days of 5-minute
   /// samples. (The weight is 1 / count up to it.)
-  public static let memory: UInt8 = 36
+  package static let memory: UInt8 = 36
   /// Samples an hour needs before it is a reference: half an hour's.
-  public static let minimumSamples: UInt8 = 6
+  package static let minimumSamples: UInt8 = 6
 
-  public private(set) var means = InlineArray<48, Float>(repeating: 0)
-  public private(set) var counts = InlineArray<48, UInt8>(repeating: 0)
-  public var noise = DailyNoise()
+  package private(set) var means = InlineArray<48, Float>(repeating: 0)
+  package private(set) var counts = InlineArray<48, UInt8>(repeating: 0)
+  package var noise = DailyNoise()
 
-  public init() {}
+  package init() {}
 
   init(means: InlineArray<48, Float>, counts: InlineArray<48, UInt8>, noise: DailyNoise) {
     self.means = means
@@ -35,7 +35,7 @@ public struct DailyProfile: Sendable {
   /// The bin of a slot of a weekly period (`slotsPerDay` slots a day,
   /// Monday first); nil for a period that is not a week.
   @inline(__always)
-  public static func bin(ofSlot slot: Int, slotsPerDay: Int, weekly: Bool) -> Int? {
+  package static func bin(ofSlot slot: Int, slotsPerDay: Int, weekly: Bool) -> Int? {
     guard weekly, slotsPerDay >= 24 else { return nil }
     let day = slot / slotsPerDay
     let hour = (slot % slotsPerDay) * 24 / slotsPerDay
@@ -46,7 +46,7 @@ public struct DailyProfile: Sendable {
   /// for a weekend day none of which has been seen yet, on weekdays (a
   /// series' first Saturday); nil before the hour has `minimumSamples`.
   @inline(__always)
-  public func reference(bin: Int) -> Double? {
+  package func reference(bin: Int) -> Double? {
     if counts[bin] >= Self.minimumSamples { return Double(means[bin]) }
     let weekday = bin % 24
     if bin >= 24, counts[weekday] >= Self.minimumSamples { return Double(means[weekday]) }
@@ -55,11 +55,11 @@ public struct DailyProfile: Sendable {
 
   /// The largest magnitude learned: past it a 32-bit mean would overflow
   /// (values up to 1e100 are accepted), and such a series gets no profile.
-  public static let largest = 1e30
+  package static let largest = 1e30
 
   /// Learns y in its hour, after it was judged.
   @inline(__always)
-  public mutating func learn(_ y: Double, bin: Int) {
+  package mutating func learn(_ y: Double, bin: Int) {
     guard abs(y) <= Self.largest else { return }
     let count = counts[bin] < Self.memory ? counts[bin] + 1 : Self.memory
     counts[bin] = count
@@ -69,13 +69,13 @@ public struct DailyProfile: Sendable {
 }
 
 extension DailyProfile: Hashable {
-  public static func == (a: DailyProfile, b: DailyProfile) -> Bool {
+  package static func == (a: DailyProfile, b: DailyProfile) -> Bool {
     guard a.noise == b.noise else { return false }
     for k in 0..<bins where a.means[k] != b.means[k] || a.counts[k] != b.counts[k] { return false }
     return true
   }
 
-  public func hash(into hasher: inout Hasher) {
+  package func hash(into hasher: inout Hasher) {
     for k in 0..<Self.bins {
       hasher.combine(means[k])
       hasher.combine(counts[k])
@@ -87,7 +87,7 @@ extension DailyProfile: Hashable {
 extension DailyProfile: Codable {
   enum CodingKeys: String, CodingKey { case means, counts, noise }
 
-  public init(from decoder: any Decoder) throws {
+  package init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     let storedMeans = try container.decode([Double].self, forKey: .means)
     let storedCounts = try container.decode([Int].self, forKey: .counts)
@@ -104,7 +104,7 @@ extension DailyProfile: Codable {
     noise = try container.decode(DailyNoise.self, forKey: .noise)
   }
 
-  public func encode(to encoder: any Encoder) throws {
+  package func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode((0..<Self.bins).map { Double(means[$0]) }, forKey: .means)
     try container.encode((0..<Self.bins).map { Int(counts[$0]) }, forKey: .counts)

@@ -18,24 +18,24 @@ import Foundation
 /// they come in long runs of one value (a count's zeros at night, an idle
 /// CPU at 0.0) that no share of repeats predicts. Four numbers, kept in the
 /// track.
-public struct FlatWatch: Sendable, Hashable, Codable {
+package struct FlatWatch: Sendable, Hashable, Codable {
   /// The sample before (meaningless while `samples` is 0).
-  public private(set) var previous: Double = 0
+  package private(set) var previous: Double = 0
   /// Samples in the run of equal values that ends with `previous`.
-  public private(set) var length: Double = 0
+  package private(set) var length: Double = 0
   /// The share of samples that repeat the one before.
-  public private(set) var repeats: Double = 0
+  package private(set) var repeats: Double = 0
   /// Samples learned, up to `memory`.
-  public private(set) var samples: Double = 0
+  package private(set) var samples: Double = 0
 
   /// Samples that weigh in `repeats`: about a week at 5 minutes.
-  public static let memory = 2016.0
+  package static let memory = 2016.0
   /// Samples before a run may alert: a day.
-  public static let minimumSamples = 288.0
+  package static let minimumSamples = 288.0
   /// The largest share of repeats of a series that is watched.
-  public static let largestRepeats = 0.05
+  package static let largestRepeats = 0.05
 
-  public init() {}
+  package init() {}
 
   init(previous: Double, length: Double, repeats: Double, samples: Double) {
     self.previous = previous
@@ -49,7 +49,7 @@ public struct FlatWatch: Sendable, Hashable, Codable {
   /// the series is not watched: it repeats too often, or is whole numbers
   /// (`integerShare`, its `NoiseModel`'s: counts repeat by chance).
   @inline(__always)
-  public func score(_ y: Double, integerShare: Double) -> Double? {
+  package func score(_ y: Double, integerShare: Double) -> Double? {
     guard samples >= Self.minimumSamples, y == previous, repeats <= Self.largestRepeats, integerShare < 0.5
     else { return nil }
     let c = (repeats * samples + 0.5) / (samples + 1)
@@ -59,7 +59,7 @@ public struct FlatWatch: Sendable, Hashable, Codable {
 
   /// Learns y, after it was judged.
   @inline(__always)
-  public mutating func learn(_ y: Double) {
+  package mutating func learn(_ y: Double) {
     let repeated = samples > 0 && y == previous
     length = repeated ? length + 1 : 1
     samples = min(samples + 1, Self.memory)

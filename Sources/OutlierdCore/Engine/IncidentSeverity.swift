@@ -24,7 +24,7 @@ import Foundation
 /// At the default 0.001 and 5-minute samples that is 3.5e-6: a lone alert
 /// must be as unlikely as |z| ≥ 4.64; two alerts in one incident at the
 /// threshold (3.5) come to 3.5e-6 together.
-public enum IncidentSeverity: String, Sendable, Hashable, CaseIterable {
+package enum IncidentSeverity: String, Sendable, Hashable, CaseIterable {
   case warning
   case critical
 
@@ -32,7 +32,7 @@ public enum IncidentSeverity: String, Sendable, Hashable, CaseIterable {
   /// for a calibrated normal-equivalent score z. Computed from erfc (full
   /// relative precision in the tail); normal-equivalent scores are capped
   /// at 37.5, where p is 4.6e-308, still a normal double.
-  public static func evidence(ofCalibratedZ z: Double) -> Double {
+  package static func evidence(ofCalibratedZ z: Double) -> Double {
     let p = NormalDistribution.twoSidedTail(min(abs(z), 37.5))
     return p >= 1 ? 0 : -2 * log(p)
   }
@@ -40,7 +40,7 @@ public enum IncidentSeverity: String, Sendable, Hashable, CaseIterable {
   /// ln P(χ²₂ₖ ≥ S): the natural log of the combined p of `alerts` alerts
   /// with total evidence S, by the finite sum above in log space (its terms
   /// grow, then shrink: the largest is factored out so none overflows).
-  public static func logCombinedP(evidence s: Double, alerts k: Int) -> Double {
+  package static func logCombinedP(evidence s: Double, alerts k: Int) -> Double {
     guard k > 0, s > 0 else { return 0 }
     let half = s / 2
     // ln of the j-th term: j ln(S/2) − ln j!
@@ -63,12 +63,12 @@ public enum IncidentSeverity: String, Sendable, Hashable, CaseIterable {
   /// The combined p at or below which an incident is critical, for at most
   /// `rate` chance critical incidents per series per day when a series
   /// sends `samplesPerDay` samples a day.
-  public static func criticalP(rate: Double, samplesPerDay: Double) -> Double {
+  package static func criticalP(rate: Double, samplesPerDay: Double) -> Double {
     min(1, max(rate, 0) / max(samplesPerDay, 1))
   }
 
   /// The severity of an incident with this evidence and count of alerts.
-  public static func of(evidence: Double, alerts: Int, criticalP: Double) -> IncidentSeverity {
+  package static func of(evidence: Double, alerts: Int, criticalP: Double) -> IncidentSeverity {
     guard criticalP > 0 else { return .warning }
     return logCombinedP(evidence: evidence, alerts: alerts) <= log(criticalP) ? .critical : .warning
   }

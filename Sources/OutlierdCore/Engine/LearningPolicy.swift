@@ -1,5 +1,5 @@
 /// What the detector does with a sample that was flagged as an outlier.
-public enum LearningPolicy: String, Sendable, Hashable, CaseIterable {
+package enum LearningPolicy: String, Sendable, Hashable, CaseIterable {
   /// Learn the value as it is.
   case learn
   /// Learn the value clipped to 2 standard errors from the line, so one

@@ -1,6 +1,6 @@
 /// The kind of noise a series shows around what its model expects, which
 /// decides how improbable a sample is (`NoiseModel`).
-public enum NoiseFamily: String, Sendable, Hashable, CaseIterable {
+package enum NoiseFamily: String, Sendable, Hashable, CaseIterable {
   /// Gaussian around the pattern, the spread the same at every level
   /// (temperatures, most gauges): the slots' own Student t score.
   case additive

@@ -12,43 +12,43 @@ import Foundation
 /// So a queue's ordinary bursts, a latency's log-normal tail and a count's
 /// Poisson scatter stop alerting, while what is improbable under both
 /// still does.
-public struct NoiseModel: Sendable, Hashable, Codable {
+package struct NoiseModel: Sendable, Hashable, Codable {
   /// Samples learned, up to `memory` (the weights' normaliser).
-  public private(set) var samples: Double = 0
+  package private(set) var samples: Double = 0
   /// The mean of the samples.
-  public private(set) var mean: Double = 0
+  package private(set) var mean: Double = 0
   /// Shares of samples that are exactly 0, and whole numbers.
-  public private(set) var zeroShare: Double = 0
-  public private(set) var integerShare: Double = 0
+  package private(set) var zeroShare: Double = 0
+  package private(set) var integerShare: Double = 0
   /// Judged samples (with an expected value ŷ) learned.
-  public private(set) var judged: Double = 0
+  package private(set) var judged: Double = 0
   /// E[r²] and E[r³] of the residuals r = y − ŷ, each clipped at 5 of the
   /// spread so far.
-  public private(set) var rawSecond: Double = 0
-  public private(set) var rawThird: Double = 0
+  package private(set) var rawSecond: Double = 0
+  package private(set) var rawThird: Double = 0
   /// The same on the log scale, d = ln y − ln ŷ (y and ŷ > 0), and how
   /// many samples they hold.
-  public private(set) var logSamples: Double = 0
-  public private(set) var logSecond: Double = 0
-  public private(set) var logThird: Double = 0
+  package private(set) var logSamples: Double = 0
+  package private(set) var logSecond: Double = 0
+  package private(set) var logThird: Double = 0
   /// E[(y − ŷ)² / ŷ]: a count's dispersion (1 for Poisson).
-  public private(set) var dispersion: Double = 0
+  package private(set) var dispersion: Double = 0
   /// Bursts: E[ln y] and E[(ln y)²] over samples y > 0, and how many.
-  public private(set) var burstSamples: Double = 0
-  public private(set) var burstLogMean: Double = 0
-  public private(set) var burstLogSecond: Double = 0
+  package private(set) var burstSamples: Double = 0
+  package private(set) var burstLogMean: Double = 0
+  package private(set) var burstLogSecond: Double = 0
   /// P(y > 0 | the sample before was > 0), and how many pairs it holds.
-  public private(set) var continuedSamples: Double = 0
-  public private(set) var continued: Double = 0
+  package private(set) var continuedSamples: Double = 0
+  package private(set) var continued: Double = 0
   /// Samples > 0 in a row, up to the last one learned.
-  public private(set) var burstLength: Double = 0
+  package private(set) var burstLength: Double = 0
 
   /// Samples that weigh in the statistics: about a week at 5 minutes.
-  public static let memory = 2016.0
+  package static let memory = 2016.0
   /// Samples before a family other than additive may judge: a day.
-  public static let minimumSamples = 288.0
+  package static let minimumSamples = 288.0
 
-  public init() {}
+  package init() {}
 
   /// Restores a model saved earlier (the store's binary track), field by
   /// field in `TrackCoding`'s order.
@@ -88,7 +88,7 @@ public struct NoiseModel: Sendable, Hashable, Codable {
 
   /// Learns one sample, with what the model expected of it when it could
   /// judge (nil while it could not).
-  public mutating func learn(_ y: Double, expected: Double?) {
+  package mutating func learn(_ y: Double, expected: Double?) {
     guard y.isFinite else { return }
     samples = min(samples + 1, Self.memory)
     let weight = 1 / samples
@@ -146,7 +146,7 @@ public struct NoiseModel: Sendable, Hashable, Codable {
   /// The family the samples so far speak for, for a series that has
   /// (`everNegative`) or has never been negative. Additive until a day of
   /// samples is in.
-  public func family(everNegative: Bool) -> NoiseFamily {
+  package func family(everNegative: Bool) -> NoiseFamily {
     guard samples >= Self.minimumSamples, judged >= Self.minimumSamples / 2 else { return .additive }
     if rawSecond == 0 { return .constant }
     guard !everNegative else { return .additive }
@@ -173,7 +173,7 @@ public struct NoiseModel: Sendable, Hashable, Codable {
   /// under the family. Nil where the family has no opinion of its own
   /// (additive, constant: the slots' score stands) or cannot judge (ŷ ≤ 0
   /// on the log scale). 37.5 at most, as every normal-equivalent score.
-  public func normalEquivalent(_ y: Double, expected: Double, family: NoiseFamily) -> Double? {
+  package func normalEquivalent(_ y: Double, expected: Double, family: NoiseFamily) -> Double? {
     switch family {
     case .additive, .constant:
       return nil

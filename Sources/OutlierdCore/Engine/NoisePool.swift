@@ -1,11 +1,11 @@
 /// The residual variance of a block of neighbouring slots of one series:
 /// the sums of their RSS and of their degrees of freedom. Each slot keeps
 /// its own line; its noise level is estimated from the whole block.
-public struct NoisePool: Sendable, Hashable {
-  public var rss: Double
-  public var degreesOfFreedom: Double
+package struct NoisePool: Sendable, Hashable {
+  package var rss: Double
+  package var degreesOfFreedom: Double
 
-  public init(rss: Double = 0, degreesOfFreedom: Double = 0) {
+  package init(rss: Double = 0, degreesOfFreedom: Double = 0) {
     self.rss = rss
     self.degreesOfFreedom = degreesOfFreedom
   }
@@ -15,7 +15,7 @@ public struct NoisePool: Sendable, Hashable {
   /// ScoringRules.trendAfter), its sum of squares around its mean and
   /// n − 1, once n > 1.
   @inline(__always)
-  public static func contribution(of slot: SlotRegression, trendAfter: Double = 0) -> NoisePool {
+  package static func contribution(of slot: SlotRegression, trendAfter: Double = 0) -> NoisePool {
     if slot.weight < trendAfter {
       guard slot.weight > 1 else { return NoisePool() }
       return NoisePool(rss: max(slot.cyy, 0), degreesOfFreedom: slot.weight - 1)
@@ -26,7 +26,7 @@ public struct NoisePool: Sendable, Hashable {
 
   /// The slots pool `number` covers: `poolSlots` neighbours, the last pool
   /// cut at the period's end.
-  public static func slots(ofPool number: Int, poolSlots: Int, slotCount: Int) -> Range<Int> {
+  package static func slots(ofPool number: Int, poolSlots: Int, slotCount: Int) -> Range<Int> {
     min(number * poolSlots, slotCount)..<min((number + 1) * poolSlots, slotCount)
   }
 

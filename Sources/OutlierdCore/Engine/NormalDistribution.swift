@@ -3,9 +3,9 @@ import Synchronization
 
 /// The standard normal distribution's tails, for the normal-equivalent
 /// scale of scores: a score z means "as unlikely as a z-sigma normal event".
-public enum NormalDistribution {
+package enum NormalDistribution {
   /// Two-sided tail P(|Z| ≥ z) = erfc(z/√2).
-  public static func twoSidedTail(_ z: Double) -> Double {
+  package static func twoSidedTail(_ z: Double) -> Double {
     erfc(abs(z) / 2.0.squareRoot())
   }
 
@@ -14,7 +14,7 @@ public enum NormalDistribution {
   /// Acklam's rational approximation of the quantile (relative error
   /// 1.2e-9), refined by one Halley step on erfc, which brings it to full
   /// double precision; below p = 1e-300 the result is capped at 37.5.
-  public static func twoSidedQuantile(_ p: Double) -> Double {
+  package static func twoSidedQuantile(_ p: Double) -> Double {
     if p.isNaN { return .nan }
     if p >= 1 { return 0 }
     if p <= 1e-300 { return 37.5 }

@@ -6,28 +6,28 @@
 /// many, after a crash or not. (A running sum updated by subtracting a
 /// member's old contribution and adding its new one depends on the order of
 /// the updates in its last bits, and drifts.)
-public struct PoolSums: Sendable {
+package struct PoolSums: Sendable {
   /// Members per pool, rounded up to a power of two (missing members are
   /// zero, which adds nothing: a shorter pool has the same bits as alone).
-  public let width: Int
+  package let width: Int
   /// Pool p's tree at `p * 2 * width`: its root at +1, member i at +width+i.
   private var nodes: [NoisePool] = []
 
-  public init(poolSlots: Int) {
+  package init(poolSlots: Int) {
     var width = 1
     while width < poolSlots { width *= 2 }
     self.width = width
   }
 
   /// The total of one pool of these members, as trees for `poolSlots` sum it.
-  public static func total(of members: some Collection<NoisePool>, poolSlots: Int) -> NoisePool {
+  package static func total(of members: some Collection<NoisePool>, poolSlots: Int) -> NoisePool {
     var pools = PoolSums(poolSlots: poolSlots)
     let pool = pools.append(members: members)
     return pools.total(pool)
   }
 
   /// Adds a pool of these members; returns its number.
-  public mutating func append(members: some Collection<NoisePool>) -> Int {
+  package mutating func append(members: some Collection<NoisePool>) -> Int {
     precondition(members.count <= width, "a pool of \(members.count) members in trees of \(width)")
     let base = nodes.count
     nodes.append(contentsOf: repeatElement(NoisePool(), count: 2 * width))
@@ -44,10 +44,10 @@ public struct PoolSums: Sendable {
 
   /// Pool p's total: the sum of its members.
   @inline(__always)
-  public func total(_ pool: Int) -> NoisePool { nodes[pool * 2 * width + 1] }
+  package func total(_ pool: Int) -> NoisePool { nodes[pool * 2 * width + 1] }
 
   @inline(__always)
-  public mutating func set(_ pool: Int, member: Int, to contribution: NoisePool) {
+  package mutating func set(_ pool: Int, member: Int, to contribution: NoisePool) {
     let base = pool * 2 * width
     var node = width + member
     nodes.withUnsafeMutableBufferPointer { tree in
@@ -65,7 +65,7 @@ public struct PoolSums: Sendable {
     }
   }
 
-  public mutating func removeAll() { nodes.removeAll(keepingCapacity: true) }
+  package mutating func removeAll() { nodes.removeAll(keepingCapacity: true) }
 
-  public mutating func reserveCapacity(pools: Int) { nodes.reserveCapacity(pools * 2 * width) }
+  package mutating func reserveCapacity(pools: Int) { nodes.reserveCapacity(pools * 2 * width) }
 }

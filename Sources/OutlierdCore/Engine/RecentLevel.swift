@@ -14,38 +14,38 @@
 /// It follows a daily cycle with a lag and does not know the week: it is
 /// coarser than the weekly slots and hands over to them as soon as they
 /// can judge. Plain numbers, kept in the series' track.
-public struct RecentLevel: Sendable, Hashable, Codable {
-  public private(set) var mean: Double = 0
-  public private(set) var variance: Double = 0
+package struct RecentLevel: Sendable, Hashable, Codable {
+  package private(set) var mean: Double = 0
+  package private(set) var variance: Double = 0
   /// Samples learned, up to `noiseMemory` (the weights' normaliser).
-  public private(set) var samples: Double = 0
+  package private(set) var samples: Double = 0
   /// The current run of outliers: its side (±1), length and sum.
-  public private(set) var runSign: Double = 0
-  public private(set) var runLength = 0
-  public private(set) var runSum: Double = 0
+  package private(set) var runSign: Double = 0
+  package private(set) var runLength = 0
+  package private(set) var runSum: Double = 0
   /// Samples of the current run its warming slots learned clipped; kept
   /// and resolved by `ScoringRules` (learn does not touch them).
-  public internal(set) var clipped = ClippedRun()
+  package internal(set) var clipped = ClippedRun()
   /// The calibration of this baseline's scores, as for the slots. Last:
   /// the fields above are what every sample reads (`SeriesTrack`'s order).
-  public var tail = SidedTail()
+  package var tail = SidedTail()
 
   /// Samples whose mean is the level: about an hour of 5-minute samples.
-  public static let levelMemory = 12.0
+  package static let levelMemory = 12.0
   /// Samples whose squared residuals make the noise: about three days.
-  public static let noiseMemory = 864.0
+  package static let noiseMemory = 864.0
   /// Samples learned before the level may judge.
-  public static let minimumSamples = 144.0
+  package static let minimumSamples = 144.0
   /// Standard deviations at which a residual is clipped for the noise: only
   /// absurd ones. A tighter clip (3) made the noise of bursty series too
   /// small and their false alarms many times more (docs/detection.md).
-  public static let clip = 10.0
+  package static let clip = 10.0
   /// Standard deviations an outlier moves the level by, at most.
-  public static let outlierStep = 2.0
+  package static let outlierStep = 2.0
   /// Outliers in a row, on one side, that make a new level.
-  public static let confirmAfter = 3
+  package static let confirmAfter = 3
 
-  public init() {}
+  package init() {}
 
   /// The JSON of tracks from before the binary coding (`TrackCoding`) has
   /// no clipped run: it is not a key, and starts empty.
@@ -69,7 +69,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
   /// Whether the level may judge: it has learned `minimumSamples` and
   /// has a variance.
   @inline(__always)
-  public var canJudge: Bool { samples >= Self.minimumSamples && variance > 0 }
+  package var canJudge: Bool { samples >= Self.minimumSamples && variance > 0 }
 
   /// The baseline's score of y; meaningful only when `canJudge` (the
   /// caller checks: an optional score was copied once more per sample).
@@ -79,7 +79,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
   ///   - tailFactor: κ above the level; `tailFactorBelow` below it (the
   ///     same when nil).
   @inline(__always)
-  public func score(
+  package func score(
     _ y: Double, critical: Double, tailFactor: Double, tailFactorBelow: Double? = nil,
     lowerLimit: Double = -.infinity
   ) -> SlotScore {
@@ -110,7 +110,7 @@ public struct RecentLevel: Sendable, Hashable, Codable {
   /// - Returns: true when y confirmed a run as the new level.
   @inline(__always)
   @discardableResult
-  public mutating func learn(_ y: Double, limit: Double) -> Bool {
+  package mutating func learn(_ y: Double, limit: Double) -> Bool {
     guard samples > 0 else {
       mean = y
       samples = 1

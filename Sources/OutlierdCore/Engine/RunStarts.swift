@@ -6,16 +6,16 @@ import Foundation
 /// (SidedTail.isCommon): an incident of an hour is one event, not twelve,
 /// so it does not make the series' next anomaly look common, while a
 /// metric that bursts once a day is seen to.
-public struct RunStarts: Sendable, Hashable {
+package struct RunStarts: Sendable, Hashable {
   /// ScoreTail's bin of u = 1: an outlier's u is never below it.
-  public static let firstBin = 9
-  public static let bins = ScoreTail.bins - firstBin
+  package static let firstBin = 9
+  package static let bins = ScoreTail.bins - firstBin
   /// What the next start adds: grows by 1/decay with every judged sample.
-  public private(set) var increment: Double = 1
-  public private(set) var above = InlineArray<15, Float>(repeating: 0)
-  public private(set) var below = InlineArray<15, Float>(repeating: 0)
+  package private(set) var increment: Double = 1
+  package private(set) var above = InlineArray<15, Float>(repeating: 0)
+  package private(set) var below = InlineArray<15, Float>(repeating: 0)
 
-  public init() {}
+  package init() {}
 
   /// Restores counts saved earlier (the store's binary track).
   init(above: InlineArray<15, Float>, below: InlineArray<15, Float>, increment: Double) {
@@ -26,7 +26,7 @@ public struct RunStarts: Sendable, Hashable {
 
   /// One more judged sample: every count ages by ScoreTail.decay.
   @inline(__always)
-  public mutating func tick() {
+  package mutating func tick() {
     increment /= ScoreTail.decay
     if increment > ScoreTail.rescaleAbove {
       let scale = 1 / increment
@@ -44,7 +44,7 @@ public struct RunStarts: Sendable, Hashable {
   static func place(uSquared: Double) -> Int { max(ScoreTail.bin(uSquared: uSquared) - firstBin, 0) }
 
   /// Records an outlier that started a run (after this sample's `tick`).
-  public mutating func add(uSquared: Double, above isAbove: Bool) {
+  package mutating func add(uSquared: Double, above isAbove: Bool) {
     guard uSquared.isFinite else { return }
     let k = Self.place(uSquared: uSquared)
     if isAbove { above[k] += Float(increment) } else { below[k] += Float(increment) }
@@ -52,7 +52,7 @@ public struct RunStarts: Sendable, Hashable {
 
   /// The decayed number of recorded starts on this side at least as far out
   /// as u (the newest counting 1), interpolated log-linearly within u's bin.
-  public func exceedances(uSquared: Double, above isAbove: Bool) -> Double {
+  package func exceedances(uSquared: Double, above isAbove: Bool) -> Double {
     isAbove ? Self.exceedances(above, uSquared, increment) : Self.exceedances(below, uSquared, increment)
   }
 
@@ -76,13 +76,13 @@ public struct RunStarts: Sendable, Hashable {
     return total / increment
   }
 
-  public static func == (a: RunStarts, b: RunStarts) -> Bool {
+  package static func == (a: RunStarts, b: RunStarts) -> Bool {
     guard a.increment == b.increment else { return false }
     for k in 0..<bins where a.above[k] != b.above[k] || a.below[k] != b.below[k] { return false }
     return true
   }
 
-  public func hash(into hasher: inout Hasher) {
+  package func hash(into hasher: inout Hasher) {
     for k in 0..<Self.bins {
       hasher.combine(above[k])
       hasher.combine(below[k])
@@ -94,7 +94,7 @@ public struct RunStarts: Sendable, Hashable {
 extension RunStarts: Codable {
   enum CodingKeys: String, CodingKey { case above, below, increment }
 
-  public init(from decoder: any Decoder) throws {
+  package init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     func counts(_ key: CodingKeys) throws -> InlineArray<15, Float> {
       let stored = try container.decode([Double].self, forKey: key)
@@ -111,7 +111,7 @@ extension RunStarts: Codable {
     increment = try container.decode(Double.self, forKey: .increment)
   }
 
-  public func encode(to encoder: any Encoder) throws {
+  package func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode((0..<Self.bins).map { Double(above[$0]) }, forKey: .above)
     try container.encode((0..<Self.bins).map { Double(below[$0]) }, forKey: .below)

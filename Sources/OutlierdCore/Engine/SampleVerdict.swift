@@ -1,33 +1,33 @@
 /// What judging one sample did.
-public struct SampleVerdict: Sendable {
-  public var assessment: Assessment
-  public var isAlert: Bool
+package struct SampleVerdict: Sendable {
+  package var assessment: Assessment
+  package var isAlert: Bool
   /// Set when this sample suspected, confirmed or undid a level shift.
-  public var shift: ShiftChange?
+  package var shift: ShiftChange?
   /// Samples whose warming slots learned them clipped, in the run this
   /// sample confirmed as the series' new level: the caller replaces, in
   /// the slot at each one's time, `learned` by `value` (`ClippedRun`).
   /// Empty for nearly every sample.
-  public var relearn: ClippedRun
+  package var relearn: ClippedRun
   /// The series' noise family when it was judged (`NoiseModel`), and the
   /// sample's normal-equivalent score under it where the family has one.
-  public var family: NoiseFamily = .additive
-  public var familyScore: Double? = nil
+  package var family: NoiseFamily = .additive
+  package var familyScore: Double? = nil
   /// What the sample's slot learned of it, in the slot's units (the
   /// sample divided by a suspected shift's ratio, clipped when it was off
   /// the model), nil when nothing; and what it would have learned of it as
   /// an ordinary sample. `outlierd feedback … normal` takes the first out
   /// and puts the second in: exact by construction, not re-derived.
-  public var learned: Double? = nil
-  public var unclipped: Double? = nil
+  package var learned: Double? = nil
+  package var unclipped: Double? = nil
   /// Set when the sample's slot started over (a polluted slot): what it
   /// learned of earlier samples is gone.
-  public var slotStartedOver = false
+  package var slotStartedOver = false
   /// Set when the sample extends a run of equal values improbable for the
   /// series (`FlatWatch`): the run's normal-equivalent score (negative).
-  public var flatScore: Double? = nil
+  package var flatScore: Double? = nil
 
-  public init(
+  package init(
     assessment: Assessment, isAlert: Bool, shift: ShiftChange? = nil, relearn: ClippedRun = ClippedRun()
   ) {
     self.assessment = assessment

@@ -21,47 +21,47 @@ import Foundation
 /// κ recomputed every
 /// `refreshEvery` samples. Every field is a finite number, so it round-trips
 /// through JSON with the series' track.
-public struct ScoreTail: Sendable, Hashable, Codable {
+package struct ScoreTail: Sendable, Hashable, Codable {
   // The scalars come before the counts: every judged sample reads them
   // (the factor in force) and writes one count, so they share the counts'
   // first cache line instead of needing one of their own. The series'
   // tracks together outgrow the L2 cache on a backfill of many series.
   /// What the next sample adds: grows by 1/decay per sample instead of
   /// every count shrinking by decay.
-  public private(set) var increment: Double = 1
+  package private(set) var increment: Double = 1
   /// The sum of the counts.
-  public private(set) var total: Double = 0
+  package private(set) var total: Double = 0
   /// Samples added since κ was last computed.
-  public private(set) var sinceRefresh = 0
+  package private(set) var sinceRefresh = 0
   /// κ, the tail factor in force.
-  public private(set) var factor: Double = 1
+  package private(set) var factor: Double = 1
   /// Decayed counts of u in log-spaced bins: bin 0 holds u < lowest, bin
   /// k ≥ 1 holds lowest·2^((k−1)/4) ≤ u < lowest·2^(k/4), the last bin also
   /// everything above. Inline, not an Array: the hot path updates one count
   /// per sample without a uniqueness check or reference counting. 32-bit:
   /// every series holds four tails in memory, and a quantile needs no more
   /// than 7 digits of a count.
-  public private(set) var counts = InlineArray<24, Float>(repeating: 0)
+  package private(set) var counts = InlineArray<24, Float>(repeating: 0)
 
-  public static let bins = 24
+  package static let bins = 24
   /// The lower edge of bin 1, as a fraction of the critical value; bins
   /// are a quarter octave of u wide (a factor 2^¼ ≈ 1.19), so the last
   /// starts at 0.25·2^5.5 ≈ 11.3.
-  public static let lowest = 0.25
+  package static let lowest = 0.25
   /// Each sample's weight relative to the one before: about four weeks of
   /// 5-minute samples (8064) make the memory.
-  public static let decay = 1 - 1.0 / 8064
+  package static let decay = 1 - 1.0 / 8064
   /// The tail probability at which the series is compared with the model.
-  public static let referenceTail = 0.01
+  package static let referenceTail = 0.01
   /// Samples the tail must hold before κ may leave 1: with fewer, its 99th
   /// percentile rests on one or two samples.
-  public static let minimumWeight = 300.0
-  public static let refreshEvery = 32
+  package static let minimumWeight = 300.0
+  package static let refreshEvery = 32
   /// The increment at which counts are brought back to 1: a 32-bit count
   /// holds up to 3.4e38, and a tail's counts sum to about 8,064 increments.
   static let rescaleAbove = 1e30
 
-  public init() {}
+  package init() {}
 
   /// Restores a tail saved earlier (the store's binary track).
   init(counts: InlineArray<24, Float>, increment: Double, total: Double, sinceRefresh: Int, factor: Double) {
@@ -75,7 +75,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   // InlineArray has no synthesized conformances: the counts are compared,
   // hashed and coded element by element (as a JSON array of 24 numbers).
 
-  public static func == (a: ScoreTail, b: ScoreTail) -> Bool {
+  package static func == (a: ScoreTail, b: ScoreTail) -> Bool {
     guard a.increment == b.increment, a.total == b.total, a.sinceRefresh == b.sinceRefresh,
       a.factor == b.factor
     else { return false }
@@ -83,7 +83,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
     return true
   }
 
-  public func hash(into hasher: inout Hasher) {
+  package func hash(into hasher: inout Hasher) {
     for k in 0..<Self.bins { hasher.combine(counts[k]) }
     hasher.combine(increment)
     hasher.combine(total)
@@ -93,7 +93,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
 
   enum CodingKeys: String, CodingKey { case counts, increment, total, sinceRefresh, factor }
 
-  public init(from decoder: any Decoder) throws {
+  package init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     let stored = try container.decode([Double].self, forKey: .counts)
     guard stored.count == Self.bins, stored.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
@@ -107,7 +107,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
     factor = try container.decode(Double.self, forKey: .factor)
   }
 
-  public func encode(to encoder: any Encoder) throws {
+  package func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode((0..<Self.bins).map { Double(counts[$0]) }, forKey: .counts)
     try container.encode(increment, forKey: .increment)
@@ -120,14 +120,14 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// normal quantile against the normal-equivalent threshold (for the t
   /// scale and small degrees of freedom an approximation, which errs
   /// toward a larger κ only where the t tail is truly heavier).
-  public static func modelReference(threshold: Double) -> Double {
+  package static func modelReference(threshold: Double) -> Double {
     NormalDistribution.twoSidedQuantile(referenceTail) / threshold
   }
 
   /// Records one judged sample, given u² = (|t| / critical)², and refreshes
   /// κ every `refreshEvery` samples.
   @inline(__always)
-  public mutating func add(uSquared: Double, threshold: Double) {
+  package mutating func add(uSquared: Double, threshold: Double) {
     guard uSquared.isFinite else { return }
     counts[Self.bin(uSquared: uSquared)] += Float(increment)
     total += increment
@@ -174,15 +174,15 @@ public struct ScoreTail: Sendable, Hashable, Codable {
 
   /// The weight of the tail in samples (the decayed count, the newest
   /// sample counting 1: the increment has already grown past it).
-  public var weight: Double { total / (increment * Self.decay) }
+  package var weight: Double { total / (increment * Self.decay) }
 
   /// weight ≥ minimumWeight, without a division.
   @inline(__always)
-  public var isHeavyEnough: Bool { total >= Self.minimumWeight * increment * Self.decay }
+  package var isHeavyEnough: Bool { total >= Self.minimumWeight * increment * Self.decay }
 
   /// The u that `tail` of the recorded samples exceed, interpolated
   /// log-linearly within its bin; nil while the tail is too light to say.
-  public func quantile(exceededBy tail: Double) -> Double? {
+  package func quantile(exceededBy tail: Double) -> Double? {
     Self.quantile(exceededBy: tail, total: total, increment: increment) { Double(counts[$0]) }
   }
 
@@ -219,7 +219,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// 6) of 20 more anomalies went unseen for the same false-alarm rate
   /// (docs/detection.md). So a tail much heavier beyond 1% than at 1% is
   /// still under-corrected.
-  public func tailFactor(threshold: Double) -> Double {
+  package func tailFactor(threshold: Double) -> Double {
     guard let q1 = quantile(exceededBy: Self.referenceTail) else { return 1 }
     return max(1, q1 / Self.modelReference(threshold: threshold))
   }
@@ -231,7 +231,7 @@ public struct ScoreTail: Sendable, Hashable, Codable {
   /// 32 bits, as a tail keeps them), made only as far as the quantile
   /// reads: the whole merged tail, made every 32 judged samples, was 1% of
   /// an all-cold backfill's instructions.
-  public static func sharedFactor(_ a: ScoreTail, _ b: ScoreTail, threshold: Double) -> Double {
+  package static func sharedFactor(_ a: ScoreTail, _ b: ScoreTail, threshold: Double) -> Double {
     let scaleA = 1 / (a.increment * decay)
     let scaleB = 1 / (b.increment * decay)
     let q1 = quantile(

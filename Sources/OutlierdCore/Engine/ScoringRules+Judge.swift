@@ -25,7 +25,7 @@ extension ScoringRules {
   /// `dailyBin`: the sample's hour in the series' `DailyProfile` (nil for
   /// a period that is not a week), for a slot that cannot judge yet (see
   /// `judgeByRecentLevel`).
-  public func judge(
+  package func judge(
     _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool?,
     track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double, dailyBin: Int? = nil
   ) -> SampleVerdict {

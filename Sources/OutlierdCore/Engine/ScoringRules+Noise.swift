@@ -12,7 +12,7 @@ extension ScoringRules {
   /// constant), and the seed's t scale, leave the verdict as it was. The
   /// verdict of an alert, or of a sample its family judged, records the
   /// family and its score.
-  public func judgeWithNoise(
+  package func judgeWithNoise(
     _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool?,
     track: inout SeriesTrack, shiftAfter: Int, shiftConfirm: Double, dailyBin: Int? = nil
   ) -> SampleVerdict {

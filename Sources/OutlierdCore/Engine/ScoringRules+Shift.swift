@@ -4,10 +4,10 @@ extension ScoringRules {
   /// The range of level ratios taken as a shift. Outside it (a metric
   /// stuck at zero, a counter reset) the series keeps alerting instead: that
   /// is a failure to fix, not a new normal to learn.
-  public static let shiftRatios = 0.2...5.0
+  package static let shiftRatios = 0.2...5.0
 
   /// Samples in a row back at the old level that undo a suspected shift.
-  public static let revertAfter = 3
+  package static let revertAfter = 3
 
   /// The verdict on a judged sample, and its part in the series' run of
   /// outliers: the `shiftAfter`-th outlier in a row on one side at a steady

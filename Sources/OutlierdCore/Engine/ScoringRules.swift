@@ -1,32 +1,32 @@
 /// How a slot judges and learns: threshold, warm-up, forgetting, noise floor
 /// and learning policy. Pure value; no I/O.
-public struct ScoringRules: Sendable {
+package struct ScoringRules: Sendable {
   /// The threshold on `scale`.
-  public var threshold: Double
-  public var scale: ThresholdScale
+  package var threshold: Double
+  package var scale: ThresholdScale
   /// Samples a slot needs before it may judge: at least 3 for a slot alone
   /// (n − 2 ≥ 1 degree of freedom), at least 2 when its noise is pooled.
-  public var minimumSamples: Int
+  package var minimumSamples: Int
   /// Forgetting: the weight at which a slot stops growing (`.infinity`: never).
-  public var memory: Double
-  public var learning: LearningPolicy
-  public var noiseFloor: NoiseFloor
+  package var memory: Double
+  package var learning: LearningPolicy
+  package var noiseFloor: NoiseFloor
   /// Whether the prediction error includes the line's own uncertainty
   /// (1/n + (x − x̄)²/Cxx). Off reproduces seed 001 (residual / RSE), for
   /// comparison only.
-  public var leverage: Bool
+  package var leverage: Bool
   /// Whether `judge` widens the critical value by the series' tail factor
   /// (ScoreTail) and records each judged sample's score in its tail.
-  public var calibrate: Bool
+  package var calibrate: Bool
   /// Whether `judge` judges samples of warming slots by the series' recent
   /// level (RecentLevel) instead of not at all.
-  public var coldStart: Bool
+  package var coldStart: Bool
   /// Samples a slot needs before its line has a slope (a trend); with
   /// fewer its line is flat at the slot's mean, with n − 1 degrees of
   /// freedom. A slope from three or four weekly samples is mostly noise,
   /// and one burst among them tilts the line for weeks
   /// (docs/detection.md). 0: a slope from the start.
-  public var trendAfter: Double
+  package var trendAfter: Double
   /// The critical values, read through the table's address: the table
   /// lives for the whole process in CriticalValues' cache, and a reference
   /// to it (even `unowned(unsafe)`) was retained and released on every
@@ -35,9 +35,9 @@ public struct ScoringRules: Sendable {
   /// P(|Z| > threshold): the share of samples the threshold lets through
   /// on a series as Gaussian as the model; the rank gate's rate
   /// (ScoreTail.isCommon).
-  public let alertRate: Double
+  package let alertRate: Double
 
-  public init(
+  package init(
     threshold: Double = 4, scale: ThresholdScale = .t, minimumSamples: Int = 4, memory: Double = .infinity,
     learning: LearningPolicy = .clip, noiseFloor: NoiseFloor = .standard, leverage: Bool = true,
     calibrate: Bool = false, coldStart: Bool = false, trendAfter: Double = 0
@@ -61,7 +61,7 @@ public struct ScoringRules: Sendable {
 
   /// The |t| above which a score with ν degrees of freedom is an outlier.
   @inline(__always)
-  public func critical(degreesOfFreedom nu: Double) -> Double {
+  package func critical(degreesOfFreedom nu: Double) -> Double {
     criticalValues?.value(degreesOfFreedom: nu) ?? threshold
   }
 
@@ -78,7 +78,7 @@ public struct ScoringRules: Sendable {
   ///     at zero (a count falling week after week must not make its next
   ///     ordinary value an outlier above a negative expectation).
   @inline(__always)
-  public func assess(
+  package func assess(
     _ slot: SlotRegression, x: Double, y: Double, pool: NoisePool? = nil, tailFactor: Double = 1,
     tailFactorBelow: Double? = nil, nonNegative: Bool = false
   ) -> Assessment {
@@ -129,7 +129,7 @@ public struct ScoringRules: Sendable {
   /// The value the slot learns for a sample, by the learning policy; nil
   /// when the sample is to be skipped.
   @inline(__always)
-  public func valueToLearn(y: Double, assessment: Assessment) -> Double? {
+  package func valueToLearn(y: Double, assessment: Assessment) -> Double? {
     guard case .scored(let score) = assessment, score.isBeyondModel else { return y }
     switch learning {
     case .learn: return y
@@ -146,19 +146,5 @@ public struct ScoringRules: Sendable {
   }
 
   /// Standard errors from the line at which `clip` cuts a flagged value.
-  public static let clipWidth = 2.0
-
-  /// Assesses the sample against the slot alone, then learns it by the
-  /// policy: the slot's math without a series' state (calibration, cold
-  /// start, level shifts), for tests. The ingestor calls `judge`.
-  @inline(__always)
-  public func assessAndLearn(
-    _ slot: inout SlotRegression, x: Double, y: Double, pool: NoisePool? = nil
-  ) -> Assessment {
-    let assessment = assess(slot, x: x, y: y, pool: pool)
-    if let value = valueToLearn(y: y, assessment: assessment) {
-      slot.add(x: x, y: value, memory: memory)
-    }
-    return assessment
-  }
+  package static let clipWidth = 2.0
 }

@@ -2,7 +2,7 @@
 /// run of outliers, an active level shift, and its open incident.
 ///
 /// Stored in the series table (`TrackCoding`); every field stays finite.
-public struct SeriesTrack: Sendable, Hashable, Codable {
+package struct SeriesTrack: Sendable, Hashable, Codable {
   // Fields in the order a sample reads them: what every sample reads first,
   // the recent level (read by every sample while cold start is on) before
   // the weekly tails, and the open incident, read only by outliers, last.
@@ -15,57 +15,57 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   /// need no change when the shift is undone). From `shiftConfirmAt` on the
   /// shift is the series' level: the slots are scaled and the ratio is 1
   /// again.
-  public var shiftRatio: Double = 1
-  public var shiftConfirmAt: Double = 0
+  package var shiftRatio: Double = 1
+  package var shiftConfirmAt: Double = 0
   /// Set once a sample below zero arrives; until then the series is taken
   /// to be non-negative (counts, sizes, rates) and never expected below 0.
-  public var everNegative = false
+  package var everNegative = false
   /// Consecutive outliers in one direction (+1 above, −1 below) and the
   /// sums of their values and of their expected values.
-  public var runSign: Int = 0
-  public var runLength: Int = 0
-  public var runValueSum: Double = 0
-  public var runExpectedSum: Double = 0
+  package var runSign: Int = 0
+  package var runLength: Int = 0
+  package var runValueSum: Double = 0
+  package var runExpectedSum: Double = 0
   /// A run through expected values ≤ 0 has no meaningful ratio.
-  public var runCrossesZero = false
-  public var runStart: Double = 0
+  package var runCrossesZero = false
+  package var runStart: Double = 0
   /// Samples in a row, while a shift is suspected, that fit the old level
   /// and not the new one; `ScoringRules.revertAfter` of them undo it.
-  public var revertRun = 0
+  package var revertRun = 0
   /// Set when the series went silent for longer than stale_after.
-  public var stale = false
+  package var stale = false
   /// The recent level that judges while the weekly slots warm up.
-  public var recent = RecentLevel()
+  package var recent = RecentLevel()
   /// The series' score tails and tail factors (calibration), one per side.
   /// Held inline and updated in place on every judged sample.
-  public var tail = SidedTail()
+  package var tail = SidedTail()
   /// What the series' noise looks like: its family's statistics.
-  public var noise = NoiseModel()
+  package var noise = NoiseModel()
   /// Its day hour by hour, and the spread around it (cold start).
-  public var daily = DailyProfile()
+  package var daily = DailyProfile()
   /// Whether it has stopped varying (`variance` alerts).
-  public var flat = FlatWatch()
+  package var flat = FlatWatch()
   /// The open incident of its `variance` alerts, apart from its point
   /// alerts' (`incident`).
-  public var varianceIncident: OpenIncident?
+  package var varianceIncident: OpenIncident?
 
-  public var incident: OpenIncident?
-  public struct OpenIncident: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var sign: Int
-    public var start: Double
-    public var end: Double
+  package var incident: OpenIncident?
+  package struct OpenIncident: Sendable, Hashable, Codable {
+    package var id: Int64
+    package var sign: Int
+    package var start: Double
+    package var end: Double
     /// The largest |score| (normal-equivalent), with its sign.
-    public var peak: Double
-    public var alerts: Int
+    package var peak: Double
+    package var alerts: Int
     /// Fisher's evidence of its alerts, Σ −2 ln p (`IncidentSeverity`).
-    public var evidence: Double = 0
+    package var evidence: Double = 0
     /// When it became critical; 0 while it is a warning.
-    public var criticalAt: Double = 0
+    package var criticalAt: Double = 0
 
-    public var severity: IncidentSeverity { criticalAt > 0 ? .critical : .warning }
+    package var severity: IncidentSeverity { criticalAt > 0 ? .critical : .warning }
 
-    public init(
+    package init(
       id: Int64, sign: Int, start: Double, end: Double, peak: Double, alerts: Int, evidence: Double = 0,
       criticalAt: Double = 0
     ) {
@@ -82,7 +82,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey { case id, sign, start, end, peak, alerts, evidence, criticalAt }
 
     /// Tracks stored as JSON before severity have no evidence: 0.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
       let c = try decoder.container(keyedBy: CodingKeys.self)
       id = try c.decode(Int64.self, forKey: .id)
       sign = try c.decode(Int.self, forKey: .sign)
@@ -95,11 +95,11 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
     }
   }
 
-  public init() {}
+  package init() {}
 
   /// Equal to a new track. (A learned recent level answers at once: the
   /// whole comparison touches 1 KB.)
-  public var isEmpty: Bool { recent.samples == 0 && self == SeriesTrack() }
+  package var isEmpty: Bool { recent.samples == 0 && self == SeriesTrack() }
 
   enum CodingKeys: String, CodingKey {
     case runSign, runLength, runValueSum, runExpectedSum, runCrossesZero, runStart, shiftRatio,
@@ -111,7 +111,7 @@ public struct SeriesTrack: Sendable, Hashable, Codable {
   /// `tail`): it then keeps its initial value. The JSON of versions before
   /// 0.6 held a shift as `shiftUntil` with some slots already scaled; it is
   /// not read, and such a series finds its shift again if it lasts.
-  public init(from decoder: any Decoder) throws {
+  package init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     runSign = try c.decodeIfPresent(Int.self, forKey: .runSign) ?? runSign
     runLength = try c.decodeIfPresent(Int.self, forKey: .runLength) ?? runLength

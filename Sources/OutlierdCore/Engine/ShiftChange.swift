@@ -1,6 +1,6 @@
 /// What a sample did to its series' level shift (docs/detection.md, "Level
 /// shifts").
-public enum ShiftChange: Sendable, Hashable {
+package enum ShiftChange: Sendable, Hashable {
   /// A run of outliers at a steady multiple of the expected values: from
   /// now on the series is judged against `ratio` × its slots' lines, and the
   /// shift is confirmed at `confirmAt` unless the level returns first. The

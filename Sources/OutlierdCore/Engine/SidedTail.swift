@@ -9,27 +9,27 @@
 /// ScoreTail.minimumWeight of them; until then both sides share the factor
 /// of all samples together. Under the model (symmetric noise) both sides
 /// have the same reference, P(|Z| > z) given the side.
-public struct SidedTail: Sendable, Hashable, Codable {
+package struct SidedTail: Sendable, Hashable, Codable {
   // What every judged sample reads comes first, together: the factors in
   // force on both sides, the shared one and the run starts' increment
   // (`RunStarts` keeps it first). A sample then touches this line and its
   // own side's, not both sides' (`SeriesTrack`'s order).
   /// κ of both sides' samples together, refreshed every
   /// ScoreTail.refreshEvery samples.
-  public private(set) var sharedFactor: Double = 1
-  public private(set) var sinceShared = 0
+  package private(set) var sharedFactor: Double = 1
+  package private(set) var sinceShared = 0
   /// `factor(above:)` of each side, kept by `add` and the initialisers: a
   /// pure function of the other fields.
   private var inForceAbove: Double = 1
   private var inForceBelow: Double = 1
   /// The outliers that started a run, for the rank gate.
-  public private(set) var starts = RunStarts()
+  package private(set) var starts = RunStarts()
   /// Samples above their expected value (residual ≥ 0).
-  public private(set) var above = ScoreTail()
+  package private(set) var above = ScoreTail()
   /// Samples below it.
-  public private(set) var below = ScoreTail()
+  package private(set) var below = ScoreTail()
 
-  public init() {}
+  package init() {}
 
   init(above: ScoreTail, below: ScoreTail, sharedFactor: Double, sinceShared: Int, starts: RunStarts) {
     self.above = above
@@ -43,7 +43,7 @@ public struct SidedTail: Sendable, Hashable, Codable {
   /// κ on one side: the side's own once it has enough samples, else the
   /// shared one.
   @inline(__always)
-  public func factor(above isAbove: Bool) -> Double { isAbove ? inForceAbove : inForceBelow }
+  package func factor(above isAbove: Bool) -> Double { isAbove ? inForceAbove : inForceBelow }
 
   /// A side's factor in force: its own once it has enough samples, else
   /// the shared one.
@@ -59,12 +59,12 @@ public struct SidedTail: Sendable, Hashable, Codable {
   }
 
   /// The weight of all judged samples recorded (both sides).
-  public var weight: Double { above.weight + below.weight }
+  package var weight: Double { above.weight + below.weight }
 
   /// Records a judged sample's u² on its side; `startsRun` when it is an
   /// outlier that starts a run of outliers (the rank gate's events).
   @inline(__always)
-  public mutating func add(uSquared: Double, above isAbove: Bool, startsRun: Bool, threshold: Double) {
+  package mutating func add(uSquared: Double, above isAbove: Bool, startsRun: Bool, threshold: Double) {
     if isAbove {
       above.add(uSquared: uSquared, threshold: threshold)
       inForceAbove = inForce(above)
@@ -84,7 +84,7 @@ public struct SidedTail: Sendable, Hashable, Codable {
 
   /// Extra past starts a sample may have beyond the expected number: the
   /// rank gate's slack for the few weeks the tail remembers.
-  public static let rankSlack = 2.0
+  package static let rankSlack = 2.0
 
   /// The rank gate: whether an outlier of u² is common for this series, so
   /// that it is not an alert. It is when at least as many outliers as far
@@ -96,7 +96,7 @@ public struct SidedTail: Sendable, Hashable, Codable {
   ///
   /// - Parameter rate: the threshold's own tail probability, P(|Z| > k).
   @inline(__always)
-  public func isCommon(uSquared: Double, above isAbove: Bool, rate: Double) -> Bool {
+  package func isCommon(uSquared: Double, above isAbove: Bool, rate: Double) -> Bool {
     let weight = self.weight
     guard weight >= ScoreTail.minimumWeight else { return false }
     return starts.exceedances(uSquared: uSquared, above: isAbove) >= rate / 2 * weight + Self.rankSlack
@@ -106,7 +106,7 @@ public struct SidedTail: Sendable, Hashable, Codable {
 
   /// Reads both sides, or the single tail of earlier versions (a plain
   /// ScoreTail), which then serves both.
-  public init(from decoder: any Decoder) throws {
+  package init(from decoder: any Decoder) throws {
     if let container = try? decoder.container(keyedBy: CodingKeys.self), container.contains(.above) {
       above = try container.decode(ScoreTail.self, forKey: .above)
       below = try container.decode(ScoreTail.self, forKey: .below)

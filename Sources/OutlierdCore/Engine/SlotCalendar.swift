@@ -14,21 +14,21 @@ import Foundation
 ///   times, so those slots receive no sample that week.
 /// - In the repeated hour (fall back) both passes show the same wall-clock
 ///   times, so those slots receive two samples that week, one from each pass.
-public struct SlotCalendar: Sendable, Hashable, CustomStringConvertible {
+package struct SlotCalendar: Sendable, Hashable, CustomStringConvertible {
   /// Length of the seasonal period in seconds.
-  public let period: Int
+  package let period: Int
   /// Width of one slot in seconds.
-  public let slotWidth: Int
+  package let slotWidth: Int
   /// The IANA identifier of the zone whose wall clock slots follow.
-  public let timeZoneIdentifier: String
+  package let timeZoneIdentifier: String
   private let offsets: UTCOffsetTable
 
-  public static let week = 604_800
-  public static let day = 86_400
+  package static let week = 604_800
+  package static let day = 86_400
   /// Monday 1970-01-05 00:00, the period's anchor in local seconds.
   static let anchor: Int64 = 4 * 86_400
 
-  public init(period: Int = SlotCalendar.week, slotWidth: Int = 300, timeZone: String = "UTC") throws {
+  package init(period: Int = SlotCalendar.week, slotWidth: Int = 300, timeZone: String = "UTC") throws {
     guard period > 0 else { throw CalendarError.nonPositive("period", period) }
     guard slotWidth > 0 else { throw CalendarError.nonPositive("slot width", slotWidth) }
     guard period % slotWidth == 0 else {
@@ -43,11 +43,11 @@ public struct SlotCalendar: Sendable, Hashable, CustomStringConvertible {
     self.offsets = UTCOffsetTable(timeZone: zone)
   }
 
-  public var slotCount: Int { period / slotWidth }
+  package var slotCount: Int { period / slotWidth }
 
   /// Local wall-clock seconds since 1970-01-01 00:00 local for a Unix time.
   @inline(__always)
-  public func localSeconds(at unixTime: Double) -> Int64 {
+  package func localSeconds(at unixTime: Double) -> Int64 {
     let seconds = Int64(unixTime.rounded(.down))
     return seconds + offsets.offset(at: seconds)
   }
@@ -57,7 +57,7 @@ public struct SlotCalendar: Sendable, Hashable, CustomStringConvertible {
   /// Slot boundaries are whole seconds and zone offsets are whole seconds, so
   /// the fractional part of `unixTime` never changes the slot.
   @inline(__always)
-  public func slot(at unixTime: Double) -> Int {
+  package func slot(at unixTime: Double) -> Int {
     let local = localSeconds(at: unixTime) - Self.anchor
     let p = Int64(period)
     var position = local % p
@@ -68,7 +68,7 @@ public struct SlotCalendar: Sendable, Hashable, CustomStringConvertible {
   /// Where a slot starts, as an operator reads it: "Mon 09:05" for a weekly
   /// period, "09:05" for a daily one, "+1d 02:30" (from the period's start)
   /// for any other.
-  public func label(ofSlot slot: Int) -> String {
+  package func label(ofSlot slot: Int) -> String {
     let start = slot * slotWidth
     let (days, rest) = start.quotientAndRemainder(dividingBy: 86_400)
     let clock = String(format: "%02d:%02d", rest / 3600, rest % 3600 / 60)
@@ -84,16 +84,16 @@ public struct SlotCalendar: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
-  public var description: String {
+  package var description: String {
     "period \(period) s, slot width \(slotWidth) s (\(slotCount) slots), time zone \(timeZoneIdentifier)"
   }
 
-  public static func == (lhs: SlotCalendar, rhs: SlotCalendar) -> Bool {
+  package static func == (lhs: SlotCalendar, rhs: SlotCalendar) -> Bool {
     lhs.period == rhs.period && lhs.slotWidth == rhs.slotWidth
       && lhs.timeZoneIdentifier == rhs.timeZoneIdentifier
   }
 
-  public func hash(into hasher: inout Hasher) {
+  package func hash(into hasher: inout Hasher) {
     hasher.combine(period)
     hasher.combine(slotWidth)
     hasher.combine(timeZoneIdentifier)

@@ -11,27 +11,27 @@
 ///
 /// Weights are frequency weights: a weight of n means n samples, and `weight`
 /// is the sample count the t-test uses.
-public struct SlotRegression: Sendable, Hashable {
-  public private(set) var weight: Double
+package struct SlotRegression: Sendable, Hashable {
+  package private(set) var weight: Double
   /// The first sample's x and y. Means are kept as offsets from them, so
   /// that x − x̄ is computed from two small numbers: with x ≈ 1.7e9 the mean
   /// itself can only be held to ±1.2e-7, which for samples a few seconds
   /// apart is an error of 1e-7 in every deviation; x − x₀ is exact.
-  public private(set) var originX: Double
-  public private(set) var originY: Double
+  package private(set) var originX: Double
+  package private(set) var originY: Double
   /// x̄ − x₀ and ȳ − y₀.
-  public private(set) var offsetMeanX: Double
-  public private(set) var offsetMeanY: Double
-  public private(set) var cxx: Double
-  public private(set) var cxy: Double
-  public private(set) var cyy: Double
+  package private(set) var offsetMeanX: Double
+  package private(set) var offsetMeanY: Double
+  package private(set) var cxx: Double
+  package private(set) var cxy: Double
+  package private(set) var cyy: Double
 
-  public init() {
+  package init() {
     self.init(weight: 0, originX: 0, originY: 0, offsetMeanX: 0, offsetMeanY: 0, cxx: 0, cxy: 0, cyy: 0)
   }
 
   /// Restores statistics that were saved earlier (e.g. from the database).
-  public init(
+  package init(
     weight: Double, originX: Double, originY: Double, offsetMeanX: Double, offsetMeanY: Double,
     cxx: Double, cxy: Double, cyy: Double
   ) {
@@ -45,8 +45,8 @@ public struct SlotRegression: Sendable, Hashable {
     self.cyy = cyy
   }
 
-  public var meanX: Double { originX + offsetMeanX }
-  public var meanY: Double { originY + offsetMeanY }
+  package var meanX: Double { originX + offsetMeanX }
+  package var meanY: Double { originY + offsetMeanY }
 
   /// Learns one sample in O(1).
   ///
@@ -56,7 +56,7 @@ public struct SlotRegression: Sendable, Hashable {
   ///   older sample counts (N−1)/N as much as the next newer one: exponential
   ///   weighting with alpha = 1/N. `.infinity` never forgets.
   @inline(__always)
-  public mutating func add(x: Double, y: Double, memory: Double = .infinity) {
+  package mutating func add(x: Double, y: Double, memory: Double = .infinity) {
     if weight == 0 {
       originX = x
       originY = y
@@ -87,7 +87,7 @@ public struct SlotRegression: Sendable, Hashable {
   /// `add` replaces a learned value. With a finite memory the sample has
   /// since lost weight and the reverse is approximate. Removing the last
   /// sample leaves an empty slot.
-  public mutating func remove(x: Double, y: Double) {
+  package mutating func remove(x: Double, y: Double) {
     guard weight > 1 + 1e-9 else {
       self = SlotRegression()
       return
@@ -119,10 +119,10 @@ public struct SlotRegression: Sendable, Hashable {
 
   /// x − x̄, computed without the rounding of x̄ itself.
   @inline(__always)
-  public func deviationX(_ x: Double) -> Double { (x - originX) - offsetMeanX }
+  package func deviationX(_ x: Double) -> Double { (x - originX) - offsetMeanX }
 
   /// Slope of the fitted line; nil while x has no spread.
-  public var slope: Double? { cxx > 0 ? cxy / cxx : nil }
+  package var slope: Double? { cxx > 0 ? cxy / cxx : nil }
 
   /// The fitted value at x, less y₀ (add `originY` for the value itself);
   /// the mean when x has no spread.
@@ -132,19 +132,19 @@ public struct SlotRegression: Sendable, Hashable {
   }
 
   /// The fitted value at x; the mean of y when x has no spread.
-  public func predict(at x: Double) -> Double {
+  package func predict(at x: Double) -> Double {
     originY + predictedOffset(at: x)
   }
 
   /// Residual sum of squares Cyy − Cxy²/Cxx. Rounding can leave it slightly
   /// negative for data on a perfect line; it is reported as computed and the
   /// scorer treats ≤ 0 as "no residual variance".
-  public var residualSumOfSquares: Double {
+  package var residualSumOfSquares: Double {
     cxx > 0 ? cyy - cxy * (cxy / cxx) : cyy
   }
 
   /// Share of the variance of y the line explains; nil without spread in x or y.
-  public var rSquared: Double? {
+  package var rSquared: Double? {
     guard cxx > 0, cyy > 0 else { return nil }
     return min(1, max(0, (cxy / cxx) * (cxy / cyy)))
   }
@@ -153,7 +153,7 @@ public struct SlotRegression: Sendable, Hashable {
 extension SlotRegression {
   /// Scales the whole line by r: every past value counts r times as much.
   /// Means and co-moments with y scale by r, Cyy (and so the RSS) by r².
-  public mutating func scaleLevel(by r: Double) {
+  package mutating func scaleLevel(by r: Double) {
     guard weight > 0, r != 1 else { return }
     scaleY(r)
   }

@@ -1,39 +1,39 @@
 /// How far a new sample lies from its slot's line, judged before the sample
 /// is learned.
-public struct SlotScore: Sendable, Hashable {
+package struct SlotScore: Sendable, Hashable {
   /// ŷ, the slot's line evaluated at the sample's time.
-  public let expected: Double
+  package let expected: Double
   /// y − ŷ.
-  public let residual: Double
+  package let residual: Double
   /// s², the noise variance: RSS / (n − 2) of the slot, or pooled over its
   /// block of neighbouring slots; raised to the noise floor's square.
-  public let residualVariance: Double
+  package let residualVariance: Double
   /// SE² = s²·(1 + 1/n + (x − x̄)²/Cxx), the variance of a new observation
   /// at this x around the line.
-  public let predictionVariance: Double
+  package let predictionVariance: Double
   /// The slot's weight n at scoring time.
-  public let samples: Double
+  package let samples: Double
   /// Degrees of freedom of s²: n − 2, or the pool's.
-  public let degreesOfFreedom: Double
+  package let degreesOfFreedom: Double
   /// The |studentized residual| above which this sample is an outlier: the
   /// threshold itself on the t scale, or the t quantile as unlikely as the
   /// threshold on the normal scale; times κ of the sample's side.
-  public let critical: Double
+  package let critical: Double
   /// κ, the tail factor of the sample's side that the critical value
   /// includes (1: the parametric critical value itself).
-  public let tailFactor: Double
+  package let tailFactor: Double
   /// The critical values below and above the expected value (with each
   /// side's κ): the band's half-widths in standard errors. `critical` is
   /// one of them, by the residual's sign.
-  public let criticalBelow: Double
-  public let criticalAbove: Double
+  package let criticalBelow: Double
+  package let criticalAbove: Double
   /// What judged the sample: the slot's line, or the recent level.
-  public let baseline: Baseline
+  package let baseline: Baseline
   /// The band's lowest value: 0 for a series that has never been negative
   /// (−∞ otherwise).
-  public let lowerLimit: Double
+  package let lowerLimit: Double
 
-  public init(
+  package init(
     expected: Double, residual: Double, residualVariance: Double, predictionVariance: Double, samples: Double,
     degreesOfFreedom: Double, critical: Double, tailFactor: Double = 1, baseline: Baseline = .weekly,
     lowerLimit: Double = -.infinity, criticalBelow: Double? = nil, criticalAbove: Double? = nil
@@ -56,27 +56,27 @@ public struct SlotScore: Sendable, Hashable {
   // them: the hot path decides an alert from the variances alone.
 
   /// s, the residual standard error.
-  public var residualStandardError: Double { residualVariance.squareRoot() }
+  package var residualStandardError: Double { residualVariance.squareRoot() }
   /// SE, the standard error of a new observation at this x.
-  public var standardError: Double { predictionVariance.squareRoot() }
+  package var standardError: Double { predictionVariance.squareRoot() }
   /// The studentized residual (y − ŷ) / SE, signed.
-  public var studentized: Double { residual / standardError }
+  package var studentized: Double { residual / standardError }
 
   /// Two-sided p-value of the studentized residual under Student's t.
-  public var pValue: Double {
+  package var pValue: Double {
     StudentT.twoSidedPValue(studentized, degreesOfFreedom: degreesOfFreedom)
   }
 
   /// The score on the normal-equivalent scale, signed: the z whose
   /// two-sided normal tail equals this sample's p-value.
-  public var normalEquivalent: Double {
+  package var normalEquivalent: Double {
     let z = NormalDistribution.twoSidedQuantile(pValue)
     return residual < 0 ? -z : z
   }
 
   /// |studentized residual| > critical, without a square root or division.
   @inline(__always)
-  public var isOutlier: Bool {
+  package var isOutlier: Bool {
     residual * residual > critical * critical * predictionVariance
   }
 
@@ -84,14 +84,14 @@ public struct SlotScore: Sendable, Hashable {
   /// the model, whether or not calibration makes it an alert. What a slot
   /// learns is decided by this, so a bursty series' lines stay robust.
   @inline(__always)
-  public var isBeyondModel: Bool {
+  package var isBeyondModel: Bool {
     let parametric = critical / tailFactor
     return residual * residual > parametric * parametric * predictionVariance
   }
 
   /// The band ŷ − criticalBelow·SE … ŷ + criticalAbove·SE (never below
   /// `lowerLimit`): a sample outside it is an outlier.
-  public var band: ClosedRange<Double> {
+  package var band: ClosedRange<Double> {
     let se = standardError
     return max(expected - criticalBelow * se, lowerLimit)...(expected + criticalAbove * se)
   }
@@ -112,7 +112,7 @@ extension SlotScore {
   /// × its slots' lines, ScoringRules.judge): expected and residual times
   /// r, variances times r². The studentized residual and the verdict are
   /// unchanged.
-  public func scaled(by r: Double) -> SlotScore {
+  package func scaled(by r: Double) -> SlotScore {
     SlotScore(
       expected: expected * r, residual: residual * r, residualVariance: residualVariance * r * r,
       predictionVariance: predictionVariance * r * r, samples: samples, degreesOfFreedom: degreesOfFreedom,

@@ -3,9 +3,9 @@ import Foundation
 /// Student's t distribution, through the regularized incomplete beta
 /// function: for ν degrees of freedom, P(|T| > t) = I_x(ν/2, 1/2) with
 /// x = ν/(ν + t²).
-public enum StudentT {
+package enum StudentT {
   /// Two-sided tail probability P(|T| ≥ |t|).
-  public static func twoSidedPValue(_ t: Double, degreesOfFreedom nu: Double) -> Double {
+  package static func twoSidedPValue(_ t: Double, degreesOfFreedom nu: Double) -> Double {
     precondition(nu > 0, "degrees of freedom must be positive")
     if t.isNaN { return .nan }
     if t.isInfinite { return 0 }
@@ -17,7 +17,7 @@ public enum StudentT {
   }
 
   /// Cumulative distribution P(T ≤ t).
-  public static func cdf(_ t: Double, degreesOfFreedom nu: Double) -> Double {
+  package static func cdf(_ t: Double, degreesOfFreedom nu: Double) -> Double {
     let tail = twoSidedPValue(t, degreesOfFreedom: nu) / 2
     return t < 0 ? tail : 1 - tail
   }

@@ -1,5 +1,5 @@
 /// How the threshold is read.
-public enum ThresholdScale: String, Sendable, Hashable, CaseIterable {
+package enum ThresholdScale: String, Sendable, Hashable, CaseIterable {
   /// On the normal-equivalent scale: an alert is as unlikely as a
   /// |z| > threshold normal event, whatever the degrees of freedom.
   case normal

@@ -8,22 +8,22 @@ import Foundation
 
 /// Parses Graphite plaintext lines from raw bytes, without building
 /// intermediate strings for the numbers.
-public struct GraphiteLineParser: Sendable {
-  public var maxLineLength: Int
-  public var maxSeriesNameLength: Int
+package struct GraphiteLineParser: Sendable {
+  package var maxLineLength: Int
+  package var maxSeriesNameLength: Int
   /// Timestamps after this are rejected (the clock plus the allowed lead).
-  public var latestTimestamp: Double
-  public var maxFuture: Double
+  package var latestTimestamp: Double
+  package var maxFuture: Double
 
   /// 1990-01-01T00:00:00Z: anything earlier is not a Unix-seconds timestamp
   /// of a metric (milliseconds are far later, so they fail the future test).
-  public static let earliestTimestamp: Double = 631_152_000
+  package static let earliestTimestamp: Double = 631_152_000
 
   // The tables, held by the parser: a static is reached through a lazy
   // initialisation check on every access, which showed in the profile.
   private let powers = GraphiteLineParser.powersOfTen
 
-  public init(maxLineLength: Int, maxSeriesNameLength: Int, now: Double, maxFuture: Double) {
+  package init(maxLineLength: Int, maxSeriesNameLength: Int, now: Double, maxFuture: Double) {
     self.maxLineLength = maxLineLength
     self.maxSeriesNameLength = maxSeriesNameLength
     self.latestTimestamp = now + maxFuture
@@ -32,7 +32,7 @@ public struct GraphiteLineParser: Sendable {
 
   /// Parses one line, given without its line terminator. Returns nil for a
   /// blank line or a `#` comment.
-  public func parse(_ line: UnsafeRawBufferPointer) -> Result<ParsedSample, LineRejection>? {
+  package func parse(_ line: UnsafeRawBufferPointer) -> Result<ParsedSample, LineRejection>? {
     switch parseLine(line) {
     case .blank: return nil
     case .rejected(let reason): return .failure(reason)
@@ -44,7 +44,7 @@ public struct GraphiteLineParser: Sendable {
 
   /// Parses one line, given without its line terminator.
   @inline(__always)
-  public func parseLine(_ line: UnsafeRawBufferPointer) -> ParsedLine {
+  package func parseLine(_ line: UnsafeRawBufferPointer) -> ParsedLine {
     commonLine(line) ?? parseAnyLine(line)
   }
 
@@ -144,7 +144,7 @@ public struct GraphiteLineParser: Sendable {
   /// non-zero digits (`1e-400`) is refused rather than read as 0. The fast
   /// path's values (at most 15 digits, at most 22 after the point) are
   /// inside this range by construction.
-  public static let valueMagnitudes: ClosedRange<Double> = 1e-100...1e100
+  package static let valueMagnitudes: ClosedRange<Double> = 1e-100...1e100
 
   private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
 

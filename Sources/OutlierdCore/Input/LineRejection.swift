@@ -8,7 +8,7 @@ import Foundation
 
 /// Why a line could not be read as a sample. The description is what the
 /// rejected/ file and the `rejections` table say.
-public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
+package enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
   case fieldCount(Int)
   case lineTooLong(length: Int, limit: Int)
   case seriesTooLong(length: Int, limit: Int)
@@ -21,7 +21,7 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
   case timestampBefore1990(Double)
   case timestampInFuture(Double, limit: Double)
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .fieldCount(let n):
       return "expected 3 fields `<series> <value> <timestamp>`, found \(n)"
@@ -49,7 +49,7 @@ public enum LineRejection: Error, Sendable, Hashable, CustomStringConvertible {
   }
 
   /// A short, stable name for the kind of rejection, for counting.
-  public var kind: String {
+  package var kind: String {
     switch self {
     case .fieldCount: return "field_count"
     case .lineTooLong: return "line_too_long"

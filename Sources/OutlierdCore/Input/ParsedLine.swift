@@ -8,7 +8,7 @@ import Foundation
 
 /// One line, as the parser sees it: the name as a range of the line's bytes,
 /// so a caller that knows the series already needs no String for it.
-public enum ParsedLine: Sendable, Hashable {
+package enum ParsedLine: Sendable, Hashable {
   /// Empty, blanks only, or a `#` comment.
   case blank
   case sample(name: Range<Int>, value: Double, timestamp: Double)

@@ -7,8 +7,8 @@ import Foundation
 #endif
 
 /// One sample of Graphite's plaintext protocol: `<series> <value> <timestamp>`.
-public struct ParsedSample: Sendable, Hashable {
-  public var series: String
-  public var value: Double
-  public var timestamp: Double
+package struct ParsedSample: Sendable, Hashable {
+  package var series: String
+  package var value: Double
+  package var timestamp: Double
 }

@@ -6,11 +6,11 @@
 
 /// The lines of one spool file, with the whole-file checks that come
 /// before any line is read: a file with NUL bytes is not text.
-public struct SampleFile: Sendable {
-  public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
+package struct SampleFile: Sendable {
+  package enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
     case notText(nulAt: Int)
 
-    public var description: String {
+    package var description: String {
       switch self {
       case .notText(let offset): return "file is not text (NUL byte at offset \(offset))"
       }
@@ -20,7 +20,7 @@ public struct SampleFile: Sendable {
   /// Calls `body` with each line's number (from 1) and bytes, without the
   /// terminator; LF and CRLF both end a line, a UTF-8 byte-order mark at the
   /// start is skipped, and a last line without a newline is still a line.
-  public static func forEachLine(
+  package static func forEachLine(
     in bytes: UnsafeRawBufferPointer, _ body: (Int, UnsafeRawBufferPointer) throws -> Void
   ) rethrows {
     var start = 0
@@ -36,7 +36,7 @@ public struct SampleFile: Sendable {
     }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer) -> Rejection? {
+  package static func check(_ bytes: UnsafeRawBufferPointer) -> Rejection? {
     if let nul = offset(of: 0, in: bytes, from: 0) { return .notText(nulAt: nul) }
     return nil
   }

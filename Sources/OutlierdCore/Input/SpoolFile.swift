@@ -7,17 +7,17 @@ import Foundation
 /// A spool file opened for reading: regular files only, never through a
 /// symlink, checked with fstat after open so nothing can be swapped in
 /// between the check and the read.
-public struct SpoolFile {
-  public var path: String
-  public var bytes: [UInt8]
-  public var device: UInt64
-  public var inode: UInt64
+package struct SpoolFile {
+  package var path: String
+  package var bytes: [UInt8]
+  package var device: UInt64
+  package var inode: UInt64
   /// Size and modification time when it was read: a file that differs
   /// afterwards was written to after outlierd read it.
-  public var size: Int
-  public var modified: Double
+  package var size: Int
+  package var modified: Double
 
-  public enum Refusal: Error, CustomStringConvertible {
+  package enum Refusal: Error, CustomStringConvertible {
     /// Not a regular file: a symlink, FIFO, device, socket.
     case notRegular(kind: String)
     /// Neither ours nor in the spool's group: not from a producer.
@@ -28,7 +28,7 @@ public struct SpoolFile {
     /// read permission (umask 077).
     case unreadable(mode: mode_t, uid: UInt32)
 
-    public var description: String {
+    package var description: String {
       switch self {
       case .notRegular(let kind): return "not a regular file (\(kind)); only regular files are read"
       case .foreignOwner(let uid, let gid):
@@ -46,18 +46,18 @@ public struct SpoolFile {
 
   /// Why a spool entry could not be read at all (it vanished, permissions):
   /// the file stays where it is and is tried again later.
-  public struct ReadFailure: Error, CustomStringConvertible {
-    public var path: String
-    public var code: Int32
-    public var vanished: Bool { code == ENOENT }
-    public var description: String { "cannot read \(path): \(String(cString: strerror(code)))" }
+  package struct ReadFailure: Error, CustomStringConvertible {
+    package var path: String
+    package var code: Int32
+    package var vanished: Bool { code == ENOENT }
+    package var description: String { "cannot read \(path): \(String(cString: strerror(code)))" }
   }
 
   /// Opens and reads a spool file.
   /// - Parameter producersGroup: when set, a file must belong to this
   ///   process's user or to this group (the spool directory's, which its
   ///   setgid bit gives every file written in it).
-  public static func load(_ path: String, maxSize: Int, producersGroup: gid_t? = nil) throws -> SpoolFile {
+  package static func load(_ path: String, maxSize: Int, producersGroup: gid_t? = nil) throws -> SpoolFile {
     let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
     if fd < 0 {
       let code = errno

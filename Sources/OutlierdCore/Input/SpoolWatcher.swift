@@ -8,9 +8,9 @@ import Foundation
 /// Finds the files waiting in the spool: inotify says when a file was
 /// renamed in or closed after writing; a full scan at start and every
 /// rescan interval makes sure a missed event never strands a file.
-public final class SpoolWatcher {
-  public let directory: String
-  public let inotifyDescriptor: Int32
+package final class SpoolWatcher {
+  package let directory: String
+  package let inotifyDescriptor: Int32
   /// Names renamed into the spool since the last scan: complete by the
   /// producers' contract (write, then rename).
   private var announced: Set<String> = []
@@ -18,17 +18,17 @@ public final class SpoolWatcher {
   /// way (written in place, or found by a scan) is taken once it has not
   /// changed for this long; a close-after-write event only wakes the scan,
   /// since a writer may open the file again.
-  public var settleTime: Double = 1
+  package var settleTime: Double = 1
   /// A file written in place whose last line has no newline yet is held
   /// until it has not changed for this long: its writer has probably only
   /// paused, and taking it would reject half a line and delete the file
   /// under the writer's feet.
-  public var unfinishedLineSettleTime: Double = 60
+  package var unfinishedLineSettleTime: Double = 60
 
-  public struct Candidate: Hashable {
-    public var path: String
-    public var name: String
-    public var modified: Double
+  package struct Candidate: Hashable {
+    package var path: String
+    package var name: String
+    package var modified: Double
   }
 
   /// The watch and the directory it is on (device, inode): a spool
@@ -37,7 +37,7 @@ public final class SpoolWatcher {
   private var watch: Int32 = -1
   private var watched: (device: UInt64, inode: UInt64) = (0, 0)
 
-  public init(directory: String) throws {
+  package init(directory: String) throws {
     self.directory = directory
     inotifyDescriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
     guard inotifyDescriptor >= 0 else {
@@ -81,7 +81,7 @@ public final class SpoolWatcher {
   /// new one; cleared by `takeRewatched`.
   private var rewatched = false
 
-  public func takeRewatched() -> Bool {
+  package func takeRewatched() -> Bool {
     defer { rewatched = false }
     return rewatched
   }
@@ -90,13 +90,13 @@ public final class SpoolWatcher {
 
   /// Producers write under a name starting with "." or ending in ".tmp" and
   /// rename it into place; such names are never read.
-  public static func isIgnored(_ name: String) -> Bool {
+  package static func isIgnored(_ name: String) -> Bool {
     name.hasPrefix(".") || name.hasSuffix(".tmp")
   }
 
   /// Reads pending inotify events; returns whether any named a file.
   @discardableResult
-  public func drainEvents() -> Bool {
+  package func drainEvents() -> Bool {
     var any = false
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     while true {
@@ -124,7 +124,7 @@ public final class SpoolWatcher {
 
   /// The spool's files, oldest first (by modification time, then name),
   /// and whether some were held back to settle.
-  public func scan(now: Double = Date().timeIntervalSince1970) throws -> (ready: [Candidate], settling: Bool)
+  package func scan(now: Double = Date().timeIntervalSince1970) throws -> (ready: [Candidate], settling: Bool)
   {
     try rewatchIfReplaced()
     guard let dir = opendir(directory) else {
@@ -163,7 +163,7 @@ public final class SpoolWatcher {
     return (ready, ready.count < found.count)
   }
 
-  public func forget(_ name: String) { announced.remove(name) }
+  package func forget(_ name: String) { announced.remove(name) }
 
   /// Whether a non-empty file's last byte is not a newline.
   static func lastLineIsUnfinished(_ path: String, size: Int) -> Bool {
@@ -177,9 +177,9 @@ public final class SpoolWatcher {
 
   /// Names that were not UTF-8, renamed since the last call: (the name as
   /// it was, with its bad bytes as `%XX`, and the new name or the error).
-  public private(set) var renamed: [(from: String, result: Result<String, FileSystem.Failure>)] = []
+  package private(set) var renamed: [(from: String, result: Result<String, FileSystem.Failure>)] = []
 
-  public func takeRenamed() -> [(from: String, result: Result<String, FileSystem.Failure>)] {
+  package func takeRenamed() -> [(from: String, result: Result<String, FileSystem.Failure>)] {
     defer { renamed.removeAll() }
     return renamed
   }

@@ -10,22 +10,22 @@
 ///   line and the second as a whole file, with every other producer's lines
 ///   in it. Memory stays within `maxLineLength` per connection.
 /// - Blank lines are skipped.
-public struct StreamLines: Sendable {
-  public let maxLineLength: Int
+package struct StreamLines: Sendable {
+  package let maxLineLength: Int
   /// The unfinished line so far.
   private var partial: [UInt8] = []
   /// Inside a line being dropped, until its LF.
   private var dropping = false
   /// Lines dropped so far.
-  public private(set) var dropped = 0
+  package private(set) var dropped = 0
 
-  public init(maxLineLength: Int) {
+  package init(maxLineLength: Int) {
     self.maxLineLength = maxLineLength
   }
 
   /// Takes the next bytes of the stream; appends each complete line, with
   /// its LF, to `out`.
-  public mutating func feed(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+  package mutating func feed(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
     var start = 0
     while start < bytes.count {
       guard let newline = SampleFile.offset(of: 0x0A, in: bytes, from: start) else {
@@ -39,7 +39,7 @@ public struct StreamLines: Sendable {
   }
 
   /// The stream ended: an unfinished last line is still a line.
-  public mutating func finish(into out: inout [UInt8]) {
+  package mutating func finish(into out: inout [UInt8]) {
     if !partial.isEmpty || dropping { endLine(into: &out) }
   }
 

@@ -8,8 +8,8 @@ import Foundation
 /// Contract: a delivery is recorded only after Alertmanager accepted it
 /// (at least once: a crash between the two sends it again, which
 /// Alertmanager deduplicates by labels; `sends` counts every accepted POST).
-public final class DeliveryLedger {
-  public enum State: String, Sendable {
+package final class DeliveryLedger {
+  package enum State: String, Sendable {
     /// Sent as firing; the incident was open when last seen.
     case firing
     /// Sent with its end: nothing more to do.
@@ -20,21 +20,21 @@ public final class DeliveryLedger {
     case silenced
   }
 
-  public struct Delivery: Sendable, Hashable {
-    public var incident: Int64
-    public var state: State
-    public var lastSent: Double?
-    public var sends: Int
-    public var failures: Int
-    public var nextAttempt: Double
+  package struct Delivery: Sendable, Hashable {
+    package var incident: Int64
+    package var state: State
+    package var lastSent: Double?
+    package var sends: Int
+    package var failures: Int
+    package var nextAttempt: Double
     /// The severity it was last delivered with; nil before severity.
-    public var severity: String?
+    package var severity: String?
   }
 
   let db: SQLiteDatabase
-  public let path: String
+  package let path: String
 
-  public init(path: String) throws {
+  package init(path: String) throws {
     self.path = path
     db = try SQLiteDatabase(path: path)
     db.setBusyTimeout(milliseconds: 5000)
@@ -71,7 +71,7 @@ public final class DeliveryLedger {
   }
 
   /// The largest incident id seen; nil before the first pass.
-  public func lastSeen() throws -> Int64? {
+  package func lastSeen() throws -> Int64? {
     try db.scalarText("SELECT value FROM meta WHERE key = 'last_seen'").flatMap { Int64($0) }
   }
 
@@ -81,7 +81,7 @@ public final class DeliveryLedger {
 
   /// The identity of the daemon's database this ledger follows
   /// (its `meta.database_id`); nil before it was first recorded.
-  public func databaseIdentity() throws -> String? {
+  package func databaseIdentity() throws -> String? {
     try db.scalarText("SELECT value FROM meta WHERE key = 'database_id'")
   }
 
@@ -113,7 +113,7 @@ public final class DeliveryLedger {
   }
 
   /// Deliveries still firing (their incidents must be followed until they close).
-  public func firing() throws -> [Int64] {
+  package func firing() throws -> [Int64] {
     let statement = try db.prepare(
       "SELECT incident_id FROM deliveries WHERE state = 'firing' ORDER BY incident_id")
     var ids: [Int64] = []
@@ -121,7 +121,7 @@ public final class DeliveryLedger {
     return ids
   }
 
-  public func delivery(_ incident: Int64) throws -> Delivery? {
+  package func delivery(_ incident: Int64) throws -> Delivery? {
     let s = try db.prepare(
       "SELECT state, last_sent, sends, failures, next_attempt, severity FROM deliveries WHERE incident_id = ?"
     ).bind(.integer(incident))
@@ -134,17 +134,17 @@ public final class DeliveryLedger {
 
   /// A silence: incidents of matching series that open while it lasts are
   /// recorded in the ledger but not delivered.
-  public struct Silence: Sendable, Hashable {
-    public var id: Int64
-    public var pattern: String
-    public var starts: Double
-    public var ends: Double
-    public var comment: String
-    public var createdBy: String
+  package struct Silence: Sendable, Hashable {
+    package var id: Int64
+    package var pattern: String
+    package var starts: Double
+    package var ends: Double
+    package var comment: String
+    package var createdBy: String
   }
 
   /// Adds a silence from `starts` to `ends`; returns its id.
-  public func addSilence(pattern: String, starts: Double, ends: Double, comment: String, createdBy: String)
+  package func addSilence(pattern: String, starts: Double, ends: Double, comment: String, createdBy: String)
     throws
     -> Int64
   {
@@ -154,14 +154,14 @@ public final class DeliveryLedger {
   }
 
   /// Ends a silence now; false when there is none with this id or it already ended.
-  public func expireSilence(_ id: Int64, at now: Double) throws -> Bool {
+  package func expireSilence(_ id: Int64, at now: Double) throws -> Bool {
     try db.prepare("UPDATE silences SET ends = ?1 WHERE id = ?2 AND ends > ?1").bind(.real(now), .integer(id))
       .run()
     return try db.scalarText("SELECT changes()") == "1"
   }
 
   /// Silences that have not ended by `since`, newest first.
-  public func silences(endingAfter since: Double) throws -> [Silence] {
+  package func silences(endingAfter since: Double) throws -> [Silence] {
     let s = try db.prepare(
       "SELECT id, pattern, starts, ends, comment, created_by FROM silences WHERE ends > ? ORDER BY id DESC"
     ).bind(.real(since))
@@ -213,7 +213,7 @@ public final class DeliveryLedger {
 
   /// Totals for `status`: deliveries by state, accepted POSTs, failures,
   /// and the last error; nil when there is no ledger (or no permission).
-  public static func summary(path: String) -> (
+  package static func summary(path: String) -> (
     firing: Int, resolved: Int, sends: Int, failures: Int, lastError: String?
   )? {
     guard FileManager.default.isReadableFile(atPath: path),

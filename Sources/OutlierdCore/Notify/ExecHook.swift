@@ -11,12 +11,12 @@ import Foundation
 /// `timeout` is killed and counts as failed; a non-zero exit status fails
 /// too. Each failure comes back with the command's exit status and the end
 /// of its standard error, for the log and the ledger.
-public struct ExecHook: Sendable {
-  public var command: String
-  public var timeout: Double
-  public var concurrency = 4
+package struct ExecHook: Sendable {
+  package var command: String
+  package var timeout: Double
+  package var concurrency = 4
 
-  public init(command: String, timeout: Double) {
+  package init(command: String, timeout: Double) {
     self.command = command
     self.timeout = timeout
   }
@@ -40,7 +40,7 @@ public struct ExecHook: Sendable {
   /// it delivered). When `cancel` (a signalfd) becomes readable, the
   /// running commands are killed and the rest not started; their results
   /// say so.
-  public func run(_ inputs: [[UInt8]], cancel: Int32 = -1) -> [String?] {
+  package func run(_ inputs: [[UInt8]], cancel: Int32 = -1) -> [String?] {
     // A command that does not read its input must not kill us (SIGPIPE).
     signal(SIGPIPE, SIG_IGN)
     var results = [String?](repeating: "\(command): not run (stopping)", count: inputs.count)

@@ -9,19 +9,19 @@ import Foundation
 /// HTTP/1.1 over a TCP connection of its own, `Connection: close`, with one
 /// deadline for the whole request. No TLS: Alertmanager is reached on
 /// loopback or a private network; for anything else, use the exec hook.
-public struct HTTPEndpoint: Sendable, CustomStringConvertible {
-  public var host: String
-  public var port: UInt16
+package struct HTTPEndpoint: Sendable, CustomStringConvertible {
+  package var host: String
+  package var port: UInt16
   /// The URL's path, without a trailing slash ("" for none).
-  public var prefix: String
+  package var prefix: String
 
-  public struct Failure: Error, CustomStringConvertible {
-    public var detail: String
-    public var description: String { detail }
+  package struct Failure: Error, CustomStringConvertible {
+    package var detail: String
+    package var description: String { detail }
   }
 
   /// Parses `http://host[:port][/prefix]`; nil for anything else.
-  public init?(url: String) {
+  package init?(url: String) {
     guard url.hasPrefix("http://") else { return nil }
     var rest = Substring(url.dropFirst("http://".count))
     var path = ""
@@ -46,7 +46,7 @@ public struct HTTPEndpoint: Sendable, CustomStringConvertible {
     prefix = path
   }
 
-  public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(prefix)" }
+  package var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(prefix)" }
 
   /// Sends one request and returns the status code and body.
   ///
@@ -55,7 +55,7 @@ public struct HTTPEndpoint: Sendable, CustomStringConvertible {
   /// seconds, however slowly the server trickles its answer; and at once,
   /// with a failure, when `cancel` (a descriptor such as a signalfd) becomes
   /// readable. The response is read up to 1 MiB.
-  public func request(
+  package func request(
     method: String, path: String, body: [UInt8] = [], timeout: Double = 10, cancel: Int32 = -1
   ) throws(Failure) -> (status: Int, body: [UInt8]) {
     let deadline = Date().timeIntervalSince1970 + timeout

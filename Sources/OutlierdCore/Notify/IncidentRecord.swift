@@ -1,27 +1,27 @@
 /// An incident as the notifier delivers it: the `incidents` row and its
 /// strongest alert (largest |z|).
-public struct IncidentRecord: Sendable, Hashable {
-  public var id: Int64
-  public var series: String
+package struct IncidentRecord: Sendable, Hashable {
+  package var id: Int64
+  package var series: String
   /// +1 above the band, −1 below.
-  public var direction: Int
-  public var start: Double
-  public var end: Double
-  public var alerts: Int
-  public var closed: Bool
-  public var value: Double?
-  public var expected: Double?
-  public var lower: Double?
-  public var upper: Double?
-  public var z: Double?
-  public var pValue: Double?
-  public var baseline: String?
+  package var direction: Int
+  package var start: Double
+  package var end: Double
+  package var alerts: Int
+  package var closed: Bool
+  package var value: Double?
+  package var expected: Double?
+  package var lower: Double?
+  package var upper: Double?
+  package var z: Double?
+  package var pValue: Double?
+  package var baseline: String?
   /// `warning` or `critical` (`IncidentSeverity`); Alertmanager's label
   /// `severity`.
-  public var severity: IncidentSeverity = .warning
+  package var severity: IncidentSeverity = .warning
   /// What its alerts say: one sample off (`point`) or a series that
   /// stopped varying (`variance`); Alertmanager's label `kind`.
-  public var kind: AlertKind = .point
+  package var kind: AlertKind = .point
 
   /// Reads the incidents that are open, newer than `after`, or in `ids`,
   /// oldest first, from the daemon's database.

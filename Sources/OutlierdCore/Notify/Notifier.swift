@@ -19,13 +19,13 @@ import Logging
 /// - Delivery is at least once: the ledger records a send only after
 ///   Alertmanager accepted it. A failed send is retried with backoff (5 s,
 ///   doubling, at most 5 min).
-public final class Notifier {
+package final class Notifier {
   /// Where incidents go: Alertmanager, or a command.
-  public enum Target: CustomStringConvertible, Sendable {
+  package enum Target: CustomStringConvertible, Sendable {
     case alertmanager(HTTPEndpoint)
     case exec(ExecHook)
 
-    public var description: String {
+    package var description: String {
       switch self {
       case .alertmanager(let endpoint): return "\(endpoint)"
       case .exec(let hook): return "the exec hook `\(hook.command)`"
@@ -33,10 +33,10 @@ public final class Notifier {
     }
   }
 
-  public let settings: Settings
-  public let target: Target
-  public let ledger: DeliveryLedger
-  public var logger: Logger
+  package let settings: Settings
+  package let target: Target
+  package let ledger: DeliveryLedger
+  package var logger: Logger
   private let extraLabels: [String: String]
   /// Since start, for the metrics file.
   private var sent = 0
@@ -45,11 +45,11 @@ public final class Notifier {
   /// Seconds between passes.
   static let pollInterval = 2.0
 
-  public struct ConfigurationProblem: Error, CustomStringConvertible {
-    public var description: String
+  package struct ConfigurationProblem: Error, CustomStringConvertible {
+    package var description: String
   }
 
-  public init(settings: Settings, logger: Logger) throws {
+  package init(settings: Settings, logger: Logger) throws {
     switch (settings.notifyAlertmanager.isEmpty, settings.notifyExec.isEmpty) {
     case (false, true):
       guard let endpoint = HTTPEndpoint(url: settings.notifyAlertmanager) else {
@@ -94,7 +94,7 @@ public final class Notifier {
   /// signalfd) becomes readable, the delivery in flight is abandoned and the
   /// pass ends. Returns the alerts delivered and whether any failed.
   @discardableResult
-  public func pass(
+  package func pass(
     now: Double = Date().timeIntervalSince1970, cancel: Int32 = -1, heartbeat: () -> Void = {}
   ) throws -> (sent: Int, failed: Bool) {
     guard FileManager.default.fileExists(atPath: settings.database) else { return (0, false) }
@@ -296,7 +296,7 @@ public final class Notifier {
   /// written, the daemon's database cannot be read), the next waits 2 s,
   /// doubling up to 5 min: a failing ledger must not turn into a flood of
   /// re-deliveries.
-  public func run() {
+  package func run() {
     let signals = SignalReceiver()
     let notifier = SystemdNotifier()
     logger.info(

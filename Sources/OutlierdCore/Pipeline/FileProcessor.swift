@@ -12,15 +12,15 @@ import Logging
 /// Crash safety comes from the order: the file leaves the spool only after
 /// the commit, and a file whose content is already in the ledger is only
 /// cleaned up, never applied again.
-public final class FileProcessor {
-  public enum Disposal: Sendable {
+package final class FileProcessor {
+  package enum Disposal: Sendable {
     /// Daemon mode: delete committed files, or move them to processed/.
     case removeFromSpool
     /// `ingest FILE…`: the files are the operator's; leave them.
     case keep
   }
 
-  public enum Outcome: Sendable {
+  package enum Outcome: Sendable {
     case applied(FileReport)
     case alreadyApplied
     /// The whole file was refused and moved to rejected/.
@@ -30,15 +30,15 @@ public final class FileProcessor {
     case vanished
   }
 
-  public let ingestor: Ingestor
-  public let disposal: Disposal
-  public var logger: Logger
+  package let ingestor: Ingestor
+  package let disposal: Disposal
+  package var logger: Logger
   private let timeFormatter: DateFormatter
 
   /// The spool directory's group; files from anyone else are refused.
   private let producersGroup: gid_t?
 
-  public init(ingestor: Ingestor, disposal: Disposal, logger: Logger) {
+  package init(ingestor: Ingestor, disposal: Disposal, logger: Logger) {
     self.ingestor = ingestor
     self.disposal = disposal
     self.logger = logger
@@ -57,7 +57,7 @@ public final class FileProcessor {
   var settings: Settings { ingestor.settings }
 
   /// Processes one file.
-  public func process(path: String, shouldCancel: () -> Bool = { false }) throws -> Outcome {
+  package func process(path: String, shouldCancel: () -> Bool = { false }) throws -> Outcome {
     try process(paths: [path], shouldCancel: shouldCancel)[0]
   }
 
@@ -70,7 +70,7 @@ public final class FileProcessor {
   /// Errors of the store (busy, disk full, read-only) are thrown and
   /// nothing of the batch is applied: the caller keeps the files and
   /// retries with backoff. `Ingestor.Cancelled` likewise.
-  public func process(paths: [String], shouldCancel: () -> Bool = { false }) throws -> [Outcome] {
+  package func process(paths: [String], shouldCancel: () -> Bool = { false }) throws -> [Outcome] {
     var outcomes: [Outcome] = []
     var applied: [(path: String, file: SpoolFile, report: FileReport)] = []
     try ingestor.withBatch {

@@ -1,6 +1,6 @@
 /// An incident that opened or closed, for the log.
-public struct IncidentNote: Sendable, Hashable {
-  public var series: String
-  public var incident: SeriesTrack.OpenIncident
-  public var kind: AlertKind = .point
+package struct IncidentNote: Sendable, Hashable {
+  package var series: String
+  package var incident: SeriesTrack.OpenIncident
+  package var kind: AlertKind = .point
 }

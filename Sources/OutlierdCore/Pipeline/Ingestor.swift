@@ -10,10 +10,10 @@ import Foundation
 /// changes made between batches (stale marking, reset, feedback), each in
 /// one `Store.transaction`. The batch (`IngestBatch`) holds the known
 /// series and what the open transaction changes, sample by sample.
-public final class Ingestor {
-  public private(set) var settings: Settings
-  public let calendar: SlotCalendar
-  public let store: Store
+package final class Ingestor {
+  package private(set) var settings: Settings
+  package let calendar: SlotCalendar
+  package let store: Store
   /// The known series and the batch, open or spare: it is reused, storage
   /// and all, by the next.
   private var batch: IngestBatch
@@ -22,9 +22,9 @@ public final class Ingestor {
   /// The newest hour whose history pruning ran.
   private var prunedThrough: Int64 = .min
 
-  public struct Cancelled: Error {}
+  package struct Cancelled: Error {}
 
-  public init(settings: Settings, store: Store) throws {
+  package init(settings: Settings, store: Store) throws {
     self.settings = settings
     self.calendar = try settings.calendar()
     self.store = store
@@ -35,11 +35,11 @@ public final class Ingestor {
   /// Set when a rollback could not restore the touched series' tracks.
   private var tracksNeedReload = false
 
-  public var seriesCount: Int { batch.states.count }
+  package var seriesCount: Int { batch.states.count }
 
   /// Takes new detection settings (thresholds, minimum samples, overrides,
   /// learning, memory) from the next batch on. The calendar cannot change.
-  public func reload(_ newSettings: Settings) throws {
+  package func reload(_ newSettings: Settings) throws {
     precondition(!isOpen, "reload inside a batch")
     let newCalendar = try newSettings.calendar()
     guard newCalendar == calendar else {
@@ -53,7 +53,7 @@ public final class Ingestor {
 
   /// Marks series silent for longer than `stale_after` (by the clock) as
   /// stale, in one transaction: an event each, once, until samples resume.
-  public func markStaleSeries(now: Double) throws -> [SeriesEvent] {
+  package func markStaleSeries(now: Double) throws -> [SeriesEvent] {
     precondition(!isOpen, "stale marking inside a batch")
     guard settings.staleAfter > 0 else { return [] }
     let silent = batch.states.indices.filter {
@@ -83,7 +83,7 @@ public final class Ingestor {
   /// run) starts over, an open incident is closed, and a `reset` event is
   /// recorded; its newest time and history stay. One transaction, between
   /// batches. Returns false when no series has this name.
-  public func resetSeries(named name: String, now: Double = Date().timeIntervalSince1970) throws -> Bool {
+  package func resetSeries(named name: String, now: Double = Date().timeIntervalSince1970) throws -> Bool {
     precondition(!isOpen, "reset inside a batch")
     var bytes = Array(name.utf8)
     guard let number = bytes.withUnsafeMutableBytes({ batch.index.find(UnsafeRawBufferPointer($0)) }) else {
@@ -117,7 +117,7 @@ public final class Ingestor {
   /// shift (the slots were rescaled) or before a reset. The series' other
   /// state (calibration, recent level) is left as it is. One transaction,
   /// between batches. Returns the answer for the operator.
-  public func relearnAsNormal(alert id: Int64, now: Double = Date().timeIntervalSince1970) throws -> String {
+  package func relearnAsNormal(alert id: Int64, now: Double = Date().timeIntervalSince1970) throws -> String {
     precondition(!isOpen, "feedback inside a batch")
     guard let flagged = try store.flaggedSample(alert: id) else { return "no alert #\(id)" }
     guard flagged.feedback == nil else {
@@ -171,7 +171,7 @@ public final class Ingestor {
   /// series are as they were, and the error is rethrown. Files applied in
   /// one batch cost one commit, one write of each series and slot block,
   /// instead of one per file.
-  public func withBatch<Result>(_ body: () throws -> Result) throws -> Result {
+  package func withBatch<Result>(_ body: () throws -> Result) throws -> Result {
     precondition(!isOpen, "batches do not nest")
     if tracksNeedReload {
       for (number, known) in try store.loadSeries().enumerated() where number < batch.states.count {
@@ -204,7 +204,7 @@ public final class Ingestor {
   ///
   /// - Parameter shouldCancel: polled every 16384 lines; when it returns
   ///   true `Cancelled` is thrown.
-  public func apply(
+  package func apply(
     bytes: UnsafeRawBufferPointer, name: String, sha256: String, now: Double = Date().timeIntervalSince1970,
     shouldCancel: () -> Bool = { false }
   ) throws -> FileReport {
@@ -236,7 +236,7 @@ public final class Ingestor {
 
   /// Whether the open batch should commit before another file
   /// (`IngestBatch.isFull`: files, age, working set).
-  public var batchIsFull: Bool { isOpen && batch.isFull }
+  package var batchIsFull: Bool { isOpen && batch.isFull }
 
   /// After a rollback: the series created in the batch are forgotten, and
   /// the touched series' tracks, which the batch changed in place, are

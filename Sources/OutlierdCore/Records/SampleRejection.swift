@@ -1,7 +1,7 @@
 /// Why a line's sample was not applied: the line could not be read
 /// (`LineRejection`, decided by the parser alone), or it was read and the
 /// store's state refused it (decided when the sample meets its series).
-public enum SampleRejection: Error, Sendable, Hashable, CustomStringConvertible {
+package enum SampleRejection: Error, Sendable, Hashable, CustomStringConvertible {
   case unreadable(LineRejection)
   /// The series already holds a sample at or after this time.
   case notNewer(timestamp: Double, newest: Double)
@@ -9,7 +9,7 @@ public enum SampleRejection: Error, Sendable, Hashable, CustomStringConvertible 
   case tooManySeries(limit: Int)
 
   /// What the rejected/ file and the `rejections` table say.
-  public var description: String {
+  package var description: String {
     switch self {
     case .unreadable(let reason):
       return reason.description
@@ -23,7 +23,7 @@ public enum SampleRejection: Error, Sendable, Hashable, CustomStringConvertible 
 
   /// A short, stable name for the kind of rejection (the `rejections`
   /// table's `kind` column), for counting.
-  public var kind: String {
+  package var kind: String {
     switch self {
     case .unreadable(let reason): return reason.kind
     case .notNewer: return "not_newer"

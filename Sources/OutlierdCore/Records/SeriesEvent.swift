@@ -1,12 +1,12 @@
 /// Something that happened to a series, as stored in the `events` table: a
 /// level shift, going stale, resuming.
-public struct SeriesEvent: Sendable, Hashable {
-  public var series: String
-  public var time: Double
+package struct SeriesEvent: Sendable, Hashable {
+  package var series: String
+  package var time: Double
   /// A short stable word: `shift`, `shift_confirmed`, `shift_undone`,
   /// `stale`, `resumed`, `reset`, `feedback`.
-  public var kind: String
-  public var detail: String
+  package var kind: String
+  package var detail: String
 }
 
 extension SeriesEvent {
@@ -16,7 +16,7 @@ extension SeriesEvent {
   /// - Parameters:
   ///   - after: the run of outliers that makes a shift suspected.
   ///   - confirm: how long the new level must hold, from the run's start.
-  public init(series: String, time: Double, shift: ShiftChange, after: Int, confirm: Double) {
+  package init(series: String, time: Double, shift: ShiftChange, after: Int, confirm: Double) {
     self.series = series
     self.time = time
     switch shift {

@@ -5,23 +5,23 @@
 /// `outlierd status --check`: whether the service is healthy, as monitoring
 /// (Nagios, Icinga, monit, a systemd timer) asks it, with one line per
 /// finding and the plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-public struct HealthCheck: Sendable {
-  public enum Level: Int32, Sendable, Comparable {
+package struct HealthCheck: Sendable {
+  package enum Level: Int32, Sendable, Comparable {
     case ok = 0, warning = 1, critical = 2, unknown = 3
-    public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
-    public var word: String { ["OK", "WARNING", "CRITICAL", "UNKNOWN"][Int(rawValue)] }
+    package static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+    package var word: String { ["OK", "WARNING", "CRITICAL", "UNKNOWN"][Int(rawValue)] }
   }
 
-  public struct Finding: Sendable, Hashable {
-    public var level: Level
-    public var text: String
+  package struct Finding: Sendable, Hashable {
+    package var level: Level
+    package var text: String
   }
 
   /// Limits past which the spool is unhealthy.
-  public var maxBacklog: Int
-  public var maxLag: Double
+  package var maxBacklog: Int
+  package var maxLag: Double
 
-  public init(maxBacklog: Int, maxLag: Double) {
+  package init(maxBacklog: Int, maxLag: Double) {
     self.maxBacklog = maxBacklog
     self.maxLag = maxLag
   }
@@ -29,7 +29,7 @@ public struct HealthCheck: Sendable {
   /// Whether a writer (the daemon, or an `ingest`) holds the database: it
   /// keeps an exclusive `flock` on the file while it runs (`DatabaseFile`).
   /// nil when the file cannot be opened to ask.
-  public static func writerIsRunning(database: String) -> Bool? {
+  package static func writerIsRunning(database: String) -> Bool? {
     let fd = open(database, O_RDONLY | O_CLOEXEC | O_NOCTTY)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -41,7 +41,7 @@ public struct HealthCheck: Sendable {
   }
 
   /// The findings, worst first; one OK finding when there is nothing wrong.
-  public func findings(database: String, spool: SpoolCensus?, now: Double) -> [Finding] {
+  package func findings(database: String, spool: SpoolCensus?, now: Double) -> [Finding] {
     var found: [Finding] = []
     switch Self.writerIsRunning(database: database) {
     case true?: break

@@ -2,13 +2,13 @@ import Foundation
 
 /// Rows for an operator: an aligned table for the terminal, CSV for
 /// spreadsheets, JSON (an array of objects) for scripts.
-public struct OutputTable: Sendable {
-  public enum Format: String, CaseIterable, Sendable {
+package struct OutputTable: Sendable {
+  package enum Format: String, CaseIterable, Sendable {
     /// `jsonl`: one JSON object per line, like `journalctl -o json`.
     case table, csv, json, jsonl
   }
 
-  public enum Cell: Sendable, Equatable {
+  package enum Cell: Sendable, Equatable {
     case text(String)
     case number(Double)
     /// A number shown with all its digits (Unix times): the shortest text
@@ -45,15 +45,15 @@ public struct OutputTable: Sendable {
     }
   }
 
-  public var columns: [String]
-  public var rows: [[Cell]]
+  package var columns: [String]
+  package var rows: [[Cell]]
 
-  public init(columns: [String], rows: [[Cell]] = []) {
+  package init(columns: [String], rows: [[Cell]] = []) {
     self.columns = columns
     self.rows = rows
   }
 
-  public func render(_ format: Format) -> String {
+  package func render(_ format: Format) -> String {
     switch format {
     case .table: return table()
     case .csv: return csv()

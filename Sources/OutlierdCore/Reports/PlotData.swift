@@ -2,14 +2,14 @@ import Foundation
 
 /// What `outlierd plot` draws: observed values, the model's expected value
 /// and band at each sample time, and the alerts.
-public struct PlotData: Sendable {
-  public struct ModelPoint: Sendable {
-    public var time: Double
-    public var expected: Double
-    public var lower: Double
-    public var upper: Double
+package struct PlotData: Sendable {
+  package struct ModelPoint: Sendable {
+    package var time: Double
+    package var expected: Double
+    package var lower: Double
+    package var upper: Double
 
-    public init(time: Double, expected: Double, lower: Double, upper: Double) {
+    package init(time: Double, expected: Double, lower: Double, upper: Double) {
       self.time = time
       self.expected = expected
       self.lower = lower
@@ -17,26 +17,26 @@ public struct PlotData: Sendable {
     }
   }
 
-  public struct AlertPoint: Sendable {
-    public var time: Double
-    public var value: Double
-    public var score: Double
+  package struct AlertPoint: Sendable {
+    package var time: Double
+    package var value: Double
+    package var score: Double
 
-    public init(time: Double, value: Double, score: Double) {
+    package init(time: Double, value: Double, score: Double) {
       self.time = time
       self.value = value
       self.score = score
     }
   }
 
-  public var title: String
-  public var zone: TimeZone
-  public var observed: [(time: Double, value: Double)]
+  package var title: String
+  package var zone: TimeZone
+  package var observed: [(time: Double, value: Double)]
   /// Points where the slot could judge; gaps where it could not.
-  public var model: [ModelPoint]
-  public var alerts: [AlertPoint]
+  package var model: [ModelPoint]
+  package var alerts: [AlertPoint]
 
-  public init(
+  package init(
     title: String, zone: TimeZone, observed: [(time: Double, value: Double)], model: [ModelPoint],
     alerts: [AlertPoint]
   ) {

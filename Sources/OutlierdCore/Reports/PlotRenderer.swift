@@ -1,8 +1,8 @@
 import Foundation
 
 /// Draws PlotData as a standalone SVG that any browser shows.
-public enum PlotRenderer {
-  public static func svg(_ data: PlotData, width: Double = 1200, height: Double = 420) -> String {
+package enum PlotRenderer {
+  package static func svg(_ data: PlotData, width: Double = 1200, height: Double = 420) -> String {
     let left = 72.0, right = 16.0, top = 58.0, bottom = 48.0
     let plotWidth = width - left - right, plotHeight = height - top - bottom
     let times = data.observed.map(\.time) + data.model.map(\.time) + data.alerts.map(\.time)

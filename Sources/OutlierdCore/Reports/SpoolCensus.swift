@@ -4,18 +4,18 @@
 
 /// What waits in the spool directory, for `status`: the files outlierd
 /// will take, and those it cannot read.
-public struct SpoolCensus: Sendable {
+package struct SpoolCensus: Sendable {
   /// Files that wait to be applied (names outlierd does not ignore).
-  public var waiting = 0
+  package var waiting = 0
   /// Regular files outlierd cannot read: no group read permission, and
   /// not owned by the spool directory's owner (the daemon's user).
-  public var unreadable: [String] = []
+  package var unreadable: [String] = []
   /// The modification time of the oldest waiting file.
-  public var oldestWaiting: Double?
+  package var oldestWaiting: Double?
 
   /// Counts the spool's entries; nil when the directory cannot be read
   /// (missing, or not this user's to read).
-  public static func take(directory: String) -> SpoolCensus? {
+  package static func take(directory: String) -> SpoolCensus? {
     var spool = stat()
     guard stat(directory, &spool) == 0, let dir = opendir(directory) else { return nil }
     defer { closedir(dir) }

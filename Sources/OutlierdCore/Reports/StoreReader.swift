@@ -2,16 +2,16 @@ import Foundation
 
 /// Read-only access to a database for the operator's commands. Opens the
 /// file read-only: it can run beside the daemon and never blocks it.
-public final class StoreReader {
-  public let path: String
-  public let db: SQLiteDatabase
-  public let calendar: SlotCalendar
+package final class StoreReader {
+  package let path: String
+  package let db: SQLiteDatabase
+  package let calendar: SlotCalendar
 
-  public struct NotFound: Error, CustomStringConvertible {
-    public var description: String
+  package struct NotFound: Error, CustomStringConvertible {
+    package var description: String
   }
 
-  public init(path: String) throws {
+  package init(path: String) throws {
     var info = stat()
     guard stat(path, &info) == 0 else {
       if errno == ENOENT {
@@ -41,19 +41,19 @@ public final class StoreReader {
     calendar = try SlotCalendar(period: stored.period, slotWidth: stored.slotWidth, timeZone: stored.timeZone)
   }
 
-  public var zone: TimeZone { TimeZone(identifier: calendar.timeZoneIdentifier) ?? .gmt }
+  package var zone: TimeZone { TimeZone(identifier: calendar.timeZoneIdentifier) ?? .gmt }
 
-  public struct AlertRow: Sendable {
-    public var series: String
-    public var time: Double
-    public var value, expected, lower, upper, score, pValue, samples: Double
-    public var slot: Int
-    public var z: Double?
-    public var incident: Int64?
-    public var id: Int64 = 0
+  package struct AlertRow: Sendable {
+    package var series: String
+    package var time: Double
+    package var value, expected, lower, upper, score, pValue, samples: Double
+    package var slot: Int
+    package var z: Double?
+    package var incident: Int64?
+    package var id: Int64 = 0
   }
 
-  public func alerts(seriesGlob: String?, since: Double?, limit: Int) throws -> [AlertRow] {
+  package func alerts(seriesGlob: String?, since: Double?, limit: Int) throws -> [AlertRow] {
     var sql =
       "SELECT series, ts, value, expected, lower, upper, score, p_value, n, slot, z, incident_id, id FROM alerts WHERE 1"
     var values: [SQLiteValue] = []
@@ -90,19 +90,19 @@ public final class StoreReader {
     }
   }
 
-  public struct IncidentRow: Sendable {
-    public var id: Int64
-    public var series: String
-    public var direction: Int
-    public var start, end, peak: Double
-    public var alerts: Int
-    public var closed: Bool
-    public var severity: IncidentSeverity
-    public var kind: AlertKind
+  package struct IncidentRow: Sendable {
+    package var id: Int64
+    package var series: String
+    package var direction: Int
+    package var start, end, peak: Double
+    package var alerts: Int
+    package var closed: Bool
+    package var severity: IncidentSeverity
+    package var kind: AlertKind
   }
 
   /// Incidents, newest first.
-  public func incidents(seriesGlob: String?, since: Double?, openOnly: Bool, limit: Int) throws
+  package func incidents(seriesGlob: String?, since: Double?, openOnly: Bool, limit: Int) throws
     -> [IncidentRow]
   {
     // A database the daemon has not migrated yet (version 10 or older)
@@ -131,21 +131,21 @@ public final class StoreReader {
     return rows
   }
 
-  public struct SeriesRow: Sendable {
-    public var name: String
-    public var samples: Int64
-    public var newest: Double
-    public var slotsWarm = 0
-    public var slotsLearning = 0
-    public var stale: Bool
-    public var openIncident: Int64?
+  package struct SeriesRow: Sendable {
+    package var name: String
+    package var samples: Int64
+    package var newest: Double
+    package var slotsWarm = 0
+    package var slotsLearning = 0
+    package var stale: Bool
+    package var openIncident: Int64?
     /// The noise family its alerts are judged by now (`NoiseModel`).
-    public var family: NoiseFamily = .additive
+    package var family: NoiseFamily = .additive
   }
 
   /// Series matching a glob (all when nil), by name, with their warm slots
   /// (as many samples as their rules need to judge) and learning ones.
-  public func seriesList(glob: String?, settings: Settings) throws -> [SeriesRow] {
+  package func seriesList(glob: String?, settings: Settings) throws -> [SeriesRow] {
     let s = try db.prepare(
       "SELECT id, name, samples, newest_ts, track FROM series" + (glob == nil ? "" : " WHERE name GLOB ?")
         + " ORDER BY name")
@@ -173,7 +173,7 @@ public final class StoreReader {
     return rows
   }
 
-  public func series(named name: String) throws -> SeriesState? {
+  package func series(named name: String) throws -> SeriesState? {
     let statement = try db.prepare("SELECT id, newest_ts, samples, track FROM series WHERE name = ?")
     statement.bind(.text(name))
     guard try statement.step() else { return nil }
@@ -198,12 +198,12 @@ public final class StoreReader {
     return statement
   }
 
-  public func slot(series: Int64, slot: Int) throws -> SlotRegression? {
+  package func slot(series: Int64, slot: Int) throws -> SlotRegression? {
     try block(series: series, block: slot / SlotBlock.size)?.slots[slot % SlotBlock.size]
   }
 
   /// Every slot of a series that has learned something, by slot index.
-  public func slots(series: Int64) throws -> [Int: SlotRegression] {
+  package func slots(series: Int64) throws -> [Int: SlotRegression] {
     // One lookup per block: the key leads with the block.
     var result: [Int: SlotRegression] = [:]
     for index in 0..<(calendar.slotCount + SlotBlock.size - 1) / SlotBlock.size {
@@ -216,7 +216,7 @@ public final class StoreReader {
   }
 
   /// The pooled noise of the block a slot belongs to, when pooling is on.
-  public func noisePool(series: Int64, slot: Int, poolSlots: Int, trendAfter: Int) throws -> NoisePool? {
+  package func noisePool(series: Int64, slot: Int, poolSlots: Int, trendAfter: Int) throws -> NoisePool? {
     guard poolSlots > 1 else { return nil }
     var loaded: (number: Int, block: SlotBlock?) = (-1, nil)
     var members: [NoisePool] = []
@@ -234,30 +234,30 @@ public final class StoreReader {
     return PoolSums.total(of: members, poolSlots: poolSlots)
   }
 
-  public func history(series: Int64, from: Double, to: Double) throws -> [(time: Double, value: Double)] {
+  package func history(series: Int64, from: Double, to: Double) throws -> [(time: Double, value: Double)] {
     try Store.history(db, series: series, from: from, to: to)
   }
 
-  public struct Status: Sendable {
-    public var series = 0
-    public var slotsWarm = 0
-    public var slotsCold = 0
-    public var files = 0
-    public var samples: Int64 = 0
-    public var lastFile: String?
-    public var lastFileAt: Double?
-    public var newestSample: Double?
-    public var alertsLastDay = 0
-    public var databaseBytes: Int64 = 0
-    public var openIncidents = 0
+  package struct Status: Sendable {
+    package var series = 0
+    package var slotsWarm = 0
+    package var slotsCold = 0
+    package var files = 0
+    package var samples: Int64 = 0
+    package var lastFile: String?
+    package var lastFileAt: Double?
+    package var newestSample: Double?
+    package var alertsLastDay = 0
+    package var databaseBytes: Int64 = 0
+    package var openIncidents = 0
     /// Lines rejected in files applied in the last 24 hours (by the clock).
-    public var rejectedLinesLastDay = 0
+    package var rejectedLinesLastDay = 0
     /// Series marked stale (no sample for `stale_after`).
-    public var staleSeries = 0
+    package var staleSeries = 0
   }
 
   /// A summary; a slot is warm once it has the samples its series' rules need.
-  public func status(settings: Settings, now: Double) throws -> Status {
+  package func status(settings: Settings, now: Double) throws -> Status {
     var status = Status()
     let series = try db.prepare("SELECT id, name, samples, newest_ts, track FROM series")
     var minimum: [Int64: Double] = [:]

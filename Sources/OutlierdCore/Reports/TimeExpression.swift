@@ -1,14 +1,14 @@
 import Foundation
 
 /// Times as operators type them on the command line.
-public enum TimeExpression {
+package enum TimeExpression {
   /// Parses "now", a duration ago ("90m", "24h", "7d", "2w"), Unix seconds,
   /// or an ISO 8601 date or date-time ("2026-03-01", "2026-03-01T09:30",
   /// "2026-03-01 09:30:00+01:00"); a time without an offset is read in
   /// `zone`. Nil for anything else, and for a time outside `validRange`
   /// ("inf", "1e19", "1e300d" ago): every time it returns can be used as a
   /// Unix time by the calendar.
-  public static func parse(_ text: String, now: Double = Date().timeIntervalSince1970, zone: TimeZone)
+  package static func parse(_ text: String, now: Double = Date().timeIntervalSince1970, zone: TimeZone)
     -> Double?
   {
     guard let time = parseUnchecked(text, now: now, zone: zone), validRange.contains(time) else { return nil }
@@ -16,7 +16,7 @@ public enum TimeExpression {
   }
 
   /// 1970-01-01 to 9999-12-31 UTC: the times a command accepts.
-  public static let validRange: ClosedRange<Double> = 0...253_402_300_799
+  package static let validRange: ClosedRange<Double> = 0...253_402_300_799
 
   static func parseUnchecked(_ text: String, now: Double, zone: TimeZone) -> Double? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -50,7 +50,7 @@ public enum TimeExpression {
 
   /// "2026-03-01 09:30:00 +01:00" in the given zone; `parse` reads it
   /// back (to the second).
-  public static func format(_ time: Double, zone: TimeZone) -> String {
+  package static func format(_ time: Double, zone: TimeZone) -> String {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     formatter.timeZone = zone

@@ -22,17 +22,17 @@ import Foundation
 /// the command writes there is created under a fresh random name with
 /// `O_EXCL | O_NOFOLLOW` (`FileSystem.writeAtomically`), so a planted
 /// symlink never redirects a write.
-public final class ControlRequests {
-  public let directory: String
+package final class ControlRequests {
+  package let directory: String
   /// Readable when a request may have arrived (inotify on the directory;
   /// -1 before `prepare()` or when it could not be watched).
-  public private(set) var descriptor: Int32 = -1
+  package private(set) var descriptor: Int32 = -1
 
   /// The longest request read: the verb and a series name of the longest
   /// `input.max_series_name` allowed (4,096 bytes), with room to spare.
-  public static let maxRequestBytes = 4_200
+  package static let maxRequestBytes = 4_200
 
-  public init(database: String) {
+  package init(database: String) {
     directory = FileSystem.directoryName(database) + "/control"
   }
 
@@ -41,7 +41,7 @@ public final class ControlRequests {
   /// Creates the directory if missing (`0700`: only the daemon's user, and
   /// root, may ask until an administrator opens it to a group), and
   /// watches it.
-  public func prepare() {
+  package func prepare() {
     mkdir(directory, 0o700)
     descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
     if descriptor >= 0 && inotify_add_watch(descriptor, directory, UInt32(IN_MOVED_TO | IN_CLOSE_WRITE)) < 0 {
@@ -51,7 +51,7 @@ public final class ControlRequests {
   }
 
   /// Empties the watch's queue; true when anything had arrived.
-  public func drainEvents() -> Bool {
+  package func drainEvents() -> Bool {
     guard descriptor >= 0 else { return false }
     var buffer = [UInt8](repeating: 0, count: 4096)
     var any = false
@@ -61,7 +61,7 @@ public final class ControlRequests {
 
   /// Pending requests, oldest name first; names starting with "." are
   /// requests still being written.
-  public func pending() -> [String] {
+  package func pending() -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
       // A name starting with "." is being written (write, then rename).
       $0.hasSuffix(".req") && !$0.hasPrefix(".") && !answered.contains($0)
@@ -70,13 +70,13 @@ public final class ControlRequests {
   }
 
   /// What can be asked.
-  public enum Request: Sendable, Hashable {
+  package enum Request: Sendable, Hashable {
     /// `reset SERIES`: drop the series' model.
     case reset(series: String)
     /// `feedback ALERT_ID normal`: re-learn the flagged sample as normal.
     case normal(alert: Int64)
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
       if text.hasPrefix("reset ") {
         self = .reset(series: String(text.dropFirst("reset ".count)))
       } else if text.hasPrefix("feedback "), text.hasSuffix(" normal"),
@@ -88,7 +88,7 @@ public final class ControlRequests {
       }
     }
 
-    public var text: String {
+    package var text: String {
       switch self {
       case .reset(let series): return "reset \(series)"
       case .normal(let alert): return "feedback \(alert) normal"
@@ -99,7 +99,7 @@ public final class ControlRequests {
   /// Applies one request with `apply` (which returns the answer) and
   /// answers it; a request that is not a small regular file, or not
   /// understood, is answered with the reason and never applied.
-  public func handle(_ name: String, apply: (Request) throws -> String) {
+  package func handle(_ name: String, apply: (Request) throws -> String) {
     let path = directory + "/" + name
     let answer: String
     do {
@@ -133,7 +133,7 @@ public final class ControlRequests {
   /// name holds 16 random hex digits, so nobody can plant a file at its
   /// answer's name in advance; the answer is read like a request, never
   /// through a symlink.
-  public func ask(_ request: Request, timeout: Double) throws -> String? {
+  package func ask(_ request: Request, timeout: Double) throws -> String? {
     let name = "request-\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())-\(FileSystem.randomHex(16))"
     try FileSystem.writeAtomically(
       directory + "/" + name + ".req", Array((request.text + "\n").utf8), mode: 0o660)

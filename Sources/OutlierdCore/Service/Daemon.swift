@@ -7,29 +7,29 @@ import Logging
 
 /// `outlierd run`: watches the spool and applies each file as it arrives,
 /// until SIGTERM or SIGINT. SIGHUP re-reads the configuration.
-public final class Daemon {
-  public let configPath: String
+package final class Daemon {
+  package let configPath: String
   private(set) var settings: Settings
   /// The settings the daemon started with: restart-only keys (the database
   /// and the spool) stay as they were then, whatever reloads say.
   private let startedWith: Settings
   private var logger: Logger
   /// Counters for status lines.
-  public private(set) var statistics = Statistics()
+  package private(set) var statistics = Statistics()
 
-  public struct Statistics: Sendable {
-    public var files = 0
-    public var samples = 0
-    public var alerts = 0
-    public var rejectedLines = 0
-    public var refusedFiles = 0
-    public var incidentsOpened = 0
+  package struct Statistics: Sendable {
+    package var files = 0
+    package var samples = 0
+    package var alerts = 0
+    package var rejectedLines = 0
+    package var refusedFiles = 0
+    package var incidentsOpened = 0
     /// Seconds between the newest sample of the last file and its commit.
-    public var lag: Double?
+    package var lag: Double?
     /// When the last file was committed (Unix seconds).
-    public var lastSuccess: Double?
+    package var lastSuccess: Double?
     /// Files of the last scan not applied yet.
-    public var backlog = 0
+    package var backlog = 0
   }
 
   /// The statistics as metrics for the textfile collector.
@@ -55,7 +55,7 @@ public final class Daemon {
     ]
   }
 
-  public init(configPath: String, settings: Settings, logger: Logger) {
+  package init(configPath: String, settings: Settings, logger: Logger) {
     self.configPath = configPath
     self.settings = settings
     self.startedWith = settings
@@ -64,7 +64,7 @@ public final class Daemon {
 
   /// Runs until told to stop. With `exitWhenIdle` it returns once the
   /// spool is empty instead (for the demo and for scripts).
-  public func run(exitWhenIdle: Bool = false) throws {
+  package func run(exitWhenIdle: Bool = false) throws {
     // The database, lock and rejected files are for outlierd's group at most.
     umask(0o027)
     let signals = SignalReceiver()
@@ -259,7 +259,7 @@ public final class Daemon {
 
   /// Applies an operator's request (`outlierd series reset`, `outlierd
   /// feedback`) between batches; returns the answer.
-  public static func apply(_ request: ControlRequests.Request, to ingestor: Ingestor) throws -> String {
+  package static func apply(_ request: ControlRequests.Request, to ingestor: Ingestor) throws -> String {
     switch request {
     case .reset(let series):
       guard try ingestor.resetSeries(named: series) else { return "no series named \(series)" }
@@ -272,7 +272,7 @@ public final class Daemon {
   /// The directories `run` needs and refuses to create (a mistyped path
   /// would be created where no producer writes): the spool, and the
   /// database's directory. `check-config` reports the same.
-  public static func missingDirectories(_ settings: Settings, config: String) -> [MissingDirectory] {
+  package static func missingDirectories(_ settings: Settings, config: String) -> [MissingDirectory] {
     [("spool.directory", settings.spool), ("storage.database", FileSystem.directoryName(settings.database))]
       .compactMap { key, path in
         var info = stat()
@@ -284,11 +284,11 @@ public final class Daemon {
   }
 
   /// A configured directory that does not exist: a configuration error.
-  public struct MissingDirectory: Error, CustomStringConvertible {
-    public var key: String
-    public var path: String
-    public var config: String
-    public var description: String {
+  package struct MissingDirectory: Error, CustomStringConvertible {
+    package var key: String
+    package var path: String
+    package var config: String
+    package var description: String {
       "\(key): the directory \(path) does not exist (or is not a directory); create it (for the service, systemd-tmpfiles --create does) or correct \(key) in \(config)"
     }
   }

@@ -31,9 +31,9 @@ import Logging
 ///   `relay.max_connections_per_peer` from one address: more are reset
 ///   before anything is read. A connection quiet for `relay.idle_timeout`
 ///   is closed.
-public final class GraphiteRelay {
-  public let settings: Settings
-  public var logger: Logger
+package final class GraphiteRelay {
+  package let settings: Settings
+  package var logger: Logger
   private let listeners: [Int32]
   private var connections: [Int32: RelayConnection] = [:]
   private var backlog: RelayBacklog
@@ -57,7 +57,7 @@ public final class GraphiteRelay {
   static let stopWriteLimit = 8.0
 
   /// - Parameter listeners: listening sockets (`ListeningSockets`).
-  public init(settings: Settings, listeners: [Int32], logger: Logger) {
+  package init(settings: Settings, listeners: [Int32], logger: Logger) {
     self.settings = settings
     self.listeners = listeners
     self.logger = logger
@@ -66,7 +66,7 @@ public final class GraphiteRelay {
   }
 
   /// Runs until SIGTERM or SIGINT.
-  public func run() {
+  package func run() {
     umask(0o027)
     let signals = SignalReceiver()
     let notifier = SystemdNotifier()

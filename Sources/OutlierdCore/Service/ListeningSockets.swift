@@ -6,18 +6,18 @@ import Foundation
 
 /// The relay's listening TCP sockets: the ones systemd passed (socket
 /// activation), or one it binds itself.
-public enum ListeningSockets {
-  public struct Failure: Error, CustomStringConvertible {
-    public var address: String
-    public var detail: String
-    public var description: String { "cannot listen on \(address): \(detail)" }
+package enum ListeningSockets {
+  package struct Failure: Error, CustomStringConvertible {
+    package var address: String
+    package var detail: String
+    package var description: String { "cannot listen on \(address): \(detail)" }
   }
 
   /// The descriptors systemd passed (`LISTEN_PID` is this process,
   /// `LISTEN_FDS` of them from 3 on), made non-blocking; nil when the
   /// process was not socket-activated. The variables are then unset, so
   /// children do not take the sockets for theirs.
-  public static func fromSystemd() -> [Int32]? {
+  package static func fromSystemd() -> [Int32]? {
     let environment = ProcessInfo.processInfo.environment
     guard let pid = environment["LISTEN_PID"].flatMap(Int32.init), pid == getpid(),
       let count = environment["LISTEN_FDS"].flatMap(Int32.init), count > 0
@@ -35,7 +35,7 @@ public enum ListeningSockets {
 
   /// A non-blocking TCP socket listening on `address`: `host:port`, the
   /// host an IPv4 address, `[IPv6]`, or a name.
-  public static func bind(_ address: String) throws(Failure) -> Int32 {
+  package static func bind(_ address: String) throws(Failure) -> Int32 {
     guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...])
     else { throw Failure(address: address, detail: "expected host:port, e.g. 127.0.0.1:2003") }
     var host = String(address[..<colon])

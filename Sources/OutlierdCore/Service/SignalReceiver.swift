@@ -7,12 +7,12 @@ import CLinux
 /// SIGTERM, SIGINT and SIGHUP delivered as readable events on a file
 /// descriptor (signalfd), so the daemon's one poll loop sees them between
 /// and during files, with no handler running at an arbitrary instant.
-public final class SignalReceiver {
-  public enum Signal: Sendable { case terminate, reload }
+package final class SignalReceiver {
+  package enum Signal: Sendable { case terminate, reload }
 
-  public let descriptor: Int32
+  package let descriptor: Int32
 
-  public init() {
+  package init() {
     var mask = sigset_t()
     sigemptyset(&mask)
     for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&mask, signal) }
@@ -23,7 +23,7 @@ public final class SignalReceiver {
   deinit { close(descriptor) }
 
   /// The signals received since the last call, without waiting.
-  public func pending() -> [Signal] {
+  package func pending() -> [Signal] {
     var result: [Signal] = []
     var info = signalfd_siginfo()
     while read(descriptor, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size

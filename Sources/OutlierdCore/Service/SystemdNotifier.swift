@@ -9,15 +9,15 @@ import Foundation
 /// stable, documented interface of systemd; speaking it here saves linking
 /// libsystemd (and installing its -dev package) for one sendto(2).
 /// Without $NOTIFY_SOCKET every call does nothing.
-public final class SystemdNotifier {
+package final class SystemdNotifier {
   private let socketPath: String?
   private let descriptor: Int32
   /// Half of $WATCHDOG_USEC, when the service manager asks for pings.
-  public let watchdogInterval: Double?
+  package let watchdogInterval: Double?
   private var lastWatchdog = 0.0
   private var lastStatus = 0.0
 
-  public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+  package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
     let path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
     socketPath = path
     descriptor =
@@ -32,10 +32,10 @@ public final class SystemdNotifier {
 
   deinit { if descriptor >= 0 { close(descriptor) } }
 
-  public var isActive: Bool { socketPath != nil && descriptor >= 0 }
+  package var isActive: Bool { socketPath != nil && descriptor >= 0 }
 
   /// Sends one message; failures are ignored, as sd_notify's are.
-  public func send(_ message: String) {
+  package func send(_ message: String) {
     guard let socketPath, descriptor >= 0 else { return }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
@@ -56,18 +56,18 @@ public final class SystemdNotifier {
     }
   }
 
-  public func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
-  public func stopping() { send("STOPPING=1") }
+  package func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
+  package func stopping() { send("STOPPING=1") }
 
   /// RELOADING=1 with the monotonic time, as Type=notify-reload expects.
-  public func reloading() {
+  package func reloading() {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     send("RELOADING=1\nMONOTONIC_USEC=\(Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)")
   }
 
   /// Sends STATUS= at most once a second, or at once when `force`.
-  public func status(_ text: @autoclosure () -> String, force: Bool = false) {
+  package func status(_ text: @autoclosure () -> String, force: Bool = false) {
     guard isActive else { return }
     let now = Self.monotonic()
     guard force || now - lastStatus >= 1 else { return }
@@ -76,7 +76,7 @@ public final class SystemdNotifier {
   }
 
   /// Sends WATCHDOG=1 when half the watchdog interval has passed.
-  public func watchdogIfDue() {
+  package func watchdogIfDue() {
     guard let watchdogInterval else { return }
     let now = Self.monotonic()
     guard now - lastWatchdog >= watchdogInterval else { return }

@@ -11,15 +11,15 @@
 /// same lock; SQLite's own locks are POSIX record locks, which on Linux are
 /// independent of `flock`. The writer's pid goes into `REALPATH.lock`
 /// beside the file, for the message a second writer prints.
-public final class DatabaseFile {
+package final class DatabaseFile {
   /// The configured path.
-  public let path: String
+  package let path: String
   private let descriptor: Int32
   private let device: UInt64
   private let inode: UInt64
 
   /// Why the database cannot be used; each says what to do.
-  public enum Problem: Error, CustomStringConvertible {
+  package enum Problem: Error, CustomStringConvertible {
     case notRegular(path: String, kind: String)
     case empty(path: String)
     case notWritable(path: String, reason: String)
@@ -27,7 +27,7 @@ public final class DatabaseFile {
     case replaced(path: String, detail: String)
     case failure(FileSystem.Failure)
 
-    public var description: String {
+    package var description: String {
       switch self {
       case .notRegular(let path, let kind):
         return "\(path) is a \(kind), not a database file; point [storage] database at a regular file"
@@ -55,7 +55,7 @@ public final class DatabaseFile {
   /// an existing empty file (SQLite would silently start a new database
   /// over the lost history), a file or directory outlierd cannot write, and
   /// a file another writer holds.
-  public init(path: String) throws(Problem) {
+  package init(path: String) throws(Problem) {
     self.path = path
     var info = stat()
     let directory = FileSystem.directoryName(path)
@@ -141,7 +141,7 @@ public final class DatabaseFile {
   /// that was opened: deleted, renamed away, or another file put in its
   /// place. Called before each batch: a batch applied to an unlinked file
   /// would be committed into nothing, and its spool files deleted.
-  public func checkUnchanged() throws(Problem) {
+  package func checkUnchanged() throws(Problem) {
     var info = stat()
     guard stat(path, &info) == 0 else {
       throw .replaced(path: path, detail: errno == ENOENT ? "was deleted" : "became unreadable")

@@ -5,13 +5,13 @@ import CSQLite
 #endif
 
 /// A connection to one SQLite database. Used from one thread at a time.
-public final class SQLiteDatabase {
+package final class SQLiteDatabase {
   let handle: OpaquePointer
   /// The busy timeout set last (`setBusyTimeout`), restored after a
   /// checkpoint that must not wait.
   private var busyTimeout: Int32 = 0
 
-  public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+  package init(path: String, readOnly: Bool = false) throws(SQLiteError) {
     var db: OpaquePointer?
     let flags =
       (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
@@ -32,7 +32,7 @@ public final class SQLiteDatabase {
   }
 
   /// Runs one or more statements that return no rows.
-  public func execute(_ sql: String) throws(SQLiteError) {
+  package func execute(_ sql: String) throws(SQLiteError) {
     var message: UnsafeMutablePointer<CChar>?
     let rc = sqlite3_exec(handle, sql, nil, nil, &message)
     if rc != SQLITE_OK {
@@ -42,20 +42,20 @@ public final class SQLiteDatabase {
     }
   }
 
-  public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+  package func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
     var statement: OpaquePointer?
     let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
     guard rc == SQLITE_OK, let statement else { throw error(rc, sql) }
     return SQLiteStatement(database: self, handle: statement, sql: sql)
   }
 
-  public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+  package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
   /// Keeps the -wal and -shm files when the last connection closes
   /// (SQLITE_FCNTL_PERSIST_WAL). A reader that may not write the directory
   /// (a member of the outlierd group) cannot create them, and without them
   /// it cannot open a WAL database at all; with them, read-only, it can.
-  public func persistWriteAheadLog() {
+  package func persistWriteAheadLog() {
     var on: Int32 = 1
     sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
   }
@@ -63,7 +63,7 @@ public final class SQLiteDatabase {
   /// Copies the write-ahead log into the database and truncates it to zero
   /// bytes, without waiting: false (nothing lost, the log stays) when a
   /// reader's open transaction still needs frames of it.
-  public func checkpointTruncatingWithoutWaiting() -> Bool {
+  package func checkpointTruncatingWithoutWaiting() -> Bool {
     sqlite3_busy_handler(handle, nil, nil)
     defer { setBusyTimeout(milliseconds: busyTimeout) }
     var frames: Int32 = 0
@@ -72,14 +72,14 @@ public final class SQLiteDatabase {
       == SQLITE_OK
   }
 
-  public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+  package var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`: the write lock
   /// is taken first, so a busy database fails here, not halfway): commits
   /// when it returns, rolls back and rethrows when it, or the commit, throws.
   /// The only place a transaction begins, commits or rolls back; `Store`
   /// and the delivery ledger wrap it with their own bookkeeping.
-  public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+  package func transaction<Result>(_ body: () throws -> Result) throws -> Result {
     try execute("BEGIN IMMEDIATE")
     do {
       let result = try body()
@@ -97,14 +97,14 @@ public final class SQLiteDatabase {
   /// lock wait (`busy_timeout` may be an hour) is honoured within a step
   /// instead of after the wait. The statement then fails with SQLITE_BUSY
   /// and its transaction is rolled back, as after any other busy timeout.
-  public func setBusyTimeout(milliseconds: Int32) {
+  package func setBusyTimeout(milliseconds: Int32) {
     busyTimeout = milliseconds
     let context = UnsafeMutableRawPointer(bitPattern: Int(max(milliseconds, 0)) + 1)
     sqlite3_busy_handler(handle, busyHandler, context)
   }
 
   /// The first column of the first row of a query, as text.
-  public func scalarText(_ sql: String) throws(SQLiteError) -> String? {
+  package func scalarText(_ sql: String) throws(SQLiteError) -> String? {
     let statement = try prepare(sql)
     return try statement.step() ? statement.text(0) : nil
   }

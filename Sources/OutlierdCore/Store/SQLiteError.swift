@@ -5,12 +5,12 @@ import CSQLite
 #endif
 
 /// An error from SQLite, with its result code and message.
-public struct SQLiteError: Error, CustomStringConvertible {
-  public var code: Int32
-  public var message: String
-  public var sql: String?
+package struct SQLiteError: Error, CustomStringConvertible {
+  package var code: Int32
+  package var message: String
+  package var sql: String?
 
-  public var description: String {
+  package var description: String {
     "SQLite error \(code): \(message)" + (sql.map { " (in: \($0.prefix(120)))" } ?? "")
   }
 }

@@ -5,7 +5,7 @@ import CSQLite
 #endif
 
 /// A prepared statement, reused across executions.
-public final class SQLiteStatement {
+package final class SQLiteStatement {
   unowned let database: SQLiteDatabase
   let handle: OpaquePointer
   let sql: String
@@ -23,12 +23,12 @@ public final class SQLiteStatement {
 
   /// Binds parameters 1… in order; resets the statement first.
   @discardableResult
-  public func bind(_ values: SQLiteValue...) -> SQLiteStatement {
+  package func bind(_ values: SQLiteValue...) -> SQLiteStatement {
     bind(values)
   }
 
   @discardableResult
-  public func bind(_ values: [SQLiteValue]) -> SQLiteStatement {
+  package func bind(_ values: [SQLiteValue]) -> SQLiteStatement {
     sqlite3_reset(handle)
     for (offset, value) in values.enumerated() {
       let index = Int32(offset + 1)
@@ -47,7 +47,7 @@ public final class SQLiteStatement {
   }
 
   /// Advances to the next row; false when done.
-  public func step() throws(SQLiteError) -> Bool {
+  package func step() throws(SQLiteError) -> Bool {
     let rc = sqlite3_step(handle)
     switch rc {
     case SQLITE_ROW: return true
@@ -62,18 +62,18 @@ public final class SQLiteStatement {
   }
 
   /// Runs a statement that returns no rows.
-  public func run() throws(SQLiteError) {
+  package func run() throws(SQLiteError) {
     while try step() {}
   }
 
-  public var columnCount: Int32 { sqlite3_column_count(handle) }
+  package var columnCount: Int32 { sqlite3_column_count(handle) }
 
-  public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
-  public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-  public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
-  public func isBlob(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_BLOB }
+  package func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+  package func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+  package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+  package func isBlob(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_BLOB }
   /// The column's bytes, valid only inside `body` (no copy).
-  public func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+  package func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     let count = Int(sqlite3_column_bytes(handle, column))
     guard count > 0, let pointer = sqlite3_column_blob(handle, column) else {
       return try body(UnsafeRawBufferPointer(start: nil, count: 0))
@@ -83,14 +83,14 @@ public final class SQLiteStatement {
 
   /// Binds an integer and a blob, the blob without a copy: it must stay
   /// valid until the statement has run. For the hot upserts.
-  public func bind(_ integer: Int64, blob: UnsafeRawBufferPointer) -> SQLiteStatement {
+  package func bind(_ integer: Int64, blob: UnsafeRawBufferPointer) -> SQLiteStatement {
     sqlite3_reset(handle)
     sqlite3_bind_int64(handle, 1, integer)
     sqlite3_bind_blob(handle, 2, blob.baseAddress, Int32(blob.count), nil)
     return self
   }
 
-  public func text(_ column: Int32) -> String? {
+  package func text(_ column: Int32) -> String? {
     guard let pointer = sqlite3_column_text(handle, column) else { return nil }
     return String(cString: pointer)
   }

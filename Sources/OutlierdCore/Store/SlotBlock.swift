@@ -6,34 +6,34 @@
 /// thousands of blocks side by side in one array, and a block that is its
 /// own allocation cost a malloc, a copy on first write and reference
 /// counting on every access.
-public struct SlotBlock: Sendable, Hashable {
-  public static let size = 12
-  public var slots: InlineArray<12, SlotRegression>
+package struct SlotBlock: Sendable, Hashable {
+  package static let size = 12
+  package var slots: InlineArray<12, SlotRegression>
 
-  public init() { slots = InlineArray(repeating: SlotRegression()) }
+  package init() { slots = InlineArray(repeating: SlotRegression()) }
 
-  public static func == (a: SlotBlock, b: SlotBlock) -> Bool {
+  package static func == (a: SlotBlock, b: SlotBlock) -> Bool {
     a.slots.indices.allSatisfy { a.slots[$0] == b.slots[$0] }
   }
 
-  public func hash(into hasher: inout Hasher) {
+  package func hash(into hasher: inout Hasher) {
     for i in slots.indices { hasher.combine(slots[i]) }
   }
 
   /// The slots that learned something, with their index in the block.
-  public var learned: [(index: Int, slot: SlotRegression)] {
+  package var learned: [(index: Int, slot: SlotRegression)] {
     slots.indices.compactMap { slots[$0].weight > 0 ? ($0, slots[$0]) : nil }
   }
 
   // The encoding: 8 little-endian float64 per slot, in the order of
   // SlotRegression's init; a shorter blob's missing slots are empty.
 
-  public init(decoding raw: UnsafeRawBufferPointer) {
+  package init(decoding raw: UnsafeRawBufferPointer) {
     slots = InlineArray { Self.decodeSlot($0, from: raw) }
   }
 
   /// Decodes a blob's slots onto the end of a flat array of blocks.
-  public static func decode(_ raw: UnsafeRawBufferPointer, appendingTo array: inout [SlotRegression]) {
+  package static func decode(_ raw: UnsafeRawBufferPointer, appendingTo array: inout [SlotRegression]) {
     for i in 0..<size { array.append(decodeSlot(i, from: raw)) }
   }
 
@@ -49,7 +49,7 @@ public struct SlotBlock: Sendable, Hashable {
       cxy: d(6), cyy: d(7))
   }
 
-  public func encoded() -> [UInt8] {
+  package func encoded() -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: Self.size * 64) { buffer, count in
       encode(into: UnsafeMutableRawBufferPointer(buffer))
       count = Self.size * 64
@@ -57,14 +57,14 @@ public struct SlotBlock: Sendable, Hashable {
   }
 
   /// Writes the encoding into `raw`, which holds `size * 64` bytes.
-  public func encode(into raw: UnsafeMutableRawBufferPointer) {
+  package func encode(into raw: UnsafeMutableRawBufferPointer) {
     precondition(raw.count >= Self.size * 64)
     for i in slots.indices { Self.encodeSlot(slots[i], at: i, into: raw) }
   }
 
   /// Writes the encoding of the block of `size` slots at `start` of a flat
   /// array of blocks into `raw`, which holds `size * 64` bytes.
-  public static func encode(
+  package static func encode(
     _ array: [SlotRegression], from start: Int, into raw: UnsafeMutableRawBufferPointer
   ) {
     precondition(raw.count >= size * 64 && start + size <= array.count)

@@ -25,12 +25,12 @@ extension Store {
   }
 
   /// Drops every series' history before an hour.
-  public func pruneHistory(before hour: Int64) throws(SQLiteError) {
+  package func pruneHistory(before hour: Int64) throws(SQLiteError) {
     try pruneSamples.bind(.integer(RowLayout.key(time: hour, series: 0))).run()
   }
 
   /// A series' stored samples between two times, oldest first.
-  public static func history(
+  package static func history(
     _ db: SQLiteDatabase, series: Int64, from: Double, to: Double
   ) throws(SQLiteError) -> [(time: Double, value: Double)] {
     // One lookup per stored hour in the range: the key leads with the hour.

@@ -5,12 +5,12 @@
 extension Store {
   /// A block of a series' slots held in a flat array of slots: the
   /// `SlotBlock.size` slots from `start`.
-  public struct HeldBlock: Sendable {
-    public var series: Int64
-    public var block: Int32
-    public var start: Int
+  package struct HeldBlock: Sendable {
+    package var series: Int64
+    package var block: Int32
+    package var start: Int
 
-    public init(series: Int64, block: Int32, start: Int) {
+    package init(series: Int64, block: Int32, start: Int) {
       self.series = series
       self.block = block
       self.start = start
@@ -19,7 +19,7 @@ extension Store {
 
   /// Appends one block of a series' slots to `slots`, as the open
   /// transaction sees it: empty slots where nothing was learned.
-  public func loadSlots(series: Int64, block: Int32, appendingTo slots: inout [SlotRegression])
+  package func loadSlots(series: Int64, block: Int32, appendingTo slots: inout [SlotRegression])
     throws(SQLiteError)
   {
     let key = RowLayout.key(time: Int64(block), series: series)
@@ -36,7 +36,7 @@ extension Store {
   /// Writes blocks of slots into the open transaction, each over its row as
   /// the transaction sees it, row by row in key order (SQLite appends to
   /// its b-tree pages in order).
-  public func saveSlots(_ blocks: [HeldBlock], from slots: [SlotRegression]) throws(SQLiteError) {
+  package func saveSlots(_ blocks: [HeldBlock], from slots: [SlotRegression]) throws(SQLiteError) {
     let keyed = blocks.map { (key: RowLayout.key(time: Int64($0.block), series: $0.series), held: $0) }
       .sorted { $0.key < $1.key }
     var next = 0
@@ -60,7 +60,7 @@ extension Store {
 
   /// Changes one slot of a series with `change` and writes it back. Inside
   /// a transaction.
-  public func updateSlot(series: Int64, slot: Int, _ change: (inout SlotRegression) -> Void) throws {
+  package func updateSlot(series: Int64, slot: Int, _ change: (inout SlotRegression) -> Void) throws {
     let block = Int32(slot / SlotBlock.size)
     var slots: [SlotRegression] = []
     try loadSlots(series: series, block: block, appendingTo: &slots)
@@ -70,7 +70,7 @@ extension Store {
 
   /// Empties every block of a series: its slots learned nothing. Inside a
   /// transaction.
-  public func clearSlots(series: Int64) throws {
+  package func clearSlots(series: Int64) throws {
     let read = try db.prepare("SELECT key, data FROM slot_blocks WHERE (key & 4294967295) = ?")
       .bind(.integer(RowLayout.group(of: series)))
     var rows: [(Int64, [UInt8])] = []
@@ -123,12 +123,12 @@ extension Store {
   }
 
   /// The query `readSlotRow(_:key:into:)` runs; readers prepare it once.
-  public static let selectSlotRow = "SELECT data FROM slot_blocks WHERE key = ?"
+  package static let selectSlotRow = "SELECT data FROM slot_blocks WHERE key = ?"
 
   /// For readers: one block of a series' slots, read through `statement`
   /// (prepared from `selectSlotRow`); nil when nothing of it was ever
   /// written.
-  public static func storedBlock(_ statement: SQLiteStatement, series: Int64, block: Int) throws(SQLiteError)
+  package static func storedBlock(_ statement: SQLiteStatement, series: Int64, block: Int) throws(SQLiteError)
     -> SlotBlock?
   {
     var row: [UInt8] = []
@@ -142,7 +142,7 @@ extension Store {
   /// For readers: calls `body` with every stored block of every series
   /// (its series id and slots; blocks of ids that hold no series are
   /// empty), in no particular order.
-  public static func forEachStoredBlock(
+  package static func forEachStoredBlock(
     _ db: SQLiteDatabase, _ body: (_ series: Int64, _ block: SlotBlock) throws -> Void
   ) throws {
     let rows = try db.prepare("SELECT first_series_id, data FROM slot_blocks")

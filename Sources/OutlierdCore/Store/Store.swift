@@ -3,8 +3,8 @@ import Foundation
 /// The SQLite database: slot statistics, series, the file ledger, alerts
 /// and rejections. One writer (the daemon, or one `ingest`); any number of
 /// readers, which WAL mode never blocks.
-public final class Store {
-  public let path: String
+package final class Store {
+  package let path: String
   let db: SQLiteDatabase
   let selectBlock: SQLiteStatement
   let upsertBlock: SQLiteStatement
@@ -35,7 +35,7 @@ public final class Store {
 
   /// What a new database is made with, before any table: 16 KiB pages
   /// (a database keeps the page size it was created with) and WAL.
-  public static let creationPragmas = "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
+  package static let creationPragmas = "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
 
   /// Opens (creating if needed) the database and checks its calendar.
   ///
@@ -43,7 +43,7 @@ public final class Store {
   ///   `ingest`'s). With it the database is first checked with SQLite's
   ///   `quick_check` (a damaged file is refused, not written into), and
   ///   every transaction checks that the file is still the one opened.
-  public init(
+  package init(
     path: String, calendar: SlotCalendar, busyTimeoutMilliseconds: Int32 = 5000, file: DatabaseFile? = nil
   ) throws(StoreError) {
     self.path = path
@@ -159,7 +159,8 @@ public final class Store {
   }
 
   /// The calendar a database was created with, if it has one.
-  public static func storedCalendar(path: String) throws -> (period: Int, slotWidth: Int, timeZone: String)? {
+  package static func storedCalendar(path: String) throws -> (period: Int, slotWidth: Int, timeZone: String)?
+  {
     let db = try SQLiteDatabase(path: path, readOnly: true)
     let read = try db.prepare("SELECT key, value FROM calendar")
     var values: [String: String] = [:]
@@ -176,7 +177,7 @@ public final class Store {
   ///
   /// - Throws: `StoreError.damagedTrack`, naming the series and what to
   ///   do, when a track cannot be read.
-  public func loadSeries() throws -> [(name: String, state: SeriesState)] {
+  package func loadSeries() throws -> [(name: String, state: SeriesState)] {
     let statement = try db.prepare("SELECT name, id, newest_ts, samples, track FROM series ORDER BY id")
     var result: [(name: String, state: SeriesState)] = []
     while try statement.step() {
@@ -194,7 +195,7 @@ public final class Store {
   }
 
   /// One series' committed track (a new track when it has none).
-  public func loadTrack(series id: Int64) throws -> SeriesTrack {
+  package func loadTrack(series id: Int64) throws -> SeriesTrack {
     let statement = try db.prepare("SELECT track FROM series WHERE id = ?")
     statement.bind(.integer(id))
     guard try statement.step() else { return SeriesTrack() }
@@ -203,25 +204,25 @@ public final class Store {
 
   /// An alert as feedback needs it: what was flagged and the band it was
   /// judged against.
-  public struct FlaggedSample: Sendable {
-    public var series: String
-    public var time, value, expected, upper, critical: Double
-    public var slot: Int
-    public var baseline: String
-    public var feedback: String?
+  package struct FlaggedSample: Sendable {
+    package var series: String
+    package var time, value, expected, upper, critical: Double
+    package var slot: Int
+    package var baseline: String
+    package var feedback: String?
     /// When the series' model was last reset after the alert's file was
     /// applied (the alert judged a model that no longer exists); nil if not.
-    public var resetSince: Double?
+    package var resetSince: Double?
     /// What its slot learned of it and would have learned as an ordinary
     /// sample (nil: unknown, from before, or its slot started over).
-    public var learned: Double?
-    public var unclipped: Double?
+    package var learned: Double?
+    package var unclipped: Double?
     /// When a level shift of its series was confirmed at or after it (its
     /// slots were rescaled since); nil if none was.
-    public var shiftConfirmedSince: Double?
+    package var shiftConfirmedSince: Double?
   }
 
-  public func flaggedSample(alert id: Int64) throws(SQLiteError) -> FlaggedSample? {
+  package func flaggedSample(alert id: Int64) throws(SQLiteError) -> FlaggedSample? {
     let s = try db.prepare(
       """
       SELECT a.series, a.ts, a.value, a.expected, a.upper, a.critical, a.slot, coalesce(a.baseline, 'weekly'),
@@ -243,12 +244,12 @@ public final class Store {
       unclipped: s.isNull(11) ? nil : s.double(11), shiftConfirmedSince: s.isNull(12) ? nil : s.double(12))
   }
 
-  public func setFeedback(alert id: Int64, _ feedback: String) throws(SQLiteError) {
+  package func setFeedback(alert id: Int64, _ feedback: String) throws(SQLiteError) {
     try db.prepare("UPDATE alerts SET feedback = ? WHERE id = ?").bind(.text(feedback), .integer(id)).run()
   }
 
   /// The ledger id of an applied file with this content, if any.
-  public func ledgerID(sha256: String) throws(SQLiteError) -> Int64? {
+  package func ledgerID(sha256: String) throws(SQLiteError) -> Int64? {
     let s = selectLedger.bind(.text(sha256))
     guard try s.step() else { return nil }
     let id = s.int64(0)
@@ -260,7 +261,7 @@ public final class Store {
 
   /// Caps the database's size (0: no cap) through SQLite's max_page_count;
   /// past it a transaction fails with SQLITE_FULL, like a full disk.
-  public func setLimits(maxSize: Int, busyTimeout: Double) throws(SQLiteError) {
+  package func setLimits(maxSize: Int, busyTimeout: Double) throws(SQLiteError) {
     db.setBusyTimeout(milliseconds: Int32(min(busyTimeout * 1000, Double(Int32.max))))
     let pageSize = Int(try db.scalarText("PRAGMA page_size") ?? "4096") ?? 4096
     let pages = maxSize > 0 ? max(maxSize / pageSize, 1) : 4_294_967_294
@@ -270,7 +271,7 @@ public final class Store {
   /// The writer's hold on the database file, when the store has one: each
   /// transaction first checks that the configured path still names the
   /// file that was opened.
-  public var file: DatabaseFile?
+  package var file: DatabaseFile?
 
   /// Runs `body` in one write transaction: the one boundary of every
   /// change the writer makes. It first checks that the configured path
@@ -284,7 +285,7 @@ public final class Store {
   /// up, or a reader's long transaction held them back), the log is
   /// checkpointed and truncated, unless a reader still needs it: then it is
   /// left for the next commit, and `outlierd status --check` warns.
-  public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+  package func transaction<Result>(_ body: () throws -> Result) throws -> Result {
     precondition(!db.isInTransaction, "transactions do not nest")
     try file?.checkUnchanged()
     slotRows.removeAll()
@@ -308,21 +309,22 @@ public final class Store {
   /// and to which SQLite cuts it back after a checkpoint
   /// (`journal_size_limit`): a reader that held a transaction open for
   /// minutes could otherwise leave it gigabytes large until a restart.
-  public static let writeAheadLogLimit = 64 << 20
+  package static let writeAheadLogLimit = 64 << 20
 
-  public func addFile(name: String, size: Int, sha256: String, at time: Double) throws(SQLiteError) -> Int64 {
+  package func addFile(name: String, size: Int, sha256: String, at time: Double) throws(SQLiteError) -> Int64
+  {
     try insertFile.bind(.text(name), .integer(Int64(size)), .text(sha256), .real(time)).run()
     return db.lastInsertRowID
   }
 
-  public func finishFile(id: Int64, accepted: Int, rejected: Int, alerts: Int) throws(SQLiteError) {
+  package func finishFile(id: Int64, accepted: Int, rejected: Int, alerts: Int) throws(SQLiteError) {
     try updateFile.bind(
       .integer(Int64(accepted)), .integer(Int64(rejected)), .integer(Int64(alerts)), .integer(id)
     )
     .run()
   }
 
-  public func addSeries(name: String, at time: Double) throws(SQLiteError) -> Int64 {
+  package func addSeries(name: String, at time: Double) throws(SQLiteError) -> Int64 {
     try insertSeries.bind(.text(name), .real(0), .real(time)).run()
     // Row keys hold the id in 32 bits; ids are assigned from 1 upwards and
     // input.max_series is at most 100 million.
@@ -331,18 +333,20 @@ public final class Store {
   }
 
   /// Writes a series' newest time, count and track.
-  public func saveSeries(_ state: SeriesState) throws {
+  package func saveSeries(_ state: SeriesState) throws {
     try saveSeries(id: state.id, newest: state.newest, samples: state.samples, track: state.track)
   }
 
   /// Writes a series' newest time, count and track (a BLOB, TrackCoding;
   /// NULL while it is empty).
-  public func saveSeries(id: Int64, newest: Double, samples: Int64, track: SeriesTrack) throws {
+  package func saveSeries(id: Int64, newest: Double, samples: Int64, track: SeriesTrack) throws {
     let blob: SQLiteValue = track.isEmpty ? .null : .blob(TrackCoding.encode(track))
     try updateSeries.bind(.real(newest), .integer(samples), blob, .integer(id)).run()
   }
 
-  public func openIncident(series: String, sign: Int, at time: Double, peak: Double, kind: AlertKind = .point)
+  package func openIncident(
+    series: String, sign: Int, at time: Double, peak: Double, kind: AlertKind = .point
+  )
     throws(SQLiteError) -> Int64
   {
     try insertIncident.bind(
@@ -351,7 +355,7 @@ public final class Store {
     return db.lastInsertRowID
   }
 
-  public func saveIncident(id: Int64, _ incident: SeriesTrack.OpenIncident, closed: Bool) throws(SQLiteError)
+  package func saveIncident(id: Int64, _ incident: SeriesTrack.OpenIncident, closed: Bool) throws(SQLiteError)
   {
     try updateIncident.bind(
       .real(incident.end), .real(incident.peak), .integer(Int64(incident.alerts)), .integer(closed ? 1 : 0),
@@ -360,14 +364,14 @@ public final class Store {
     ).run()
   }
 
-  public func addEvent(_ event: SeriesEvent, fileID: Int64?) throws(SQLiteError) {
+  package func addEvent(_ event: SeriesEvent, fileID: Int64?) throws(SQLiteError) {
     try insertEvent.bind(
       .text(event.series), .real(event.time), .text(event.kind), .text(event.detail),
       fileID.map { .integer($0) } ?? .null
     ).run()
   }
 
-  public func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
+  package func addAlert(_ alert: Alert, fileID: Int64) throws(SQLiteError) {
     let score = alert.score
     let band = score.band
     let z = score.normalEquivalent
@@ -385,14 +389,14 @@ public final class Store {
 
   /// A slot relearned a sample as it was (`ClippedRun`): its alert, if it
   /// has one, records that the slot now holds the value itself.
-  public func relearnedAlert(series: String, at time: Double, learned: Double) throws(SQLiteError) {
+  package func relearnedAlert(series: String, at time: Double, learned: Double) throws(SQLiteError) {
     try db.prepare("UPDATE alerts SET learned = ? WHERE series = ? AND ts = ? AND kind = 'point'")
       .bind(.real(learned), .text(series), .real(time)).run()
   }
 
   /// A slot started over: what it learned of the series' earlier alerts in
   /// it is gone, and feedback on them can no longer be exact.
-  public func forgetLearned(series: String, slot: Int, before time: Double) throws(SQLiteError) {
+  package func forgetLearned(series: String, slot: Int, before time: Double) throws(SQLiteError) {
     try db.prepare(
       "UPDATE alerts SET learned = NULL, unclipped = NULL WHERE series = ? AND slot = ? AND ts < ? AND kind = 'point'"
     ).bind(.text(series), .integer(Int64(slot)), .real(time)).run()
@@ -405,7 +409,7 @@ public final class Store {
   /// whose ledger row is gone would be applied again if re-sent, but its
   /// samples are then not newer than their series' and are rejected: none
   /// counts twice.
-  public func pruneRecords(dataBefore dataTime: Double, filesBefore clockTime: Double) throws(SQLiteError) {
+  package func pruneRecords(dataBefore dataTime: Double, filesBefore clockTime: Double) throws(SQLiteError) {
     try db.prepare("DELETE FROM alerts WHERE ts < ?").bind(.real(dataTime)).run()
     try db.prepare("DELETE FROM incidents WHERE closed = 1 AND end_ts < ?").bind(.real(dataTime)).run()
     try db.prepare("DELETE FROM events WHERE ts < ?").bind(.real(dataTime)).run()
@@ -417,7 +421,7 @@ public final class Store {
     ).bind(.real(clockTime)).run()
   }
 
-  public func addRejection(_ rejection: RejectedLine, fileID: Int64) throws(SQLiteError) {
+  package func addRejection(_ rejection: RejectedLine, fileID: Int64) throws(SQLiteError) {
     try insertRejection.bind(
       .integer(fileID), .integer(Int64(rejection.line)), .text(rejection.reason.kind),
       .text(rejection.reason.description), .text(rejection.text)

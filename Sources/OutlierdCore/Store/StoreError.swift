@@ -1,6 +1,6 @@
 import Foundation
 
-public enum StoreError: Error, CustomStringConvertible {
+package enum StoreError: Error, CustomStringConvertible {
   case calendarMismatch(path: String, differences: [String])
   case newerSchema(path: String, version: Int, supported: Int)
   case corrupt(path: String, detail: String)
@@ -8,7 +8,7 @@ public enum StoreError: Error, CustomStringConvertible {
   case damagedTrack(path: String, series: String, id: Int64)
   case sqlite(SQLiteError)
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .calendarMismatch(let path, let differences):
       return
@@ -30,7 +30,7 @@ public enum StoreError: Error, CustomStringConvertible {
     }
   }
 
-  public var sqliteError: SQLiteError? {
+  package var sqliteError: SQLiteError? {
     if case .sqlite(let e) = self { return e }
     return nil
   }

@@ -3,30 +3,30 @@ import Foundation
 /// Synthetic metrics for demos, benchmarks and tests: a daily and weekly
 /// pattern with a slow trend and noise, at a fixed step, with labelled
 /// anomalies injected after a warm-up. Seeded, so reproducible.
-public struct DemoData: Sendable {
-  public struct Sample: Sendable, Hashable {
-    public var series: Int
-    public var time: Double
-    public var value: Double
+package struct DemoData: Sendable {
+  package struct Sample: Sendable, Hashable {
+    package var series: Int
+    package var time: Double
+    package var value: Double
   }
 
   /// An injected anomaly: `series` is off its pattern in [start, end).
-  public struct Anomaly: Sendable, Hashable {
-    public var series: Int
-    public var start: Double
-    public var end: Double
-    public var kind: String
+  package struct Anomaly: Sendable, Hashable {
+    package var series: Int
+    package var start: Double
+    package var end: Double
+    package var kind: String
   }
 
-  public var seriesCount: Int
-  public var weeks: Int
-  public var step: Double
-  public var start: Double
-  public var anomaliesFromWeek: Int
-  public var seed: UInt64
+  package var seriesCount: Int
+  package var weeks: Int
+  package var step: Double
+  package var start: Double
+  package var anomaliesFromWeek: Int
+  package var seed: UInt64
 
   /// The default start is Monday 2026-01-05 00:00 UTC.
-  public init(
+  package init(
     seriesCount: Int = 5, weeks: Int = 8, step: Double = 300, start: Double = 1_767_571_200,
     anomaliesFromWeek: Int = 5, seed: UInt64 = 42
   ) {
@@ -38,10 +38,10 @@ public struct DemoData: Sendable {
     self.seed = seed
   }
 
-  public var samplesPerSeries: Int { Int(Double(weeks) * 604_800 / step) }
+  package var samplesPerSeries: Int { Int(Double(weeks) * 604_800 / step) }
 
   /// Three anomalies a series, spread over the weeks after the warm-up.
-  public var anomalies: [Anomaly] {
+  package var anomalies: [Anomaly] {
     var rng = SplitMix64(seed: seed ^ 0xA5A5)
     let first = start + Double(anomaliesFromWeek) * 604_800
     let span = start + Double(weeks) * 604_800 - first
@@ -60,7 +60,7 @@ public struct DemoData: Sendable {
   }
 
   /// The undisturbed pattern of a series at time t.
-  public func pattern(series: Int, at t: Double) -> Double {
+  package func pattern(series: Int, at t: Double) -> Double {
     let level = 100 * Double(series + 1)
     let day = (t - start).truncatingRemainder(dividingBy: 86_400) / 86_400
     let weekday = Int((t - start) / 86_400) % 7
@@ -71,7 +71,7 @@ public struct DemoData: Sendable {
   }
 
   /// Every sample, in time order and then series order.
-  public func samples() -> [Sample] {
+  package func samples() -> [Sample] {
     var rng = SplitMix64(seed: seed)
     let anomalies = self.anomalies
     var out: [Sample] = []
@@ -94,5 +94,5 @@ public struct DemoData: Sendable {
     return out
   }
 
-  public func seriesName(_ series: Int) -> String { "demo.host\(series / 2 + 1).metric\(series % 2 + 1)" }
+  package func seriesName(_ series: Int) -> String { "demo.host\(series / 2 + 1).metric\(series % 2 + 1)" }
 }

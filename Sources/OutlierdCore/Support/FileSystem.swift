@@ -5,16 +5,16 @@ import Foundation
 #endif
 
 /// Small POSIX helpers with errors that name the path.
-public enum FileSystem {
-  public struct Failure: Error, CustomStringConvertible {
-    public var path: String
-    public var operation: String
-    public var code: Int32
-    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+package enum FileSystem {
+  package struct Failure: Error, CustomStringConvertible {
+    package var path: String
+    package var operation: String
+    package var code: Int32
+    package var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
   }
 
   /// Creates a directory and its parents with the given mode if missing.
-  public static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(Failure) {
+  package static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(Failure) {
     var partial = path.hasPrefix("/") ? "" : "."
     for component in path.split(separator: "/") {
       partial += "/" + component
@@ -33,7 +33,8 @@ public enum FileSystem {
   /// directory, the spool) cannot redirect the write; `rename` then
   /// replaces whatever entry `path` names, a symlink included, without
   /// following it.
-  public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o640) throws(Failure) {
+  package static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o640) throws(Failure)
+  {
     var failure: Failure?
     bytes.withUnsafeBytes { raw in
       do throws(Failure) { try writeAtomically(path, raw, mode: mode) } catch { failure = error }
@@ -43,7 +44,7 @@ public enum FileSystem {
 
   /// Writes a file atomically from bytes held elsewhere (no copy); the same
   /// contract as the array form.
-  public static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t = 0o640)
+  package static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t = 0o640)
     throws(Failure)
   {
     let (fd, temporary) = try createTemporary(besides: path, mode: mode)
@@ -79,7 +80,7 @@ public enum FileSystem {
   ///
   /// Returns the descriptor, which the caller closes, and the name, which
   /// it renames or unlinks.
-  public static func createTemporary(besides path: String, mode: mode_t = 0o640) throws(Failure)
+  package static func createTemporary(besides path: String, mode: mode_t = 0o640) throws(Failure)
     -> (descriptor: Int32, path: String)
   {
     let directory = directoryName(path)
@@ -96,7 +97,7 @@ public enum FileSystem {
   }
 
   /// `count` hex digits from the system's random source.
-  public static func randomHex(_ count: Int) -> String {
+  package static func randomHex(_ count: Int) -> String {
     var generator = SystemRandomNumberGenerator()
     var text = ""
     while text.count < count {
@@ -107,12 +108,12 @@ public enum FileSystem {
   }
 
   /// Why `readSmallRegularFile` refused a file.
-  public enum SmallFileRefusal: Error, CustomStringConvertible {
+  package enum SmallFileRefusal: Error, CustomStringConvertible {
     case cannotOpen(path: String, code: Int32)
     case notRegular(path: String, kind: String)
     case tooLarge(path: String, size: Int, limit: Int)
 
-    public var description: String {
+    package var description: String {
       switch self {
       case .cannotOpen(let path, let code): return "open \(path): \(String(cString: strerror(code)))"
       case .notRegular(let path, let kind): return "\(path) is a \(kind), not a regular file"
@@ -127,7 +128,7 @@ public enum FileSystem {
   /// race between check and use), and refused without reading when it is
   /// larger than `limit` bytes (a sparse 2 GB file costs nothing). At most
   /// `limit` bytes are read even if the file grows meanwhile.
-  public static func readSmallRegularFile(_ path: String, limit: Int) throws(SmallFileRefusal) -> [UInt8] {
+  package static func readSmallRegularFile(_ path: String, limit: Int) throws(SmallFileRefusal) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else {
       let code = errno
@@ -170,7 +171,7 @@ public enum FileSystem {
   /// Anything but a regular file is refused with `ENOTSUP`, and the caller
   /// removes it instead (see `removeEntry`).
   @discardableResult
-  public static func move(_ source: String, intoDirectory directory: String, name: String) throws(Failure)
+  package static func move(_ source: String, intoDirectory directory: String, name: String) throws(Failure)
     -> String
   {
     try makeDirectory(directory)
@@ -245,7 +246,7 @@ public enum FileSystem {
   /// socket or device node a producer left in the spool): it is never
   /// followed, opened or copied. Returns what it was, with a symlink's
   /// target, for the refusal note.
-  public static func removeEntry(_ path: String) throws(Failure) -> String {
+  package static func removeEntry(_ path: String) throws(Failure) -> String {
     var info = stat()
     guard lstat(path, &info) == 0 else { throw Failure(path: path, operation: "inspect", code: errno) }
     var what = kind(ofMode: info.st_mode)
@@ -262,7 +263,7 @@ public enum FileSystem {
   }
 
   /// What a file's mode says it is, for messages.
-  public static func kind(ofMode mode: mode_t) -> String {
+  package static func kind(ofMode mode: mode_t) -> String {
     switch mode & S_IFMT {
     case S_IFLNK: return "symlink"
     case S_IFIFO: return "FIFO"
@@ -275,7 +276,7 @@ public enum FileSystem {
   }
 
   /// The last path component.
-  public static func baseName(_ path: String) -> String {
+  package static func baseName(_ path: String) -> String {
     path.split(separator: "/").last.map(String.init) ?? path
   }
 }
@@ -283,7 +284,7 @@ public enum FileSystem {
 extension FileSystem {
   /// The directory part of a path: "." for a bare name, "/" for a name
   /// at the root.
-  public static func directoryName(_ path: String) -> String {
+  package static func directoryName(_ path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }
     return slash == path.startIndex ? "/" : String(path[..<slash])
   }

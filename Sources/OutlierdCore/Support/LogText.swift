@@ -1,13 +1,13 @@
 /// Text from outside (file names, symlink targets) made safe to put in a
 /// log line or a comment line: one line, and no byte that a reader of the
 /// journal or of a rejected file could take for structure.
-public enum LogText {
+package enum LogText {
   /// `text` with every control character (C0, DEL, C1) and the backslash
   /// written as an escape (`\n`, `\t`, `\\`, `\x1b`, `\u{85}`), so that the
   /// result is one line whose meaning is unambiguous. journald reads a
   /// leading `<N>` of a line as its priority: a file name with a newline
   /// could otherwise forge a critical entry.
-  public static func escaped(_ text: String) -> String {
+  package static func escaped(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: needsEscape) else { return text }
     var result = ""
     result.reserveCapacity(text.utf8.count + 8)

@@ -10,24 +10,24 @@ import CLinux
 /// change only the patch version, and can be swapped back and forth.
 /// CHANGELOG.md lists each release with its schema and track format; a
 /// test holds the code, the changelog and debian/changelog to this.
-public enum OutlierdVersion {
-  public static let version = "0.6.0"
+package enum OutlierdVersion {
+  package static let version = "0.6.0"
 
   /// The database schema this release writes (`PRAGMA user_version`, one
   /// per migration).
-  public static var schema: Int { Schema.migrations.count }
+  package static var schema: Int { Schema.migrations.count }
 
   /// The format of the series' tracks this release writes.
-  public static var trackFormat: Int { Int(TrackCoding.version) }
+  package static var trackFormat: Int { Int(TrackCoding.version) }
 
   /// The git commit the binary was built from (12 hex digits, `-dirty` when
   /// the tree had changes), when built by scripts/build-release; empty for
   /// a plain `swift build`.
-  public static let commit = String(cString: outlierd_commit())
+  package static let commit = String(cString: outlierd_commit())
 
   /// `0.6.0 (schema 14, track 11, commit 0123456789ab)`, without the commit
   /// for a plain `swift build`.
-  public static var description: String {
+  package static var description: String {
     "\(version) (schema \(schema), track \(trackFormat)\(commit.isEmpty ? "" : ", commit \(commit)"))"
   }
 }

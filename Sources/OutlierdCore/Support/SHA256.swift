@@ -8,9 +8,9 @@ import CCrypto
 /// system's libcrypto (OpenSSL), which uses the CPU's SHA extensions where
 /// they exist: about ten times the speed of portable code, and it was 10% of
 /// the ingest profile (docs/performance.md).
-public enum SHA256 {
+package enum SHA256 {
   /// The digest of `bytes` as 64 lowercase hex digits.
-  public static func hex(of bytes: UnsafeRawBufferPointer) -> String {
+  package static func hex(of bytes: UnsafeRawBufferPointer) -> String {
     var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0
     let done = digest.withUnsafeMutableBufferPointer { out in

@@ -4,11 +4,11 @@ import Foundation
 /// (an alert's `plot` annotation, the fixes error messages suggest): a
 /// series name is a producer's text, and a name such as `x;/tmp/pwn.sh;y`
 /// must stay one argument, not become a command.
-public enum ShellWord {
+package enum ShellWord {
   /// `text` as one POSIX shell word: as it is when it holds only characters
   /// no shell treats specially, else in single quotes, with each `'` written
   /// as `'\''`.
-  public static func quoted(_ text: String) -> String {
+  package static func quoted(_ text: String) -> String {
     let plain =
       !text.isEmpty
       && text.utf8.allSatisfy { byte in
@@ -27,7 +27,7 @@ public enum ShellWord {
   /// A file name made from `text` that stays in the current directory:
   /// `/` becomes `_`, and a name that would be `.` or `..` or start with
   /// `-` (an option) gets a `_` in front.
-  public static func fileName(_ text: String) -> String {
+  package static func fileName(_ text: String) -> String {
     var name = text.replacingOccurrences(of: "/", with: "_")
     if name.hasPrefix("-") || name.hasPrefix(".") { name = "_" + name }
     return name

@@ -10,17 +10,17 @@ import Logging
 /// journald turns into the entry's level, and carries no timestamp of its
 /// own since the journal adds one. Elsewhere lines start with an ISO time
 /// and the level's name.
-public struct StderrLogHandler: LogHandler {
-  public var logLevel: Logger.Level = .info
-  public var metadata: Logger.Metadata = [:]
-  public var metadataProvider: Logger.MetadataProvider?
+package struct StderrLogHandler: LogHandler {
+  package var logLevel: Logger.Level = .info
+  package var metadata: Logger.Metadata = [:]
+  package var metadataProvider: Logger.MetadataProvider?
   private let journal: Bool
 
-  public init(label: String, journal: Bool = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil) {
+  package init(label: String, journal: Bool = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil) {
     self.journal = journal
   }
 
-  public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+  package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
     get { metadata[key] }
     set { metadata[key] = newValue }
   }
@@ -40,7 +40,7 @@ public struct StderrLogHandler: LogHandler {
   /// characters escaped (`LogText.escaped`): text from outside, such as a
   /// file name with a newline and `<2>` in it, can never start a line of
   /// its own and so never forge an entry or its priority.
-  public func log(event: LogEvent) {
+  package func log(event: LogEvent) {
     var line: String
     let message = LogText.escaped("\(event.message)")
     if journal {
