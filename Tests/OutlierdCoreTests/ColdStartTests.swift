@@ -120,9 +120,7 @@ struct ColdStartTests {
     let store = try Store(path: path, calendar: try settings.calendar())
     let ingestor = try Ingestor(settings: settings, store: store)
     _ = try ingestor.withBatch {
-      try Data(text.utf8).withUnsafeBytes {
-        try ingestor.apply(bytes: $0, name: "square", sha256: "square", now: 1_800_000_000)
-      }
+      try ingestor.apply(bytes: Array(Data(text.utf8)), name: "square", sha256: "square", now: 1_800_000_000)
     }
     let reader = try StoreReader(path: path)
     let id = try #require(try reader.series(named: "square.wave")).id

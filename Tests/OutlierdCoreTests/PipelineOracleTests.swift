@@ -61,9 +61,7 @@ struct PipelineOracleTests {
     let store = try Store(path: path, calendar: try settings.calendar())
     let ingestor = try Ingestor(settings: settings, store: store)
     let report = try ingestor.withBatch {
-      try input.withUnsafeBytes {
-        try ingestor.apply(bytes: $0, name: "input.txt", sha256: "oracle", now: 1_800_000_000)
-      }
+      try ingestor.apply(bytes: Array(input), name: "input.txt", sha256: "oracle", now: 1_800_000_000)
     }
     #expect(report.rejectedLines == 0 && report.accepted == 25)
 

@@ -155,9 +155,7 @@ extension PipelinePartsTests {
       let store = try Store(path: path, calendar: try settings.calendar())
       let ingestor = try Ingestor(settings: settings, store: store)
       func apply(_ data: Data, _ name: String) throws {
-        _ = try data.withUnsafeBytes {
-          try ingestor.apply(bytes: $0, name: name, sha256: name, now: 1_800_000_000)
-        }
+        try ingestor.apply(bytes: Array(data), name: name, sha256: name, now: 1_800_000_000)
       }
       try ingestor.withBatch { try apply(first, "first") }
       if rollingBack {

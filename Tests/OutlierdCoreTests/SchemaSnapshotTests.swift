@@ -66,9 +66,7 @@ struct SchemaSnapshotTests {
     let store = try Store(path: path, calendar: try settings.calendar())
     let ingestor = try Ingestor(settings: settings, store: store)
     _ = try ingestor.withBatch {
-      try input.withUnsafeBytes {
-        try ingestor.apply(bytes: $0, name: "input.txt", sha256: "snapshot", now: 1_800_000_000)
-      }
+      try ingestor.apply(bytes: Array(input), name: "input.txt", sha256: "snapshot", now: 1_800_000_000)
     }
     return (
       path,

@@ -32,7 +32,7 @@ package struct GraphiteLineParser: Sendable {
 
   /// Parses one line, given without its line terminator. Returns nil for a
   /// blank line or a `#` comment.
-  package func parse(_ line: UnsafeRawBufferPointer) -> Result<ParsedSample, LineRejection>? {
+  func parse(_ line: UnsafeRawBufferPointer) -> Result<ParsedSample, LineRejection>? {
     switch parseLine(line) {
     case .blank: return nil
     case .rejected(let reason): return .failure(reason)
@@ -44,7 +44,7 @@ package struct GraphiteLineParser: Sendable {
 
   /// Parses one line, given without its line terminator.
   @inline(__always)
-  package func parseLine(_ line: UnsafeRawBufferPointer) -> ParsedLine {
+  func parseLine(_ line: UnsafeRawBufferPointer) -> ParsedLine {
     commonLine(line) ?? parseAnyLine(line)
   }
 

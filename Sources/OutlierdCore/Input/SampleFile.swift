@@ -20,7 +20,7 @@ package struct SampleFile: Sendable {
   /// Calls `body` with each line's number (from 1) and bytes, without the
   /// terminator; LF and CRLF both end a line, a UTF-8 byte-order mark at the
   /// start is skipped, and a last line without a newline is still a line.
-  package static func forEachLine(
+  static func forEachLine(
     in bytes: UnsafeRawBufferPointer, _ body: (Int, UnsafeRawBufferPointer) throws -> Void
   ) rethrows {
     var start = 0
@@ -36,7 +36,7 @@ package struct SampleFile: Sendable {
     }
   }
 
-  package static func check(_ bytes: UnsafeRawBufferPointer) -> Rejection? {
+  static func check(_ bytes: UnsafeRawBufferPointer) -> Rejection? {
     if let nul = offset(of: 0, in: bytes, from: 0) { return .notText(nulAt: nul) }
     return nil
   }

@@ -25,7 +25,7 @@ package struct StreamLines: Sendable {
 
   /// Takes the next bytes of the stream; appends each complete line, with
   /// its LF, to `out`.
-  package mutating func feed(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+  mutating func feed(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
     var start = 0
     while start < bytes.count {
       guard let newline = SampleFile.offset(of: 0x0A, in: bytes, from: start) else {

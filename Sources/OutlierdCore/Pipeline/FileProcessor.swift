@@ -99,14 +99,11 @@ package final class FileProcessor {
           continue
         }
         let sha256 = file.bytes.withUnsafeBytes { SHA256.hex(of: $0) }
-        let report = try file.bytes.withUnsafeBytes { bytes in
-          let report = try ingestor.apply(
-            bytes: bytes, name: name, sha256: sha256, shouldCancel: shouldCancel)
-          // Inside the transaction: the rejected-lines file exists for every
-          // committed file.
-          try writeRejectedLines(report, original: bytes)
-          return report
-        }
+        let report = try ingestor.apply(
+          bytes: file.bytes, name: name, sha256: sha256, shouldCancel: shouldCancel)
+        // Inside the transaction: the rejected-lines file exists for every
+        // committed file.
+        try writeRejectedLines(report, original: file.bytes)
         // The bytes are not kept: a batch holds one file in memory at a time.
         var identity = file
         identity.bytes = []
@@ -203,7 +200,7 @@ package final class FileProcessor {
   /// `FileReport.rejectionDetailLimit` lines only a count is written, and
   /// a spool file's whole content is kept beside it as `.original`, so no
   /// line is lost however many were bad.
-  private func writeRejectedLines(_ report: FileReport, original: UnsafeRawBufferPointer) throws {
+  private func writeRejectedLines(_ report: FileReport, original: [UInt8]) throws {
     guard report.rejectedLines > 0 else { return }
     try FileSystem.makeDirectory(settings.rejected)
     let base = settings.rejected + "/" + RejectedName.fitting(report.name) + "." + report.sha256.prefix(12)

@@ -205,10 +205,19 @@ package final class Ingestor {
   /// - Parameter shouldCancel: polled every 16384 lines; when it returns
   ///   true `Cancelled` is thrown.
   package func apply(
-    bytes: UnsafeRawBufferPointer, name: String, sha256: String, now: Double = Date().timeIntervalSince1970,
+    bytes file: [UInt8], name: String, sha256: String, now: Double = Date().timeIntervalSince1970,
     shouldCancel: () -> Bool = { false }
   ) throws -> FileReport {
     precondition(isOpen, "apply outside withBatch")
+    return try file.withUnsafeBytes { bytes in
+      try apply(bytes: bytes, name: name, sha256: sha256, now: now, shouldCancel: shouldCancel)
+    }
+  }
+
+  /// The hot loop over a file's lines, on its bytes in place.
+  private func apply(
+    bytes: UnsafeRawBufferPointer, name: String, sha256: String, now: Double, shouldCancel: () -> Bool
+  ) throws -> FileReport {
     batch.files += 1
     var report = FileReport(name: name, size: bytes.count, sha256: sha256)
     if try store.ledgerID(sha256: sha256) != nil {

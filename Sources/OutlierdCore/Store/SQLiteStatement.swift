@@ -21,6 +21,15 @@ package final class SQLiteStatement {
 
   deinit { sqlite3_finalize(handle) }
 
+  /// The first bind that failed since the last reset (SQLITE_RANGE for a
+  /// parameter the statement does not have, SQLITE_TOOBIG, SQLITE_NOMEM):
+  /// the next `step()` throws it instead of running with a parameter unset.
+  private var bindFailure: Int32 = SQLITE_OK
+
+  private func check(_ rc: Int32) {
+    if rc != SQLITE_OK && bindFailure == SQLITE_OK { bindFailure = rc }
+  }
+
   /// Binds parameters 1… in order; resets the statement first.
   @discardableResult
   package func bind(_ values: SQLiteValue...) -> SQLiteStatement {
@@ -30,16 +39,17 @@ package final class SQLiteStatement {
   @discardableResult
   package func bind(_ values: [SQLiteValue]) -> SQLiteStatement {
     sqlite3_reset(handle)
+    bindFailure = SQLITE_OK
     for (offset, value) in values.enumerated() {
       let index = Int32(offset + 1)
       switch value {
-      case .null: sqlite3_bind_null(handle, index)
-      case .integer(let v): sqlite3_bind_int64(handle, index, v)
-      case .real(let v): sqlite3_bind_double(handle, index, v)
-      case .text(let v): sqlite3_bind_text(handle, index, v, -1, Self.transient)
+      case .null: check(sqlite3_bind_null(handle, index))
+      case .integer(let v): check(sqlite3_bind_int64(handle, index, v))
+      case .real(let v): check(sqlite3_bind_double(handle, index, v))
+      case .text(let v): check(sqlite3_bind_text(handle, index, v, -1, Self.transient))
       case .blob(let v):
         v.withUnsafeBytes {
-          _ = sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient)
+          check(sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient))
         }
       }
     }
@@ -48,6 +58,13 @@ package final class SQLiteStatement {
 
   /// Advances to the next row; false when done.
   package func step() throws(SQLiteError) -> Bool {
+    if bindFailure != SQLITE_OK {
+      let rc = bindFailure
+      bindFailure = SQLITE_OK
+      sqlite3_reset(handle)
+      throw SQLiteError(
+        code: rc, message: "binding a parameter: \(String(cString: sqlite3_errstr(rc)))", sql: sql)
+    }
     let rc = sqlite3_step(handle)
     switch rc {
     case SQLITE_ROW: return true
@@ -73,7 +90,7 @@ package final class SQLiteStatement {
   package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
   package func isBlob(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_BLOB }
   /// The column's bytes, valid only inside `body` (no copy).
-  package func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+  func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     let count = Int(sqlite3_column_bytes(handle, column))
     guard count > 0, let pointer = sqlite3_column_blob(handle, column) else {
       return try body(UnsafeRawBufferPointer(start: nil, count: 0))
@@ -81,13 +98,28 @@ package final class SQLiteStatement {
     return try body(UnsafeRawBufferPointer(start: pointer, count: count))
   }
 
-  /// Binds an integer and a blob, the blob without a copy: it must stay
-  /// valid until the statement has run. For the hot upserts.
-  package func bind(_ integer: Int64, blob: UnsafeRawBufferPointer) -> SQLiteStatement {
-    sqlite3_reset(handle)
-    sqlite3_bind_int64(handle, 1, integer)
-    sqlite3_bind_blob(handle, 2, blob.baseAddress, Int32(blob.count), nil)
-    return self
+  /// Binds an integer and a blob to parameters 1 and 2 and runs the
+  /// statement. The blob is bound without a copy (SQLITE_STATIC), which is
+  /// safe because the statement runs, and is reset, while it is borrowed.
+  /// For the hot upserts.
+  package func run(_ integer: Int64, blob: [UInt8]) throws(SQLiteError) {
+    let failure = blob.withUnsafeBytes { (bytes) -> SQLiteError? in
+      sqlite3_reset(handle)
+      bindFailure = SQLITE_OK
+      check(sqlite3_bind_int64(handle, 1, integer))
+      check(sqlite3_bind_blob(handle, 2, bytes.baseAddress, Int32(bytes.count), nil))
+      defer {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+      }
+      do throws(SQLiteError) {
+        try run()
+        return nil
+      } catch {
+        return error
+      }
+    }
+    if let failure { throw failure }
   }
 
   package func text(_ column: Int32) -> String? {

@@ -28,12 +28,12 @@ package struct SlotBlock: Sendable, Hashable {
   // The encoding: 8 little-endian float64 per slot, in the order of
   // SlotRegression's init; a shorter blob's missing slots are empty.
 
-  package init(decoding raw: UnsafeRawBufferPointer) {
+  init(decoding raw: UnsafeRawBufferPointer) {
     slots = InlineArray { Self.decodeSlot($0, from: raw) }
   }
 
   /// Decodes a blob's slots onto the end of a flat array of blocks.
-  package static func decode(_ raw: UnsafeRawBufferPointer, appendingTo array: inout [SlotRegression]) {
+  static func decode(_ raw: UnsafeRawBufferPointer, appendingTo array: inout [SlotRegression]) {
     for i in 0..<size { array.append(decodeSlot(i, from: raw)) }
   }
 
@@ -57,14 +57,14 @@ package struct SlotBlock: Sendable, Hashable {
   }
 
   /// Writes the encoding into `raw`, which holds `size * 64` bytes.
-  package func encode(into raw: UnsafeMutableRawBufferPointer) {
+  func encode(into raw: UnsafeMutableRawBufferPointer) {
     precondition(raw.count >= Self.size * 64)
     for i in slots.indices { Self.encodeSlot(slots[i], at: i, into: raw) }
   }
 
   /// Writes the encoding of the block of `size` slots at `start` of a flat
   /// array of blocks into `raw`, which holds `size * 64` bytes.
-  package static func encode(
+  static func encode(
     _ array: [SlotRegression], from start: Int, into raw: UnsafeMutableRawBufferPointer
   ) {
     precondition(raw.count >= size * 64 && start + size <= array.count)

@@ -21,7 +21,7 @@ extension Store {
     } else {
       HistoryRow.merge(nil, newPairs: pairs, starts: starts, into: &historyRow)
     }
-    try historyRow.withUnsafeBytes { try upsertHistory.bind(key, blob: $0).run() }
+    try upsertHistory.run(key, blob: historyRow)
   }
 
   /// Drops every series' history before an hour.

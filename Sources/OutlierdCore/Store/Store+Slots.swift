@@ -98,13 +98,7 @@ extension Store {
   }
 
   func writeSlotRow(key: Int64, _ row: [UInt8]) throws(SQLiteError) {
-    do {
-      try row.withUnsafeBytes { try upsertBlock.bind(key, blob: $0).run() }
-    } catch let error as SQLiteError {
-      throw error
-    } catch {
-      fatalError("unexpected \(error)")
-    }
+    try upsertBlock.run(key, blob: row)
     knownRows.written(key)
   }
 

@@ -44,7 +44,7 @@ package enum FileSystem {
 
   /// Writes a file atomically from bytes held elsewhere (no copy); the same
   /// contract as the array form.
-  package static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t = 0o640)
+  static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t = 0o640)
     throws(Failure)
   {
     let (fd, temporary) = try createTemporary(besides: path, mode: mode)

@@ -25,7 +25,7 @@ extension Schema {
         var row: [UInt8] = []
         for place in pairs { withUnsafeBytes(of: UInt32(place.count / 16).littleEndian) { row += $0 } }
         for place in pairs { row += place }
-        try row.withUnsafeBytes { try write.bind(key, blob: $0).run() }
+        try write.run(key, blob: row)
       }
       while try read.step() {
         let old = read.int64(0)

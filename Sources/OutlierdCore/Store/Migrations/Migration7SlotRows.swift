@@ -22,7 +22,7 @@ extension Schema {
       var pending: (key: Int64, row: [UInt8])? = nil
       func flush() throws {
         guard let (key, row) = pending else { return }
-        try row.withUnsafeBytes { try write.bind(key, blob: $0).run() }
+        try write.run(key, blob: row)
       }
       while try read.step() {
         let old = read.int64(0)
