@@ -53,8 +53,13 @@ func loadSettings(path: String) throws -> Settings {
 /// its group at most, never by everyone: alerts and series names are data.
 func restrictFileModes() { umask(0o027) }
 
+/// Under systemd, events go to the journal with their metadata as fields
+/// (`JournalLogHandler`); elsewhere, lines to stderr.
 func bootstrapLogging() -> Logger {
-  LoggingSystem.bootstrap { label in StderrLogHandler(label: label) }
+  let journal = JournalLogHandler.stderrIsJournal
+  LoggingSystem.bootstrap { label in
+    journal ? JournalLogHandler(label: label) as LogHandler : StderrLogHandler(label: label)
+  }
   return Logger(label: "outlierd")
 }
 

@@ -173,7 +173,7 @@ package final class FileProcessor {
   /// holds no samples, and a symlink's target is no business of outlierd's.
   private func refuse(path: String, name: String, reason: String, notRegular: Bool) throws {
     guard case .removeFromSpool = disposal else {
-      logger.error("\(path): refused: \(reason)")
+      logger.error("\(path): refused: \(reason)", metadata: Self.metadata(file: path))
       return
     }
     try FileSystem.makeDirectory(settings.rejected)
@@ -185,13 +185,13 @@ package final class FileProcessor {
       let note =
         "# \(shown) (\(what)) removed by outlierd at \(timeFormatter.string(from: Date())): \(reason)\n"
       try FileSystem.writeAtomically(settings.rejected + "/" + target + ".reason", Array(note.utf8))
-      logger.error("\(path): refused and removed (\(what)): \(reason)")
+      logger.error("\(path): refused and removed (\(what)): \(reason)", metadata: Self.metadata(file: path))
       return
     }
     let note = "# \(shown) refused by outlierd at \(timeFormatter.string(from: Date())): \(reason)\n"
     try FileSystem.writeAtomically(settings.rejected + "/" + target + ".reason", Array(note.utf8))
     let moved = try FileSystem.move(path, intoDirectory: settings.rejected, name: target)
-    logger.error("\(path): refused, moved to \(moved): \(reason)")
+    logger.error("\(path): refused, moved to \(moved): \(reason)", metadata: Self.metadata(file: path))
   }
 
   /// The rejected lines of a file as a file that is itself valid input:
@@ -228,8 +228,10 @@ package final class FileProcessor {
       let band = score.band
       let time = timeFormatter.string(from: Date(timeIntervalSince1970: alert.timestamp))
       logger.warning(
-        "ALERT \(alert.series) at \(time) (\(ingestor.calendar.label(ofSlot: alert.slot))): value \(alert.value.sixDigits), expected \(score.expected.sixDigits), band [\(band.lowerBound.sixDigits), \(band.upperBound.sixDigits)], score \(String(format: "%+.2f", score.studentized)) (z \(String(format: "%+.2f", score.normalEquivalent))), p \(String(format: "%.2g", score.pValue)), n \(score.samples.sixDigits)"
-      )
+        "ALERT \(alert.series) at \(time) (\(ingestor.calendar.label(ofSlot: alert.slot))): value \(alert.value.sixDigits), expected \(score.expected.sixDigits), band [\(band.lowerBound.sixDigits), \(band.upperBound.sixDigits)], score \(String(format: "%+.2f", score.studentized)) (z \(String(format: "%+.2f", score.normalEquivalent))), p \(String(format: "%.2g", score.pValue)), n \(score.samples.sixDigits)",
+        metadata: Self.metadata(
+          series: alert.series, file: path, incident: alert.incident,
+          extra: ["kind": "\(alert.kind.rawValue)"]))
     }
     for note in report.incidentsOpened {
       let time = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.start))
@@ -237,7 +239,11 @@ package final class FileProcessor {
         note.kind == .variance
         ? "has stopped varying (the same value for longer than it ever is)"
         : "\(note.incident.sign > 0 ? "above" : "below") its band"
-      logger.warning("INCIDENT #\(note.incident.id) opened: \(note.series) \(what) since \(time)")
+      logger.warning(
+        "INCIDENT #\(note.incident.id) opened: \(note.series) \(what) since \(time)",
+        metadata: Self.metadata(
+          series: note.series, file: path, incident: note.incident.id,
+          extra: ["kind": "\(note.kind.rawValue)"]))
     }
     // At error priority: `journalctl -p err` lists what pages.
     for note in report.incidentsEscalated {
@@ -245,32 +251,52 @@ package final class FileProcessor {
       let p = exp(
         IncidentSeverity.logCombinedP(evidence: note.incident.evidence, alerts: note.incident.alerts))
       logger.error(
-        "INCIDENT #\(note.incident.id) critical: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band at \(time), \(note.incident.alerts) alerts, combined p \(String(format: "%.2g", p))"
-      )
+        "INCIDENT #\(note.incident.id) critical: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band at \(time), \(note.incident.alerts) alerts, combined p \(String(format: "%.2g", p))",
+        metadata: Self.metadata(
+          series: note.series, file: path, incident: note.incident.id, extra: ["severity": "critical"]))
     }
     for note in report.incidentsClosed {
       let start = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.start))
       let end = timeFormatter.string(from: Date(timeIntervalSince1970: note.incident.end))
       logger.notice(
-        "INCIDENT #\(note.incident.id) closed: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band \(start) – \(end), \(note.incident.alerts) alerts, peak z \(String(format: "%+.1f", note.incident.peak)), \(note.incident.severity.rawValue)"
-      )
+        "INCIDENT #\(note.incident.id) closed: \(note.series) \(note.incident.sign > 0 ? "above" : "below") its band \(start) – \(end), \(note.incident.alerts) alerts, peak z \(String(format: "%+.1f", note.incident.peak)), \(note.incident.severity.rawValue)",
+        metadata: Self.metadata(
+          series: note.series, file: path, incident: note.incident.id,
+          extra: ["severity": "\(note.incident.severity.rawValue)"]))
     }
     for event in report.events {
       let time = timeFormatter.string(from: Date(timeIntervalSince1970: event.time))
-      logger.notice("\(event.kind.uppercased()) \(event.series) at \(time): \(event.detail)")
+      logger.notice(
+        "\(event.kind.uppercased()) \(event.series) at \(time): \(event.detail)",
+        metadata: Self.metadata(series: event.series, file: path, extra: ["event": "\(event.kind)"]))
     }
     let summary =
       "\(path): \(report.accepted) samples applied, \(report.rejectedLines) lines rejected, \(report.alerts.count) alerts"
       + (report.newSeries > 0 ? ", \(report.newSeries) new series" : "")
       + (report.unjudged > 0 ? ", \(report.unjudged) not judged yet (slots warming up)" : "")
     if report.rejectedLines == 0 {
-      logger.info("\(summary)")
+      logger.info("\(summary)", metadata: Self.metadata(file: path))
     } else {
-      logger.warning("\(summary); see \(settings.rejected)")
+      logger.warning("\(summary); see \(settings.rejected)", metadata: Self.metadata(file: path))
       for rejection in report.rejected.prefix(3) {
-        logger.notice("\(path):\(rejection.line): \(rejection.reason)")
+        logger.notice("\(path):\(rejection.line): \(rejection.reason)", metadata: Self.metadata(file: path))
       }
     }
+  }
+}
+
+extension FileProcessor {
+  /// What a log event is about, as metadata: journald keeps each key as a
+  /// field of its own (`JournalLogHandler`: `OUTLIERD_SERIES`,
+  /// `OUTLIERD_FILE`, `OUTLIERD_INCIDENT`, …).
+  static func metadata(
+    series: String? = nil, file: String? = nil, incident: Int64? = nil, extra: Logger.Metadata = [:]
+  ) -> Logger.Metadata {
+    var metadata = extra
+    if let series { metadata["series"] = "\(series)" }
+    if let file { metadata["file"] = "\(file)" }
+    if let incident { metadata["incident"] = "\(incident)" }
+    return metadata
   }
 }
 

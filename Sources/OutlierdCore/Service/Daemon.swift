@@ -218,7 +218,8 @@ package final class Daemon {
       if stopping { break }
       do {
         for event in try ingestor.markStaleSeries(now: Date().timeIntervalSince1970) {
-          logger.warning("STALE \(event.series): \(event.detail)")
+          logger.warning(
+            "STALE \(event.series): \(event.detail)", metadata: FileProcessor.metadata(series: event.series))
         }
       } catch {
         report("marking stale series: \(error)", &lastError)

@@ -10,14 +10,24 @@ import Logging
 /// journald turns into the entry's level, and carries no timestamp of its
 /// own since the journal adds one. Elsewhere lines start with an ISO time
 /// and the level's name.
+///
+/// The handler's own metadata is appended as `key=value`; an event's
+/// metadata (series, file, incident: what the message already names) only
+/// with `eventMetadata`, as when it stands in for the journal's fields
+/// (`JournalLogHandler`).
 package struct StderrLogHandler: LogHandler {
   package var logLevel: Logger.Level = .info
   package var metadata: Logger.Metadata = [:]
   package var metadataProvider: Logger.MetadataProvider?
   private let journal: Bool
+  private let eventMetadata: Bool
 
-  package init(label: String, journal: Bool = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil) {
+  package init(
+    label: String, journal: Bool = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil,
+    eventMetadata: Bool = false
+  ) {
     self.journal = journal
+    self.eventMetadata = eventMetadata
   }
 
   package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -57,7 +67,11 @@ package struct StderrLogHandler: LogHandler {
         tm.tm_min, tm.tm_sec, now.tv_nsec / 1_000_000)
       line = "\(stamp) \(event.level.rawValue.uppercased()) \(message)"
     }
-    let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+    var merged = metadata
+    if eventMetadata {
+      if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+      if let own = event.metadata { merged.merge(own) { _, new in new } }
+    }
     if !merged.isEmpty {
       line +=
         " "
