@@ -8,7 +8,7 @@ package struct SeriesTrack: Sendable, Hashable, Codable {
   // the weekly tails, and the open incident, read only by outliers, last.
   // A backfill of many series reads each track from beyond the L2 cache,
   // so the fewer cache lines a sample touches, the faster it goes (measured
-  // 4%, docs/performance.md). The stored layout is TrackCoding's, not this.
+  // 4%, docs/history/performance-log.md). The stored layout is TrackCoding's, not this.
   /// A suspected level shift: while `shiftRatio` is not 1 the series is
   /// judged against `shiftRatio` times its slots' lines, and its slots learn
   /// its samples divided by it (so they stay in the old level's units and

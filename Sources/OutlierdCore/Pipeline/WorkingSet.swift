@@ -21,8 +21,8 @@ struct WorkingSet {
   /// Blocks, pools and history arrays held before they are written into the
   /// (still open) transaction and let go: a file with many series must not
   /// hold a block per series until its commit. About 5 MB of blocks and
-  /// 6 MB of pools; sized so that 10 k active series stay within 50 MB +
-  /// 1 KB each (docs/performance.md).
+  /// 6 MB of pools: the batch's share of memory, whatever the series count
+  /// (docs/performance.md has the whole process's).
   static let limit = 6144
   /// New history samples held (24 bytes each): as many as the blocks have slots.
   static let historyLimit = limit * SlotBlock.size

@@ -59,7 +59,7 @@ package final class Store {
       // A 2 MB page cache (128 pages) holds the few interior pages of the
       // slot and history b-trees; the leaves a batch touches are read once
       // (from the OS's cache). 16 MB was no faster on the 10 M backfill
-      // and took 14 MiB more (docs/performance.md).
+      // and took 14 MiB more (docs/history/performance-log.md).
       // 16 KiB pages (for a new database; an existing one keeps its own):
       // a slot block is 768 bytes, and with 4 KiB pages the rows of a file
       // were split over four times as many pages (measured 1.3× slower).

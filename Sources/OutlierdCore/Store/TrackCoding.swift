@@ -42,7 +42,7 @@ import Foundation
 /// clipped samples always, in 206 words; version 5 takes 124 for a warm
 /// series and 74 for a new one. Most of a series' words are 0 (a run, a
 /// shift or an incident it does not have, the tails' upper bins and run
-/// starts), so version 6 stores about half of them (docs/performance.md).
+/// starts), so version 6 stores about half of them (docs/history/performance-log.md).
 ///
 /// Earlier versions are still read. Version 10 stored the same words
 /// without the flat watch and the variance incident. Version 9 stored them

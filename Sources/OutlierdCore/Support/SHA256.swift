@@ -7,7 +7,7 @@ import CCrypto
 /// and operators can compare it with `sha256sum`. It comes from the
 /// system's libcrypto (OpenSSL), which uses the CPU's SHA extensions where
 /// they exist: about ten times the speed of portable code, and it was 10% of
-/// the ingest profile (docs/performance.md).
+/// the ingest profile (docs/history/performance-log.md).
 package enum SHA256 {
   /// The digest of `bytes` as 64 lowercase hex digits.
   static func hex(of bytes: UnsafeRawBufferPointer) -> String {

@@ -1,7 +1,7 @@
 extension Schema {
   /// Migration 5: Integer keys and no stored pools. A rowid table keyed by one
   /// integer (time first, as before) writes the same rows 1.3–1.65×
-  /// faster than a two-column WITHOUT ROWID key (docs/performance.md);
+  /// faster than a two-column WITHOUT ROWID key (docs/history/performance-log.md);
   /// the old columns remain as virtual ones for queries. The pooled noise
   /// is a sum over the slots, so it is now computed from them when a file
   /// first needs it instead of being stored: one row fewer per series and
