@@ -26,6 +26,15 @@ package struct SampleVerdict: Sendable {
   /// Set when the sample extends a run of equal values improbable for the
   /// series (`FlatWatch`): the run's normal-equivalent score (negative).
   package var flatScore: Double? = nil
+  /// For an alert of a young weekly slot (fewer than twice `min_samples`
+  /// weeks) whose sample is ordinary for its hour on the series' previous
+  /// days (within the critical value of the spread around them,
+  /// `DailyProfile`, `DailyNoise`): its normal-equivalent score there.
+  /// Severity counts the less extreme of this and the slot's score: a
+  /// slot of three weeks knows little of how much one day may differ from
+  /// the last, and its pooled spread, from neighbouring slots that all
+  /// move with the day, is overconfident. The alert stays an alert.
+  package var dailyScore: Double? = nil
 
   package init(
     assessment: Assessment, isAlert: Bool, shift: ShiftChange? = nil, relearn: ClippedRun = ClippedRun()

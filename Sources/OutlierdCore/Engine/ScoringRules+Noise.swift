@@ -19,8 +19,25 @@ extension ScoringRules {
     var verdict = judge(
       &slot, x: x, y: y, pool: pool, track: &track, shiftAfter: shiftAfter, shiftConfirm: shiftConfirm,
       dailyBin: dailyBin)
-    // The day's profile learns every sample, after it was judged.
-    if let dailyBin { track.daily.learn(y / track.shiftRatio, bin: dailyBin) }
+    if let dailyBin {
+      // A young weekly slot's alert against its hour on the previous days,
+      // with the spread cold start learned around them: when it is
+      // ordinary there, the day's score is what its severity counts
+      // (`SampleVerdict.dailyScore`). Only alerts pay for it.
+      if verdict.isAlert, case .scored(let score) = verdict.assessment, score.baseline == .weekly,
+        slot.weight < 2 * Double(minimumSamples) * (1 - 1e-12), track.daily.noise.canJudge,
+        let reference = track.daily.reference(bin: dailyBin)
+      {
+        let residual = y - reference * track.shiftRatio
+        let noise = track.daily.noise
+        let limit = critical(degreesOfFreedom: noise.samples)
+        if residual * residual <= limit * limit * noise.variance {
+          verdict.dailyScore = residual / noise.variance.squareRoot()
+        }
+      }
+      // The day's profile learns every sample, after it was judged.
+      track.daily.learn(y / track.shiftRatio, bin: dailyBin)
+    }
     var expected: Double? = nil
     if case .scored(let score) = verdict.assessment {
       expected = score.expected

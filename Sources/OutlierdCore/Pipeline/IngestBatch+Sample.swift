@@ -139,7 +139,7 @@ extension IngestBatch {
         var alert = Alert(
           series: self.name(number), timestamp: timestamp, value: value, slot: Int(slotIndex),
           threshold: rules.threshold, score: score, family: verdict.family, familyScore: verdict.familyScore,
-          learned: verdict.learned, unclipped: verdict.unclipped)
+          learned: verdict.learned, unclipped: verdict.unclipped, dailyScore: verdict.dailyScore)
         var track = states[number.index].track
         alert.incident = try recordIncident(&track, name: alert.series, alert: alert, report: &report)
         states[number.index].track = track

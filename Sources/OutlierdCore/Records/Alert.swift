@@ -22,15 +22,21 @@ package struct Alert: Sendable, Hashable {
   /// A point alert, or a collective one (its score is then `familyScore`:
   /// the run's, for `variance`).
   package var kind: AlertKind = .point
+  /// A young weekly slot's alert: its score against the series' previous
+  /// days at that hour (`SampleVerdict.dailyScore`).
+  package var dailyScore: Double? = nil
 
   /// The normal-equivalent score severity counts (`IncidentSeverity`):
-  /// the calibrated score, or the family's where that is less extreme; an
-  /// intermittent series' family alone (it alone judged).
+  /// the least extreme of the calibrated score, the family's and the
+  /// day's; an intermittent series' family alone (it alone judged).
   package var severityScore: Double {
     if kind != .point, let familyScore { return familyScore }
-    let calibrated = score.normalEquivalent / score.tailFactor
-    guard let familyScore else { return calibrated }
-    if family == .intermittent { return familyScore }
-    return abs(familyScore) < abs(calibrated) ? familyScore : calibrated
+    var least = score.normalEquivalent / score.tailFactor
+    if let familyScore {
+      if family == .intermittent { return familyScore }
+      if abs(familyScore) < abs(least) { least = familyScore }
+    }
+    if let dailyScore, abs(dailyScore) < abs(least) { least = dailyScore }
+    return least
   }
 }

@@ -82,7 +82,7 @@ package final class Store {
       updateFile = try db.prepare(
         "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
       insertAlert = try db.prepare(
-        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline, family, family_z, kind, learned, unclipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline, family, family_z, kind, learned, unclipped, daily_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
       insertIncident = try db.prepare(
         "INSERT INTO incidents (series, direction, start_ts, end_ts, peak_score, alerts, closed, kind) VALUES (?, ?, ?, ?, ?, 1, 0, ?)"
@@ -383,7 +383,8 @@ package final class Store {
       alert.incident.map { .integer($0) } ?? .null, .real(score.tailFactor), .real(z / score.tailFactor),
       .text(score.baseline.rawValue), .text(alert.family.rawValue),
       alert.familyScore.map { .real($0) } ?? .null, .text(alert.kind.rawValue),
-      alert.learned.map { .real($0) } ?? .null, alert.unclipped.map { .real($0) } ?? .null
+      alert.learned.map { .real($0) } ?? .null, alert.unclipped.map { .real($0) } ?? .null,
+      alert.dailyScore.map { .real($0) } ?? .null
     ).run()
   }
 
