@@ -271,9 +271,13 @@ package final class FileProcessor {
         metadata: Self.metadata(series: event.series, file: path, extra: ["event": "\(event.kind)"]))
     }
     let summary =
-      "\(path): \(report.accepted) samples applied, \(report.rejectedLines) lines rejected, \(report.alerts.count) alerts"
+      (report.appliedAgain ? "\(path): applied again (it had lines ahead of the clock): " : "\(path): ")
+      + "\(report.accepted) samples applied, \(report.rejectedLines) lines rejected, \(report.alerts.count) alerts"
       + (report.newSeries > 0 ? ", \(report.newSeries) new series" : "")
       + (report.unjudged > 0 ? ", \(report.unjudged) not judged yet (slots warming up)" : "")
+      + (report.laterLines > 0
+        ? "; \(report.laterLines) lines are more than input.max_future ahead of the clock: drop the same file again once the clock has passed them (its other lines will not be applied twice)"
+        : "")
     if report.rejectedLines == 0 {
       logger.info("\(summary)", metadata: Self.metadata(file: path))
     } else {

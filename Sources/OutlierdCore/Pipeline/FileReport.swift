@@ -5,6 +5,12 @@ package struct FileReport: Sendable {
   package var sha256: String
   /// True when the ledger already held this content: nothing was applied.
   package var alreadyApplied = false
+  /// True when the ledger held this content with lines that were ahead of
+  /// the clock then: it was applied again (`Store.ledgerEntry`).
+  package var appliedAgain = false
+  /// Lines rejected for a reason time fixes (stamped too far ahead of the
+  /// clock): the file may be dropped again later.
+  package var laterLines = 0
   package var accepted = 0
   package var newSeries = 0
   package var alerts: [Alert] = []
@@ -33,6 +39,7 @@ extension FileReport {
 
   mutating func reject(_ line: Int, _ reason: SampleRejection, _ text: UnsafeRawBufferPointer) {
     rejectedLines += 1
+    if case .unreadable(.timestampInFuture) = reason { laterLines += 1 }
     guard rejected.count < Self.rejectionDetailLimit else { return }
     let cut = UnsafeRawBufferPointer(rebasing: text.prefix(1000))
     rejected.append(RejectedLine(line: line, reason: reason, text: String(decoding: cut, as: UTF8.self)))

@@ -101,7 +101,8 @@ struct IngestBatch {
     for event in report.events { try store.addEvent(event, fileID: fileID) }
     for rejection in report.rejected { try store.addRejection(rejection, fileID: fileID) }
     try store.finishFile(
-      id: fileID, accepted: report.accepted, rejected: report.rejectedLines, alerts: report.alerts.count)
+      id: fileID, accepted: report.accepted, rejected: report.rejectedLines, alerts: report.alerts.count,
+      later: report.laterLines)
   }
 
   /// Writes the state the batch's files changed together: slots, history,

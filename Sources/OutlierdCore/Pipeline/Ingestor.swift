@@ -220,9 +220,17 @@ package final class Ingestor {
   ) throws -> FileReport {
     batch.files += 1
     var report = FileReport(name: name, size: bytes.count, sha256: sha256)
-    if try store.ledgerID(sha256: sha256) != nil {
-      report.alreadyApplied = true
-      return report
+    if let entry = try store.ledgerEntry(sha256: sha256) {
+      // Applied before; again only if some of its lines were ahead of the
+      // clock then. Its lines applied the first time are now not newer
+      // than their series' newest sample, and are rejected: none counts
+      // twice.
+      guard entry.laterLines > 0 else {
+        report.alreadyApplied = true
+        return report
+      }
+      try store.supersedeLedgerEntry(id: entry.id)
+      report.appliedAgain = true
     }
     let parser = GraphiteLineParser(
       maxLineLength: settings.maxLineLength, maxSeriesNameLength: settings.maxSeriesNameLength, now: now,

@@ -80,7 +80,7 @@ package final class Store {
         "INSERT INTO files (name, size, sha256, lines_accepted, lines_rejected, alerts, ingested_at) VALUES (?, ?, ?, 0, 0, 0, ?)"
       )
       updateFile = try db.prepare(
-        "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ? WHERE id = ?")
+        "UPDATE files SET lines_accepted = ?, lines_rejected = ?, alerts = ?, lines_later = ? WHERE id = ?")
       insertAlert = try db.prepare(
         "INSERT INTO alerts (series, ts, value, expected, lower, upper, score, p_value, slot, n, threshold, file_id, z, critical, dof, incident_id, tail_factor, calibrated_z, baseline, family, family_z, kind, learned, unclipped, daily_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
@@ -93,7 +93,7 @@ package final class Store {
       insertEvent = try db.prepare(
         "INSERT INTO events (series, ts, kind, detail, file_id) VALUES (?, ?, ?, ?, ?)")
       insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
-      selectLedger = try db.prepare("SELECT id FROM files WHERE sha256 = ?")
+      selectLedger = try db.prepare("SELECT id, lines_later FROM files WHERE sha256 = ?")
       selectHistory = try db.prepare("SELECT data FROM samples WHERE key = ?")
       upsertHistory = try db.prepare("REPLACE INTO samples (key, data) VALUES (?, ?)")
       pruneSamples = try db.prepare("DELETE FROM samples WHERE key < ?")
@@ -248,13 +248,22 @@ package final class Store {
     try db.prepare("UPDATE alerts SET feedback = ? WHERE id = ?").bind(.text(feedback), .integer(id)).run()
   }
 
-  /// The ledger id of an applied file with this content, if any.
-  package func ledgerID(sha256: String) throws(SQLiteError) -> Int64? {
+  /// The ledger's row of a file with this content, if any: its id, and
+  /// how many of its lines were rejected as ahead of the clock.
+  package func ledgerEntry(sha256: String) throws(SQLiteError) -> (id: Int64, laterLines: Int)? {
     let s = selectLedger.bind(.text(sha256))
     guard try s.step() else { return nil }
-    let id = s.int64(0)
+    let entry = (s.int64(0), Int(s.int64(1)))
     _ = try s.step()
-    return id
+    return entry
+  }
+
+  /// Keeps a ledger row, its alerts and rejections, under a name of its
+  /// own (`HASH.superseded.ID`), so that its content can be applied again
+  /// as a new row.
+  package func supersedeLedgerEntry(id: Int64) throws(SQLiteError) {
+    try db.prepare("UPDATE files SET sha256 = sha256 || '.superseded.' || id WHERE id = ?").bind(.integer(id))
+      .run()
   }
 
   // MARK: Writing, inside a transaction
@@ -317,9 +326,12 @@ package final class Store {
     return db.lastInsertRowID
   }
 
-  package func finishFile(id: Int64, accepted: Int, rejected: Int, alerts: Int) throws(SQLiteError) {
+  package func finishFile(id: Int64, accepted: Int, rejected: Int, alerts: Int, later: Int = 0)
+    throws(SQLiteError)
+  {
     try updateFile.bind(
-      .integer(Int64(accepted)), .integer(Int64(rejected)), .integer(Int64(alerts)), .integer(id)
+      .integer(Int64(accepted)), .integer(Int64(rejected)), .integer(Int64(alerts)), .integer(Int64(later)),
+      .integer(id)
     )
     .run()
   }
