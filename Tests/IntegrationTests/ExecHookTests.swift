@@ -42,7 +42,7 @@ struct ExecHookTests {
       ])
     #expect((alerts[0]?["annotations"] as? [String: String])?["value"] == "900")
     #expect(
-      alerts[0]?["endsAt"] == nil && alerts[1]?["endsAt"] as? String == "2026-01-05T20:30:00Z", "\(alerts)")
+      alerts[0]?["endsAt"] == nil && alerts[1]?["endsAt"] as? String == "2026-01-05T20:00:01Z", "\(alerts)")
   }
 
   @Test func aFailingOrHangingCommandIsRetriedAndSaysWhy() throws {

@@ -44,5 +44,45 @@ struct SilenceTests {
       try String(contentsOfFile: out + "/" + $0, encoding: .utf8)
     }
     #expect(after.filter { $0.contains("\"q.series\"") }.count == 1, "\(after)")
+    let states = try ledger.scalarText(
+      "SELECT group_concat(incident_id || ':' || state, ' ') FROM (SELECT * FROM deliveries ORDER BY incident_id)"
+    )
+    #expect(states == "1:silenced_through 2:firing 3:resolved", "\(states ?? "")")
+  }
+
+  /// A silence mutes while it is active: an incident that opened under it
+  /// and is still open when it ends is delivered then, and resolved when
+  /// it closes, with its last alert's time as its end. (It was never
+  /// delivered before.)
+  @Test func anIncidentThatOutlivesItsSilenceIsDeliveredWhenTheSilenceEnds() throws {
+    let h = try Harness()
+    let out = h.root + "/delivered"
+    try FileSystem.makeDirectory(out)
+    try ExecHookTests.configure(h, exec: "cat > \(out)/$(date +%s%N).json")
+    #expect(try h.run(["silence", "add", "m.*", "--for", "2h", "--config", h.config]).status == 0)
+    try h.drop("a.txt", AlertmanagerTests.samples("m.series", 0..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+    // Still silenced on the next pass.
+    #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+
+    #expect(try h.run(["silence", "expire", "1", "--config", h.config]).status == 0)
+    #expect(try h.query("SELECT closed FROM incidents") == [["0"]])
+    #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
+    try h.drop("b.txt", AlertmanagerTests.samples("m.series", 245..<288, spikeAt: -1))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
+    let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+    try #require(files.count == 2, "\(files)")
+    let alerts = try files.map {
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)))
+        as? [String: Any]
+    }
+    #expect((alerts[0]?["labels"] as? [String: String])?["series"] == "m.series")
+    #expect(alerts[0]?["endsAt"] == nil && alerts[1]?["endsAt"] as? String == "2026-01-05T20:00:01Z")
+    let ledger = try SQLiteDatabase(path: h.root + "/notify.db", readOnly: true)
+    #expect(try ledger.scalarText("SELECT state || ' ' || sends FROM deliveries") == "resolved 2")
   }
 }

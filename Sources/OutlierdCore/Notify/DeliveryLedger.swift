@@ -16,8 +16,11 @@ package final class DeliveryLedger {
     case resolved
     /// Closed before the notifier first ran: never sent.
     case skipped
-    /// Opened under a silence (`silence_id`): recorded, never sent.
+    /// Opened under a silence (`silence_id`): recorded, not sent while a
+    /// silence covers it; sent as firing if it is still open once none does.
     case silenced
+    /// Opened and closed under silences: never sent.
+    case silencedThrough = "silenced_through"
   }
 
   package struct Delivery: Sendable, Hashable {
@@ -43,7 +46,7 @@ package final class DeliveryLedger {
       PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
       CREATE TABLE IF NOT EXISTS deliveries (
         incident_id INTEGER PRIMARY KEY,  -- incidents.id of the daemon's database
-        state TEXT NOT NULL,              -- firing, resolved, skipped
+        state TEXT NOT NULL,              -- firing, resolved, skipped, silenced, silenced_through
         first_sent REAL, last_sent REAL,  -- Unix seconds of accepted POSTs
         sends INTEGER NOT NULL DEFAULT 0, -- accepted POSTs, re-sends included
         failures INTEGER NOT NULL DEFAULT 0,
@@ -112,10 +115,12 @@ package final class DeliveryLedger {
     try db.prepare("REPLACE INTO meta VALUES ('last_seen_incident', ?)").bind(.text(fingerprint)).run()
   }
 
-  /// Deliveries still firing (their incidents must be followed until they close).
-  package func firing() throws -> [Int64] {
+  /// Deliveries whose incidents must be followed until they close: those
+  /// still firing, and those silenced, which are delivered if they outlive
+  /// their silences.
+  package func followed() throws -> [Int64] {
     let statement = try db.prepare(
-      "SELECT incident_id FROM deliveries WHERE state = 'firing' ORDER BY incident_id")
+      "SELECT incident_id FROM deliveries WHERE state IN ('firing', 'silenced') ORDER BY incident_id")
     var ids: [Int64] = []
     while try statement.step() { ids.append(statement.int64(0)) }
     return ids
@@ -181,6 +186,13 @@ package final class DeliveryLedger {
       "INSERT OR IGNORE INTO deliveries (incident_id, state, silence_id) VALUES (?, 'silenced', ?)"
     )
     .bind(.integer(incident), .integer(silence)).run()
+  }
+
+  func markSilencedThrough(_ incident: Int64) throws {
+    try db.prepare(
+      "UPDATE deliveries SET state = 'silenced_through' WHERE incident_id = ? AND state = 'silenced'"
+    )
+    .bind(.integer(incident)).run()
   }
 
   func markSkipped(_ incident: Int64) throws {

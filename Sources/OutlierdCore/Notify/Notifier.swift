@@ -101,10 +101,11 @@ package final class Notifier {
     let db = try SQLiteDatabase(path: settings.database, readOnly: true)
     try followIdentity(of: db)
     let lastSeen = try ledger.lastSeen()
-    let records = try IncidentRecord.read(db, after: lastSeen ?? 0, orIn: try ledger.firing())
+    let records = try IncidentRecord.read(db, after: lastSeen ?? 0, orIn: try ledger.followed())
     var due: [(IncidentRecord, DeliveryLedger.State)] = []
     var skipped: [Int64] = []
     var silenced: [(Int64, Int64)] = []
+    var silencedThrough: [Int64] = []
     let silences = try ledger.silences(endingAfter: now).filter { $0.starts <= now }
     for record in records {
       let delivery = try ledger.delivery(record.id)
@@ -112,11 +113,21 @@ package final class Notifier {
         skipped.append(record.id)
         continue
       }
-      if let delivery, delivery.state != .firing || now < delivery.nextAttempt { continue }
-      if delivery?.lastSent == nil,
-        let silence = silences.first(where: { Glob.matches($0.pattern, record.series) })
-      {
-        // Not delivered yet, and silenced now: recorded, never sent.
+      // Not delivered yet and silenced: recorded, not sent while a silence
+      // covers it (as Alertmanager's silences mute while they are active).
+      // Once none does, an incident still open is delivered; one that
+      // closed under its silences never is.
+      let silence = silences.first(where: { Glob.matches($0.pattern, record.series) })
+      if delivery?.state == .silenced {
+        if silence != nil { continue }
+        if record.closed {
+          silencedThrough.append(record.id)
+          continue
+        }
+      } else if let delivery, delivery.state != .firing || now < delivery.nextAttempt {
+        continue
+      }
+      if delivery?.lastSent == nil, let silence {
         silenced.append((record.id, silence.id))
         continue
       }
@@ -144,6 +155,7 @@ package final class Notifier {
     try ledger.transaction {
       for id in skipped { try ledger.markSkipped(id) }
       for (id, silence) in silenced { try ledger.markSilenced(id, by: silence) }
+      for id in silencedThrough { try ledger.markSilencedThrough(id) }
       try ledger.setLastSeen(max(lastSeen ?? 0, min(settled(through: 0), newest)))
     }
     for (id, silence) in silenced {
@@ -161,7 +173,7 @@ package final class Notifier {
       var failures = deliver(
         batch.map { record, state in
           PostableAlert(
-            record, resolvedAfter: state == .resolved ? settings.incidentGap : nil, extraLabels: extraLabels)
+            record, resolved: state == .resolved, now: now, extraLabels: extraLabels)
         }, cancel: cancel)
       let stopping = Self.isReadable(cancel)
       // Alertmanager that failed once will fail the rest of the pass too:

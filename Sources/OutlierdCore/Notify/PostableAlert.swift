@@ -5,8 +5,10 @@ struct PostableAlert: Encodable, Sendable {
   var labels: [String: String]
   var annotations: [String: String]
   var startsAt: String
-  /// Set when the incident closed: Alertmanager then resolves the alert.
-  /// While it is open it is omitted and the alert re-sent, as Alertmanager
+  /// Set when the incident closed: the time of its last alert (when the
+  /// anomaly was last seen; at least a second after its start, and not
+  /// after the clock), so Alertmanager resolves the alert at once. While
+  /// it is open it is omitted and the alert re-sent, as Alertmanager
   /// expects of a client.
   var endsAt: String?
 
@@ -20,7 +22,7 @@ struct PostableAlert: Encodable, Sendable {
   /// `severity` (`warning` or `critical`: route pages on it), `kind`
   /// (`point` or `variance`) and the configured extra labels; the numbers
   /// behind it as annotations.
-  init(_ incident: IncidentRecord, resolvedAfter gap: Double?, extraLabels: [String: String]) {
+  init(_ incident: IncidentRecord, resolved: Bool, now: Double, extraLabels: [String: String]) {
     let direction = incident.direction > 0 ? "high" : "low"
     labels = extraLabels.merging(
       [
@@ -52,7 +54,6 @@ struct PostableAlert: Encodable, Sendable {
     }
     annotations = notes
     startsAt = Self.time(incident.start)
-    // An incident closes once quiet for incident_gap after its last alert.
-    endsAt = gap.map { Self.time(max(incident.end + $0, incident.start + 1)) }
+    endsAt = resolved ? Self.time(max(min(incident.end, now), incident.start + 1)) : nil
   }
 }
