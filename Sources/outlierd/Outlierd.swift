@@ -258,6 +258,15 @@ struct CheckConfig: ParsableCommand {
         throw ExitCode(configurationErrorStatus)
       }
     }
+    // The [notify] section, checked as `notify` checks it, when it is used.
+    if !settings.notifyAlertmanager.isEmpty || !settings.notifyExec.isEmpty {
+      do {
+        _ = try Notifier.target(for: settings)
+      } catch {
+        FileHandle.standardError.write(Data("Error: \(options.config): \(error)\n".utf8))
+        throw ExitCode(configurationErrorStatus)
+      }
+    }
     // The directories `run` would refuse to start without.
     let missing = Daemon.missingDirectories(settings, config: options.config)
     if !missing.isEmpty {

@@ -314,6 +314,29 @@ struct DaemonTests {
     #expect(ok.output.contains("threshold = 5.0"))
   }
 
+  /// check-config checks [notify] as `notify` does: what the notifier
+  /// would refuse (exit 78) is refused here, with the key and the fix.
+  /// (It passed both before.)
+  @Test func checkConfigRefusesWhatTheNotifierWould() throws {
+    let h = try Harness()
+    let notify = "\n[notify]\ndatabase = \"\(h.root)/notify.db\"\n"
+    for (section, complaint) in [
+      (
+        "alertmanager_url = \"https://am.example:9093\"",
+        "notify.alertmanager_url \"https://am.example:9093\""
+      ),
+      ("alertmanager_url = \"http://127.0.0.1:9093\"\nexec = \"cat\"", "are both set"),
+    ] {
+      try h.writeConfig(detection: "", input: notify + section)
+      let check = try h.run(["check-config", "--quiet", "--config", h.config])
+      #expect(check.status == 78 && check.errors.contains(complaint), "\(check.errors)")
+      let run = try h.run(["notify", "--once", "--config", h.config])
+      #expect(run.status == 78 && run.errors.contains(complaint), "\(run.errors)")
+    }
+    try h.writeConfig(detection: "", input: notify + "alertmanager_url = \"http://127.0.0.1:9093\"")
+    #expect(try h.run(["check-config", "--quiet", "--config", h.config]).status == 0)
+  }
+
   /// A mistyped spool or database directory is refused with its path, and
   /// not created; check-config refuses it too.
   @Test func aMissingDirectoryIsRefusedNotCreated() throws {

@@ -49,18 +49,20 @@ package final class Notifier {
     package var description: String
   }
 
-  package init(settings: Settings, logger: Logger) throws {
+  /// Where `settings` say to deliver; the one check of the [notify]
+  /// section, which `check-config` runs too.
+  package static func target(for settings: Settings) throws(ConfigurationProblem) -> Target {
     switch (settings.notifyAlertmanager.isEmpty, settings.notifyExec.isEmpty) {
     case (false, true):
       guard let endpoint = HTTPEndpoint(url: settings.notifyAlertmanager) else {
         throw ConfigurationProblem(
           description:
-            "notify.alertmanager_url \"\(settings.notifyAlertmanager)\" is not an http://host:port URL; set it to Alertmanager's address, e.g. \"http://127.0.0.1:9093\""
+            "notify.alertmanager_url \"\(settings.notifyAlertmanager)\" is not an http://host:port URL (https is not supported: put a TLS proxy such as stunnel on loopback in front of Alertmanager); set it to Alertmanager's address, e.g. \"http://127.0.0.1:9093\""
         )
       }
-      target = .alertmanager(endpoint)
+      return .alertmanager(endpoint)
     case (true, false):
-      target = .exec(ExecHook(command: settings.notifyExec, timeout: settings.notifyExecTimeout))
+      return .exec(ExecHook(command: settings.notifyExec, timeout: settings.notifyExecTimeout))
     case (true, true):
       throw ConfigurationProblem(
         description:
@@ -72,6 +74,10 @@ package final class Notifier {
           "notify.alertmanager_url and notify.exec are both set; set one (run a second notifier with its own config and notify.database for both)"
       )
     }
+  }
+
+  package init(settings: Settings, logger: Logger) throws {
+    target = try Self.target(for: settings)
     self.settings = settings
     self.logger = logger
     ledger = try DeliveryLedger(path: settings.notifyDatabase)
