@@ -156,6 +156,7 @@ struct Notify: ParsableCommand {
     let notifier: Notifier
     do {
       notifier = try Notifier(settings: settings, logger: logger)
+      notifier.configPath = options.config
     } catch let problem as Notifier.ConfigurationProblem {
       logger.critical("\(options.config): \(problem)")
       throw ExitCode(configurationErrorStatus)

@@ -45,6 +45,42 @@ struct ExecHookTests {
       alerts[0]?["endsAt"] == nil && alerts[1]?["endsAt"] as? String == "2026-01-05T20:00:01Z", "\(alerts)")
   }
 
+  /// SIGHUP (`systemctl reload outlierd-notify`) reads the config again:
+  /// the next incident goes where the new one says; a config it would
+  /// refuse is refused and the running one stays. (Before, SIGHUP was
+  /// ignored and the notifier kept its first config.)
+  @Test func aReloadedNotifierDeliversWhereTheNewConfigSays() throws {
+    let h = try Harness()
+    let first = h.root + "/first", second = h.root + "/second"
+    for directory in [first, second] { try FileSystem.makeDirectory(directory) }
+    try Self.configure(h, exec: "cat > \(first)/$(date +%s%N).json")
+    let notifier = try h.start(["notify", "--config", h.config])
+    defer { if notifier.isRunning { notifier.terminate(); notifier.waitUntilExit() } }
+    try h.drop("a.txt", AlertmanagerTests.samples("r.one", 0..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(h.waitFor { (try? FileManager.default.contentsOfDirectory(atPath: first).count) == 1 })
+
+    // A config it would refuse: refused, still delivering to the first.
+    try h.writeConfig(
+      detection: "threshold = 4.0\nmin_samples = 4",
+      input:
+        "\n[notify]\nexec = \"cat\"\nalertmanager_url = \"http://127.0.0.1:9\"\ndatabase = \"\(h.root)/notify.db\""
+    )
+    kill(notifier.processIdentifier, SIGHUP)
+    #expect(h.waitFor { h.stderr(of: notifier).contains("reload refused") }, "\(h.stderr(of: notifier))")
+    #expect(notifier.isRunning)
+
+    try Self.configure(h, exec: "cat > \(second)/$(date +%s%N).json")
+    kill(notifier.processIdentifier, SIGHUP)
+    #expect(
+      h.waitFor { h.stderr(of: notifier).contains("configuration reloaded") }, "\(h.stderr(of: notifier))")
+    try h.drop("b.txt", AlertmanagerTests.samples("r.two", 0..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(h.waitFor { (try? FileManager.default.contentsOfDirectory(atPath: second).count) == 1 })
+    #expect(try FileManager.default.contentsOfDirectory(atPath: first).count == 1)
+    #expect(notifier.isRunning)
+  }
+
   @Test func aFailingOrHangingCommandIsRetriedAndSaysWhy() throws {
     let h = try Harness()
     try Self.configure(h, exec: "cat >/dev/null; echo no route >&2; exit 3")

@@ -33,11 +33,13 @@ package final class Notifier {
     }
   }
 
-  package let settings: Settings
-  package let target: Target
+  package private(set) var settings: Settings
+  package private(set) var target: Target
+  /// The file `settings` came from: SIGHUP reads it again (`reload`).
+  package var configPath: String?
   package let ledger: DeliveryLedger
   package var logger: Logger
-  private let extraLabels: [String: String]
+  private var extraLabels: [String: String]
   /// Since start, for the metrics file.
   private var sent = 0
   private var failedPasses = 0
@@ -81,12 +83,42 @@ package final class Notifier {
     self.settings = settings
     self.logger = logger
     ledger = try DeliveryLedger(path: settings.notifyDatabase)
+    extraLabels = Self.labels(settings)
+  }
+
+  /// `notify.labels` ("k=v,k=v") as a dictionary.
+  static func labels(_ settings: Settings) -> [String: String] {
     var labels: [String: String] = [:]
     for pair in settings.notifyLabels.split(separator: ",") {
       let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
       if parts.count == 2 && !parts[0].isEmpty { labels[parts[0]] = parts[1] }
     }
-    extraLabels = labels
+    return labels
+  }
+
+  /// Reads the config file again (SIGHUP, `systemctl reload
+  /// outlierd-notify`): the target, labels, intervals and the daemon's
+  /// database take effect from the next pass. A config the notifier would
+  /// refuse, or one that moves its ledger (`notify.database`: a restart
+  /// does that), is refused and the running one stays.
+  package func reload() {
+    guard let configPath else { return }
+    do {
+      let new = try Settings.load(path: configPath)
+      let newTarget = try Self.target(for: new)
+      guard new.notifyDatabase == settings.notifyDatabase else {
+        throw ConfigurationProblem(
+          description:
+            "notify.database changed from \(settings.notifyDatabase) to \(new.notifyDatabase); restart the notifier to use another ledger"
+        )
+      }
+      settings = new
+      target = newTarget
+      extraLabels = Self.labels(new)
+      logger.notice("notify: configuration reloaded from \(configPath): delivering to \(target)")
+    } catch {
+      logger.error("notify: reload refused, the running configuration stays in force: \(error)")
+    }
   }
 
   /// Alerts per POST to Alertmanager, and so per commit of the ledger.
@@ -324,7 +356,13 @@ package final class Notifier {
     var textfile = TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd_notify")
     var failedInARow = 0
     while true {
-      if signals.pending().contains(.terminate) { break }
+      let received = signals.pending()
+      if received.contains(.terminate) { break }
+      if received.contains(.reload) {
+        notifier.reloading()
+        reload()
+        notifier.ready(status: "delivering to \(target)")
+      }
       do {
         try pass(cancel: signals.descriptor) { notifier.watchdogIfDue() }
         failedInARow = 0
