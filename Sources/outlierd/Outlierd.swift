@@ -297,3 +297,12 @@ func isConfigurationError(_ error: any Error) -> Bool {
   if error is Daemon.MissingDirectory { return true }
   return false
 }
+
+/// A value a command found wrong once its arguments parsed (a time, a
+/// series, a duration): the message alone and EX_USAGE (64). Thrown as
+/// ArgumentParser's ValidationError from `run`, it was followed by the
+/// top-level usage, which says nothing about the value.
+func badValue(_ message: String) -> ExitCode {
+  FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+  return ExitCode(64)
+}

@@ -44,7 +44,7 @@ struct TimeArgument: ExpressibleByArgument {
 
   func resolve(_ zone: TimeZone, name: String) throws -> Double {
     guard let time = TimeExpression.parse(text, zone: zone) else {
-      throw ValidationError(
+      throw badValue(
         "\(name): cannot read \"\(text)\"; write e.g. 24h (ago), 7d, 2026-03-01, 2026-03-01T09:30, or Unix seconds (1970 to 9999)"
       )
     }
@@ -206,7 +206,7 @@ struct Feedback: ParsableCommand {
 func ask(_ request: ControlRequests.Request, options: ConfigOption, success: String) throws {
   let settings = try options.load()
   guard FileManager.default.fileExists(atPath: settings.database) else {
-    throw ValidationError("no database at \(settings.database)")
+    throw badValue("no database at \(settings.database)")
   }
   let control = ControlRequests(database: settings.database)
   let answer: String
@@ -221,7 +221,7 @@ func ask(_ request: ControlRequests.Request, options: ConfigOption, success: Str
     // An administrator who may not write the database may still ask the
     // daemon; anybody else is told who may.
     guard access(control.directory, W_OK | X_OK) == 0 else {
-      throw ValidationError(
+      throw badValue(
         "\(path): \(reason), and \(control.directory): \(String(cString: strerror(errno))): changing a model needs root, or membership of the groups outlierd and outlierd-admins"
       )
     }
@@ -300,14 +300,14 @@ struct Model: ParsableCommand {
   func run() throws {
     let (reader, settings) = try options.reader()
     guard let state = try reader.series(named: series) else {
-      throw ValidationError("no series named \"\(series)\" in \(reader.path)")
+      throw badValue("no series named \"\(series)\" in \(reader.path)")
     }
     let calendar = reader.calendar
     let time: Double
     let index: Int
     if let slot {
       guard (0..<calendar.slotCount).contains(slot) else {
-        throw ValidationError("--slot must be between 0 and \(calendar.slotCount - 1)")
+        throw badValue("--slot must be between 0 and \(calendar.slotCount - 1)")
       }
       index = slot
       // The next time this slot occurs after the newest sample.
@@ -444,7 +444,7 @@ extension Status {
   /// `--check`: prints the findings and exits with the worst level.
   func runCheck() throws -> Never {
     guard let lag = Settings.seconds(maxLag) else {
-      throw ValidationError("--max-lag \"\(maxLag)\" is not a duration; write e.g. 600 or \"10m\"")
+      throw badValue("--max-lag \"\(maxLag)\" is not a duration; write e.g. 600 or \"10m\"")
     }
     let settings: Settings
     do {
@@ -487,11 +487,11 @@ struct Plot: ParsableCommand {
   func run() throws {
     let (reader, settings) = try options.reader()
     guard let state = try reader.series(named: series) else {
-      throw ValidationError("no series named \"\(series)\" in \(reader.path)")
+      throw badValue("no series named \"\(series)\" in \(reader.path)")
     }
     let end = try to?.resolve(reader.zone, name: "--to") ?? state.newest
     let start = try from?.resolve(reader.zone, name: "--from") ?? end - 7 * 86_400
-    guard start < end else { throw ValidationError("--from must be before --to") }
+    guard start < end else { throw badValue("--from must be before --to") }
     let observed = try reader.history(series: state.id, from: start, to: end)
     let rules = settings.rules(forSeries: series)
     let slots = try reader.slots(series: state.id)

@@ -29,7 +29,7 @@ struct Silence: ParsableCommand {
 
     func run() throws {
       guard let seconds = Settings.seconds(duration), seconds > 0 else {
-        throw ValidationError("--for \"\(duration)\" is not a duration; write e.g. 90m, 2h or 3600")
+        throw badValue("--for \"\(duration)\" is not a duration; write e.g. 90m, 2h or 3600")
       }
       let settings = try options.load()
       let ledger = try DeliveryLedger(path: settings.notifyDatabase)
@@ -78,7 +78,7 @@ struct Silence: ParsableCommand {
       let settings = try options.load()
       let ledger = try DeliveryLedger(path: settings.notifyDatabase)
       guard try ledger.expireSilence(id, at: Date().timeIntervalSince1970) else {
-        throw ValidationError("no silence #\(id) that has not ended; see `outlierd silence list`")
+        throw badValue("no silence #\(id) that has not ended; see `outlierd silence list`")
       }
       print("silence #\(id) ended")
     }

@@ -221,6 +221,13 @@ package struct ConfigDocument: Sendable {
       if ["inf", "+inf", "-inf", "nan", "+nan", "-nan"].contains(digits) {
         throw ValueError(message: "\(digits) is not a usable setting")
       }
+      // A decimal comma (3,5): a number, written the other way.
+      if text.contains(","), Double(text.replacingOccurrences(of: ",", with: ".")) != nil {
+        throw ValueError(
+          message:
+            "cannot read \(text) as a number; write it with a decimal point: \(text.replacingOccurrences(of: ",", with: "."))"
+        )
+      }
       throw ValueError(message: "cannot read \(text) as a value; quote strings, e.g. \"\(text)\"")
     }
   }

@@ -164,8 +164,20 @@ extension Settings {
     } catch let error as ConfigError {
       throw error
     } catch {
-      throw ConfigError(
-        file: path, line: nil, key: nil, message: "cannot read the file: \(error.localizedDescription)")
+      // What went wrong, asked of the system itself, and what to do.
+      var info = stat()
+      let reason: String
+      if stat(path, &info) != 0 && errno == ENOENT {
+        reason =
+          "no such file; pass --config PATH, or start from the example config (etc/outlierd.conf in the source, /etc/outlierd/outlierd.conf from the package)"
+      } else if info.st_mode & S_IFMT == S_IFDIR {
+        reason = "it is a directory; pass the config file's path"
+      } else if access(path, R_OK) != 0 {
+        reason = "permission denied; the installed config is readable by root and the outlierd group"
+      } else {
+        reason = "cannot read the file (\(error.localizedDescription))"
+      }
+      throw ConfigError(file: path, line: nil, key: nil, message: reason)
     }
     return try Settings(parsing: text, file: path)
   }

@@ -64,6 +64,11 @@ struct TableReader {
     case nil: return nil
     case .integer(let i): v = Double(i)
     case .float(let d): v = d
+    case .string(let s)? where Double(s.replacingOccurrences(of: ",", with: ".")) != nil:
+      throw error(
+        key,
+        "expected a number, got the string \"\(s)\"; write it unquoted, with a decimal point: \(s.replacingOccurrences(of: ",", with: "."))"
+      )
     case let other?: throw error(key, "expected a number, got \(other)")
     }
     guard range.contains(v) else {

@@ -20,7 +20,7 @@ package struct OutputTable: Sendable {
     var plain: String {
       switch self {
       case .text(let s): return s
-      case .number(let d): return String(format: "%.6g", d)
+      case .number(let d): return Self.integral(d) ?? String(format: "%.6g", d)
       case .exact(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
       case .integer(let i): return String(i)
       case .null: return ""
@@ -30,11 +30,17 @@ package struct OutputTable: Sendable {
     var json: String {
       switch self {
       case .text(let s): return OutputTable.jsonString(s)
-      case .number(let d): return d.isFinite ? "\(d)" : "null"
+      case .number(let d): return d.isFinite ? Self.integral(d) ?? "\(d)" : "null"
       case .exact(let d): return d.isFinite ? Cell.exact(d).plain : "null"
       case .integer(let i): return String(i)
       case .null: return "null"
       }
+    }
+
+    /// A whole number as an integer (a count, seconds: `5`, not `5.0` or
+    /// `2.91e+07`); nil for any other.
+    static func integral(_ d: Double) -> String? {
+      d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : nil
     }
 
     var isNumeric: Bool {
@@ -93,7 +99,7 @@ package struct OutputTable: Sendable {
     for row in rows {
       out +=
         row.map { cell -> String in
-          if case .number(let d) = cell { return "\(d)" }
+          if case .number(let d) = cell { return Cell.integral(d) ?? "\(d)" }
           return quote(cell.plain)
         }.joined(separator: ",") + "\n"
     }

@@ -35,7 +35,16 @@ package final class StoreReader {
     self.path = path
     db = try SQLiteDatabase(path: path, readOnly: true)
     db.setBusyTimeout(milliseconds: 5000)
-    guard let stored = try Store.storedCalendar(path: path) else {
+    let storedCalendar: (period: Int, slotWidth: Int, timeZone: String)?
+    do {
+      storedCalendar = try Store.storedCalendar(path: path)
+    } catch let error as SQLiteError {
+      throw NotFound(
+        description:
+          "\(path) is not an outlierd database (SQLite: \(error.message)); check --database or [storage] database"
+      )
+    }
+    guard let stored = storedCalendar else {
       throw NotFound(description: "\(path) has no calendar: not an outlierd database, or never started")
     }
     calendar = try SlotCalendar(period: stored.period, slotWidth: stored.slotWidth, timeZone: stored.timeZone)

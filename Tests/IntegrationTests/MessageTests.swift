@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+/// What the operator reads when something is wrong: the file, key or
+/// value, and the fix; numbers as numbers. The real binary.
+@Suite("Messages")
+struct MessageTests {
+  @Test func aDecimalCommaIsAnsweredWithThePoint() throws {
+    let h = try Harness(detection: "threshold = 3,5")
+    let bare = try h.run(["check-config", "--config", h.config])
+    #expect(bare.status == 78 && bare.errors.contains("write it with a decimal point: 3.5"), "\(bare.errors)")
+    try h.writeConfig(detection: "threshold = \"3,5\"")
+    let quoted = try h.run(["check-config", "--config", h.config])
+    #expect(
+      quoted.status == 78 && quoted.errors.contains("write it unquoted, with a decimal point: 3.5"),
+      "\(quoted.errors)")
+  }
+
+  @Test func aMissingConfigOrANonDatabaseIsNamedWithTheFix() throws {
+    let h = try Harness()
+    let missing = try h.run(["status", "--config", h.root + "/nope.conf"])
+    #expect(
+      missing.status == 78 && missing.errors.contains("nope.conf: no such file; pass --config PATH"),
+      "\(missing.errors)")
+    #expect(!missing.errors.contains("The operation could not be completed"))
+    let directory = try h.run(["status", "--config", h.root])
+    #expect(directory.errors.contains("it is a directory"), "\(directory.errors)")
+    try "not a database".write(toFile: h.root + "/x.db", atomically: true, encoding: .utf8)
+    let notDatabase = try h.run(["status", "--database", h.root + "/x.db"])
+    #expect(
+      notDatabase.status != 0
+        && notDatabase.errors.contains("x.db is not an outlierd database (SQLite: file is not a database)"),
+      "\(notDatabase.errors)")
+  }
+
+  @Test func aBadTimeSaysWhatToWriteWithoutTheUsage() throws {
+    let h = try Harness()
+    try h.drop("a.txt", "m.a 1 1767571200\n")
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let bad = try h.run(["alerts", "--since", "yesterdayx", "--config", h.config])
+    #expect(bad.status == 64 && bad.errors.contains("--since: cannot read \"yesterdayx\"; write e.g. 24h"))
+    #expect(!bad.errors.contains("Usage:"), "\(bad.errors)")
+    // Counts and seconds are integers, not 2.9e+07 or 1.0.
+    let json = try h.run(["status", "--config", h.config, "--format", "json"]).output
+    #expect(json.contains("\"samples\": 1,") && !json.contains("e+07"), "\(json)")
+    let csv = try h.run(["status", "--config", h.config, "--format", "csv"]).output
+    #expect(!csv.contains("e+07") && !csv.contains(",1.0,"), "\(csv)")
+  }
+}
