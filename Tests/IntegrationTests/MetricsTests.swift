@@ -22,7 +22,9 @@ struct MetricsTests {
   }
 
   @Test func theDaemonCountsWhatItDidIntoAtomicallyReplacedPromFiles() throws {
-    let h = try Harness()
+    // A rescan interval longer than the metrics' 10 s: the file must be
+    // refreshed while the spool is quiet too.
+    let h = try Harness(rescanInterval: "60s")
     let directory = h.root + "/textfile"
     try FileSystem.makeDirectory(directory)
     try h.writeConfig(
@@ -39,6 +41,17 @@ struct MetricsTests {
     try h.drop("b.txt", day[200...].joined())
     // Written at most every 10 s; the stop writes the last figures at once.
     #expect(h.waitFor(seconds: 10) { h.spoolFiles().isEmpty })
+    // node_exporter runs as another user: the file is 0644 whatever the
+    // daemon's umask (it was 0640), and it is rewritten every 10 s while
+    // nothing arrives (it waited for the rescan, 60 s here).
+    func modified() -> (mode: mode_t, time: Int) {
+      var info = stat()
+      stat(prom, &info)
+      return (info.st_mode & 0o777, info.st_mtim.tv_sec)
+    }
+    #expect(modified().mode == 0o644)
+    let before = modified().time
+    #expect(h.waitFor(seconds: 15) { modified().time > before }, "not refreshed within 15 s")
     kill(daemon.processIdentifier, SIGTERM)
     daemon.waitUntilExit()
     let values = Self.values(prom)

@@ -245,6 +245,9 @@ package final class Daemon {
         report(problem, &lastError)
       }
       if let interval = notifier.watchdogInterval { timeout = min(timeout, interval) }
+      // The metrics file is refreshed every `interval` (10 s) as documented,
+      // also while the spool is quiet (the rescan interval is longer).
+      if textfile.isEnabled { timeout = min(timeout, textfile.interval) }
       notifier.watchdogIfDue()
       wait(
         for: [watcher.inotifyDescriptor, signals.descriptor, control.descriptor].filter { $0 >= 0 },

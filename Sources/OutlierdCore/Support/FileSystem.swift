@@ -32,7 +32,7 @@ package enum FileSystem {
   /// planted in a directory others may write (`control/`, a shared textfile
   /// directory, the spool) cannot redirect the write; `rename` then
   /// replaces whatever entry `path` names, a symlink included, without
-  /// following it.
+  /// following it. The file has exactly `mode`, not narrowed by the umask.
   package static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o640) throws(Failure)
   {
     var failure: Failure?
@@ -62,6 +62,9 @@ package enum FileSystem {
       }
       written += n
     }
+    // Exactly `mode`, whatever the umask: the daemon's 0027 made a metrics
+    // file meant to be 0644 unreadable to node_exporter.
+    if fchmod(fd, mode) != 0 { throw fail("chmod", errno) }
     if fsync(fd) != 0 { throw fail("fsync", errno) }
     close(fd)
     guard rename(temporary, path) == 0 else {

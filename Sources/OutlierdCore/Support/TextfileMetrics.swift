@@ -27,6 +27,9 @@ package struct TextfileMetrics {
   /// The file name without `.prom`.
   package let name: String
   package var interval: Double = 10
+
+  /// Whether a directory is set: without one nothing is written.
+  package var isEnabled: Bool { !directory.isEmpty }
   private var lastWrite = -Double.infinity
 
   package init(directory: String, name: String) {
