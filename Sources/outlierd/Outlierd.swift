@@ -184,6 +184,8 @@ struct Ingest: ParsableCommand {
   @OptionGroup var options: ConfigOption
   @Argument(help: ArgumentHelp("Files in Graphite plaintext format.", valueName: "file"))
   var files: [String]
+  @Flag(help: "Log each alert and incident, as the daemon does, instead of counting them in the summary.")
+  var verbose = false
 
   func run() throws {
     let settings = try options.load()
@@ -196,6 +198,7 @@ struct Ingest: ParsableCommand {
       let store = try Store(path: settings.database, calendar: try settings.calendar(), file: file)
       let processor = FileProcessor(
         ingestor: try Ingestor(settings: settings, store: store), disposal: .keep, logger: logger)
+      processor.logsEachAlert = verbose
       var progress = IngestProgress(total: files.count)
       // A terminal shows the bar; per-file info lines would tear it.
       if progress.interactive { processor.logger.logLevel = .error }
@@ -218,6 +221,11 @@ struct Ingest: ParsableCommand {
         pending = pending.dropFirst(outcomes.count)
       }
       if !progress.interactive { logger.info("\(progress.summary())") }
+      if !verbose && processor.incidentsOpened + processor.incidentsCritical > 0 {
+        logger.notice(
+          "ingest: \(processor.incidentsOpened) incidents opened, \(processor.incidentsCritical) turned critical; list them with `outlierd incidents --config \(ShellWord.quoted(options.config)) --since …`, each alert with `outlierd alerts` (or ingest with --verbose)"
+        )
+      }
     } catch {
       logger.critical("\(error)")
       throw ExitCode(isConfigurationError(error) ? configurationErrorStatus : EXIT_FAILURE)

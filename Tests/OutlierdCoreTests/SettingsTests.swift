@@ -20,11 +20,15 @@ struct SettingsTests {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("etc/outlierd.conf")
     let text = try String(contentsOf: url, encoding: .utf8)
-    var settings = try parse(text)
-    // The shipped file shows one example override; the rest must be the defaults.
-    #expect(settings.overrides.count == 1)
-    settings.overrides = []
-    #expect(settings == Settings())
+    // The shipped file holds the defaults, and no override or maintenance
+    // window is in force (an example left active surprised operators).
+    #expect(try parse(text) == Settings())
+    // Its commented examples are valid once uncommented.
+    let examples = text.split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { $0.hasPrefix("#   ") }.map { String($0.dropFirst(4)) }.joined(separator: "\n")
+    let uncommented = try parse(examples)
+    #expect(uncommented.overrides.count == 1 && uncommented.overrides[0].threshold == 5.0)
+    #expect(uncommented.maintenance.count == 1)
   }
 
   /// etc/outlierd.conf documents exactly the keys of `Settings.keys`, each

@@ -33,6 +33,13 @@ package final class FileProcessor {
   package let ingestor: Ingestor
   package let disposal: Disposal
   package var logger: Logger
+  /// Whether each alert and each incident's opening, escalation and
+  /// closing is a log line (the daemon's journal); `ingest` of a backfill
+  /// counts them in its summary instead, unless `--verbose`.
+  package var logsEachAlert = true
+  /// Incidents opened, and turned critical, since the processor started.
+  package private(set) var incidentsOpened = 0
+  package private(set) var incidentsCritical = 0
   private let timeFormatter: DateFormatter
 
   /// The spool directory's group; files from anyone else are refused.
@@ -223,6 +230,13 @@ package final class FileProcessor {
   }
 
   private func log(_ report: FileReport, path: String) {
+    incidentsOpened += report.incidentsOpened.count
+    incidentsCritical += report.incidentsEscalated.count
+    if logsEachAlert { logAlerts(report, path: path) }
+    logSummary(report, path: path)
+  }
+
+  private func logAlerts(_ report: FileReport, path: String) {
     for alert in report.alerts {
       let score = alert.score
       let band = score.band
@@ -264,6 +278,9 @@ package final class FileProcessor {
           series: note.series, file: path, incident: note.incident.id,
           extra: ["severity": "\(note.incident.severity.rawValue)"]))
     }
+  }
+
+  private func logSummary(_ report: FileReport, path: String) {
     for event in report.events {
       let time = timeFormatter.string(from: Date(timeIntervalSince1970: event.time))
       logger.notice(
