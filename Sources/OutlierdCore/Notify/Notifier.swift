@@ -346,25 +346,24 @@ package final class Notifier {
   /// written, the daemon's database cannot be read), the next waits 2 s,
   /// doubling up to 5 min: a failing ledger must not turn into a flood of
   /// re-deliveries.
-  package func run() {
-    let signals = SignalReceiver()
-    let notifier = SystemdNotifier()
+  package func run(clock: any ServiceClock = SystemClock()) {
+    let loop = ServiceLoop(
+      metrics: TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd_notify"), clock: clock)
     logger.info(
       "outlierd notify started (version \(OutlierdVersion.description)): incidents of \(settings.database) to \(target), ledger \(settings.notifyDatabase)"
     )
-    notifier.ready(status: "delivering to \(target)")
-    var textfile = TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd_notify")
+    loop.systemd.ready(status: "delivering to \(target)")
     var failedInARow = 0
     while true {
-      let received = signals.pending()
+      let received = loop.received()
       if received.contains(.terminate) { break }
       if received.contains(.reload) {
-        notifier.reloading()
+        loop.systemd.reloading()
         reload()
-        notifier.ready(status: "delivering to \(target)")
+        loop.systemd.ready(status: "delivering to \(target)")
       }
       do {
-        try pass(cancel: signals.descriptor) { notifier.watchdogIfDue() }
+        try pass(now: loop.clock.now, cancel: loop.signals.descriptor) { loop.heartbeat() }
         failedInARow = 0
       } catch {
         failedInARow += 1
@@ -372,21 +371,15 @@ package final class Notifier {
           "notify: \(error); next pass in \(Self.retryDelay(afterFailures: failedInARow).formatted(maxFractionDigits: 0)) s"
         )
       }
-      if let problem = textfile.write(metrics(up: true), now: Date().timeIntervalSince1970) {
-        logger.error("notify: \(problem)")
-      }
-      notifier.watchdogIfDue()
+      if let problem = loop.keepUp(metrics: metrics(up: true)) { logger.error("notify: \(problem)") }
       let pause = failedInARow == 0 ? Self.pollInterval : Self.retryDelay(afterFailures: failedInARow)
-      let until = Date().timeIntervalSince1970 + pause
-      while Date().timeIntervalSince1970 < until {
-        var fds = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
-        let left = until - Date().timeIntervalSince1970
-        if poll(&fds, 1, Int32(min(max(left, 0), 10) * 1000)) > 0 { break }
-        notifier.watchdogIfDue()
+      let until = loop.clock.monotonic + pause
+      while loop.clock.monotonic < until {
+        if loop.wait(for: [], timeout: until - loop.clock.monotonic)[0].revents != 0 { break }
+        loop.keepUp(metrics: metrics(up: true))
       }
     }
-    notifier.stopping()
-    _ = textfile.write(metrics(up: false), now: Date().timeIntervalSince1970, force: true)
+    loop.stop(metrics: metrics(up: false))
     logger.info("outlierd notify stopped")
   }
 

@@ -64,10 +64,9 @@ package final class Daemon {
 
   /// Runs until told to stop. With `exitWhenIdle` it returns once the
   /// spool is empty instead (for the demo and for scripts).
-  package func run(exitWhenIdle: Bool = false) throws {
-    // The database, lock and rejected files are for outlierd's group at most.
-    umask(0o027)
-    let signals = SignalReceiver()
+  package func run(exitWhenIdle: Bool = false, clock: any ServiceClock = SystemClock()) throws {
+    let loop = ServiceLoop(
+      metrics: TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd"), clock: clock)
     // A mistyped path is refused, not created: files dropped where the
     // producers write would never be seen.
     if let missing = Self.missingDirectories(settings, config: configPath).first { throw missing }
@@ -76,7 +75,7 @@ package final class Daemon {
     let ingestor = try Ingestor(settings: settings, store: store)
     let processor = FileProcessor(ingestor: ingestor, disposal: .removeFromSpool, logger: logger)
     let watcher = try SpoolWatcher(directory: settings.spool)
-    let notifier = SystemdNotifier()
+    let notifier = loop.systemd
     logger.info(
       "outlierd started (version \(OutlierdVersion.description)): spool \(settings.spool), database \(settings.database), \(ingestor.seriesCount) series, calendar \(ingestor.calendar)"
     )
@@ -88,7 +87,6 @@ package final class Daemon {
     var lastError = ""
     var nextScan = 0.0
 
-    var textfile = TextfileMetrics(directory: settings.metricsDirectory, name: "outlierd")
     let control = ControlRequests(database: settings.database)
     control.prepare()
     func handleControlRequests() {
@@ -105,7 +103,7 @@ package final class Daemon {
     // Called between lines too (to stop within a second); a reload waits
     // for the batch being applied to end, which must use one set of settings.
     func handleSignals() {
-      for signal in signals.pending() {
+      for signal in loop.received() {
         switch signal {
         case .terminate:
           if !stopping {
@@ -133,7 +131,7 @@ package final class Daemon {
       if stopping { break }
       handleControlRequests()
       watcher.drainEvents()
-      let now = Date().timeIntervalSince1970
+      let now = loop.clock.now
       var candidates: [SpoolWatcher.Candidate] = []
       var settling = false
       var spoolMissing = false
@@ -168,7 +166,7 @@ package final class Daemon {
             paths: pending.map(\.path),
             shouldCancel: {
               handleSignals()
-              notifier.watchdogIfDue()
+              loop.heartbeat()
               return stopping
             })
           for (candidate, outcome) in zip(pending, outcomes) {
@@ -178,7 +176,7 @@ package final class Daemon {
           }
           pending = pending.dropFirst(outcomes.count)
           notifier.status(self.statusLine())
-          notifier.watchdogIfDue()
+          loop.heartbeat()
           backoff = 0
           if !lastError.isEmpty
             && !outcomes.contains(where: { if case .deferred = $0 { true } else { false } })
@@ -217,7 +215,7 @@ package final class Daemon {
       statistics.backlog = pending.count
       if stopping { break }
       do {
-        for event in try ingestor.markStaleSeries(now: Date().timeIntervalSince1970) {
+        for event in try ingestor.markStaleSeries(now: loop.clock.now) {
           logger.warning(
             "STALE \(event.series): \(event.detail)", metadata: FileProcessor.metadata(series: event.series))
         }
@@ -225,7 +223,7 @@ package final class Daemon {
         report("marking stale series: \(error)", &lastError)
       }
       if exitWhenIdle && candidates.isEmpty && !settling && !failed { break }
-      var timeout = max(0, nextScan - Date().timeIntervalSince1970)
+      var timeout = max(0, nextScan - loop.clock.now)
       // Once the files found are applied, look again at once: more may have
       // come, and with --exit-when-idle an empty spool ends the run now,
       // not a rescan interval later.
@@ -241,19 +239,14 @@ package final class Daemon {
       } else {
         notifier.status(self.statusLine(), force: true)
       }
-      if let problem = textfile.write(self.metrics(up: true), now: Date().timeIntervalSince1970) {
+      if let problem = loop.keepUp(metrics: self.metrics(up: true)) {
         report(problem, &lastError)
       }
-      if let interval = notifier.watchdogInterval { timeout = min(timeout, interval) }
-      // The metrics file is refreshed every `interval` (10 s) as documented,
-      // also while the spool is quiet (the rescan interval is longer).
-      if textfile.isEnabled { timeout = min(timeout, textfile.interval) }
-      notifier.watchdogIfDue()
-      wait(
-        for: [watcher.inotifyDescriptor, signals.descriptor, control.descriptor].filter { $0 >= 0 },
-        timeout: timeout)
+      // Never longer than the watchdog's or the metrics' interval (10 s, also
+      // while the spool is quiet and the rescan interval is longer).
+      loop.wait(for: [watcher.inotifyDescriptor, control.descriptor], timeout: timeout)
     }
-    if let problem = textfile.write(self.metrics(up: false), now: Date().timeIntervalSince1970, force: true) {
+    if let problem = loop.keepUp(metrics: self.metrics(up: false), force: true) {
       logger.error("\(problem)")
     }
     logger.info(
@@ -346,10 +339,6 @@ package final class Daemon {
     }
   }
 
-  private func wait(for descriptors: [Int32], timeout: Double) {
-    var fds = descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-    _ = poll(&fds, nfds_t(fds.count), Int32(min(timeout, 3600) * 1000))
-  }
 }
 
 extension Settings {

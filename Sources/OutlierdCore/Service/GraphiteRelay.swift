@@ -66,31 +66,27 @@ package final class GraphiteRelay {
   }
 
   /// Runs until SIGTERM or SIGINT.
-  package func run() {
-    umask(0o027)
-    let signals = SignalReceiver()
-    let notifier = SystemdNotifier()
+  package func run(clock: any ServiceClock = SystemClock()) {
+    // The relay writes no metrics file of its own.
+    let loop = ServiceLoop(metrics: TextfileMetrics(directory: "", name: "outlierd_relay"), clock: clock)
     logger.info(
       "outlierd relay started (version \(OutlierdVersion.description)): \(listeners.count) listening socket(s), spool \(settings.spool), a file every \(settings.relayFlushInterval.formatted(maxFractionDigits: 3)) s"
     )
-    notifier.ready(status: "listening")
-    var nextFlush = Date().timeIntervalSince1970 + settings.relayFlushInterval
+    loop.systemd.ready(status: "listening")
+    var nextFlush = loop.clock.now + settings.relayFlushInterval
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
     var running = true
     while running {
       let reading = backlog.bytes + buffer.count <= Self.pendingLimit
-      var fds = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
+      var descriptors: [Int32] = []
       // At the cap, new connections wait in the kernel's backlog.
-      if connections.count < settings.relayMaxConnections {
-        fds += listeners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-      }
-      if reading { fds += connections.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) } }
-      let wait = max(0, min(nextFlush - Date().timeIntervalSince1970, 1))
-      _ = poll(&fds, nfds_t(fds.count), Int32(wait * 1000))
-      let now = Date().timeIntervalSince1970
+      if connections.count < settings.relayMaxConnections { descriptors += listeners }
+      if reading { descriptors += connections.keys }
+      let fds = loop.wait(for: descriptors, timeout: min(nextFlush - loop.clock.now, 1))
+      let now = loop.clock.now
       for event in fds where event.revents != 0 {
-        if event.fd == signals.descriptor {
-          if signals.pending().contains(.terminate) { running = false }
+        if event.fd == loop.signals.descriptor {
+          if loop.received().contains(.terminate) { running = false }
         } else if listeners.contains(event.fd) {
           accept(from: event.fd, now: now)
         } else {
@@ -102,13 +98,13 @@ package final class GraphiteRelay {
       if now >= nextFlush {
         flush()
         nextFlush = now + settings.relayFlushInterval
-        notifier.status(
+        loop.systemd.status(
           "\(connections.count) connections, \(linesWritten) lines in \(filesWritten) files, \(linesDropped) dropped"
         )
       }
-      notifier.watchdogIfDue()
+      loop.heartbeat()
     }
-    notifier.stopping()
+    loop.stop(metrics: [])
     drain(buffer: &buffer)
     let deadline = Date().timeIntervalSince1970 + Self.stopWriteLimit
     flush()

@@ -75,16 +75,16 @@ package final class SystemdNotifier {
     send("STATUS=\(text())")
   }
 
-  /// Sends WATCHDOG=1 when half the watchdog interval has passed.
-  package func watchdogIfDue() {
+  /// Sends WATCHDOG=1 when half the watchdog interval has passed (by
+  /// `now`, a monotonic clock in seconds: the system's unless given).
+  package func watchdogIfDue(at now: Double = SystemdNotifier.monotonic()) {
     guard let watchdogInterval else { return }
-    let now = Self.monotonic()
     guard now - lastWatchdog >= watchdogInterval else { return }
     lastWatchdog = now
     send("WATCHDOG=1")
   }
 
-  static func monotonic() -> Double {
+  package static func monotonic() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
