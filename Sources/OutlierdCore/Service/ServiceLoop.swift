@@ -19,6 +19,12 @@ import Foundation
 ///   the timeout, never later than the watchdog's or the metrics' interval.
 /// - `stop` says STOPPING=1 and writes the last metrics.
 /// Intervals are read from the injected `ServiceClock`.
+///
+/// A small type of our own rather than swift-service-lifecycle: each of
+/// these services is one thread that owns its SQLite connection and
+/// blocks in poll(2) on a few descriptors; ServiceGroup runs async
+/// services on Swift concurrency and would add a runtime, a dependency to
+/// build and cancellation semantics for nothing the loops need.
 package final class ServiceLoop {
   package let signals: SignalReceiver
   package let systemd: SystemdNotifier
