@@ -26,6 +26,40 @@ struct FeedbackTests {
     return try reader.slot(series: state.id, slot: slot)
   }
 
+  /// Feedback on an alert of an open incident says what it did to the
+  /// slot's line and spread, and closes the incident once every alert of
+  /// it was normal (the notifier then resolves it instead of paging for
+  /// it). Before, the incident stayed open and was delivered.
+  @Test func feedbackOnEveryAlertOfAnOpenIncidentClosesIt() throws {
+    let h = try Harness()
+    // A spike of two samples; its incident stays open: the file ends there.
+    var lines = Self.weeks("fb.i").split(separator: "\n").prefix(4 * 2016 + 122).map(String.init)
+    lines[4 * 2016 + 121] = "fb.i 880 \(1_767_571_200 + (4 * 2016 + 121) * 300)"
+    try h.drop("a.txt", lines.joined(separator: "\n") + "\n")
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let incident = try #require(try h.query("SELECT id FROM incidents WHERE closed = 0").first?[0])
+    let alerts = try h.query("SELECT id FROM alerts WHERE incident_id = \(incident) ORDER BY id").map {
+      $0[0]
+    }
+    try #require(alerts.count == 2, "\(alerts)")
+    for (k, id) in alerts.enumerated() {
+      let answer = try h.run(["feedback", id, "normal", "--config", h.config])
+      #expect(answer.status == 0, "\(answer.output)\(answer.errors)")
+      if k == 0 {
+        #expect(answer.output.contains("its slot's line at that time moved from"), "\(answer.output)")
+      }
+      if k < alerts.count - 1 {
+        #expect(answer.output.contains("incident #\(incident) stays open"), "\(answer.output)")
+      } else {
+        #expect(answer.output.contains("incident #\(incident) closed"), "\(answer.output)")
+      }
+    }
+    #expect(try h.query("SELECT closed FROM incidents WHERE id = \(incident)") == [["1"]])
+    // The series' track no longer holds it: the next alert opens another.
+    let state = try #require(try StoreReader(path: h.database).series(named: "fb.i"))
+    #expect(state.track.incident == nil)
+  }
+
   @Test func normalFeedbackReLearnsTheSampleAsIfItHadNeverBeenClipped() throws {
     let clipped = try Harness()
     let learned = try Harness(detection: "threshold = 4.0\nmin_samples = 4\nlearning = \"learn\"")

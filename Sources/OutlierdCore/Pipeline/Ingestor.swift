@@ -142,26 +142,54 @@ package final class Ingestor {
     let series = batch.states[number.index].id
     let rules = settings.rules(forSeries: flagged.series)
     let learned = flagged.learned
+    var state = batch.states[number.index]
+    var band = ""
+    var incidentNote = ""
     try store.transaction {
       if learned != unclipped {
         try store.updateSlot(series: series, slot: flagged.slot) { slot in
+          let before = (slot.predict(at: flagged.time), Self.spread(slot))
           if let learned { slot.remove(x: flagged.time, y: learned) }
           slot.add(x: flagged.time, y: unclipped, memory: rules.memory)
+          let after = (slot.predict(at: flagged.time), Self.spread(slot))
+          band =
+            "; its slot's line at that time moved from \(before.0.sixDigits) to \(after.0.sixDigits), its own spread from \(before.1.sixDigits) to \(after.1.sixDigits): that slot's band is wider for weeks"
         }
       }
       try store.setFeedback(alert: id, "normal")
+      // Its incident, still open, closes once every alert of it was
+      // normal: nothing is left to page for.
+      if let incident = flagged.incident, let open = state.track.incident, open.id == incident {
+        let left = try store.alertsWithoutFeedback(incident: incident)
+        if left == 0 {
+          try store.saveIncident(id: incident, open, closed: true)
+          state.track.incident = nil
+          try store.saveSeries(state)
+          incidentNote = "; incident #\(incident) closed (every alert of it was normal)"
+        } else {
+          incidentNote = "; incident #\(incident) stays open: \(left) of its alerts have no feedback"
+        }
+      }
       try store.addEvent(
         SeriesEvent(
           series: flagged.series, time: now, kind: "feedback",
           detail: "alert #\(id) (value \(flagged.value.sixDigits)) re-learned as normal on request"),
         fileID: nil)
     }
+    batch.states[number.index].track.incident = state.track.incident
     batch.work.forgetCommitted(series: number)
     if learned == unclipped {
       return
-        "alert #\(id): \(flagged.series) at \(flagged.value.sixDigits) marked normal; its slot had learned it as it was"
+        "alert #\(id): \(flagged.series) at \(flagged.value.sixDigits) marked normal; its slot had learned it as it was\(incidentNote)"
     }
-    return "alert #\(id): \(flagged.series) at \(flagged.value.sixDigits) re-learned as normal"
+    return
+      "alert #\(id): \(flagged.series) at \(flagged.value.sixDigits) re-learned as normal\(band)\(incidentNote)"
+  }
+
+  /// A slot's own spread: the root of its residual sum of squares over
+  /// its weight less one (0 with fewer than two samples).
+  static func spread(_ slot: SlotRegression) -> Double {
+    slot.weight > 1 ? (max(slot.residualSumOfSquares, 0) / (slot.weight - 1)).squareRoot() : 0
   }
 
   /// Runs `body`, which applies files (`apply`), as one batch in one

@@ -220,6 +220,8 @@ package final class Store {
     /// When a level shift of its series was confirmed at or after it (its
     /// slots were rescaled since); nil if none was.
     package var shiftConfirmedSince: Double?
+    /// The incident it belongs to.
+    package var incident: Int64?
   }
 
   package func flaggedSample(alert id: Int64) throws(SQLiteError) -> FlaggedSample? {
@@ -231,7 +233,8 @@ package final class Store {
                 AND e.ts >= (SELECT f.ingested_at FROM files f WHERE f.id = a.file_id)),
              a.learned, a.unclipped,
              (SELECT min(e.ts) FROM events e WHERE e.series = a.series AND e.kind = 'shift_confirmed'
-                AND e.ts >= a.ts)
+                AND e.ts >= a.ts),
+             a.incident_id
       FROM alerts a WHERE a.id = ? AND a.kind = 'point'
       """
     ).bind(.integer(id))
@@ -241,7 +244,18 @@ package final class Store {
       upper: s.double(4),
       critical: s.double(5), slot: Int(s.int64(6)), baseline: s.text(7) ?? "weekly", feedback: s.text(8),
       resetSince: s.isNull(9) ? nil : s.double(9), learned: s.isNull(10) ? nil : s.double(10),
-      unclipped: s.isNull(11) ? nil : s.double(11), shiftConfirmedSince: s.isNull(12) ? nil : s.double(12))
+      unclipped: s.isNull(11) ? nil : s.double(11), shiftConfirmedSince: s.isNull(12) ? nil : s.double(12),
+      incident: s.isNull(13) ? nil : s.int64(13))
+  }
+
+  /// How many of an incident's alerts have no feedback.
+  package func alertsWithoutFeedback(incident id: Int64) throws(SQLiteError) -> Int {
+    let s = try db.prepare("SELECT count(*) FROM alerts WHERE incident_id = ? AND feedback IS NULL")
+      .bind(.integer(id))
+    guard try s.step() else { return 0 }
+    let count = Int(s.int64(0))
+    _ = try s.step()
+    return count
   }
 
   package func setFeedback(alert id: Int64, _ feedback: String) throws(SQLiteError) {
