@@ -159,16 +159,44 @@ struct SeriesReset: ParsableCommand {
       batches; otherwise it is applied here. Needs write access to the database directory \
       (root, or a member of group outlierd for the request).
 
+      A shell glob resets every matching series (all of a re-provisioned host's); when it \
+      matches more than one, the list is printed and --yes must confirm it.
+
       Example:
         sudo outlierd series reset web.host7.requests
+        sudo outlierd series reset 'web.host7.*' --yes
       """)
 
   @OptionGroup var options: ConfigOption
-  @Argument(help: "The series name.")
+  @Argument(help: "The series name, or a shell glob of names.")
   var name: String
+  @Flag(help: "Reset every series the glob matches, when it matches more than one.")
+  var yes = false
 
   func run() throws {
-    try ask(.reset(series: name), options: options, success: "reset ")
+    guard name.contains(where: { "*?[".contains($0) }) else {
+      try ask(.reset(series: name), options: options, success: "reset ")
+      return
+    }
+    let settings = try options.load()
+    let names = try StoreReader(path: settings.database).seriesList(glob: name, settings: settings).map(
+      \.name)
+    guard !names.isEmpty else { throw badValue("no series matches \(ShellWord.quoted(name))") }
+    if names.count > 1 && !yes {
+      let shown = names.prefix(20).joined(separator: "\n  ")
+      throw badValue(
+        "\(names.count) series match \(ShellWord.quoted(name)):\n  \(shown)\(names.count > 20 ? "\n  …" : "")\nadd --yes to reset them all"
+      )
+    }
+    var failed = false
+    for series in names {
+      do {
+        try ask(.reset(series: series), options: options, success: "reset ")
+      } catch {
+        failed = true
+      }
+    }
+    if failed { throw ExitCode.failure }
   }
 }
 

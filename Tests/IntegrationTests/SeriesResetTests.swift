@@ -18,6 +18,31 @@ struct SeriesResetTests {
       ? csv[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : []
   }
 
+  /// A glob resets every matching series (a re-provisioned host's), and
+  /// asks for --yes when it matches more than one. (A glob was taken as
+  /// one series' name before: "no series named web.h7.*".)
+  @Test func aGlobResetsEveryMatchingSeriesOnceConfirmed() throws {
+    let h = try Harness()
+    for name in ["web.h7.cpu", "web.h7.mem", "web.h8.cpu"] {
+      try h.drop(name + ".txt", AlertmanagerTests.samples(name, 0..<100, spikeAt: -1))
+    }
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let unconfirmed = try h.run(["series", "reset", "web.h7.*", "--config", h.config])
+    #expect(
+      unconfirmed.status == 64 && unconfirmed.errors.contains("2 series match 'web.h7.*'")
+        && unconfirmed.errors.contains("web.h7.cpu") && unconfirmed.errors.contains("add --yes"),
+      "\(unconfirmed.errors)")
+    #expect(try h.query("SELECT count(*) FROM events") == [["0"]])
+    let confirmed = try h.run(["series", "reset", "web.h7.*", "--yes", "--config", h.config])
+    #expect(confirmed.status == 0, "\(confirmed.output)\(confirmed.errors)")
+    #expect(
+      try h.query("SELECT series FROM events WHERE kind = 'reset' ORDER BY series") == [
+        ["web.h7.cpu"], ["web.h7.mem"],
+      ])
+    let none = try h.run(["series", "reset", "db.*", "--config", h.config])
+    #expect(none.status == 64 && none.errors.contains("no series matches"), "\(none.errors)")
+  }
+
   @Test func aResetSeriesLearnsAnewWithOrWithoutTheDaemon() throws {
     let h = try Harness()
     try h.drop("a.txt", AlertmanagerTests.samples("reset.a", 0..<245, spikeAt: 240))
