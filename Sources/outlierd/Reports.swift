@@ -5,7 +5,9 @@ import OutlierdCore
 extension OutputTable.Format: ExpressibleByArgument {}
 
 /// Options of the commands that read the database.
-struct ReadOptions: ParsableArguments {
+/// Where a reading command reads: the config (for the database path and
+/// the thresholds) or a database named directly.
+struct DatabaseOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
@@ -14,8 +16,6 @@ struct ReadOptions: ParsableArguments {
   @Option(
     name: .long, help: ArgumentHelp("Read this database instead of the configured one.", valueName: "path"))
   var database: String?
-  @Option(name: .long, help: "Output format: table, csv or json.")
-  var format: OutputTable.Format = .table
 
   /// The settings; without a config file, the defaults (when --database says where to read).
   func settings() throws -> Settings {
@@ -27,6 +27,17 @@ struct ReadOptions: ParsableArguments {
     let settings = try settings()
     return (try StoreReader(path: database ?? settings.database), settings)
   }
+}
+
+/// A reading command that prints a table: where it reads, and the format.
+struct ReadOptions: ParsableArguments {
+  @OptionGroup var source: DatabaseOptions
+  @Option(name: .long, help: "Output format: table, csv or json.")
+  var format: OutputTable.Format = .table
+
+  var database: String? { source.database }
+  func settings() throws -> Settings { try source.settings() }
+  func reader() throws -> (StoreReader, Settings) { try source.reader() }
 }
 
 /// One record: a field/value table for people, one row (or object) for machines.
@@ -502,7 +513,7 @@ struct Plot: ParsableCommand {
         outlierd plot db.primary.latency_ms --from 2026-03-01 --to 2026-03-08 -o latency.svg
       """)
 
-  @OptionGroup var options: ReadOptions
+  @OptionGroup var options: DatabaseOptions
   @Argument(help: "The series name.")
   var series: String
   @Option(help: ArgumentHelp("Start of the plot.", valueName: "time"))
@@ -521,6 +532,20 @@ struct Plot: ParsableCommand {
     let start = try from?.resolve(reader.zone, name: "--from") ?? end - 7 * 86_400
     guard start < end else { throw badValue("--from must be before --to") }
     let observed = try reader.history(series: state.id, from: start, to: end)
+    guard !observed.isEmpty else {
+      // Say why, rather than draw an empty picture.
+      let kept = try reader.history(series: state.id, from: 0, to: .infinity)
+      let zone = reader.zone
+      let range =
+        kept.isEmpty
+        ? "no sample of it is kept"
+        : "its samples are kept from \(TimeExpression.format(kept[0].time, zone: zone)) to \(TimeExpression.format(kept[kept.count - 1].time, zone: zone))"
+      FileHandle.standardError.write(
+        Data(
+          "Error: no samples of \(series) from \(TimeExpression.format(start, zone: zone)) to \(TimeExpression.format(end, zone: zone)): \(range) (storage.history_days keeps \(settings.historyDays) days); nothing written\n"
+            .utf8))
+      throw ExitCode.failure
+    }
     let rules = settings.rules(forSeries: series)
     let slots = try reader.slots(series: state.id)
     var pools: [Int: NoisePool?] = [:]

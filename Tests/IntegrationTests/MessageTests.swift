@@ -48,4 +48,25 @@ struct MessageTests {
     let csv = try h.run(["status", "--config", h.config, "--format", "csv"]).output
     #expect(!csv.contains("e+07") && !csv.contains(",1.0,"), "\(csv)")
   }
+
+  /// A plot of a range outside the history says so instead of writing an
+  /// empty picture, and plot offers no --format (it writes SVG).
+  @Test func anEmptyPlotSaysWhy() throws {
+    let h = try Harness()
+    try h.drop("a.txt", AlertmanagerTests.samples("p.a", 0..<100, spikeAt: -1))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let svg = h.root + "/p.svg"
+    let empty = try h.run([
+      "plot", "p.a", "--from", "2025-01-01", "--to", "2025-01-08", "-o", svg, "--config", h.config,
+    ])
+    #expect(
+      empty.status == 1 && empty.errors.contains("no samples of p.a from 2025-01-01")
+        && empty.errors.contains("its samples are kept from 2026-01-05")
+        && empty.errors.contains("history_days"),
+      "\(empty.errors)")
+    #expect(!FileManager.default.fileExists(atPath: svg))
+    #expect(try h.run(["plot", "p.a", "-o", svg, "--config", h.config]).status == 0)
+    #expect(FileManager.default.fileExists(atPath: svg))
+    #expect(!(try h.run(["plot", "--help"]).output.contains("--format")))
+  }
 }
