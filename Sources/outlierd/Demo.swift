@@ -75,12 +75,33 @@ struct Demo: ParsableCommand {
     print(
       "demo: incidents: sqlite3 \(ShellWord.quoted(root + "/outlierd.db")) 'SELECT * FROM incidents_readable'"
     )
-    print("demo: injected anomalies (series, start UTC, kind):")
+    // Which incident is which: each injected anomaly with the incidents
+    // that overlap it (from half an hour before to half an hour after),
+    // then the others, which the generated data's noise and the model's
+    // first weeks made.
+    let incidents = try StoreReader(path: root + "/outlierd.db").incidents(
+      seriesGlob: nil, since: nil, openOnly: false, limit: 100_000)
+    var explained = Set<Int64>()
     let formatter = ISO8601DateFormatter()
+    print("demo: injected anomalies (series, start UTC, kind) and the incidents that found them:")
     for anomaly in data.anomalies {
+      let name = data.seriesName(anomaly.series)
+      let found = incidents.filter {
+        $0.series == name && $0.start < anomaly.end + 1800 && $0.end >= anomaly.start - 1800
+      }
+      explained.formUnion(found.map(\.id))
+      let verdict =
+        found.isEmpty
+        ? "missed"
+        : found.map { "incident #\($0.id) (\($0.severity.rawValue))" }.joined(separator: ", ")
       print(
-        "  \(data.seriesName(anomaly.series))  \(formatter.string(from: Date(timeIntervalSince1970: anomaly.start)))  \(anomaly.kind)"
+        "  \(name)  \(formatter.string(from: Date(timeIntervalSince1970: anomaly.start)))  \(anomaly.kind): \(verdict)"
       )
     }
+    let others = incidents.filter { !explained.contains($0.id) }
+    let critical = others.filter { $0.severity == .critical }.count
+    print(
+      "demo: \(others.count) other incidents (\(critical) critical) are the generated noise's, outside every injected anomaly; `outlierd incidents --config \(ShellWord.quoted(configPath))` lists them all"
+    )
   }
 }
