@@ -82,8 +82,8 @@ struct Demo: ParsableCommand {
     let incidents = try StoreReader(path: root + "/outlierd.db").incidents(
       seriesGlob: nil, since: nil, openOnly: false, limit: 100_000)
     var explained = Set<Int64>()
-    let formatter = ISO8601DateFormatter()
-    print("demo: injected anomalies (series, start UTC, kind) and the incidents that found them:")
+    let zone = TimeZone(identifier: settings.timeZone) ?? .gmt
+    print("demo: injected anomalies (series, start, kind) and the incidents that found them:")
     for anomaly in data.anomalies {
       let name = data.seriesName(anomaly.series)
       let found = incidents.filter {
@@ -95,7 +95,7 @@ struct Demo: ParsableCommand {
         ? "missed"
         : found.map { "incident #\($0.id) (\($0.severity.rawValue))" }.joined(separator: ", ")
       print(
-        "  \(name)  \(formatter.string(from: Date(timeIntervalSince1970: anomaly.start)))  \(anomaly.kind): \(verdict)"
+        "  \(name)  \(TimeExpression.format(anomaly.start, zone: zone))  \(anomaly.kind): \(verdict)"
       )
     }
     let others = incidents.filter { !explained.contains($0.id) }

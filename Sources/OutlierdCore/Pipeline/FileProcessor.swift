@@ -58,7 +58,8 @@ package final class FileProcessor {
     timeFormatter = DateFormatter()
     timeFormatter.locale = Locale(identifier: "en_US_POSIX")
     timeFormatter.timeZone = TimeZone(identifier: ingestor.calendar.timeZoneIdentifier)
-    timeFormatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
+    // As the reports write times (`TimeExpression.format`): one spelling.
+    timeFormatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
   }
 
   var settings: Settings { ingestor.settings }
