@@ -6,9 +6,10 @@ struct Silence: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Mute notifications for series during maintenance: add, list, expire.",
     discussion: """
-      A silence holds back the notifier: incidents of matching series that open while it lasts \\
-      are recorded (in the database and the notifier's ledger) but not delivered. Stored in \\
-      notify.database; the notifier applies it from its next pass (two seconds).
+      A silence holds back the notifier: incidents of matching series that open while it lasts \
+      are recorded (in the database and the notifier's ledger) but not delivered while it lasts; \
+      one still open when it ends is delivered then. Stored in notify.database; the notifier \
+      applies it from its next pass (two seconds).
       """,
     subcommands: [Add.self, List.self, Expire.self])
 
