@@ -228,13 +228,32 @@ struct Feedback: ParsableCommand {
   enum Verdict: String, ExpressibleByArgument, CaseIterable { case normal }
 
   @OptionGroup var options: ConfigOption
-  @Argument(help: "The alert's id (alerts.id).")
+  @Argument(help: "The alert's id (alerts.id), or with --incident the incident's.")
   var alert: Int64
   @Argument(help: "What it was: normal.")
   var verdict: Verdict
+  @Flag(help: "The id is an incident's (incidents.id): every alert of it that has no feedback yet.")
+  var incident = false
 
   func run() throws {
-    try ask(.normal(alert: alert), options: options, success: "alert #")
+    guard incident else {
+      try ask(.normal(alert: alert), options: options, success: "alert #")
+      return
+    }
+    let settings = try options.load()
+    guard let alerts = try StoreReader(path: settings.database).alertsAwaitingFeedback(incident: alert) else {
+      throw badValue("no incident #\(alert)")
+    }
+    guard !alerts.isEmpty else { throw badValue("incident #\(alert) has no alert left without feedback") }
+    var failed = false
+    for id in alerts {
+      do {
+        try ask(.normal(alert: id), options: options, success: "alert #")
+      } catch {
+        failed = true
+      }
+    }
+    if failed { throw ExitCode.failure }
   }
 }
 

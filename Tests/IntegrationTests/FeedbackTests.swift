@@ -60,6 +60,29 @@ struct FeedbackTests {
     #expect(state.track.incident == nil)
   }
 
+  /// `feedback --incident ID normal` acts on every alert of the incident
+  /// that has no feedback yet, and so closes it.
+  @Test func feedbackOnAnIncidentMarksEveryAlertOfIt() throws {
+    let h = try Harness()
+    var lines = Self.weeks("fb.j").split(separator: "\n").prefix(4 * 2016 + 122).map(String.init)
+    lines[4 * 2016 + 121] = "fb.j 880 \(1_767_571_200 + (4 * 2016 + 121) * 300)"
+    try h.drop("a.txt", lines.joined(separator: "\n") + "\n")
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let incident = try #require(try h.query("SELECT id FROM incidents WHERE closed = 0").first?[0])
+    let answer = try h.run(["feedback", "--incident", incident, "normal", "--config", h.config])
+    #expect(answer.status == 0, "\(answer.output)\(answer.errors)")
+    #expect(answer.output.split(separator: "\n").count == 2, "\(answer.output)")
+    #expect(answer.output.contains("incident #\(incident) closed"), "\(answer.output)")
+    #expect(
+      try h.query("SELECT count(*) FROM alerts WHERE incident_id = \(incident) AND feedback IS NULL") == [
+        ["0"]
+      ])
+    let again = try h.run(["feedback", "--incident", incident, "normal", "--config", h.config])
+    #expect(again.status == 64 && again.errors.contains("no alert left without feedback"), "\(again.errors)")
+    let none = try h.run(["feedback", "--incident", "999", "normal", "--config", h.config])
+    #expect(none.status == 64 && none.errors.contains("no incident #999"), "\(none.errors)")
+  }
+
   @Test func normalFeedbackReLearnsTheSampleAsIfItHadNeverBeenClipped() throws {
     let clipped = try Harness()
     let learned = try Harness(detection: "threshold = 4.0\nmin_samples = 4\nlearning = \"learn\"")

@@ -62,6 +62,18 @@ package final class StoreReader {
     package var id: Int64 = 0
   }
 
+  /// The point alerts of an incident that have no feedback yet, oldest
+  /// first; nil when there is no such incident.
+  package func alertsAwaitingFeedback(incident id: Int64) throws -> [Int64]? {
+    guard try db.prepare("SELECT 1 FROM incidents WHERE id = ?").bind(.integer(id)).step() else { return nil }
+    let s = try db.prepare(
+      "SELECT id FROM alerts WHERE incident_id = ? AND kind = 'point' AND feedback IS NULL ORDER BY id"
+    ).bind(.integer(id))
+    var ids: [Int64] = []
+    while try s.step() { ids.append(s.int64(0)) }
+    return ids
+  }
+
   package func alerts(seriesGlob: String?, since: Double?, limit: Int) throws -> [AlertRow] {
     var sql =
       "SELECT series, ts, value, expected, lower, upper, score, p_value, n, slot, z, incident_id, id FROM alerts WHERE 1"
