@@ -6,10 +6,12 @@ struct Silence: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Mute notifications for series during maintenance: add, list, expire.",
     discussion: """
-      A silence holds back the notifier: incidents of matching series that open while it lasts \
-      are recorded (in the database and the notifier's ledger) but not delivered while it lasts; \
-      one still open when it ends is delivered then. Stored in notify.database; the notifier \
-      applies it from its next pass (two seconds).
+      A silence holds back the notifiers: incidents of matching series that open while it lasts \
+      are recorded (in the database and each notifier's ledger) but not delivered while it lasts; \
+      one still open when it ends is delivered then. Silences are kept in the daemon's database, \
+      so one holds back every notifier (Alertmanager and exec hooks alike); with the daemon \
+      running, add and expire go to it through control/ (root, or the outlierd-admins group). \
+      The notifiers apply a silence from their next pass (two seconds).
       """,
     subcommands: [Add.self, List.self, Expire.self])
 
@@ -32,17 +34,16 @@ struct Silence: ParsableCommand {
       guard let seconds = Settings.seconds(duration), seconds > 0 else {
         throw badValue("--for \"\(duration)\" is not a duration; write e.g. 90m, 2h or 3600")
       }
-      let settings = try options.load()
-      let ledger = try DeliveryLedger(path: settings.notifyDatabase)
-      let now = Date().timeIntervalSince1970
+      for (what, text) in [("the pattern", pattern), ("--comment", comment)]
+      where text.contains(where: { $0 == "\t" || $0.isNewline }) {
+        throw badValue("\(what) may not hold tabs or line breaks")
+      }
       let user =
         ProcessInfo.processInfo.environment["SUDO_USER"]
         ?? String(cString: getlogin() ?? strdup("uid \(getuid())"))
-      let id = try ledger.addSilence(
-        pattern: pattern, starts: now, ends: now + seconds, comment: comment, createdBy: user)
-      print(
-        "silence #\(id): \(pattern) until \(TimeExpression.format(now + seconds, zone: TimeZone(identifier: settings.timeZone) ?? .gmt))"
-      )
+      try ask(
+        .silence(pattern: pattern, seconds: seconds, comment: comment, by: user), options: options,
+        success: "silence #")
     }
   }
 
@@ -53,10 +54,17 @@ struct Silence: ParsableCommand {
 
     func run() throws {
       let settings = try options.load()
-      let ledger = try DeliveryLedger(path: settings.notifyDatabase)
       let zone = TimeZone(identifier: settings.timeZone) ?? .gmt
-      let rows = try ledger.silences(endingAfter: Date().timeIntervalSince1970).map {
-        s -> [OutputTable.Cell] in
+      let now = Date().timeIntervalSince1970
+      var silences = try Store.silences(
+        try SQLiteDatabase(path: settings.database, readOnly: true), endingAfter: now)
+      // Those a notifier's ledger still holds from before, when readable here.
+      if FileManager.default.isReadableFile(atPath: settings.notifyDatabase),
+        let ledger = try? DeliveryLedger(path: settings.notifyDatabase)
+      {
+        silences += try ledger.silences(endingAfter: now)
+      }
+      let rows = silences.map { s -> [OutputTable.Cell] in
         [
           .integer(s.id), .text(s.pattern), .text(TimeExpression.format(s.starts, zone: zone)),
           .text(TimeExpression.format(s.ends, zone: zone)), .text(s.createdBy), .text(s.comment),
@@ -76,12 +84,7 @@ struct Silence: ParsableCommand {
     var id: Int64
 
     func run() throws {
-      let settings = try options.load()
-      let ledger = try DeliveryLedger(path: settings.notifyDatabase)
-      guard try ledger.expireSilence(id, at: Date().timeIntervalSince1970) else {
-        throw badValue("no silence #\(id) that has not ended; see `outlierd silence list`")
-      }
-      print("silence #\(id) ended")
+      try ask(.expireSilence(id: id), options: options, success: "silence #")
     }
   }
 }

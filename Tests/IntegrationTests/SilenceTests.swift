@@ -12,6 +12,8 @@ struct SilenceTests {
     let out = h.root + "/delivered"
     try FileSystem.makeDirectory(out)
     try ExecHookTests.configure(h, exec: "cat > \(out)/$(date +%s%N).json")
+    // Silences live in the daemon's database: it exists once the daemon ran.
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
     let add = try h.run([
       "silence", "add", "q.*", "--for", "2h", "--comment", "failover test", "--config", h.config,
     ])
@@ -59,6 +61,7 @@ struct SilenceTests {
     let out = h.root + "/delivered"
     try FileSystem.makeDirectory(out)
     try ExecHookTests.configure(h, exec: "cat > \(out)/$(date +%s%N).json")
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
     #expect(try h.run(["silence", "add", "m.*", "--for", "2h", "--config", h.config]).status == 0)
     try h.drop("a.txt", AlertmanagerTests.samples("m.series", 0..<245, spikeAt: 240))
     #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
@@ -84,5 +87,40 @@ struct SilenceTests {
     #expect(alerts[0]?["endsAt"] == nil && alerts[1]?["endsAt"] as? String == "2026-01-05T20:00:01Z")
     let ledger = try SQLiteDatabase(path: h.root + "/notify.db", readOnly: true)
     #expect(try ledger.scalarText("SELECT state || ' ' || sends FROM deliveries") == "resolved 2")
+  }
+
+  /// One silence holds back every notifier: it lives in the daemon's
+  /// database, which each reads (two notifiers, each with its own exec
+  /// hook and ledger, as beside Alertmanager). Before, each notifier had
+  /// its own silences, and the second delivered what the first held back.
+  @Test func oneSilenceHoldsBackEveryNotifier() throws {
+    let h = try Harness()
+    let one = h.root + "/one", two = h.root + "/two"
+    for directory in [one, two] { try FileSystem.makeDirectory(directory) }
+    try ExecHookTests.configure(h, exec: "cat > \(one)/$(date +%s%N).json")
+    let second = h.root + "/second.conf"
+    try String(contentsOfFile: h.config, encoding: .utf8)
+      .replacingOccurrences(of: "\(one)/", with: "\(two)/")
+      .replacingOccurrences(of: "\(h.root)/notify.db", with: "\(h.root)/notify-two.db")
+      .write(toFile: second, atomically: true, encoding: .utf8)
+    try h.drop("a.txt", AlertmanagerTests.samples("s.quiet", 0..<10, spikeAt: -1))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    let add = try h.run(["silence", "add", "s.*", "--for", "2h", "--config", h.config])
+    #expect(add.status == 0 && add.output.hasPrefix("silence #1: s.* until"), "\(add.output)\(add.errors)")
+    try h.drop("b.txt", AlertmanagerTests.samples("s.quiet", 10..<245, spikeAt: 240))
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    for config in [h.config, second] {
+      let pass = try h.run(["notify", "--once", "--config", config])
+      #expect(pass.errors.contains("opened under silence #1"), "\(pass.errors)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: one).isEmpty)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: two).isEmpty)
+    // Expired once: both deliver the incident, still open.
+    #expect(try h.run(["silence", "expire", "1", "--config", h.config]).status == 0)
+    for config in [h.config, second] {
+      #expect(try h.run(["notify", "--once", "--config", config]).status == 0)
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: one).count == 1)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: two).count == 1)
   }
 }

@@ -137,16 +137,9 @@ package final class DeliveryLedger {
       nextAttempt: s.double(4), severity: s.text(5))
   }
 
-  /// A silence: incidents of matching series that open while it lasts are
-  /// recorded in the ledger but not delivered.
-  package struct Silence: Sendable, Hashable {
-    package var id: Int64
-    package var pattern: String
-    package var starts: Double
-    package var ends: Double
-    package var comment: String
-    package var createdBy: String
-  }
+  /// Silences of this ledger: those added before silences moved to the
+  /// daemon's database are still honoured.
+  package typealias Silence = OutlierdCore.Silence
 
   /// Adds a silence from `starts` to `ends`; returns its id.
   package func addSilence(pattern: String, starts: Double, ends: Double, comment: String, createdBy: String)

@@ -144,7 +144,10 @@ package final class Notifier {
     var skipped: [Int64] = []
     var silenced: [(Int64, Int64)] = []
     var silencedThrough: [Int64] = []
-    let silences = try ledger.silences(endingAfter: now).filter { $0.starts <= now }
+    // The daemon's database holds the silences every notifier honours; this
+    // ledger, those added before they moved there.
+    let silences = (try Store.silences(db, endingAfter: now) + ledger.silences(endingAfter: now))
+      .filter { $0.starts <= now }
     for record in records {
       let delivery = try ledger.delivery(record.id)
       if lastSeen == nil && record.closed && delivery == nil {

@@ -75,6 +75,11 @@ package final class ControlRequests {
     case reset(series: String)
     /// `feedback ALERT_ID normal`: re-learn the flagged sample as normal.
     case normal(alert: Int64)
+    /// `silence add` (tab-separated: seconds, by whom, pattern, comment):
+    /// hold back the notifiers for matching series from now.
+    case silence(pattern: String, seconds: Double, comment: String, by: String)
+    /// `silence expire ID`: end a silence now.
+    case expireSilence(id: Int64)
 
     package init?(_ text: String) {
       if text.hasPrefix("reset ") {
@@ -83,6 +88,16 @@ package final class ControlRequests {
         let id = Int64(text.dropFirst("feedback ".count).dropLast(" normal".count))
       {
         self = .normal(alert: id)
+      } else if text.hasPrefix("silence add\t") {
+        let fields = text.dropFirst("silence add\t".count).split(
+          separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 4, let seconds = Double(fields[0]), seconds > 0, !fields[2].isEmpty else {
+          return nil
+        }
+        self = .silence(
+          pattern: String(fields[2]), seconds: seconds, comment: String(fields[3]), by: String(fields[1]))
+      } else if text.hasPrefix("silence expire "), let id = Int64(text.dropFirst("silence expire ".count)) {
+        self = .expireSilence(id: id)
       } else {
         return nil
       }
@@ -92,6 +107,9 @@ package final class ControlRequests {
       switch self {
       case .reset(let series): return "reset \(series)"
       case .normal(let alert): return "feedback \(alert) normal"
+      case .silence(let pattern, let seconds, let comment, let by):
+        return "silence add\t\(seconds)\t\(by)\t\(pattern)\t\(comment)"
+      case .expireSilence(let id): return "silence expire \(id)"
       }
     }
   }
@@ -113,7 +131,7 @@ package final class ControlRequests {
         }
       } else {
         answer =
-          "error: unknown request \"\(LogText.escaped(String(text.prefix(100))))\"; known: reset SERIES, feedback ALERT_ID normal"
+          "error: unknown request \"\(LogText.escaped(String(text.prefix(100))))\"; known: reset SERIES, feedback ALERT_ID normal, silence add, silence expire ID"
       }
     } catch {
       answer = "error: request refused: \(LogText.escaped(error.description))"

@@ -263,6 +263,20 @@ package final class Daemon {
       return "reset \(series): model dropped; it learns anew"
     case .normal(let alert):
       return try ingestor.relearnAsNormal(alert: alert)
+    case .silence(let pattern, let seconds, let comment, let by):
+      let now = Date().timeIntervalSince1970
+      let id = try ingestor.store.transaction {
+        try ingestor.store.addSilence(
+          pattern: pattern, starts: now, ends: now + seconds, comment: comment, createdBy: by)
+      }
+      let zone = TimeZone(identifier: ingestor.calendar.timeZoneIdentifier) ?? .gmt
+      return "silence #\(id): \(pattern) until \(TimeExpression.format(now + seconds, zone: zone))"
+    case .expireSilence(let id):
+      let now = Date().timeIntervalSince1970
+      guard try ingestor.store.transaction({ try ingestor.store.expireSilence(id, at: now) }) else {
+        return "no silence #\(id) that has not ended; see `outlierd silence list`"
+      }
+      return "silence #\(id) ended"
     }
   }
 
