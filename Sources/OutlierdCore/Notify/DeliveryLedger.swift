@@ -54,6 +54,7 @@ package final class DeliveryLedger {
         last_error TEXT,
         silence_id INTEGER                -- for state 'silenced'
       );
+      -- Silences from before they moved to the daemon's database: read, until they end.
       CREATE TABLE IF NOT EXISTS silences (
         id INTEGER PRIMARY KEY,
         pattern TEXT NOT NULL,            -- a shell glob on series names
@@ -141,37 +142,10 @@ package final class DeliveryLedger {
   /// daemon's database are still honoured.
   package typealias Silence = OutlierdCore.Silence
 
-  /// Adds a silence from `starts` to `ends`; returns its id.
-  package func addSilence(pattern: String, starts: Double, ends: Double, comment: String, createdBy: String)
-    throws
-    -> Int64
-  {
-    try db.prepare("INSERT INTO silences (pattern, starts, ends, comment, created_by) VALUES (?, ?, ?, ?, ?)")
-      .bind(.text(pattern), .real(starts), .real(ends), .text(comment), .text(createdBy)).run()
-    return db.lastInsertRowID
-  }
-
-  /// Ends a silence now; false when there is none with this id or it already ended.
-  package func expireSilence(_ id: Int64, at now: Double) throws -> Bool {
-    try db.prepare("UPDATE silences SET ends = ?1 WHERE id = ?2 AND ends > ?1").bind(.real(now), .integer(id))
-      .run()
-    return try db.scalarText("SELECT changes()") == "1"
-  }
-
-  /// Silences that have not ended by `since`, newest first.
+  /// Silences that have not ended by `since`, newest first: the same table
+  /// as the daemon's database's, read the same way.
   package func silences(endingAfter since: Double) throws -> [Silence] {
-    let s = try db.prepare(
-      "SELECT id, pattern, starts, ends, comment, created_by FROM silences WHERE ends > ? ORDER BY id DESC"
-    ).bind(.real(since))
-    var result: [Silence] = []
-    while try s.step() {
-      result.append(
-        Silence(
-          id: s.int64(0), pattern: s.text(1) ?? "", starts: s.double(2), ends: s.double(3),
-          comment: s.text(4) ?? "",
-          createdBy: s.text(5) ?? ""))
-    }
-    return result
+    try Store.silences(db, endingAfter: since)
   }
 
   func markSilenced(_ incident: Int64, by silence: Int64) throws {
