@@ -524,9 +524,11 @@ struct Plot: ParsableCommand {
     abstract: "Draw a series as SVG: observed values, the expected line and band, and alerts.",
     discussion: """
       The observed values come from the sample history ([storage] history); the expected \
-      line and the band are today's model of each slot, evaluated at each sample's time; \
-      alerts are drawn where they were raised. Without --from/--to: the 7 days up to the \
-      series' newest sample.
+      line and the band are today's model of each slot, evaluated at each sample's time, in \
+      the units the sample was judged in (a level shift confirmed since rescaled the slots: \
+      the band of the samples before it is drawn at the old level); alerts are drawn where \
+      they were raised. Without --from/--to: the 7 days up to the series' newest sample. \
+      --csv also writes the numbers behind the picture.
 
       Example:
         outlierd plot db.primary.latency_ms --from 2026-03-01 --to 2026-03-08 -o latency.svg
@@ -541,6 +543,10 @@ struct Plot: ParsableCommand {
   var to: TimeArgument?
   @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The SVG file to write.", valueName: "file"))
   var output: String
+  @Option(
+    help: ArgumentHelp(
+      "Also write the numbers drawn: time, value, expected, lower, upper (CSV).", valueName: "file"))
+  var csv: String?
 
   func run() throws {
     let (reader, settings) = try options.reader()
@@ -567,6 +573,12 @@ struct Plot: ParsableCommand {
     }
     let rules = settings.rules(forSeries: series)
     let slots = try reader.slots(series: state.id)
+    // Shifts confirmed after a sample rescaled its slot since: undone, so
+    // that its band is the one of its own time.
+    let shifts = try reader.confirmedShifts(series: series)
+    func scale(at time: Double) -> Double {
+      shifts.reduce(1) { $1.time > time ? $0 * $1.ratio : $0 }
+    }
     var pools: [Int: NoisePool?] = [:]
     let model: [PlotData.ModelPoint] = try observed.compactMap { sample in
       let index = reader.calendar.slot(at: sample.time)
@@ -584,8 +596,10 @@ struct Plot: ParsableCommand {
         ).score
       else { return nil }
       let band = score.band
+      let r = scale(at: sample.time)
       return .init(
-        time: sample.time, expected: score.expected, lower: band.lowerBound, upper: band.upperBound)
+        time: sample.time, expected: score.expected / r, lower: band.lowerBound / r,
+        upper: band.upperBound / r)
     }
     let alerts = try reader.alerts(
       seriesGlob: series.replacingOccurrences(of: "[", with: "[[]"), since: start, limit: 100_000
@@ -597,6 +611,19 @@ struct Plot: ParsableCommand {
         "\(series) — \(TimeExpression.format(start, zone: reader.zone)) to \(TimeExpression.format(end, zone: reader.zone))",
       zone: reader.zone, observed: observed, model: model, alerts: alerts)
     try PlotRenderer.svg(data).write(toFile: output, atomically: true, encoding: .utf8)
+    if let csv {
+      var bands: [Double: PlotData.ModelPoint] = [:]
+      for point in model { bands[point.time] = point }
+      var text = "time,value,expected,lower,upper\n"
+      for sample in observed {
+        let band = bands[sample.time]
+        let numbers: [Double?] = [band?.expected, band?.lower, band?.upper]
+        let columns: [String] = numbers.map { $0.map { String($0) } ?? "" }
+        let time = sample.time == sample.time.rounded() ? String(Int64(sample.time)) : String(sample.time)
+        text += time + "," + String(sample.value) + "," + columns.joined(separator: ",") + "\n"
+      }
+      try text.write(toFile: csv, atomically: true, encoding: .utf8)
+    }
     print("\(output): \(observed.count) samples, \(model.count) with a band, \(alerts.count) alerts")
   }
 }

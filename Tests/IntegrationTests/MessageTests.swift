@@ -69,4 +69,47 @@ struct MessageTests {
     #expect(FileManager.default.fileExists(atPath: svg))
     #expect(!(try h.run(["plot", "--help"]).output.contains("--format")))
   }
+
+  /// A plot draws each sample's band in the units it was judged in: a
+  /// level shift confirmed since rescaled the slots, and the band of the
+  /// samples before it is drawn at the old level (it was drawn at the new
+  /// one, and the old samples sat far below it with no alert).
+  @Test func aPlotDrawsTheBandOfEachSamplesOwnTime() throws {
+    let h = try Harness()
+    var rng = SplitMix64(seed: 9)
+    let t0 = 1_767_571_200
+    let shift = t0 + 4 * 604_800 + 2 * 86_400  // a Wednesday in week 5
+    var lines = ""
+    for s in 0..<(5 * 2016) {
+      let t = t0 + s * 300
+      let level = t >= shift ? 200.0 : 100.0
+      lines += "p.shift \(level + rng.nextGaussian() * 2) \(t)\n"
+    }
+    try h.drop("a.txt", lines)
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    #expect(
+      try h.query("SELECT count(*) FROM events WHERE kind = 'shift_confirmed' AND ratio > 1.8") == [["1"]])
+    let csv = h.root + "/p.csv"
+    let plot = try h.run([
+      "plot", "p.shift", "--from", "\(shift - 2 * 86_400)", "--to", "\(shift + 2 * 86_400)", "-o",
+      h.root + "/p.svg",
+      "--csv", csv, "--config", h.config,
+    ])
+    #expect(plot.status == 0, "\(plot.errors)")
+    let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst().map {
+      $0.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
+    }
+    func inside(_ range: Range<Int>) -> (inside: Int, count: Int) {
+      let chosen = rows.filter { row in
+        guard let time = row[0], let lower = row[3], row[4] != nil else { return false }
+        _ = lower
+        return range.contains(Int(time))
+      }
+      return (chosen.filter { $0[1]! >= $0[3]! && $0[1]! <= $0[4]! }.count, chosen.count)
+    }
+    let before = inside((shift - 2 * 86_400)..<shift)
+    let after = inside((shift + 86_400)..<(shift + 2 * 86_400))
+    #expect(before.count > 400 && Double(before.inside) >= 0.95 * Double(before.count), "before: \(before)")
+    #expect(after.count > 200 && Double(after.inside) >= 0.95 * Double(after.count), "after: \(after)")
+  }
 }

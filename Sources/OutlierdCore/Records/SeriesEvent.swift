@@ -7,6 +7,8 @@ package struct SeriesEvent: Sendable, Hashable {
   /// `stale`, `resumed`, `reset`, `feedback`.
   package var kind: String
   package var detail: String
+  /// For a level shift's events, the level over the learned pattern.
+  package var ratio: Double? = nil
 }
 
 extension SeriesEvent {
@@ -21,17 +23,20 @@ extension SeriesEvent {
     self.time = time
     switch shift {
     case .suspected(let ratio, _):
+      self.ratio = ratio
       kind = "shift"
       detail = String(
         format:
           "level at %.3g× the learned pattern after %d outliers in a row; judged against it, and learned if it holds for %@",
         ratio, after, Self.duration(confirm))
     case .confirmed(let ratio):
+      self.ratio = ratio
       kind = "shift_confirmed"
       detail = String(
         format: "level held at %.3g× the learned pattern for %@: the slots now expect it", ratio,
         Self.duration(confirm))
     case .undone(let ratio):
+      self.ratio = ratio
       kind = "shift_undone"
       detail = String(
         format: "level back at the learned pattern: the %.3g× shift is dropped and was not learned", ratio)

@@ -62,6 +62,22 @@ package final class StoreReader {
     package var id: Int64 = 0
   }
 
+  /// The level shifts confirmed for a series, oldest first: when, and by
+  /// what ratio its slots were rescaled then (none recorded before
+  /// migration 18).
+  package func confirmedShifts(series: String) throws -> [(time: Double, ratio: Double)] {
+    guard try db.scalarText("SELECT count(*) FROM pragma_table_info('events') WHERE name = 'ratio'") == "1"
+    else {
+      return []
+    }
+    let s = try db.prepare(
+      "SELECT ts, ratio FROM events WHERE series = ? AND kind = 'shift_confirmed' AND ratio IS NOT NULL ORDER BY ts"
+    ).bind(.text(series))
+    var shifts: [(Double, Double)] = []
+    while try s.step() { shifts.append((s.double(0), s.double(1))) }
+    return shifts
+  }
+
   /// The point alerts of an incident that have no feedback yet, oldest
   /// first; nil when there is no such incident.
   package func alertsAwaitingFeedback(incident id: Int64) throws -> [Int64]? {

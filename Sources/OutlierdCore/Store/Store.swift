@@ -91,7 +91,7 @@ package final class Store {
         "UPDATE incidents SET end_ts = ?, peak_score = ?, alerts = ?, closed = ?, evidence = ?, severity = ?, critical_at = ? WHERE id = ?"
       )
       insertEvent = try db.prepare(
-        "INSERT INTO events (series, ts, kind, detail, file_id) VALUES (?, ?, ?, ?, ?)")
+        "INSERT INTO events (series, ts, kind, detail, file_id, ratio) VALUES (?, ?, ?, ?, ?, ?)")
       insertRejection = try db.prepare("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)")
       selectLedger = try db.prepare("SELECT id, lines_later FROM files WHERE sha256 = ?")
       selectHistory = try db.prepare("SELECT data FROM samples WHERE key = ?")
@@ -393,7 +393,7 @@ package final class Store {
   package func addEvent(_ event: SeriesEvent, fileID: Int64?) throws(SQLiteError) {
     try insertEvent.bind(
       .text(event.series), .real(event.time), .text(event.kind), .text(event.detail),
-      fileID.map { .integer($0) } ?? .null
+      fileID.map { .integer($0) } ?? .null, event.ratio.map { .real($0) } ?? .null
     ).run()
   }
 
