@@ -123,4 +123,25 @@ struct SilenceTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: one).count == 1)
     #expect(try FileManager.default.contentsOfDirectory(atPath: two).count == 1)
   }
+
+  /// With the daemon running, `silence add` and `expire` go to it through
+  /// control/, an empty comment included (the request is read trimmed,
+  /// which took the empty comment's field away: "unknown request").
+  @Test func theRunningDaemonAddsAndExpiresSilences() throws {
+    let h = try Harness()
+    try h.drop("a.txt", AlertmanagerTests.samples("d.quiet", 0..<10, spikeAt: -1))
+    let daemon = try h.start(["run", "--config", h.config])
+    defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+    #expect(h.waitFor(seconds: 10) { h.spoolFiles().isEmpty && (try? h.count("series")) == 1 })
+    let add = try h.run(["silence", "add", "d.*", "--for", "1h", "--config", h.config])
+    #expect(add.status == 0 && add.output.hasPrefix("silence #1: d.* until"), "\(add.output)\(add.errors)")
+    let commented = try h.run([
+      "silence", "add", "e.*", "--for", "1h", "--comment", "a b", "--config", h.config,
+    ])
+    #expect(commented.status == 0 && commented.output.hasPrefix("silence #2: e.*"), "\(commented.output)")
+    #expect(
+      try h.query("SELECT pattern, comment FROM silences ORDER BY id") == [["d.*", ""], ["e.*", "a b"]])
+    let expire = try h.run(["silence", "expire", "1", "--config", h.config])
+    #expect(expire.status == 0 && expire.output == "silence #1 ended\n", "\(expire.output)\(expire.errors)")
+  }
 }

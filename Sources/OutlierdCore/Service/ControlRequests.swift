@@ -91,11 +91,13 @@ package final class ControlRequests {
       } else if text.hasPrefix("silence add\t") {
         let fields = text.dropFirst("silence add\t".count).split(
           separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
-        guard fields.count == 4, let seconds = Double(fields[0]), seconds > 0, !fields[2].isEmpty else {
+        // The request is read trimmed: an empty comment's tab is gone.
+        guard fields.count >= 3, let seconds = Double(fields[0]), seconds > 0, !fields[2].isEmpty else {
           return nil
         }
         self = .silence(
-          pattern: String(fields[2]), seconds: seconds, comment: String(fields[3]), by: String(fields[1]))
+          pattern: String(fields[2]), seconds: seconds, comment: fields.count > 3 ? String(fields[3]) : "",
+          by: String(fields[1]))
       } else if text.hasPrefix("silence expire "), let id = Int64(text.dropFirst("silence expire ".count)) {
         self = .expireSilence(id: id)
       } else {
