@@ -145,10 +145,10 @@ struct ControlRequestTests {
     try SystemTools.ensureUsers(["odt-reader"], group: "odt-readers")
     try SystemTools.shell("chmod 0644 \(h.config) \(h.database)")
     let reset = try SystemTools.asUser(
-      Self.admin, "\(Harness.binary) series reset c.a --config \(h.config)")
+      Self.admin, "\(Harness.binaryForOtherUsers) series reset c.a --config \(h.config)")
     #expect(reset.status == 0 && reset.text == "reset c.a: model dropped; it learns anew\n", "\(reset.text)")
     let refused = try SystemTools.asUser(
-      "odt-reader", "\(Harness.binary) series reset c.a --config \(h.config)")
+      "odt-reader", "\(Harness.binaryForOtherUsers) series reset c.a --config \(h.config)")
     #expect(refused.status != 0 && refused.text.contains("outlierd-admins"), "\(refused.text)")
     kill(daemon.processIdentifier, SIGTERM)
     daemon.waitUntilExit()

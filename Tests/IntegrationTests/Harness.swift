@@ -50,6 +50,20 @@ final class Harness {
     return nil
   }()
 
+  /// The binary for tests that run it as other users: a copy in a
+  /// directory everyone may enter, since the checkout itself may not be
+  /// (a clone in a `mktemp -d` directory or a home directory is 0700).
+  static let binaryForOtherUsers: String = {
+    let directory = NSTemporaryDirectory() + "outlierd-test-binary-\(getpid())"
+    let copy = directory + "/outlierd"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try? FileManager.default.removeItem(atPath: copy)
+    try? FileManager.default.copyItem(atPath: binary, toPath: copy)
+    chmod(directory, 0o755)
+    chmod(copy, 0o755)
+    return copy
+  }()
+
   struct StaleBinary: Error, CustomStringConvertible {
     var description: String
   }

@@ -347,7 +347,7 @@ struct HostileProducerTests {
       .status == 0)
     let removal = try SystemTools.asUser(p2, "rm -f \(a)")
     #expect(removal.status != 0 && FileManager.default.fileExists(atPath: a), "\(removal.text)")
-    let binary = Harness.binary
+    let binary = Harness.binaryForOtherUsers
     let first = try SystemTools.asUser(
       daemonUser, "timeout 20 \(binary) run --config \(h.config) --exit-when-idle")
     #expect(first.status == 0 && h.spoolFiles().isEmpty, "\(first.text)")

@@ -24,9 +24,10 @@ struct ReaderAccessTests {
     let shell = try SystemTools.asUser(member, "sqlite3 \(h.database) 'SELECT count(*) FROM series'")
     #expect(shell.status == 0 && shell.text == "1\n", "\(shell.text)")
     let status = try SystemTools.asUser(
-      member, "\(Harness.binary) status --database \(h.database) --format csv")
+      member, "\(Harness.binaryForOtherUsers) status --database \(h.database) --format csv")
     #expect(status.status == 0 && status.text.contains(",1,2,"), "\(status.text)")
-    let refused = try SystemTools.asUser(stranger, "\(Harness.binary) status --database \(h.database)")
+    let refused = try SystemTools.asUser(
+      stranger, "\(Harness.binaryForOtherUsers) status --database \(h.database)")
     #expect(
       refused.status != 0 && refused.text.contains("\(h.database): Permission denied"), "\(refused.text)")
   }
