@@ -14,6 +14,15 @@ struct ExecHookTests {
     )
   }
 
+  /// The alerts a hook writing one file each (`cat > DIR/$(date +%s%N).json`)
+  /// received, oldest first.
+  static func delivered(_ directory: String) throws -> [[String: Any]?] {
+    try FileManager.default.contentsOfDirectory(atPath: directory).sorted().map {
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/" + $0)))
+        as? [String: Any]
+    }
+  }
+
   @Test func theCommandGetsEachIncidentAsJSONWhenItOpensAndWhenItCloses() throws {
     let h = try Harness()
     let out = h.root + "/delivered"
@@ -27,12 +36,8 @@ struct ExecHookTests {
     try h.drop("b.txt", AlertmanagerTests.samples("x.series", 245..<288, spikeAt: -1))
     #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
     #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
-    let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-    try #require(files.count == 2, "\(files)")
-    let alerts = try files.map {
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)))
-        as? [String: Any]
-    }
+    let alerts = try Self.delivered(out)
+    try #require(alerts.count == 2, "\(alerts)")
     let labels = alerts[0]?["labels"] as? [String: String]
     #expect(
       labels == [

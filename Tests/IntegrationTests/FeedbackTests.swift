@@ -20,6 +20,16 @@ struct FeedbackTests {
     }.joined()
   }
 
+  /// Four weeks of `weeks` and a spike of two samples that ends the
+  /// file, so its incident stays open; returns the incident's id.
+  static func openTwoAlertIncident(_ h: Harness, series: String) throws -> String {
+    var lines = weeks(series).split(separator: "\n").prefix(4 * 2016 + 122).map(String.init)
+    lines[4 * 2016 + 121] = "\(series) 880 \(1_767_571_200 + (4 * 2016 + 121) * 300)"
+    try h.drop("a.txt", lines.joined(separator: "\n") + "\n")
+    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    return try #require(try h.query("SELECT id FROM incidents WHERE closed = 0").first?[0])
+  }
+
   static func slot(_ h: Harness, series: String, slot: Int) throws -> SlotRegression? {
     let reader = try StoreReader(path: h.database)
     guard let state = try reader.series(named: series) else { return nil }
@@ -32,12 +42,7 @@ struct FeedbackTests {
   /// it). Before, the incident stayed open and was delivered.
   @Test func feedbackOnEveryAlertOfAnOpenIncidentClosesIt() throws {
     let h = try Harness()
-    // A spike of two samples; its incident stays open: the file ends there.
-    var lines = Self.weeks("fb.i").split(separator: "\n").prefix(4 * 2016 + 122).map(String.init)
-    lines[4 * 2016 + 121] = "fb.i 880 \(1_767_571_200 + (4 * 2016 + 121) * 300)"
-    try h.drop("a.txt", lines.joined(separator: "\n") + "\n")
-    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
-    let incident = try #require(try h.query("SELECT id FROM incidents WHERE closed = 0").first?[0])
+    let incident = try Self.openTwoAlertIncident(h, series: "fb.i")
     let alerts = try h.query("SELECT id FROM alerts WHERE incident_id = \(incident) ORDER BY id").map {
       $0[0]
     }
@@ -64,11 +69,7 @@ struct FeedbackTests {
   /// that has no feedback yet, and so closes it.
   @Test func feedbackOnAnIncidentMarksEveryAlertOfIt() throws {
     let h = try Harness()
-    var lines = Self.weeks("fb.j").split(separator: "\n").prefix(4 * 2016 + 122).map(String.init)
-    lines[4 * 2016 + 121] = "fb.j 880 \(1_767_571_200 + (4 * 2016 + 121) * 300)"
-    try h.drop("a.txt", lines.joined(separator: "\n") + "\n")
-    #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
-    let incident = try #require(try h.query("SELECT id FROM incidents WHERE closed = 0").first?[0])
+    let incident = try Self.openTwoAlertIncident(h, series: "fb.j")
     let answer = try h.run(["feedback", "--incident", incident, "normal", "--config", h.config])
     #expect(answer.status == 0, "\(answer.output)\(answer.errors)")
     #expect(answer.output.split(separator: "\n").count == 2, "\(answer.output)")

@@ -77,12 +77,8 @@ struct SilenceTests {
     try h.drop("b.txt", AlertmanagerTests.samples("m.series", 245..<288, spikeAt: -1))
     #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
     #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
-    let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-    try #require(files.count == 2, "\(files)")
-    let alerts = try files.map {
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)))
-        as? [String: Any]
-    }
+    let alerts = try ExecHookTests.delivered(out)
+    try #require(alerts.count == 2, "\(alerts)")
     #expect((alerts[0]?["labels"] as? [String: String])?["series"] == "m.series")
     #expect(alerts[0]?["endsAt"] == nil && alerts[1]?["endsAt"] as? String == "2026-01-05T20:00:01Z")
     let ledger = try SQLiteDatabase(path: h.root + "/notify.db", readOnly: true)
