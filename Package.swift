@@ -18,12 +18,14 @@ let package = Package(
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
     .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .target(
       name: "OutlierdCore",
       dependencies: [
         "CSQLite",
         "CLinux",
         "CCrypto",
+        "CCurl",
         .product(name: "Logging", package: "swift-log"),
       ]
     ),

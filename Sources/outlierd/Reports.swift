@@ -128,15 +128,19 @@ struct Incidents: ParsableCommand {
   @OptionGroup var filter: ListFilter
 
   func run() throws {
-    let (reader, _) = try options.reader()
+    let (reader, settings) = try options.reader()
     let rows = try reader.incidents(
       seriesGlob: filter.series, since: try filter.since?.resolve(reader.zone, name: "--since"),
       openOnly: open,
       limit: filter.limit)
     var table = OutputTable(columns: [
       "id", "series", "direction", "severity", "start", "end", "minutes", "peak_z", "alerts", "state",
-      "start_ts", "end_ts", "kind",
+      "start_ts", "end_ts", "kind", "delivery",
     ])
+    // What the notifier did with each, from its ledger when this user may
+    // read it (root may; group outlierd may not): otherwise null.
+    let delivery =
+      DeliveryLedger.deliveryWords(path: settings.notifyDatabase, incidents: rows.map(\.id)) ?? [:]
     for row in rows {
       table.rows.append([
         .integer(row.id), .text(row.series), .text(row.direction > 0 ? "high" : "low"),
@@ -146,6 +150,7 @@ struct Incidents: ParsableCommand {
         .number((row.peak * 100).rounded() / 100), .integer(Int64(row.alerts)),
         .text(row.closed ? "closed" : "open"),
         .exact(row.start), .exact(row.end), .text(row.kind.rawValue),
+        delivery[row.id].map { .text($0) } ?? .null,
       ])
     }
     print(table.render(options.format), terminator: "")

@@ -191,4 +191,71 @@ struct NotifierHardeningTests {
     #expect(restored.errors.contains("restored from an older copy"), "\(restored.errors)")
     #expect(Self.deliveries(log).contains("\"series\":\"again.s0\""), "\(Self.deliveries(log))")
   }
+
+  /// A bearer token and a client certificate reach a server that demands
+  /// both (Python's TLS server, requiring a certificate signed by the test
+  /// CA), which records what it was sent.
+  @Test func aBearerTokenAndAClientCertificateAreSent() throws {
+    let h = try Harness()
+    try SystemTools.makeCertificates(in: h.root)
+    let port = RelayTests.freePort()
+    let received = h.root + "/received.jsonl"
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    server.arguments = [
+      "-c",
+      """
+      import http.server, json, ssl, sys
+      root, port = sys.argv[1], int(sys.argv[2])
+      class Handler(http.server.BaseHTTPRequestHandler):
+          def do_POST(self):
+              body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+              subject = dict(part[0] for part in self.connection.getpeercert()["subject"])
+              with open(root + "/received.jsonl", "a") as out:
+                  out.write(json.dumps({"authorization": self.headers.get("Authorization"),
+                      "client": subject.get("commonName"), "alerts": len(json.loads(body))}) + "\\n")
+              self.send_response(200)
+              self.end_headers()
+          def log_message(self, *args):
+              pass
+      context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+      context.load_cert_chain(root + "/server.pem", root + "/server.key")
+      context.verify_mode = ssl.CERT_REQUIRED
+      context.load_verify_locations(root + "/ca.pem")
+      server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+      server.socket = context.wrap_socket(server.socket, server_side=True)
+      server.serve_forever()
+      """,
+      h.root, String(port),
+    ]
+    try server.run()
+    defer { kill(server.processIdentifier, SIGKILL) }
+    let token = h.root + "/token"
+    try "s3cret-token\n".write(toFile: token, atomically: true, encoding: .utf8)
+    let tls =
+      "\n[notify]\nalertmanager_url = \"https://127.0.0.1:\(port)/\"\nca_file = \"\(h.root)/ca.pem\"\ndatabase = \"\(h.root)/notify.db\"\nbearer_token_file = \"\(token)\""
+    try h.writeConfig(
+      detection: "threshold = 4.0\nmin_samples = 4", input: tls + "\ncert_file = \"\(h.root)/client.pem\"")
+    // Only one of a certificate and its key: said by check-config.
+    let half = try h.run(["check-config", "--config", h.config])
+    #expect(
+      half.status == 78 && half.errors.contains("notify.cert_file and notify.key_file go together"),
+      "\(half.errors)")
+    try h.writeConfig(
+      detection: "threshold = 4.0\nmin_samples = 4",
+      input: tls + "\ncert_file = \"\(h.root)/client.pem\"\nkey_file = \"\(h.root)/client.key\"")
+    try Self.incidents(h, 1)
+    #expect(
+      h.waitFor { (try? h.run(["notify", "--once", "--config", h.config]).status) == 0 }, "server not up?")
+    let lines = Self.deliveries(received)
+    #expect(
+      lines.count == 1 && lines[0].contains("\"authorization\": \"Bearer s3cret-token\"")
+        && lines[0].contains("\"client\": \"outlierd-client\""), "\(lines)")
+    // A token file that is gone is named, with the key.
+    try FileManager.default.removeItem(atPath: token)
+    let gone = try h.run(["check-config", "--config", h.config])
+    #expect(
+      gone.status == 78 && gone.errors.contains("notify.bearer_token_file \"\(token)\" does not exist"),
+      "\(gone.errors)")
+  }
 }

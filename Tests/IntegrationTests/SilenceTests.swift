@@ -111,6 +111,7 @@ struct SilenceTests {
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: one).isEmpty)
     #expect(try FileManager.default.contentsOfDirectory(atPath: two).isEmpty)
+    #expect(try Self.delivery(h) == "silenced #1")
     // Expired once: both deliver the incident, still open.
     #expect(try h.run(["silence", "expire", "1", "--config", h.config]).status == 0)
     for config in [h.config, second] {
@@ -118,6 +119,15 @@ struct SilenceTests {
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: one).count == 1)
     #expect(try FileManager.default.contentsOfDirectory(atPath: two).count == 1)
+    #expect(try Self.delivery(h) == "sent")
+  }
+
+  /// The `delivery` column of `outlierd incidents` for the one incident:
+  /// what the config's notifier did with it, from its ledger.
+  static func delivery(_ h: Harness) throws -> String? {
+    let listed = try h.run(["incidents", "--format", "jsonl", "--config", h.config])
+    let row = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+    return row?["delivery"] as? String
   }
 
   /// With the daemon running, `silence add` and `expire` go to it through

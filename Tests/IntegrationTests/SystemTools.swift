@@ -10,6 +10,26 @@ enum SystemTools {
     var text: String
   }
 
+  struct CommandFailure: Error { var detail: String }
+
+  /// Makes, in `directory`, a test CA (`ca.pem`) and two certificates it
+  /// signed with their keys: `server.pem`/`server.key` for 127.0.0.1, and
+  /// `client.pem`/`client.key` (CN outlierd-client). Debian's openssl.
+  static func makeCertificates(in directory: String) throws {
+    let made = try shell(
+      """
+      set -e; cd \(directory)
+      key() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "$@" 2>/dev/null; }
+      key -x509 -keyout ca.key -out ca.pem -days 2 -subj /CN=outlierd-test-ca
+      printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext
+      key -keyout server.key -out server.csr -subj /CN=127.0.0.1
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext 2>/dev/null
+      key -keyout client.key -out client.csr -subj /CN=outlierd-client
+      openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 2>/dev/null
+      """)
+    guard made.status == 0 else { throw CommandFailure(detail: "openssl: \(made.text)") }
+  }
+
   /// Runs `/bin/sh -c command`; stdout and stderr together.
   @discardableResult
   static func shell(_ command: String) throws -> Output {

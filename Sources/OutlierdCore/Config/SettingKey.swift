@@ -149,6 +149,12 @@ extension Settings {
       .duration("relay", "idle_timeout", \.relayIdleTimeout, in: 1...(7 * 86_400)),
 
       .string("notify", "alertmanager_url", \.notifyAlertmanager),
+      .string("notify", "ca_file", \.notifyCAFile),
+      .string("notify", "cert_file", \.notifyCertificateFile),
+      .string("notify", "key_file", \.notifyKeyFile),
+      .string("notify", "username", \.notifyUsername),
+      .string("notify", "password_file", \.notifyPasswordFile),
+      .string("notify", "bearer_token_file", \.notifyBearerTokenFile),
       .duration("notify", "resend_interval", \.notifyResendInterval, in: 1...86_400),
       .string("notify", "database", \.notifyDatabase, nonEmpty: true),
       .string("notify", "exec", \.notifyExec),

@@ -58,6 +58,16 @@ package struct Settings: Sendable, Equatable {
   // [notify]
   /// Alertmanager's address for `outlierd notify`; empty: no delivery.
   package var notifyAlertmanager = ""
+  /// PEM files for HTTPS: the CA that signed Alertmanager's certificate
+  /// (empty: the system's trust store), a client certificate and its key.
+  package var notifyCAFile = ""
+  package var notifyCertificateFile = ""
+  package var notifyKeyFile = ""
+  /// Basic authentication: the user, and a file holding the password.
+  package var notifyUsername = ""
+  package var notifyPasswordFile = ""
+  /// A file holding a bearer token (`Authorization: Bearer …`).
+  package var notifyBearerTokenFile = ""
   /// How often an open incident's alert is sent again.
   package var notifyResendInterval: Double = 60
   /// The notifier's delivery ledger (its own database).

@@ -207,4 +207,34 @@ package final class DeliveryLedger {
     else { return nil }
     return (Int(s.int64(0)), Int(s.int64(1)), Int(s.int64(2)), Int(s.int64(3)), s.text(4))
   }
+
+  /// What a ledger says of each incident, in a word for `incidents`:
+  /// "sent", "resolved" (its end sent too), "failing" (not yet accepted),
+  /// "silenced #N", "history" (closed before the notifier first ran), or
+  /// "pending" for one the notifier has not reached; nil when the ledger
+  /// cannot be read (it belongs to the notifier's user: root reads it).
+  package static func deliveryWords(path: String, incidents: [Int64]) -> [Int64: String]? {
+    guard FileManager.default.isReadableFile(atPath: path),
+      let db = try? SQLiteDatabase(path: path, readOnly: true),
+      let s = try? db.prepare(
+        "SELECT state, sends, silence_id, failures FROM deliveries WHERE incident_id = ?")
+    else { return nil }
+    var words: [Int64: String] = [:]
+    for incident in incidents {
+      guard (try? s.bind(.integer(incident)).step()) == true else {
+        words[incident] = "pending"
+        continue
+      }
+      switch State(rawValue: s.text(0) ?? "") {
+      case .firing: words[incident] = s.int64(1) > 0 ? "sent" : "failing"
+      case .resolved: words[incident] = "resolved"
+      case .skipped: words[incident] = "history"
+      // Tried (and failing) once its silence ended.
+      case .silenced where s.int64(3) > 0: words[incident] = "failing"
+      case .silenced, .silencedThrough: words[incident] = s.isNull(2) ? "silenced" : "silenced #\(s.int64(2))"
+      case nil: words[incident] = s.text(0)
+      }
+    }
+    return words
+  }
 }

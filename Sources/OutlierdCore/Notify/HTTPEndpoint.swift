@@ -1,146 +1,177 @@
+import CCurl
 import Foundation
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
-/// A plain-HTTP endpoint (`http://host:port/prefix`) and one request to it.
+/// An HTTP or HTTPS endpoint (`https://host:port/prefix`), how to trust and
+/// authenticate to it, and one request to it, made by libcurl.
 ///
-/// HTTP/1.1 over a TCP connection of its own, `Connection: close`, with one
-/// deadline for the whole request. No TLS: Alertmanager is reached on
-/// loopback or a private network; for anything else, use the exec hook.
+/// libcurl (Debian's, linked to the system OpenSSL) rather than a
+/// hand-written client: TLS, certificate checks, proxies' and servers'
+/// quirks and their security fixes come with the distribution, and its
+/// synchronous easy interface fits the notifier's one-request-at-a-time
+/// loop without an event loop or a second TLS stack to build.
 package struct HTTPEndpoint: Sendable, CustomStringConvertible {
-  package var host: String
-  package var port: UInt16
-  /// The URL's path, without a trailing slash ("" for none).
-  package var prefix: String
+  /// Scheme, host, port and path, without a trailing slash; never holds
+  /// credentials (they are refused in the URL: see `init?(url:)`).
+  package var url: String
+  /// PEM files: the CA that signed the server's certificate (empty: the
+  /// system's trust store), and a client certificate and key (empty: none).
+  package var caFile = ""
+  package var certificateFile = ""
+  package var keyFile = ""
+  package var authorization: Authorization?
+
+  /// How requests prove who sends them.
+  package enum Authorization: Sendable {
+    /// HTTP basic authentication (Alertmanager's `basic_auth_users`).
+    case basic(username: String, password: String)
+    /// `Authorization: Bearer TOKEN` (a proxy or a gateway in front).
+    case bearer(token: String)
+  }
 
   package struct Failure: Error, CustomStringConvertible {
     package var detail: String
     package var description: String { detail }
   }
 
-  /// Parses `http://host[:port][/prefix]`; nil for anything else.
+  /// Parses `http://host[:port][/prefix]` or `https://…`; nil for anything
+  /// else, including a URL with `user:password@` (credentials belong in
+  /// files the config names, not in a URL that logs and `check-config`
+  /// print).
   package init?(url: String) {
-    guard url.hasPrefix("http://") else { return nil }
-    var rest = Substring(url.dropFirst("http://".count))
-    var path = ""
-    if let slash = rest.firstIndex(of: "/") {
-      path = String(rest[slash...])
-      rest = rest[..<slash]
+    let lowered = url.lowercased()
+    guard let scheme = ["http://", "https://"].first(where: { lowered.hasPrefix($0) }) else { return nil }
+    let rest = url.dropFirst(scheme.count)
+    let authority = rest.prefix { $0 != "/" }
+    guard !authority.isEmpty, !authority.contains("@"), !authority.hasPrefix(":") else { return nil }
+    if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+      guard UInt16(authority[authority.index(after: colon)...]) != nil else { return nil }
     }
-    while path.hasSuffix("/") { path.removeLast() }
-    var hostPart = String(rest)
-    var port: UInt16 = 80
-    if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") {
-      guard let parsed = UInt16(rest[rest.index(after: colon)...]) else { return nil }
-      port = parsed
-      hostPart = String(rest[..<colon])
-    }
-    if hostPart.hasPrefix("[") && hostPart.hasSuffix("]") {
-      hostPart = String(hostPart.dropFirst().dropLast())
-    }
-    guard !hostPart.isEmpty else { return nil }
-    host = hostPart
-    self.port = port
-    prefix = path
+    var trimmed = url
+    while trimmed.hasSuffix("/") { trimmed.removeLast() }
+    self.url = trimmed
   }
 
-  package var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(prefix)" }
+  package var isHTTPS: Bool { url.lowercased().hasPrefix("https://") }
+
+  package var description: String { url }
+
+  /// libcurl's process-wide setup, once, before the first handle.
+  private static let globalSetup: CURLcode = outlierd_curl_global_init()
+
+  /// What libcurl's callbacks see of one request.
+  private final class Exchange {
+    let cancel: Int32
+    var body: [UInt8] = []
+    var cancelled = false
+    init(cancel: Int32) { self.cancel = cancel }
+  }
+
+  /// The response body is kept up to this many bytes (the rest is read and
+  /// dropped: only its start is ever shown, in an error).
+  static let responseLimit = 1 << 20
 
   /// Sends one request and returns the status code and body.
   ///
-  /// Contract: the whole request (name lookup aside: hosts are numeric or
-  /// in /etc/hosts for the sandboxed notifier) ends within `timeout`
-  /// seconds, however slowly the server trickles its answer; and at once,
-  /// with a failure, when `cancel` (a descriptor such as a signalfd) becomes
-  /// readable. The response is read up to 1 MiB.
+  /// Contract: the whole request, name lookup included, ends within
+  /// `timeout` seconds however slowly the server answers; and within about
+  /// a second, with a failure, once `cancel` (a descriptor such as a
+  /// signalfd, never read here) becomes readable. Only http and https are
+  /// spoken, redirects are not followed, and certificates are verified
+  /// (against `caFile` when set).
   package func request(
     method: String, path: String, body: [UInt8] = [], timeout: Double = 10, cancel: Int32 = -1
   ) throws(Failure) -> (status: Int, body: [UInt8]) {
-    let deadline = Date().timeIntervalSince1970 + timeout
-    var hints = addrinfo()
-    hints.ai_family = AF_UNSPEC
-    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-    hints.ai_flags = AI_NUMERICSERV
-    var found: UnsafeMutablePointer<addrinfo>?
-    let status = getaddrinfo(host, String(port), &hints, &found)
-    guard status == 0, let first = found else {
-      throw Failure(detail: "\(self): \(String(cString: gai_strerror(status)))")
+    guard Self.globalSetup == CURLE_OK, let handle = curl_easy_init() else {
+      throw Failure(detail: "\(self): libcurl could not be initialised")
     }
-    defer { freeaddrinfo(first) }
-    let fd = socket(
-      first.pointee.ai_family,
-      Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-    guard fd >= 0 else { throw Failure(detail: "\(self): socket: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    /// Waits until `fd` is ready for `events`, the deadline passes, or
-    /// `cancel` is readable.
-    func wait(_ events: Int32, _ doing: String) throws(Failure) {
-      var fds = [pollfd(fd: fd, events: Int16(events), revents: 0)]
-      if cancel >= 0 { fds.append(pollfd(fd: cancel, events: Int16(POLLIN), revents: 0)) }
-      while true {
-        let left = deadline - Date().timeIntervalSince1970
-        guard left > 0 else {
-          throw Failure(
-            detail: "\(self): no answer within \(timeout.formatted(maxFractionDigits: 3)) s (\(doing))")
+    defer { curl_easy_cleanup(handle) }
+    let exchange = Exchange(cancel: cancel)
+    let context = Unmanaged.passUnretained(exchange).toOpaque()
+    var headers: UnsafeMutablePointer<curl_slist>?
+    // No "Expect: 100-continue" round trip before the body.
+    for header in ["Content-Type: application/json", "Expect:"] {
+      headers = curl_slist_append(headers, header)
+    }
+    defer { curl_slist_free_all(headers) }
+    let errorText = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    errorText.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    defer { errorText.deallocate() }
+
+    var setupFailure: CURLcode = CURLE_OK
+    func check(_ code: CURLcode) { if setupFailure == CURLE_OK { setupFailure = code } }
+    let milliseconds = max(Int(timeout * 1000), 1)
+    check(outlierd_curl_set_string(handle, CURLOPT_URL, url + path))
+    check(outlierd_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+    check(outlierd_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
+    check(outlierd_curl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds))
+    check(outlierd_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds))
+    check(outlierd_curl_set_string(handle, CURLOPT_USERAGENT, "outlierd/\(OutlierdVersion.version)"))
+    check(outlierd_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, method))
+    check(outlierd_curl_set_headers(handle, headers))
+    check(outlierd_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorText))
+    check(outlierd_curl_set_pointer(handle, CURLOPT_WRITEDATA, context))
+    check(
+      outlierd_curl_set_write(handle) { data, size, count, context in
+        let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+        let length = size * count
+        let room = max(0, HTTPEndpoint.responseLimit - exchange.body.count)
+        if let data, room > 0 {
+          data.withMemoryRebound(to: UInt8.self, capacity: length) {
+            exchange.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(length, room)))
+          }
         }
-        let ready = poll(&fds, nfds_t(fds.count), Int32(min(left, 1) * 1000) + 1)
-        if ready < 0 && errno != EINTR {
-          throw Failure(detail: "\(self): poll: \(String(cString: strerror(errno)))")
-        }
-        if fds.count > 1 && fds[1].revents != 0 { throw Failure(detail: "\(self): interrupted (stopping)") }
-        if fds[0].revents != 0 { return }
-      }
-    }
-    if connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
-      guard errno == EINPROGRESS else {
-        throw Failure(detail: "\(self): connect: \(String(cString: strerror(errno)))")
-      }
-      try wait(POLLOUT, "connect")
-      var problem: Int32 = 0
-      var length = socklen_t(MemoryLayout<Int32>.size)
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &problem, &length)
-      guard problem == 0 else {
-        throw Failure(detail: "\(self): connect: \(String(cString: strerror(problem)))")
-      }
-    }
-    let head =
-      "\(method) \(prefix)\(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: outlierd/\(OutlierdVersion.version)\r\n"
-      + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-    let message = Array(head.utf8) + body
-    var sent = 0
-    while sent < message.count {
-      try wait(POLLOUT, "sending")
-      let n = message.withUnsafeBytes {
-        send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
-      }
-      if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
-      guard n > 0 else { throw Failure(detail: "\(self): send: \(String(cString: strerror(errno)))") }
-      sent += n
-    }
-    var response: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 16384)
-    while response.count < 1 << 20 {
-      try wait(POLLIN, "receiving")
-      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-      if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
-      if n < 0 { throw Failure(detail: "\(self): receive: \(String(cString: strerror(errno)))") }
-      if n == 0 { break }
-      response += buffer[..<n]
-    }
-    // "HTTP/1.1 200 OK\r\n…\r\n\r\nbody"
-    let text = String(decoding: response.prefix(64), as: UTF8.self)
-    let parts = text.split(separator: " ", maxSplits: 2)
-    guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let code = Int(parts[1]) else {
-      throw Failure(detail: "\(self): not an HTTP response")
-    }
-    var bodyStart = response.count
-    for i in 0..<max(response.count - 3, 0)
-    where response[i] == 13 && response[i + 1] == 10 && response[i + 2] == 13 && response[i + 3] == 10 {
-      bodyStart = i + 4
+        return length
+      })
+    check(outlierd_curl_set_long(handle, CURLOPT_NOPROGRESS, 0))
+    check(outlierd_curl_set_pointer(handle, CURLOPT_XFERINFODATA, context))
+    check(
+      outlierd_curl_set_progress(handle) { context, _, _, _, _ in
+        let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+        guard exchange.cancel >= 0 else { return 0 }
+        var fds = pollfd(fd: exchange.cancel, events: Int16(POLLIN), revents: 0)
+        exchange.cancelled = poll(&fds, 1, 0) > 0
+        return exchange.cancelled ? 1 : 0
+      })
+    if !caFile.isEmpty { check(outlierd_curl_set_string(handle, CURLOPT_CAINFO, caFile)) }
+    if !certificateFile.isEmpty { check(outlierd_curl_set_string(handle, CURLOPT_SSLCERT, certificateFile)) }
+    if !keyFile.isEmpty { check(outlierd_curl_set_string(handle, CURLOPT_SSLKEY, keyFile)) }
+    switch authorization {
+    case .basic(let username, let password):
+      check(outlierd_curl_set_long(handle, CURLOPT_HTTPAUTH, outlierd_curlauth_basic))
+      check(outlierd_curl_set_string(handle, CURLOPT_USERNAME, username))
+      check(outlierd_curl_set_string(handle, CURLOPT_PASSWORD, password))
+    case .bearer(let token):
+      check(outlierd_curl_set_long(handle, CURLOPT_HTTPAUTH, outlierd_curlauth_bearer))
+      check(outlierd_curl_set_string(handle, CURLOPT_XOAUTH2_BEARER, token))
+    case nil:
       break
     }
-    return (code, Array(response[bodyStart...]))
+    guard setupFailure == CURLE_OK else {
+      throw Failure(
+        detail: "\(self): libcurl refused an option: \(String(cString: curl_easy_strerror(setupFailure)))")
+    }
+
+    let result = body.withUnsafeBytes { bytes in
+      if method != "GET" {
+        check(outlierd_curl_set_body(handle, bytes.baseAddress ?? UnsafeRawPointer(context), bytes.count))
+      }
+      return setupFailure == CURLE_OK ? curl_easy_perform(handle) : setupFailure
+    }
+    switch result {
+    case CURLE_OK:
+      return (Int(outlierd_curl_status(handle)), exchange.body)
+    case CURLE_ABORTED_BY_CALLBACK where exchange.cancelled:
+      throw Failure(detail: "\(self): interrupted (stopping)")
+    case CURLE_OPERATION_TIMEDOUT:
+      throw Failure(detail: "\(self): no answer within \(timeout.formatted(maxFractionDigits: 3)) s")
+    default:
+      let detail = String(cString: errorText)
+      throw Failure(
+        detail: "\(self): \(detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail)")
+    }
   }
 }

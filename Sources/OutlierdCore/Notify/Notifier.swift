@@ -56,13 +56,7 @@ package final class Notifier {
   package static func target(for settings: Settings) throws(ConfigurationProblem) -> Target {
     switch (settings.notifyAlertmanager.isEmpty, settings.notifyExec.isEmpty) {
     case (false, true):
-      guard let endpoint = HTTPEndpoint(url: settings.notifyAlertmanager) else {
-        throw ConfigurationProblem(
-          description:
-            "notify.alertmanager_url \"\(settings.notifyAlertmanager)\" is not an http://host:port URL (https is not supported: put a TLS proxy such as stunnel on loopback in front of Alertmanager); set it to Alertmanager's address, e.g. \"http://127.0.0.1:9093\""
-        )
-      }
-      return .alertmanager(endpoint)
+      return .alertmanager(try endpoint(for: settings))
     case (true, false):
       return .exec(ExecHook(command: settings.notifyExec, timeout: settings.notifyExecTimeout))
     case (true, true):
@@ -76,6 +70,88 @@ package final class Notifier {
           "notify.alertmanager_url and notify.exec are both set; set one (run a second notifier with its own config and notify.database for both)"
       )
     }
+  }
+
+  /// Alertmanager's address with its TLS files and credentials, read and
+  /// checked now: a file that is missing or unreadable, or a setting that
+  /// needs another, is named here rather than at the first delivery.
+  static func endpoint(for settings: Settings) throws(ConfigurationProblem) -> HTTPEndpoint {
+    guard var endpoint = HTTPEndpoint(url: settings.notifyAlertmanager) else {
+      throw ConfigurationProblem(
+        description:
+          "notify.alertmanager_url \"\(settings.notifyAlertmanager)\" is not an http:// or https://host:port URL without credentials; set it to Alertmanager's address, e.g. \"http://127.0.0.1:9093\" (a user and password go in notify.username and notify.password_file)"
+      )
+    }
+    let tlsFiles = [
+      ("ca_file", settings.notifyCAFile), ("cert_file", settings.notifyCertificateFile),
+      ("key_file", settings.notifyKeyFile),
+    ]
+    for (key, path) in tlsFiles where !path.isEmpty {
+      guard endpoint.isHTTPS else {
+        throw ConfigurationProblem(
+          description:
+            "notify.\(key) is set but notify.alertmanager_url \"\(endpoint)\" is not https://; use https:// or remove notify.\(key)"
+        )
+      }
+      _ = try secret(key, path, what: "a PEM file")
+    }
+    guard settings.notifyCertificateFile.isEmpty == settings.notifyKeyFile.isEmpty else {
+      throw ConfigurationProblem(
+        description:
+          "notify.cert_file and notify.key_file go together (a client certificate and its key); set both or neither"
+      )
+    }
+    endpoint.caFile = settings.notifyCAFile
+    endpoint.certificateFile = settings.notifyCertificateFile
+    endpoint.keyFile = settings.notifyKeyFile
+    switch (
+      settings.notifyUsername.isEmpty, settings.notifyPasswordFile.isEmpty,
+      settings.notifyBearerTokenFile.isEmpty
+    ) {
+    case (true, true, true):
+      break
+    case (false, false, true):
+      endpoint.authorization = .basic(
+        username: settings.notifyUsername,
+        password: try secret("password_file", settings.notifyPasswordFile, what: "the password"))
+    case (true, true, false):
+      endpoint.authorization = .bearer(
+        token: try secret("bearer_token_file", settings.notifyBearerTokenFile, what: "the token"))
+    case (_, _, false):
+      throw ConfigurationProblem(
+        description:
+          "notify.bearer_token_file and basic authentication (notify.username, notify.password_file) are both set; keep one"
+      )
+    case (false, true, true):
+      throw ConfigurationProblem(
+        description:
+          "notify.username is set without notify.password_file (a file that holds the password); set it"
+      )
+    case (true, false, true):
+      throw ConfigurationProblem(
+        description: "notify.password_file is set without notify.username; set the user it is the password of"
+      )
+    }
+    return endpoint
+  }
+
+  /// The content of a file the [notify] section names, without its final
+  /// line break; an unreadable or (for secrets) empty file is an error that
+  /// names the key and the file.
+  static func secret(_ key: String, _ path: String, what: String) throws(ConfigurationProblem) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      let reason =
+        FileManager.default.fileExists(atPath: path) ? "cannot be read by this user" : "does not exist"
+      throw ConfigurationProblem(
+        description:
+          "notify.\(key) \"\(path)\" \(reason); it should hold \(what), readable by the notifier's user")
+    }
+    var text = String(decoding: data, as: UTF8.self)
+    while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+    guard !text.isEmpty else {
+      throw ConfigurationProblem(description: "notify.\(key) \"\(path)\" is empty; it should hold \(what)")
+    }
+    return text
   }
 
   package init(settings: Settings, logger: Logger) throws {
