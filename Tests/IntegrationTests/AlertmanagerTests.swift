@@ -115,7 +115,7 @@ struct AlertmanagerTests {
   }
 
   static func notifyConfig(_ h: Harness, _ am: Alertmanager, resend: String = "1m") -> String {
-    "\n[notify]\nalertmanager_url = \"\(am.url)\"\ndatabase = \"\(h.root)/notify.db\"\nresend_interval = \"\(resend)\"\nlabels = \"team=db\""
+    "\n[notify]\nalertmanager_url = \"\(am.url)\"\ndatabase = \"\(h.root)/notify.db\"\nresend_interval = \"\(resend)\"\nlabels = \"team=db\"\ngenerator_url = \"https://grafana.example/d/x?var-series={series}\""
       + "\n[metrics]\ntextfile_directory = \"\(h.root)\""
   }
 
@@ -145,6 +145,7 @@ struct AlertmanagerTests {
     #expect(
       notes?["value"] == "900" && notes?["baseline"] == "recent" && notes?["incident"] == "1", "\(alerts)")
     #expect(alerts.first?["startsAt"] as? String == "2026-01-05T20:00:00.000Z")
+    #expect(alerts.first?["generatorURL"] as? String == "https://grafana.example/d/x?var-series=am.series")
     // Within resend_interval nothing is sent again.
     #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
     #expect(try am.received("firing") == 1)

@@ -160,6 +160,7 @@ extension Settings {
       .string("notify", "exec", \.notifyExec),
       .duration("notify", "exec_timeout", \.notifyExecTimeout, in: 0.1...3600),
       .string("notify", "labels", \.notifyLabels),
+      .string("notify", "generator_url", \.notifyGeneratorURL),
 
       .string("metrics", "textfile_directory", \.metricsDirectory),
 

@@ -78,6 +78,9 @@ package struct Settings: Sendable, Equatable {
   package var notifyExecTimeout: Double = 10
   /// Extra labels on every alert: "team=db,env=prod".
   package var notifyLabels = ""
+  /// Each alert's generatorURL, `{series}` replaced by the series name;
+  /// empty: none.
+  package var notifyGeneratorURL = ""
 
   // [calendar]
   package var period = SlotCalendar.week

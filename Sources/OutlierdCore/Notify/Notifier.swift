@@ -290,7 +290,8 @@ package final class Notifier {
       var failures = deliver(
         batch.map { record, state in
           PostableAlert(
-            record, resolved: state == .resolved, now: now, extraLabels: extraLabels)
+            record, resolved: state == .resolved, now: now, extraLabels: extraLabels,
+            generatorURL: settings.notifyGeneratorURL)
         }, cancel: cancel)
       let stopping = Self.isReadable(cancel)
       // Alertmanager that failed once will fail the rest of the pass too:

@@ -11,6 +11,9 @@ struct PostableAlert: Encodable, Sendable {
   /// it is open it is omitted and the alert re-sent, as Alertmanager
   /// expects of a client.
   var endsAt: String?
+  /// A link back to where the series can be seen (`notify.generator_url`,
+  /// with `{series}` replaced); omitted when none is configured.
+  var generatorURL: String?
 
   static func time(_ seconds: Double) -> String {
     let formatter = ISO8601DateFormatter()
@@ -22,7 +25,10 @@ struct PostableAlert: Encodable, Sendable {
   /// `severity` (`warning` or `critical`: route pages on it), `kind`
   /// (`point` or `variance`) and the configured extra labels; the numbers
   /// behind it as annotations.
-  init(_ incident: IncidentRecord, resolved: Bool, now: Double, extraLabels: [String: String]) {
+  init(
+    _ incident: IncidentRecord, resolved: Bool, now: Double, extraLabels: [String: String],
+    generatorURL template: String = ""
+  ) {
     let direction = incident.direction > 0 ? "high" : "low"
     labels = extraLabels.merging(
       [
@@ -55,5 +61,17 @@ struct PostableAlert: Encodable, Sendable {
     annotations = notes
     startsAt = Self.time(incident.start)
     endsAt = resolved ? Self.time(max(min(incident.end, now), incident.start + 1)) : nil
+    generatorURL = template.isEmpty ? nil : Self.link(template, series: incident.series)
+  }
+
+  /// `template` with `{series}` replaced by the series name, percent-encoded
+  /// as a URL query value (every byte outside RFC 3986's unreserved set).
+  static func link(_ template: String, series: String) -> String {
+    let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+    let encoded = series.utf8.map {
+      unreserved.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0)
+    }
+    .joined()
+    return template.replacingOccurrences(of: "{series}", with: encoded)
   }
 }
