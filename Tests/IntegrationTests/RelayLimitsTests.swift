@@ -85,15 +85,35 @@ struct RelayLimitsTests {
     for c in 0..<4 {
       let fd = try #require(RelayTests.connect(port: port))
       fds.append(fd)
-      let batch = Self.lines("stop\(c)", 0..<20_000)
-      RelayTests.send(fd, batch)
+      RelayTests.send(fd, Self.lines("stop\(c)", 0..<20_000))
       sent += 20_000
     }
-    // The connections stay open; the relay is told to stop at once.
-    Self.stop(relay)
+    // Told to stop with the connections open: it takes no new connection
+    // (before, the kernel still completed them, and they were reset at
+    // exit with what they had sent) ...
+    kill(relay.processIdentifier, SIGTERM)
+    usleep(500_000)
+    #expect(relay.isRunning)
+    let late = RelayTests.connect(port: port)
+    #expect(late == nil, "a connection was taken during the stop")
+    if let late { close(late) }
+    // ... but reads the open ones until their senders close them (before:
+    // until they had been quiet for 0.2 s, and what came next was lost).
+    for (c, fd) in fds.enumerated() {
+      RelayTests.send(fd, Self.lines("stop\(c)", 20_000..<40_000))
+      sent += 20_000
+    }
+    close(fds[0])
+    close(fds[1])
+    // Two stay open, each ending with an unfinished line: after
+    // `drainLimit` they are cut, and a cut line is dropped, not passed on.
+    for fd in fds[2...] { RelayTests.send(fd, Array("stop.cut 5 17675".utf8)) }
+    relay.waitUntilExit()
     #expect(relay.terminationStatus == 0)
-    for fd in fds { close(fd) }
-    #expect(RelayTests.spoolLines(h).count == sent, "\(h.stderr(of: relay))")
+    for fd in fds[2...] { close(fd) }
+    let lines = RelayTests.spoolLines(h)
+    #expect(lines.count == sent && !lines.contains { $0.hasPrefix("stop.cut") }, "\(h.stderr(of: relay))")
+    #expect(h.stderr(of: relay).contains("dropped the unfinished line"), "\(h.stderr(of: relay))")
   }
 
   /// Past `max_connections`, a connection waits unaccepted and what it

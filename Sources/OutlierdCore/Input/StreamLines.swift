@@ -43,6 +43,14 @@ package struct StreamLines: Sendable {
     if !partial.isEmpty || dropping { endLine(into: &out) }
   }
 
+  /// The stream was cut by the reader, not ended by the sender: an
+  /// unfinished line is a piece of one, dropped and counted.
+  package mutating func dropUnfinished() {
+    if !partial.isEmpty || dropping { dropped += 1 }
+    partial.removeAll(keepingCapacity: true)
+    dropping = false
+  }
+
   private mutating func take(_ piece: UnsafeRawBufferPointer) {
     guard !dropping else { return }
     // One CR may still come off the end: allow for it.

@@ -18,10 +18,15 @@ import Logging
 ///   (`RelayBacklog`), each under a hidden name, synced, then renamed into
 ///   place (the daemon's write-then-rename contract). Lines of one
 ///   connection keep their order.
-/// - SIGTERM or SIGINT: no connection is accepted any more; the open ones
-///   are read until they have been quiet for `drainQuiet` (at most
-///   `drainLimit`), and everything received is written before the relay
-///   exits. A kill -9 loses at most what arrived since the last write.
+/// - SIGTERM or SIGINT: the listening sockets are closed (a sender that
+///   reconnects is refused, or waits in systemd's socket for the next
+///   start, and keeps its data). The open connections are read until their
+///   senders close them, for at most `drainLimit`, writing files every
+///   interval meanwhile; one still open then is shut down, so that the
+///   kernel takes nothing more on it (a sender's later write is answered
+///   with a reset, not acknowledged), read to its end and closed, its
+///   unfinished line dropped. Everything received is written before the
+///   relay exits. A kill -9 loses at most what arrived since the last write.
 /// - When the spool cannot be written, lines are kept (up to 64 MiB) and the
 ///   write is retried each interval; past that, connections are not read,
 ///   so senders wait (TCP backpressure) instead of data being dropped.
@@ -34,7 +39,8 @@ import Logging
 package final class GraphiteRelay {
   package let settings: Settings
   package var logger: Logger
-  private let listeners: [Int32]
+  /// Closed (and emptied) when the relay starts to stop.
+  private var listeners: [Int32]
   private var connections: [Int32: RelayConnection] = [:]
   private var backlog: RelayBacklog
   private var sequence = 0
@@ -48,13 +54,13 @@ package final class GraphiteRelay {
 
   /// Past this many bytes pending, connections are not read.
   static let pendingLimit = 64 << 20
-  /// At a stop, connections are read until quiet this long ...
-  static let drainQuiet = 0.2
-  /// ... but no longer than this, so that a stop stays within systemd's
-  /// TimeoutStopSec (15 s), with time left to write.
-  static let drainLimit = 5.0
+  /// At a stop, connections are read until their senders close them, but
+  /// no longer than this, so that a stop stays within systemd's
+  /// TimeoutStopSec (15 s) with time left to write. (carbon-c-relay closes
+  /// a connection it has had nothing to send on for 3 s.)
+  static let drainLimit = 8.0
   /// At a stop, a spool that cannot be written is retried this long.
-  static let stopWriteLimit = 8.0
+  static let stopWriteLimit = 5.0
 
   /// - Parameter listeners: listening sockets (`ListeningSockets`).
   package init(settings: Settings, listeners: [Int32], logger: Logger) {
@@ -75,18 +81,23 @@ package final class GraphiteRelay {
     loop.systemd.ready(status: "listening")
     var nextFlush = loop.clock.now + settings.relayFlushInterval
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    var running = true
-    while running {
+    /// Set at SIGTERM: until when the open connections are read.
+    var drainUntil: Double?
+    while drainUntil.map({ loop.clock.now < $0 && !connections.isEmpty }) ?? true {
       let reading = backlog.bytes + buffer.count <= Self.pendingLimit
       var descriptors: [Int32] = []
       // At the cap, new connections wait in the kernel's backlog.
       if connections.count < settings.relayMaxConnections { descriptors += listeners }
       if reading { descriptors += connections.keys }
-      let fds = loop.wait(for: descriptors, timeout: min(nextFlush - loop.clock.now, 1))
+      let fds = loop.wait(
+        for: descriptors, timeout: min(nextFlush - loop.clock.now, drainUntil == nil ? 1 : 0.1))
       let now = loop.clock.now
       for event in fds where event.revents != 0 {
         if event.fd == loop.signals.descriptor {
-          if loop.received().contains(.terminate) { running = false }
+          if loop.received().contains(.terminate) && drainUntil == nil {
+            drainUntil = now + Self.drainLimit
+            beginStop(loop)
+          }
         } else if listeners.contains(event.fd) {
           accept(from: event.fd, now: now)
         } else {
@@ -104,8 +115,8 @@ package final class GraphiteRelay {
       }
       loop.heartbeat()
     }
-    loop.stop(metrics: [])
-    drain(buffer: &buffer)
+    if drainUntil == nil { beginStop(loop) }
+    shutDownStillOpen(buffer: &buffer)
     let deadline = Date().timeIntervalSince1970 + Self.stopWriteLimit
     flush()
     while !backlog.isEmpty && Date().timeIntervalSince1970 < deadline {
@@ -122,18 +133,63 @@ package final class GraphiteRelay {
       "outlierd relay stopped: \(linesWritten) lines in \(filesWritten) files, \(linesDropped) lines dropped")
   }
 
-  /// Reads the open connections until each has been quiet for
-  /// `drainQuiet` or closed, for at most `drainLimit`; then closes them,
-  /// an unfinished last line counting as a line, as at the end of a stream.
-  private func drain(buffer: inout [UInt8]) {
-    let deadline = Date().timeIntervalSince1970 + Self.drainLimit
-    while !connections.isEmpty && Date().timeIntervalSince1970 < deadline {
-      var fds = connections.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-      guard poll(&fds, nfds_t(fds.count), Int32(Self.drainQuiet * 1000)) > 0 else { break }
-      let now = Date().timeIntervalSince1970
-      for event in fds where event.revents != 0 { receive(from: event.fd, buffer: &buffer, now: now) }
+  /// The start of a stop: the listening sockets are closed, so that no
+  /// connection is completed by the kernel and then reset at exit with
+  /// its data (systemd keeps its own copy of a passed socket).
+  private func beginStop(_ loop: ServiceLoop) {
+    loop.stop(metrics: [])
+    for fd in listeners { close(fd) }
+    listeners = []
+    if !connections.isEmpty {
+      logger.notice(
+        "relay: stopping; reading \(connections.count) open connection(s) until their senders close them (at most \(Self.drainLimit.formatted(maxFractionDigits: 0)) s)"
+      )
     }
-    for fd in Array(connections.keys) { end(fd) }
+  }
+
+  /// Connections whose senders did not close them within `drainLimit`:
+  /// what the kernel took is read, then each is shut down (from then on a
+  /// write of its sender is answered with a reset, never acknowledged),
+  /// read to its end and closed. The unfinished line of each is dropped:
+  /// the cut is ours, not the end of the sender's stream.
+  private func shutDownStillOpen(buffer: inout [UInt8]) {
+    guard !connections.isEmpty else { return }
+    logger.warning(
+      "relay: \(connections.count) connection(s) still open after \(Self.drainLimit.formatted(maxFractionDigits: 0)) s: shut down; their senders' writes from now on are refused (reset)"
+    )
+    for fd in Array(connections.keys) {
+      readAll(fd, buffer: &buffer)
+      Glibc.shutdown(fd, Int32(SHUT_RDWR))
+      readAll(fd, buffer: &buffer)
+      guard var connection = connections[fd] else { continue }
+      let before = connection.lines.dropped
+      connection.lines.dropUnfinished()
+      close(fd)
+      connections[fd] = nil
+      if connection.lines.dropped > before {
+        linesDropped += 1
+        logger.notice(
+          "relay: dropped the unfinished line of a connection from \(connection.peer), cut by the stop")
+      }
+    }
+  }
+
+  /// Reads `fd` until nothing is left to read now (or it ends).
+  private func readAll(_ fd: Int32, buffer: inout [UInt8]) {
+    var count = 0
+    repeat {
+      guard var connection = connections[fd] else { return }
+      let before = connection.lines.dropped
+      var received: [UInt8] = []
+      count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if count > 0 {
+        buffer.withUnsafeBytes {
+          connection.lines.feed(UnsafeRawBufferPointer(rebasing: $0[..<count]), into: &received)
+        }
+        connections[fd] = connection
+        take(received, droppedBefore: before, from: connection)
+      }
+    } while count > 0
   }
 
   private func accept(from listener: Int32, now: Double) {

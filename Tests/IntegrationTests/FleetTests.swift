@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+@testable import OutlierdCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Two instances behind a real carbon-c-relay (Debian's), which shards the
+/// series by name with jump hash, as docs/fleet.md sets it up: each
+/// instance its own config, spool, database and `outlierd relay`.
+@Suite(
+  "A fleet behind carbon-c-relay", .serialized,
+  .enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/carbon-c-relay")))
+struct FleetTests {
+  static let series = 40
+  static let steps = 4 * 2016  // four weeks of five-minute samples
+  static let t0 = 1_767_571_200
+
+  /// Line `step` of series `i`: a weekly wave with a spike on a few.
+  static func line(_ i: Int, _ step: Int) -> String {
+    let wave = 100 + 20 * sin(Double(step % 2016) / 2016 * 2 * .pi) + Double((step * 7 + i) % 5)
+    let spike = i % 8 == 0 && step == 3 * 2016 + 500 + i ? 400.0 : 0
+    return "fleet.s\(i) \(wave + spike) \(t0 + step * 300)\n"
+  }
+
+  /// carbon-c-relay with `instances` behind it, listening on its own port;
+  /// the config docs/fleet.md gives.
+  static func carbonRelay(_ root: String, instances: [(name: String, port: UInt16)]) throws -> (
+    Process, UInt16
+  ) {
+    let port = RelayTests.freePort()
+    let members = instances.map { "127.0.0.1:\($0.port)=\($0.name)" }.joined(separator: " ")
+    try """
+    cluster outlierd jump_fnv1a_ch \(members);
+    match * send to outlierd stop;
+
+    """.write(toFile: root + "/carbon-c-relay.conf", atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/carbon-c-relay")
+    // -s: submission mode (no statistics of its own); a queue that holds
+    // the whole test's lines while an instance's relay is away.
+    process.arguments = ["-f", root + "/carbon-c-relay.conf", "-p", String(port), "-s", "-q", "1000000"]
+    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    return (process, port)
+  }
+
+  static func startRelay(_ h: Harness, port: UInt16) throws -> Process {
+    let relay = try h.start(["relay", "--config", h.config, "--listen", "127.0.0.1:\(port)"])
+    #expect(h.waitFor(seconds: 10) { RelayTests.connect(port: port).map { close($0) } != nil })
+    return relay
+  }
+
+  /// Every series lands on exactly one instance; a SIGTERM to one relay
+  /// while carbon-c-relay is sending to it loses nothing (it reads until
+  /// carbon-c-relay closes the connection, and carbon-c-relay keeps what
+  /// it could not send for the restarted relay); and the two instances'
+  /// alerts together are a single instance's on the same data.
+  @Test func twoInstancesShardTheSeriesAndTogetherJudgeAsOne() throws {
+    let single = try Harness()
+    let a = try Harness(), b = try Harness()
+    let relayConfig = "\n[relay]\nflush_interval = \"0.5s\""
+    for h in [a, b] { try h.writeConfig(detection: "threshold = 4.0\nmin_samples = 4", input: relayConfig) }
+    let portA = RelayTests.freePort(), portB = RelayTests.freePort()
+    var relayA = try Self.startRelay(a, port: portA)
+    let relayB = try Self.startRelay(b, port: portB)
+    defer {
+      for relay in [relayA, relayB] where relay.isRunning { kill(relay.processIdentifier, SIGTERM) }
+    }
+    let (carbon, carbonPort) = try Self.carbonRelay(a.root, instances: [("a", portA), ("b", portB)])
+    defer { kill(carbon.processIdentifier, SIGTERM) }
+    #expect(a.waitFor(seconds: 10) { RelayTests.connect(port: carbonPort).map { close($0) } != nil })
+
+    // The whole stream, time-ordered, in chunks with pauses: about 3 s.
+    let fd = try #require(RelayTests.connect(port: carbonPort))
+    let chunk = 200
+    var stopped = false
+    for start in stride(from: 0, to: Self.steps, by: chunk) {
+      let text = (start..<min(start + chunk, Self.steps)).map { step in
+        (0..<Self.series).map { Self.line($0, step) }.joined()
+      }.joined()
+      RelayTests.send(fd, Array(text.utf8))
+      usleep(60_000)
+      // Mid-stream: instance a's relay is stopped, and started again.
+      if !stopped && start >= Self.steps / 3 {
+        stopped = true
+        kill(relayA.processIdentifier, SIGTERM)
+        relayA.waitUntilExit()
+        #expect(relayA.terminationStatus == 0)
+        relayA = try Self.startRelay(a, port: portA)
+      }
+    }
+    close(fd)
+    let total = Self.series * Self.steps
+    let arrived = a.waitFor(seconds: 60) {
+      RelayTests.spoolLines(a).count + RelayTests.spoolLines(b).count >= total
+    }
+    usleep(1_500_000)  // anything beyond the total would be a duplicate
+    for relay in [relayA, relayB] {
+      kill(relay.processIdentifier, SIGTERM)
+      relay.waitUntilExit()
+    }
+    let linesA = RelayTests.spoolLines(a), linesB = RelayTests.spoolLines(b)
+    #expect(arrived && linesA.count + linesB.count == total, "\(linesA.count) + \(linesB.count) of \(total)")
+    let ordered = (0..<Self.steps).flatMap { step in (0..<Self.series).map { Self.line($0, step) } }
+    let all = Set(ordered.map { String($0.dropLast()) })
+    let missing = all.subtracting(linesA).subtracting(linesB)
+    let foreign = Set(linesA).union(linesB).subtracting(all)
+    #expect(
+      missing.isEmpty && foreign.isEmpty,
+      "\(missing.count) lost, e.g. \(missing.prefix(3)); \(foreign.count) changed")
+
+    // Each series on exactly one instance, both used.
+    func names(_ lines: [String]) -> Set<String> { Set(lines.map { String($0.prefix { $0 != " " }) }) }
+    let onA = names(linesA), onB = names(linesB)
+    #expect(onA.isDisjoint(with: onB) && onA.union(onB).count == Self.series)
+    #expect(!onA.isEmpty && !onB.isEmpty, "a \(onA.count), b \(onB.count)")
+
+    // The instances judge; so does one instance with everything.
+    try single.drop("all.txt", ordered.joined())
+    for h in [a, b, single] {
+      #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    }
+    let alerts = "SELECT series, ts, value, expected, score, p_value FROM alerts ORDER BY series, ts"
+    let together = (try a.query(alerts) + b.query(alerts)).sorted { $0.lexicographicallyPrecedes($1) }
+    let one = try single.query(alerts).sorted { $0.lexicographicallyPrecedes($1) }
+    #expect(
+      !one.isEmpty && together == one, "\(together.count) alerts from two instances, \(one.count) from one")
+    print("fleet test: series \(onA.count) on a, \(onB.count) on b; \(one.count) alerts on either side")
+  }
+}
