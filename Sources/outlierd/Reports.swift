@@ -14,8 +14,14 @@ struct DatabaseOptions: ParsableArguments {
       "The configuration file (for the database path and the thresholds).", valueName: "path"))
   var config: String = Settings.defaultPath
   @Option(
-    name: .long, help: ArgumentHelp("Read this database instead of the configured one.", valueName: "path"))
-  var database: String?
+    name: .customLong("database"),
+    help: ArgumentHelp(
+      "Read this database instead of the configured one. alerts, incidents and series take it again for each instance of a fleet ([name=]path): one table, with an instance column.",
+      valueName: "path"))
+  var databases: [String] = []
+
+  /// The one database named, if any (`--database` given once).
+  var database: String? { databases.first }
 
   /// The settings; without a config file, the defaults (when --database says where to read).
   func settings() throws -> Settings {
@@ -24,8 +30,43 @@ struct DatabaseOptions: ParsableArguments {
   }
 
   func reader() throws -> (StoreReader, Settings) {
+    guard databases.count <= 1 else {
+      throw badValue(
+        "--database is given \(databases.count) times; this command reads one database (alerts, incidents and series read several)"
+      )
+    }
     let settings = try settings()
     return (try StoreReader(path: database ?? settings.database), settings)
+  }
+
+  /// One instance of a fleet: its name (nil when only one database is
+  /// read: no instance column) and its reader.
+  struct Instance {
+    var name: String?
+    var reader: StoreReader
+  }
+
+  /// Every database named by `--database` (`name=path`, or a path, which
+  /// names itself), or the configured one.
+  func instances() throws -> ([Instance], Settings) {
+    let settings = try settings()
+    guard databases.count > 1 else {
+      return ([Instance(name: nil, reader: try StoreReader(path: database ?? settings.database))], settings)
+    }
+    var names: Set<String> = []
+    let instances = try databases.map { argument in
+      var name = argument, path = argument
+      if let equals = argument.firstIndex(of: "="), !argument[..<equals].contains("/") {
+        name = String(argument[..<equals])
+        path = String(argument[argument.index(after: equals)...])
+      }
+      guard names.insert(name).inserted else {
+        throw badValue(
+          "--database \(argument): the instance name \(name) is given twice; name them (a=PATH b=PATH)")
+      }
+      return Instance(name: name, reader: try StoreReader(path: path))
+    }
+    return (instances, settings)
   }
 }
 
@@ -38,6 +79,19 @@ struct ReadOptions: ParsableArguments {
   var database: String? { source.database }
   func settings() throws -> Settings { try source.settings() }
   func reader() throws -> (StoreReader, Settings) { try source.reader() }
+  func instances() throws -> ([DatabaseOptions.Instance], Settings) { try source.instances() }
+}
+
+extension OutputTable {
+  /// A table of several instances' rows: an `instance` column first when
+  /// there are several, none for one (the output is unchanged).
+  init(columns: [String], fleet instances: [DatabaseOptions.Instance]) {
+    self.init(columns: (instances.count > 1 ? ["instance"] : []) + columns)
+  }
+
+  mutating func append(_ row: [Cell], of instance: DatabaseOptions.Instance) {
+    rows.append((instance.name.map { [.text($0)] } ?? []) + row)
+  }
 }
 
 /// One record: a field/value table for people, one row (or object) for machines.
@@ -91,23 +145,32 @@ struct Alerts: ParsableCommand {
   @OptionGroup var filter: ListFilter
 
   func run() throws {
-    let (reader, _) = try options.reader()
-    let rows = try reader.alerts(
-      seriesGlob: filter.series, since: try filter.since?.resolve(reader.zone, name: "--since"),
-      limit: filter.limit)
-    var table = OutputTable(columns: [
-      "time", "series", "value", "expected", "lower", "upper", "score", "z", "p_value", "n", "slot",
-      "incident_id",
-      "ts", "alert_id",
-    ])
-    for row in rows {
-      table.rows.append([
-        .text(TimeExpression.format(row.time, zone: reader.zone)), .text(row.series), .number(row.value),
-        .number(row.expected), .number(row.lower), .number(row.upper), .number(row.score),
-        row.z.map { .number($0) } ?? .null, .number(row.pValue),
-        .number(row.samples), .text(reader.calendar.label(ofSlot: row.slot)),
-        row.incident.map { .integer($0) } ?? .null, .exact(row.time), .integer(row.id),
-      ])
+    let (instances, _) = try options.instances()
+    // Each instance's newest, then the newest of all: the same rows as the
+    // instances' own lists, merged.
+    let rows = try instances.flatMap { instance in
+      let reader = instance.reader
+      return try reader.alerts(
+        seriesGlob: filter.series, since: try filter.since?.resolve(reader.zone, name: "--since"),
+        limit: filter.limit
+      ).map { (instance, $0) }
+    }.sorted { ($0.1.time, $0.1.id) > ($1.1.time, $1.1.id) }.prefix(filter.limit)
+    var table = OutputTable(
+      columns: [
+        "time", "series", "value", "expected", "lower", "upper", "score", "z", "p_value", "n", "slot",
+        "incident_id",
+        "ts", "alert_id",
+      ], fleet: instances)
+    for (instance, row) in rows {
+      let reader = instance.reader
+      table.append(
+        [
+          .text(TimeExpression.format(row.time, zone: reader.zone)), .text(row.series), .number(row.value),
+          .number(row.expected), .number(row.lower), .number(row.upper), .number(row.score),
+          row.z.map { .number($0) } ?? .null, .number(row.pValue),
+          .number(row.samples), .text(reader.calendar.label(ofSlot: row.slot)),
+          row.incident.map { .integer($0) } ?? .null, .exact(row.time), .integer(row.id),
+        ], of: instance)
     }
     print(table.render(options.format), terminator: "")
   }
@@ -128,30 +191,39 @@ struct Incidents: ParsableCommand {
   @OptionGroup var filter: ListFilter
 
   func run() throws {
-    let (reader, settings) = try options.reader()
-    let rows = try reader.incidents(
-      seriesGlob: filter.series, since: try filter.since?.resolve(reader.zone, name: "--since"),
-      openOnly: open,
-      limit: filter.limit)
-    var table = OutputTable(columns: [
-      "id", "series", "direction", "severity", "start", "end", "minutes", "peak_z", "alerts", "state",
-      "start_ts", "end_ts", "kind", "delivery",
-    ])
+    let (instances, settings) = try options.instances()
+    let rows = try instances.flatMap { instance in
+      let reader = instance.reader
+      return try reader.incidents(
+        seriesGlob: filter.series, since: try filter.since?.resolve(reader.zone, name: "--since"),
+        openOnly: open,
+        limit: filter.limit
+      ).map { (instance, $0) }
+    }.sorted { ($0.1.start, $0.1.id) > ($1.1.start, $1.1.id) }.prefix(filter.limit)
+    var table = OutputTable(
+      columns: [
+        "id", "series", "direction", "severity", "start", "end", "minutes", "peak_z", "alerts", "state",
+        "start_ts", "end_ts", "kind", "delivery",
+      ], fleet: instances)
     // What the notifier did with each, from its ledger when this user may
-    // read it (root may; group outlierd may not): otherwise null.
+    // read it (root may; group outlierd may not): otherwise null. For one
+    // instance only: the config names one notifier's ledger.
     let delivery =
-      DeliveryLedger.deliveryWords(path: settings.notifyDatabase, incidents: rows.map(\.id)) ?? [:]
-    for row in rows {
-      table.rows.append([
-        .integer(row.id), .text(row.series), .text(row.direction > 0 ? "high" : "low"),
-        .text(row.severity.rawValue), .text(TimeExpression.format(row.start, zone: reader.zone)),
-        .text(TimeExpression.format(row.end, zone: reader.zone)),
-        .number(((row.end - row.start) / 6).rounded() / 10),
-        .number((row.peak * 100).rounded() / 100), .integer(Int64(row.alerts)),
-        .text(row.closed ? "closed" : "open"),
-        .exact(row.start), .exact(row.end), .text(row.kind.rawValue),
-        delivery[row.id].map { .text($0) } ?? .null,
-      ])
+      instances.count == 1
+      ? DeliveryLedger.deliveryWords(path: settings.notifyDatabase, incidents: rows.map(\.1.id)) ?? [:] : [:]
+    for (instance, row) in rows {
+      let reader = instance.reader
+      table.append(
+        [
+          .integer(row.id), .text(row.series), .text(row.direction > 0 ? "high" : "low"),
+          .text(row.severity.rawValue), .text(TimeExpression.format(row.start, zone: reader.zone)),
+          .text(TimeExpression.format(row.end, zone: reader.zone)),
+          .number(((row.end - row.start) / 6).rounded() / 10),
+          .number((row.peak * 100).rounded() / 100), .integer(Int64(row.alerts)),
+          .text(row.closed ? "closed" : "open"),
+          .exact(row.start), .exact(row.end), .text(row.kind.rawValue),
+          delivery[row.id].map { .text($0) } ?? .null,
+        ], of: instance)
     }
     print(table.render(options.format), terminator: "")
   }
@@ -320,20 +392,30 @@ struct SeriesList: ParsableCommand {
   var glob: String?
 
   func run() throws {
-    let (reader, settings) = try options.reader()
-    var table = OutputTable(columns: [
-      "series", "samples", "slots_warm", "slots_learning", "newest_sample", "state", "open_incident",
-      "newest_ts", "family",
-    ])
-    for row in try reader.seriesList(glob: glob, settings: settings) {
-      table.rows.append([
-        .text(row.name), .integer(row.samples), .integer(Int64(row.slotsWarm)),
-        .integer(Int64(row.slotsLearning)),
-        row.newest.isFinite ? .text(TimeExpression.format(row.newest, zone: reader.zone)) : .null,
-        .text(row.stale ? "stale" : row.openIncident != nil ? "incident" : "ok"),
-        row.openIncident.map { .integer($0) } ?? .null, row.newest.isFinite ? .exact(row.newest) : .null,
-        .text(row.family.rawValue),
-      ])
+    let (instances, settings) = try options.instances()
+    var table = OutputTable(
+      columns: [
+        "series", "samples", "slots_warm", "slots_learning", "newest_sample", "state", "open_incident",
+        "newest_ts", "family",
+      ], fleet: instances)
+    let rows = try instances.flatMap { instance in
+      try instance.reader.seriesList(glob: glob, settings: settings).map { (instance, $0) }
+    }.sorted {
+      // By name in bytes, as each database orders them (SQLite's BINARY).
+      $0.1.name == $1.1.name
+        ? ($0.0.name ?? "") < ($1.0.name ?? "") : $0.1.name.utf8.lexicographicallyPrecedes($1.1.name.utf8)
+    }
+    for (instance, row) in rows {
+      let reader = instance.reader
+      table.append(
+        [
+          .text(row.name), .integer(row.samples), .integer(Int64(row.slotsWarm)),
+          .integer(Int64(row.slotsLearning)),
+          row.newest.isFinite ? .text(TimeExpression.format(row.newest, zone: reader.zone)) : .null,
+          .text(row.stale ? "stale" : row.openIncident != nil ? "incident" : "ok"),
+          row.openIncident.map { .integer($0) } ?? .null, row.newest.isFinite ? .exact(row.newest) : .null,
+          .text(row.family.rawValue),
+        ], of: instance)
     }
     print(table.render(options.format), terminator: "")
   }

@@ -322,9 +322,14 @@ struct DaemonTests {
     let notify = "\n[notify]\ndatabase = \"\(h.root)/notify.db\"\n"
     for (section, complaint) in [
       (
-        "alertmanager_url = \"https://am.example:9093\"",
-        "notify.alertmanager_url \"https://am.example:9093\""
+        "alertmanager_url = \"https://outlierd:secret@am.example:9093\"",
+        "a user and password go in notify.username and notify.password_file"
       ),
+      (
+        "alertmanager_url = \"https://am.example:9093\"\nca_file = \"/nonexistent/ca.pem\"",
+        "notify.ca_file \"/nonexistent/ca.pem\" does not exist"
+      ),
+      ("alertmanager_url = \"http://am.example:9093\"\nca_file = \"/etc/hostname\"", "is not https://"),
       ("alertmanager_url = \"http://127.0.0.1:9093\"\nexec = \"cat\"", "are both set"),
     ] {
       try h.writeConfig(detection: "", input: notify + section)

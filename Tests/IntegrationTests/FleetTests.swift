@@ -129,6 +129,25 @@ struct FleetTests {
     let one = try single.query(alerts).sorted { $0.lexicographicallyPrecedes($1) }
     #expect(
       !one.isEmpty && together == one, "\(together.count) alerts from two instances, \(one.count) from one")
+
+    // One view of both: the same rows as the instances' own lists, with an
+    // instance column, newest first (series: by name).
+    for command in [["alerts"], ["incidents"], ["series"]] {
+      let limit = command == ["series"] ? [] : ["--limit", "1000"]
+      func rows(_ arguments: [String]) throws -> [String] {
+        let result = try a.run(command + arguments + limit + ["--format", "csv"])
+        #expect(result.status == 0, "\(result.errors)")
+        return Array(result.output.split(separator: "\n").dropFirst().map(String.init))
+      }
+      let fleet = try rows(["--database", "a=\(a.database)", "--database", "b=\(b.database)"])
+      let own =
+        try rows(["--database", a.database]).map { "a," + $0 }
+        + rows(["--database", b.database]).map { "b," + $0 }
+      #expect(
+        fleet.count == own.count && Set(fleet) == Set(own),
+        "\(command): \(fleet.count) rows, \(own.count) own")
+      #expect(!fleet.isEmpty)
+    }
     print("fleet test: series \(onA.count) on a, \(onB.count) on b; \(one.count) alerts on either side")
   }
 }
