@@ -232,8 +232,9 @@ struct Incidents: ParsableCommand {
 struct SeriesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "series",
-    abstract: "List series, or reset one's model.",
-    subcommands: [SeriesList.self, SeriesReset.self], defaultSubcommand: SeriesList.self)
+    abstract: "List series; reset one's model; move series between instances (export, import, drop).",
+    subcommands: [SeriesList.self, SeriesReset.self, SeriesExport.self, SeriesImport.self, SeriesDrop.self],
+    defaultSubcommand: SeriesList.self)
 }
 
 struct SeriesReset: ParsableCommand {

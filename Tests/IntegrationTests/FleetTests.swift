@@ -42,15 +42,23 @@ struct FleetTests {
     // -s: submission mode (no statistics of its own); a queue that holds
     // the whole test's lines while an instance's relay is away.
     process.arguments = ["-f", root + "/carbon-c-relay.conf", "-p", String(port), "-s", "-q", "1000000"]
-    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    // Its log, for a failure's message.
+    FileManager.default.createFile(atPath: root + "/carbon-c-relay.log", contents: nil)
+    let log = FileHandle(forWritingAtPath: root + "/carbon-c-relay.log")
+    process.standardOutput = log
+    process.standardError = log
     try process.run()
     return (process, port)
   }
 
+  /// A relay listening on `port`, up (and not some other test's listener
+  /// on a port it could not take: it would have exited).
   static func startRelay(_ h: Harness, port: UInt16) throws -> Process {
     let relay = try h.start(["relay", "--config", h.config, "--listen", "127.0.0.1:\(port)"])
-    #expect(h.waitFor(seconds: 10) { RelayTests.connect(port: port).map { close($0) } != nil })
+    #expect(
+      h.waitFor(seconds: 10) { h.stderr(of: relay).contains("outlierd relay started") },
+      "\(h.stderr(of: relay))")
+    #expect(relay.isRunning, "\(h.stderr(of: relay))")
     return relay
   }
 
@@ -73,6 +81,8 @@ struct FleetTests {
     let (carbon, carbonPort) = try Self.carbonRelay(a.root, instances: [("a", portA), ("b", portB)])
     defer { kill(carbon.processIdentifier, SIGTERM) }
     #expect(a.waitFor(seconds: 10) { RelayTests.connect(port: carbonPort).map { close($0) } != nil })
+    let carbonLog = { (try? String(contentsOfFile: a.root + "/carbon-c-relay.log", encoding: .utf8)) ?? "" }
+    #expect(carbon.isRunning, "carbon-c-relay stopped: \(carbonLog())")
 
     // The whole stream, time-ordered, in chunks with pauses: about 3 s.
     let fd = try #require(RelayTests.connect(port: carbonPort))
@@ -104,14 +114,17 @@ struct FleetTests {
       relay.waitUntilExit()
     }
     let linesA = RelayTests.spoolLines(a), linesB = RelayTests.spoolLines(b)
-    #expect(arrived && linesA.count + linesB.count == total, "\(linesA.count) + \(linesB.count) of \(total)")
+    #expect(
+      arrived && linesA.count + linesB.count == total,
+      "\(linesA.count) + \(linesB.count) of \(total); carbon-c-relay: \(carbonLog().suffix(2000)); relays: \(a.stderr(of: relayA).suffix(1000)) \(b.stderr(of: relayB).suffix(1000))"
+    )
     let ordered = (0..<Self.steps).flatMap { step in (0..<Self.series).map { Self.line($0, step) } }
     let all = Set(ordered.map { String($0.dropLast()) })
     let missing = all.subtracting(linesA).subtracting(linesB)
     let foreign = Set(linesA).union(linesB).subtracting(all)
     #expect(
       missing.isEmpty && foreign.isEmpty,
-      "\(missing.count) lost, e.g. \(missing.prefix(3)); \(foreign.count) changed")
+      "\(missing.count) lost, e.g. \(Array(missing.prefix(3))); \(foreign.count) changed")
 
     // Each series on exactly one instance, both used.
     func names(_ lines: [String]) -> Set<String> { Set(lines.map { String($0.prefix { $0 != " " }) }) }

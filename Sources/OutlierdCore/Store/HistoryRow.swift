@@ -66,4 +66,21 @@ enum HistoryRow {
       out.append(contentsOf: UnsafeRawBufferPointer(new))
     }
   }
+
+  /// The row without one place's pairs (its count 0, the others' kept).
+  static func removing(place removed: Int, from blob: UnsafeRawBufferPointer) -> [UInt8] {
+    let counts = counts(in: blob)
+    var out: [UInt8] = []
+    out.reserveCapacity(blob.count)
+    for place in 0..<places {
+      let count = UInt32(place == removed ? 0 : counts[place])
+      withUnsafeBytes(of: count.littleEndian) { out.append(contentsOf: $0) }
+    }
+    var offset = headerSize
+    for place in 0..<places {
+      if place != removed { out.append(contentsOf: blob[offset..<offset + 16 * counts[place]]) }
+      offset += 16 * counts[place]
+    }
+    return out
+  }
 }

@@ -126,4 +126,20 @@ package final class SQLiteStatement {
     guard let pointer = sqlite3_column_text(handle, column) else { return nil }
     return String(cString: pointer)
   }
+
+  /// A result column's name.
+  package func columnName(_ column: Int32) -> String {
+    sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
+  }
+
+  /// A result column's value, with its storage class.
+  package func value(_ column: Int32) -> SQLiteValue {
+    switch sqlite3_column_type(handle, column) {
+    case SQLITE_INTEGER: return .integer(int64(column))
+    case SQLITE_FLOAT: return .real(double(column))
+    case SQLITE_TEXT: return .text(text(column) ?? "")
+    case SQLITE_BLOB: return .blob(withBlob(column) { Array($0) })
+    default: return .null
+    }
+  }
 }

@@ -161,7 +161,12 @@ package final class Store {
   /// The calendar a database was created with, if it has one.
   package static func storedCalendar(path: String) throws -> (period: Int, slotWidth: Int, timeZone: String)?
   {
-    let db = try SQLiteDatabase(path: path, readOnly: true)
+    try storedCalendar(SQLiteDatabase(path: path, readOnly: true))
+  }
+
+  /// The calendar of an open database, if it has one.
+  static func storedCalendar(_ db: SQLiteDatabase) throws -> (period: Int, slotWidth: Int, timeZone: String)?
+  {
     let read = try db.prepare("SELECT key, value FROM calendar")
     var values: [String: String] = [:]
     while try read.step() { values[read.text(0) ?? ""] = read.text(1) }

@@ -10,7 +10,7 @@ import CCrypto
 /// the ingest profile (docs/history/performance-log.md).
 package enum SHA256 {
   /// The digest of `bytes` as 64 lowercase hex digits.
-  static func hex(of bytes: UnsafeRawBufferPointer) -> String {
+  package static func hex(of bytes: UnsafeRawBufferPointer) -> String {
     var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0
     let done = digest.withUnsafeMutableBufferPointer { out in
