@@ -21,8 +21,14 @@ struct FleetTests {
   /// Line `step` of series `i`: a weekly wave with a spike on a few.
   static func line(_ i: Int, _ step: Int) -> String {
     let wave = 100 + 20 * sin(Double(step % 2016) / 2016 * 2 * .pi) + Double((step * 7 + i) % 5)
-    let spike = i % 8 == 0 && step == 3 * 2016 + 500 + i ? 400.0 : 0
+    let spike = i % 8 == 0 && (step == 3 * 2016 + 500 + i || step == 4 * 2016 + 700 + i) ? 400.0 : 0
     return "fleet.s\(i) \(wave + spike) \(t0 + step * 300)\n"
+  }
+
+  /// The router config of docs/fleet.md for `instances`, in this order.
+  static func carbonConfig(_ instances: [(name: String, port: UInt16)]) -> String {
+    let members = instances.map { "127.0.0.1:\($0.port)=\($0.name)" }.joined(separator: " ")
+    return "cluster outlierd jump_fnv1a_ch \(members);\nmatch * send to outlierd stop;\n"
   }
 
   /// carbon-c-relay with `instances` behind it, listening on its own port;
@@ -31,12 +37,8 @@ struct FleetTests {
     Process, UInt16
   ) {
     let port = RelayTests.freePort()
-    let members = instances.map { "127.0.0.1:\($0.port)=\($0.name)" }.joined(separator: " ")
-    try """
-    cluster outlierd jump_fnv1a_ch \(members);
-    match * send to outlierd stop;
-
-    """.write(toFile: root + "/carbon-c-relay.conf", atomically: true, encoding: .utf8)
+    try carbonConfig(instances).write(
+      toFile: root + "/carbon-c-relay.conf", atomically: true, encoding: .utf8)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/carbon-c-relay")
     // -s: submission mode (no statistics of its own); a queue that holds
@@ -53,6 +55,8 @@ struct FleetTests {
 
   /// A relay listening on `port`, up (and not some other test's listener
   /// on a port it could not take: it would have exited).
+  static func sorted(_ rows: [[String]]) -> [[String]] { rows.sorted { $0.lexicographicallyPrecedes($1) } }
+
   static func startRelay(_ h: Harness, port: UInt16) throws -> Process {
     let relay = try h.start(["relay", "--config", h.config, "--listen", "127.0.0.1:\(port)"])
     #expect(
@@ -79,7 +83,8 @@ struct FleetTests {
       for relay in [relayA, relayB] where relay.isRunning { kill(relay.processIdentifier, SIGTERM) }
     }
     let (carbon, carbonPort) = try Self.carbonRelay(a.root, instances: [("a", portA), ("b", portB)])
-    defer { kill(carbon.processIdentifier, SIGTERM) }
+    // Killed: carbon-c-relay waits on a stop for instances that are gone.
+    defer { kill(carbon.processIdentifier, SIGKILL) }
     #expect(a.waitFor(seconds: 10) { RelayTests.connect(port: carbonPort).map { close($0) } != nil })
     let carbonLog = { (try? String(contentsOfFile: a.root + "/carbon-c-relay.log", encoding: .utf8)) ?? "" }
     #expect(carbon.isRunning, "carbon-c-relay stopped: \(carbonLog())")
@@ -138,8 +143,8 @@ struct FleetTests {
       #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
     }
     let alerts = "SELECT series, ts, value, expected, score, p_value FROM alerts ORDER BY series, ts"
-    let together = (try a.query(alerts) + b.query(alerts)).sorted { $0.lexicographicallyPrecedes($1) }
-    let one = try single.query(alerts).sorted { $0.lexicographicallyPrecedes($1) }
+    let together = Self.sorted(try a.query(alerts) + b.query(alerts))
+    let one = Self.sorted(try single.query(alerts))
     #expect(
       !one.isEmpty && together == one, "\(together.count) alerts from two instances, \(one.count) from one")
 
@@ -161,6 +166,76 @@ struct FleetTests {
         "\(command): \(fleet.count) rows, \(own.count) own")
       #expect(!fleet.isEmpty)
     }
-    print("fleet test: series \(onA.count) on a, \(onB.count) on b; \(one.count) alerts on either side")
+
+    // A third instance: scripts/reshard moves the series the new config
+    // sends to it, with their models, and only those (jump hash moves a
+    // third to the new instance, none between the old two).
+    let c = try Harness()
+    try c.writeConfig(detection: "threshold = 4.0\nmin_samples = 4", input: relayConfig)
+    let portC = RelayTests.freePort()
+    let relays = [
+      try Self.startRelay(a, port: portA), try Self.startRelay(b, port: portB),
+      try Self.startRelay(c, port: portC),
+    ]
+    defer { for relay in relays where relay.isRunning { kill(relay.processIdentifier, SIGTERM) } }
+    // The router is restarted with the new config (its queues are empty:
+    // everything sent was delivered).
+    kill(carbon.processIdentifier, SIGKILL)
+    carbon.waitUntilExit()
+    let (router, routerPort) = try Self.carbonRelay(
+      c.root, instances: [("a", portA), ("b", portB), ("c", portC)])
+    defer { kill(router.processIdentifier, SIGKILL) }
+    #expect(c.waitFor(seconds: 10) { RelayTests.connect(port: routerPort).map { close($0) } != nil })
+    let reshard = try SystemTools.shell(
+      "OUTLIERD=\(Harness.binary) \(Harness.packageRoot)/scripts/reshard \(c.root)/carbon-c-relay.conf 127.0.0.1:\(portA)=\(a.config) 127.0.0.1:\(portB)=\(b.config) 127.0.0.1:\(portC)=\(c.config)"
+    )
+    #expect(reshard.status == 0, "\(reshard.text)")
+    func seriesOn(_ h: Harness) throws -> Set<String> {
+      Set(try h.query("SELECT name FROM series").map { $0[0] })
+    }
+    let afterA = try seriesOn(a), afterB = try seriesOn(b), onC = try seriesOn(c)
+    #expect(afterA.isSubset(of: onA) && afterB.isSubset(of: onB), "a series moved between the old instances")
+    #expect(
+      afterA.union(afterB).union(onC).count == Self.series && afterA.union(afterB).isDisjoint(with: onC))
+    #expect(
+      onC.count >= Self.series / 6 && onC.count <= Self.series / 2, "\(onC.count) of \(Self.series) moved")
+
+    // A fifth week through the router: the three instances judge it as one
+    // instance with everything does.
+    let fifth = 4 * 2016..<5 * 2016
+    let stream = try #require(RelayTests.connect(port: routerPort))
+    for start in stride(from: fifth.lowerBound, to: fifth.upperBound, by: chunk) {
+      let text = (start..<min(start + chunk, fifth.upperBound)).map { step in
+        (0..<Self.series).map { Self.line($0, step) }.joined()
+      }.joined()
+      RelayTests.send(stream, Array(text.utf8))
+    }
+    close(stream)
+    let arrivedAgain = a.waitFor(seconds: 60) {
+      [a, b, c].map { RelayTests.spoolLines($0).count }.reduce(0, +) >= Self.series * fifth.count
+    }
+    usleep(1_500_000)
+    for relay in relays { kill(relay.processIdentifier, SIGTERM); relay.waitUntilExit() }
+    #expect(
+      arrivedAgain
+        && [a, b, c].map { RelayTests.spoolLines($0).count }.reduce(0, +) == Self.series * fifth.count)
+    #expect(
+      Set(RelayTests.spoolLines(c).map { String($0.prefix { $0 != " " }) }) == onC,
+      "c takes its series' lines: \([a, b, c].map { RelayTests.spoolLines($0).count }) \(carbonLog().suffix(3000))"
+    )
+    try single.drop(
+      "fifth.txt", fifth.flatMap { step in (0..<Self.series).map { Self.line($0, step) } }.joined())
+    for h in [a, b, c, single] {
+      #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
+    }
+    let three = Self.sorted(try a.query(alerts) + b.query(alerts) + c.query(alerts))
+    let home = Self.sorted(try single.query(alerts))
+    let fifthStart = Double(Self.t0 + fifth.lowerBound * 300)
+    let fifthAlerts = home.filter { (Double($0[1]) ?? 0) >= fifthStart }.count
+    #expect(
+      fifthAlerts > 0 && three == home, "\(three.count) alerts from three instances, \(home.count) from one")
+    print(
+      "fleet test: series \(onA.count) on a, \(onB.count) on b; \(onC.count) moved to c; \(home.count) alerts either way"
+    )
   }
 }
