@@ -41,12 +41,17 @@ fi
 install -d "$DESTDIR$PREFIX/bin" "$DESTDIR$LIBDIR/systemd/system" "$DESTDIR$LIBDIR/sysusers.d" \
   "$DESTDIR$LIBDIR/tmpfiles.d" "$DESTDIR$SYSCONFDIR/outlierd" "$DESTDIR$PREFIX/share/doc/outlierd"
 install -m 0755 "$OUTLIERD_BINARY" "$DESTDIR$PREFIX/bin/outlierd"
-for unit in outlierd.service outlierd-relay.service outlierd-relay.socket outlierd-notify.service; do
-  sed "s|@BINDIR@|$PREFIX/bin|g" "systemd/$unit" > "$DESTDIR$LIBDIR/systemd/system/$unit"
+for unit in outlierd.service outlierd-relay.service outlierd-relay.socket outlierd-notify.service \
+  outlierd@.service outlierd-relay@.service outlierd-relay@.socket outlierd-notify@.service \
+  outlierd-dirs@.service; do
+  sed -e "s|@BINDIR@|$PREFIX/bin|g" -e "s|@LIBDIR@|$LIBDIR|g" "systemd/$unit" > "$DESTDIR$LIBDIR/systemd/system/$unit"
   chmod 0644 "$DESTDIR$LIBDIR/systemd/system/$unit"
 done
 install -m 0644 systemd/outlierd.sysusers "$DESTDIR$LIBDIR/sysusers.d/outlierd.conf"
 install -m 0644 systemd/outlierd.tmpfiles "$DESTDIR$LIBDIR/tmpfiles.d/outlierd.conf"
+# Instances of a fleet (outlierd@.service) make their directories from this.
+install -d "$DESTDIR$LIBDIR/outlierd"
+install -m 0644 systemd/outlierd-instance.tmpfiles "$DESTDIR$LIBDIR/outlierd/instance.tmpfiles"
 install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/outlierd/README.md"
 config="$DESTDIR$SYSCONFDIR/outlierd/outlierd.conf"
 if [ -e "$config" ] && ! cmp -s etc/outlierd.conf "$config"; then

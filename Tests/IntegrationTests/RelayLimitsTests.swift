@@ -116,6 +116,26 @@ struct RelayLimitsTests {
     #expect(h.stderr(of: relay).contains("dropped the unfinished line"), "\(h.stderr(of: relay))")
   }
 
+  /// A kill -9 loses at most what arrived in the last `flush_interval`:
+  /// lines sent more than an interval before the kill are in the spool.
+  @Test func aKillLosesAtMostTheLastFlushInterval() throws {
+    let h = try Harness()
+    let (relay, port) = try Self.start(h, "flush_interval = \"0.5s\"")
+    defer { if relay.isRunning { kill(relay.processIdentifier, SIGKILL) } }
+    let fd = try #require(RelayTests.connect(port: port))
+    defer { close(fd) }
+    RelayTests.send(fd, Self.lines("kept", 0..<5_000))
+    usleep(1_200_000)  // more than two intervals
+    RelayTests.send(fd, Self.lines("late", 0..<5_000))
+    kill(relay.processIdentifier, SIGKILL)
+    relay.waitUntilExit()
+    let lines = RelayTests.spoolLines(h)
+    #expect(lines.filter { $0.hasPrefix("kept.") }.count == 5_000, "\(lines.count) lines in the spool")
+    // What came within the last interval may be lost, never cut: every
+    // line in the spool is whole.
+    #expect(lines.allSatisfy { $0.split(separator: " ").count == 3 })
+  }
+
   /// Past `max_connections`, a connection waits unaccepted and what it
   /// sends arrives once a place is free (before: accepted, closed, its
   /// lines dropped while the sender saw success); past
