@@ -15,7 +15,10 @@ Runs, interleaved so that drift of the shared machine hits all alike:
   - benchmarks/raw_upsert.c, the raw SQLite limit: one upsert per sample;
 then the latency of the daemon from a file renamed into the spool to its
 commit (p50, p99 over 1,000 files), peak RSS for 1 k, 10 k and 100 k active
-series, and the engine micro-benchmark. Medians of the runs; ratios are
+series, the rate of the same 1.2 M samples over 1 k, 10 k and 100 k series,
+the bytes a running daemon writes per sample (10-second files of 10,000
+series), the database bytes per series after five weeks, and the engine
+micro-benchmark. Medians of the runs; ratios are
 medians of the per-round ratios.
 """
 import argparse
@@ -143,6 +146,98 @@ def memory(workdir, series_count):
     return rss
 
 
+def cliff(workdir, samples=1_200_000):
+    """Samples/s of the same number of samples spread over 1 k, 10 k and
+    100 k series (fewer steps for more series): what a sample costs as the
+    working set grows."""
+    t = 1767571200
+    rates = {}
+    for series in (1_000, 10_000, 100_000):
+        data = os.path.join(workdir, f"cliff{series}")
+        os.makedirs(data, exist_ok=True)
+        steps = samples // series
+        per_file = max(1, 12_000 // series)  # about 12,000 samples a file
+        files = []
+        for first in range(0, steps, per_file):
+            path = os.path.join(data, f"c{first:06d}.txt")
+            with open(path, "w") as fh:
+                for step in range(first, min(first + per_file, steps)):
+                    fh.writelines(f"cliff.h{k // 100}.m{k % 100} {100 + (k * 7 + step) % 13} {t + step * 300}\n" for k in range(series))
+            files.append(path)
+        db = os.path.join(workdir, "cliff.db")
+        fresh(db)
+        wall, _ = timed([OUTLIERD, "ingest", "--config", config(workdir, db)] + files)
+        rates[series] = steps * series / wall
+        shutil.rmtree(data)
+    return rates
+
+
+def writes(workdir, series=10_000, files=30):
+    """Bytes a running daemon writes per sample when each file (one sample
+    of each of `series` series, 10 s apart) arrives alone, as a steady
+    feed does: from /proc/PID/io, `wchar` (bytes passed to write calls:
+    WAL and database, whatever the file system) and `write_bytes` (what
+    reached the block layer; 0 on tmpfs)."""
+    db = os.path.join(workdir, "writes.db")
+    fresh(db)
+    conf = config(workdir, db)
+    spool = os.path.join(workdir, "spool")
+    os.makedirs(spool, exist_ok=True)
+    t = 1767571200
+    def feed(step):
+        body = "".join(f"w.h{k // 100}.m{k % 100} {100 + (k + step) % 13} {t + step * 10}\n" for k in range(series))
+        hidden = os.path.join(spool, f".w{step}")
+        with open(hidden, "w") as fh:
+            fh.write(body)
+        os.rename(hidden, os.path.join(spool, f"w{step}"))
+        while os.path.exists(os.path.join(spool, f"w{step}")):
+            time.sleep(0.002)
+    daemon = subprocess.Popen([OUTLIERD, "run", "--config", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not os.path.exists(db):
+            time.sleep(0.01)
+        # The series exist and their rows are written once before counting.
+        for step in range(3):
+            feed(step)
+        def io():
+            with open(f"/proc/{daemon.pid}/io") as fh:
+                return dict((k, int(v)) for k, v in (line.split(": ") for line in fh))
+        before = io()
+        for step in range(3, 3 + files):
+            feed(step)
+        after = io()
+    finally:
+        daemon.terminate()
+        daemon.wait()
+    samples = series * files
+    return (after["wchar"] - before["wchar"]) / samples, (after["write_bytes"] - before["write_bytes"]) / samples
+
+
+def at_rest(workdir, series=100, weeks=5):
+    """Bytes of database per series after `weeks` of 5-minute samples,
+    with the default 14 days of history."""
+    data = os.path.join(workdir, "rest")
+    os.makedirs(data, exist_ok=True)
+    t = 1767571200
+    files = []
+    for day in range(weeks * 7):
+        path = os.path.join(data, f"d{day:03d}.txt")
+        with open(path, "w") as fh:
+            for step in range(day * 288, (day + 1) * 288):
+                fh.writelines(f"rest.s{k} {100 + (k * 7 + step) % 13} {t + step * 300}\n" for k in range(series))
+        files.append(path)
+    db = os.path.join(workdir, "rest.db")
+    fresh(db)
+    timed([OUTLIERD, "ingest", "--config", config(workdir, db)] + files)
+    # Checkpointed into the database file, then measured as SQLite counts it.
+    with sqlite3.connect(db) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        used = c.execute("PRAGMA page_count").fetchone()[0] - c.execute("PRAGMA freelist_count").fetchone()[0]
+        size = used * c.execute("PRAGMA page_size").fetchone()[0]
+    shutil.rmtree(data)
+    return size / series
+
+
 def median(values):
     return statistics.median(values) if values else None
 
@@ -163,6 +258,9 @@ def main():
         ratio_r = median([a / b for a, b in zip(rate["outlierd"], rate["raw"])])
         p50, p99 = latency(workdir)
         mems = {n: memory(workdir, n) for n in (1_000, 10_000, 100_000)}
+        cliffs = cliff(workdir)
+        wchar, written = writes(workdir)
+        rest = at_rest(workdir)
         engine = subprocess.run([os.path.join(ROOT, ".build", "release", "outlierd-bench"), "5"], capture_output=True, text=True).stdout
     def fmt(x, unit=""):
         return "–" if x is None else f"{x:,.0f}{unit}"
@@ -178,6 +276,9 @@ def main():
     for n, rss in mems.items():
         budget = 50 * 1024 + n
         print(f"| peak RSS, {n:,} active series | {rss / 1024:.0f} MiB | | | budget {budget / 1024:.0f} MiB |")
+    print(f"| ingest, samples/s, the same 1.2 M samples over 1 k / 10 k / 100 k series | {fmt(cliffs[1_000])} / {fmt(cliffs[10_000])} / {fmt(cliffs[100_000])} | | | a sample at 100 k series costs {cliffs[1_000] / cliffs[100_000]:.2f}× one at 1 k |")
+    print(f"| bytes written per sample, a running daemon fed 10-second files of 10,000 series | {wchar:,.0f} (write calls) / {written:,.0f} (to disk) | | | |")
+    print(f"| database bytes per series after 5 weeks (14 days of history) | {rest:,.0f} | | | |")
     if args.baseline:
         b = median(rate["baseline"])
         ratio_b = median([x / y for x, y in zip(rate["outlierd"], rate["baseline"])])

@@ -59,8 +59,17 @@ package struct HTTPEndpoint: Sendable, CustomStringConvertible {
 
   package var description: String { url }
 
-  /// libcurl's process-wide setup, once, before the first handle.
-  private static let globalSetup: CURLcode = outlierd_curl_global_init()
+  /// libcurl, loaded and set up once, before the first handle: nil, or why
+  /// it could not be.
+  private static let loadFailure: String? = outlierd_curl_load().map { String(cString: $0) }
+
+  /// Loads libcurl now, so that a notifier without it (or with a broken
+  /// one) says so when it starts rather than at its first alert.
+  package static func loadLibrary() throws(Failure) {
+    if let problem = loadFailure {
+      throw Failure(detail: "libcurl cannot be loaded (\(problem)); install Debian's libcurl4")
+    }
+  }
 
   /// What libcurl's callbacks see of one request.
   private final class Exchange {
@@ -85,18 +94,21 @@ package struct HTTPEndpoint: Sendable, CustomStringConvertible {
   package func request(
     method: String, path: String, body: [UInt8] = [], timeout: Double = 10, cancel: Int32 = -1
   ) throws(Failure) -> (status: Int, body: [UInt8]) {
-    guard Self.globalSetup == CURLE_OK, let handle = curl_easy_init() else {
-      throw Failure(detail: "\(self): libcurl could not be initialised")
+    if let problem = Self.loadFailure {
+      throw Failure(detail: "\(self): libcurl cannot be loaded (\(problem)); install Debian's libcurl4")
     }
-    defer { curl_easy_cleanup(handle) }
+    guard let handle = outlierd_curl_easy_init() else {
+      throw Failure(detail: "\(self): libcurl could not make a request")
+    }
+    defer { outlierd_curl_easy_cleanup(handle) }
     let exchange = Exchange(cancel: cancel)
     let context = Unmanaged.passUnretained(exchange).toOpaque()
     var headers: UnsafeMutablePointer<curl_slist>?
     // No "Expect: 100-continue" round trip before the body.
     for header in ["Content-Type: application/json", "Expect:"] {
-      headers = curl_slist_append(headers, header)
+      headers = outlierd_curl_slist_append(headers, header)
     }
-    defer { curl_slist_free_all(headers) }
+    defer { outlierd_curl_slist_free_all(headers) }
     let errorText = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     errorText.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     defer { errorText.deallocate() }
@@ -152,14 +164,15 @@ package struct HTTPEndpoint: Sendable, CustomStringConvertible {
     }
     guard setupFailure == CURLE_OK else {
       throw Failure(
-        detail: "\(self): libcurl refused an option: \(String(cString: curl_easy_strerror(setupFailure)))")
+        detail:
+          "\(self): libcurl refused an option: \(String(cString: outlierd_curl_easy_strerror(setupFailure)))")
     }
 
     let result = body.withUnsafeBytes { bytes in
       if method != "GET" {
         check(outlierd_curl_set_body(handle, bytes.baseAddress ?? UnsafeRawPointer(context), bytes.count))
       }
-      return setupFailure == CURLE_OK ? curl_easy_perform(handle) : setupFailure
+      return setupFailure == CURLE_OK ? outlierd_curl_easy_perform(handle) : setupFailure
     }
     switch result {
     case CURLE_OK:
@@ -171,7 +184,7 @@ package struct HTTPEndpoint: Sendable, CustomStringConvertible {
     default:
       let detail = String(cString: errorText)
       throw Failure(
-        detail: "\(self): \(detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail)")
+        detail: "\(self): \(detail.isEmpty ? String(cString: outlierd_curl_easy_strerror(result)) : detail)")
     }
   }
 }

@@ -156,6 +156,7 @@ package final class Notifier {
 
   package init(settings: Settings, logger: Logger) throws {
     target = try Self.target(for: settings)
+    if case .alertmanager = target { try HTTPEndpoint.loadLibrary() }
     self.settings = settings
     self.logger = logger
     ledger = try DeliveryLedger(path: settings.notifyDatabase)
