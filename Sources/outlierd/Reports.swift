@@ -16,7 +16,7 @@ struct DatabaseOptions: ParsableArguments {
   @Option(
     name: .customLong("database"),
     help: ArgumentHelp(
-      "Read this database instead of the configured one. alerts, incidents and series take it again for each instance of a fleet ([name=]path): one table, with an instance column.",
+      "Read this database instead of the configured one. alerts, incidents, series and status take it again for each instance of a fleet ([name=]path): one table, with an instance column.",
       valueName: "path"))
   var databases: [String] = []
 
@@ -32,7 +32,7 @@ struct DatabaseOptions: ParsableArguments {
   func reader() throws -> (StoreReader, Settings) {
     guard databases.count <= 1 else {
       throw badValue(
-        "--database is given \(databases.count) times; this command reads one database (alerts, incidents and series read several)"
+        "--database is given \(databases.count) times; this command reads one database (alerts, incidents, series and status read several)"
       )
     }
     let settings = try settings()
@@ -545,24 +545,22 @@ struct Status: ParsableCommand {
 
   func run() throws {
     if check { try runCheck() }
-    let (reader, settings) = try options.reader()
+    let (instances, settings) = try options.instances()
     let now = Date().timeIntervalSince1970
-    let s = try reader.status(settings: settings, now: now)
-    var fields: [(String, OutputTable.Cell)] = [
-      ("version", .text(OutlierdVersion.description)),
-      ("database", .text(reader.path)), ("calendar", .text(reader.calendar.description)),
-      ("series", .integer(Int64(s.series))), ("samples", .integer(s.samples)),
-      ("slots_warm", .integer(Int64(s.slotsWarm))), ("slots_cold", .integer(Int64(s.slotsCold))),
-      ("files_ingested", .integer(Int64(s.files))), ("last_file", s.lastFile.map { .text($0) } ?? .null),
-      ("last_file_at", s.lastFileAt.map { .text(TimeExpression.format($0, zone: reader.zone)) } ?? .null),
-      ("seconds_since_last_file", s.lastFileAt.map { .number((now - $0).rounded()) } ?? .null),
-      ("newest_sample", s.newestSample.map { .text(TimeExpression.format($0, zone: reader.zone)) } ?? .null),
-      ("seconds_since_newest_sample", s.newestSample.map { .number((now - $0).rounded()) } ?? .null),
-      ("alerts_last_day", .integer(Int64(s.alertsLastDay))),
-      ("open_incidents", .integer(Int64(s.openIncidents))),
-      ("rejected_lines_last_day", .integer(Int64(s.rejectedLinesLastDay))),
-      ("stale_series", .integer(Int64(s.staleSeries))), ("database_bytes", .integer(s.databaseBytes)),
-    ]
+    // A fleet: one row per instance, its database's figures (the spool
+    // and the notifier are the config's, one instance's).
+    if instances.count > 1 {
+      var table = OutputTable(columns: [])
+      for instance in instances {
+        let fields = try Self.databaseFields(instance.reader, settings: settings, now: now)
+        if table.columns.isEmpty { table = OutputTable(columns: fields.map(\.0), fleet: instances) }
+        table.append(fields.map(\.1), of: instance)
+      }
+      print(table.render(options.format), terminator: "")
+      return
+    }
+    let reader = instances[0].reader
+    var fields = try Self.databaseFields(reader, settings: settings, now: now)
     // The spool, as far as this user may see it.
     let census = SpoolCensus.take(directory: settings.spool)
     fields += [
@@ -587,8 +585,33 @@ struct Status: ParsableCommand {
 }
 
 extension Status {
+  /// What `status` says of one database.
+  static func databaseFields(_ reader: StoreReader, settings: Settings, now: Double) throws -> [(
+    String, OutputTable.Cell
+  )] {
+    let s = try reader.status(settings: settings, now: now)
+    return [
+      ("version", .text(OutlierdVersion.description)),
+      ("database", .text(reader.path)), ("calendar", .text(reader.calendar.description)),
+      ("series", .integer(Int64(s.series))), ("samples", .integer(s.samples)),
+      ("slots_warm", .integer(Int64(s.slotsWarm))), ("slots_cold", .integer(Int64(s.slotsCold))),
+      ("files_ingested", .integer(Int64(s.files))), ("last_file", s.lastFile.map { .text($0) } ?? .null),
+      ("last_file_at", s.lastFileAt.map { .text(TimeExpression.format($0, zone: reader.zone)) } ?? .null),
+      ("seconds_since_last_file", s.lastFileAt.map { .number((now - $0).rounded()) } ?? .null),
+      ("newest_sample", s.newestSample.map { .text(TimeExpression.format($0, zone: reader.zone)) } ?? .null),
+      ("seconds_since_newest_sample", s.newestSample.map { .number((now - $0).rounded()) } ?? .null),
+      ("alerts_last_day", .integer(Int64(s.alertsLastDay))),
+      ("open_incidents", .integer(Int64(s.openIncidents))),
+      ("rejected_lines_last_day", .integer(Int64(s.rejectedLinesLastDay))),
+      ("stale_series", .integer(Int64(s.staleSeries))), ("database_bytes", .integer(s.databaseBytes)),
+    ]
+  }
+
   /// `--check`: prints the findings and exits with the worst level.
   func runCheck() throws -> Never {
+    guard options.source.databases.count <= 1 else {
+      throw badValue("--check judges one instance; run it once per instance")
+    }
     guard let lag = Settings.seconds(maxLag) else {
       throw badValue("--max-lag \"\(maxLag)\" is not a duration; write e.g. 600 or \"10m\"")
     }

@@ -166,6 +166,16 @@ struct FleetTests {
         "\(command): \(fleet.count) rows, \(own.count) own")
       #expect(!fleet.isEmpty)
     }
+    // status: one row per instance, its own figures.
+    let status = try a.run([
+      "status", "--format", "jsonl", "--database", "a=\(a.database)", "--database", "b=\(b.database)",
+    ])
+    let rows = status.output.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+    #expect(
+      rows.map { "\($0["instance"] ?? "") \($0["series"] ?? "")" } == ["a \(onA.count)", "b \(onB.count)"],
+      "\(status.output)\(status.errors)")
 
     // A third instance: scripts/reshard moves the series the new config
     // sends to it, with their models, and only those (jump hash moves a
