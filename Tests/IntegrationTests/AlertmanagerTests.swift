@@ -130,7 +130,8 @@ struct AlertmanagerTests {
     let am = try Alertmanager(root: h.root)
     try h.writeConfig(detection: "threshold = 4.0\nmin_samples = 4", input: Self.notifyConfig(h, am))
     #expect(h.waitFor(seconds: 20) { am.ready() })
-    try h.drop("a.txt", Self.samples("am.series", 0..<245, spikeAt: 240))
+    // A series named with a Graphite tag: Alertmanager gets it as a label.
+    try h.drop("a.txt", Self.samples("am.series;host=web1", 0..<245, spikeAt: 240))
     #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
     #expect(try h.query("SELECT closed FROM incidents") == [["0"]])
 
@@ -140,18 +141,22 @@ struct AlertmanagerTests {
     let labels = alerts.first?["labels"] as? [String: String]
     let notes = alerts.first?["annotations"] as? [String: String]
     #expect(
-      alerts.count == 1 && labels?["alertname"] == "SeasonalOutlier" && labels?["series"] == "am.series"
+      alerts.count == 1 && labels?["alertname"] == "SeasonalOutlier"
+        && labels?["series"] == "am.series;host=web1"
+        && labels?["host"] == "web1"
         && labels?["direction"] == "high" && labels?["team"] == "db", "\(alerts)")
     #expect(
       notes?["value"] == "900" && notes?["baseline"] == "recent" && notes?["incident"] == "1", "\(alerts)")
     #expect(alerts.first?["startsAt"] as? String == "2026-01-05T20:00:00.000Z")
-    #expect(alerts.first?["generatorURL"] as? String == "https://grafana.example/d/x?var-series=am.series")
+    #expect(
+      alerts.first?["generatorURL"] as? String
+        == "https://grafana.example/d/x?var-series=am.series%3Bhost%3Dweb1")
     // Within resend_interval nothing is sent again.
     #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)
     #expect(try am.received("firing") == 1)
 
     // Quiet for longer than incident_gap: the incident closes, and with it the alert.
-    try h.drop("b.txt", Self.samples("am.series", 245..<288, spikeAt: -1))
+    try h.drop("b.txt", Self.samples("am.series;host=web1", 245..<288, spikeAt: -1))
     #expect(try h.run(["run", "--config", h.config, "--exit-when-idle"]).status == 0)
     #expect(try h.query("SELECT closed FROM incidents") == [["1"]])
     #expect(try h.run(["notify", "--config", h.config, "--once"]).status == 0)

@@ -27,6 +27,24 @@ struct PostableAlertTests {
     #expect(alert.labels["team"] == "db")
   }
 
+  /// A series named with Graphite tags (`name;k=v`) carries them as
+  /// labels; names Alertmanager would refuse or reserves are left out, and
+  /// no tag overrides ours or the configured labels.
+  @Test func graphiteTagsBecomeLabelsButNeverOverrideOursOrTheConfigured() {
+    var incident = Self.incident
+    incident.series =
+      "http.requests;host=web1;dc=eu;severity=info;alertname=x;team=producer;__name__=y;9bad=1;bad-name=1;empty=;noequals"
+    let alert = PostableAlert(incident, resolved: false, now: 0, extraLabels: ["team": "db"])
+    #expect(
+      alert.labels == [
+        "alertname": "SeasonalOutlier", "series": incident.series, "direction": "high",
+        "severity": "critical",
+        "kind": "point", "team": "db", "host": "web1", "dc": "eu",
+      ], "\(alert.labels)")
+    #expect(PostableAlert.tags(of: "plain.name") == [:])
+    #expect(PostableAlert.tags(of: "m;Host_2=a=b") == ["Host_2": "a=b"])
+  }
+
   /// The series is percent-encoded byte by byte (UTF-8), as Python's
   /// `urllib.parse.quote(name, safe="")` does: an independent encoder.
   @Test func theLinkBackHoldsTheSeriesEncodedAsAQueryValue() throws {

@@ -23,14 +23,17 @@ struct PostableAlert: Encodable, Sendable {
 
   /// The alert of an incident: labels `alertname`, `series`, `direction`,
   /// `severity` (`warning` or `critical`: route pages on it), `kind`
-  /// (`point` or `variance`) and the configured extra labels; the numbers
-  /// behind it as annotations.
+  /// (`point` or `variance`), the configured extra labels and the series'
+  /// Graphite tags (`tags(of:)`); the numbers behind it as annotations.
   init(
     _ incident: IncidentRecord, resolved: Bool, now: Double, extraLabels: [String: String],
     generatorURL template: String = ""
   ) {
     let direction = incident.direction > 0 ? "high" : "low"
-    labels = extraLabels.merging(
+    // The series' own tags, then the configured labels, then ours: a
+    // producer can never set alertname or severity, nor override what the
+    // operator configured.
+    labels = Self.tags(of: incident.series).merging(extraLabels) { _, configured in configured }.merging(
       [
         "alertname": "SeasonalOutlier", "series": incident.series, "direction": direction,
         "severity": incident.severity.rawValue, "kind": incident.kind.rawValue,
@@ -62,6 +65,27 @@ struct PostableAlert: Encodable, Sendable {
     startsAt = Self.time(incident.start)
     endsAt = resolved ? Self.time(max(min(incident.end, now), incident.start + 1)) : nil
     generatorURL = template.isEmpty ? nil : Self.link(template, series: incident.series)
+  }
+
+  /// The labels of a series named in Graphite's tag syntax
+  /// (`name;tag=value;tag=value`): each tag whose name is a valid
+  /// Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not `__`-prefixed,
+  /// which Alertmanager reserves) and whose value is not empty. Others are
+  /// left out (the whole name stays in the `series` label).
+  static func tags(of series: String) -> [String: String] {
+    var tags: [String: String] = [:]
+    for part in series.split(separator: ";").dropFirst() {
+      guard let equals = part.firstIndex(of: "=") else { continue }
+      let name = part[..<equals], value = part[part.index(after: equals)...]
+      guard let first = name.utf8.first, !value.isEmpty, !name.hasPrefix("__"),
+        first == 0x5F || (0x41...0x5A).contains(first) || (0x61...0x7A).contains(first),
+        name.utf8.allSatisfy({
+          $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
+        })
+      else { continue }
+      tags[String(name)] = String(value)
+    }
+    return tags
   }
 
   /// `template` with `{series}` replaced by the series name, percent-encoded
