@@ -271,12 +271,7 @@ struct SeriesReset: ParsableCommand {
     let names = try StoreReader(path: settings.database).seriesList(glob: name, settings: settings).map(
       \.name)
     guard !names.isEmpty else { throw badValue("no series matches \(ShellWord.quoted(name))") }
-    if names.count > 1 && !yes {
-      let shown = names.prefix(20).joined(separator: "\n  ")
-      throw badValue(
-        "\(names.count) series match \(ShellWord.quoted(name)):\n  \(shown)\(names.count > 20 ? "\n  …" : "")\nadd --yes to reset them all"
-      )
-    }
+    try confirmSeveral(names, matching: ShellWord.quoted(name), verb: "reset", yes: yes)
     var failed = false
     for series in names {
       do {
@@ -333,6 +328,16 @@ struct Feedback: ParsableCommand {
     }
     if failed { throw ExitCode.failure }
   }
+}
+
+/// A command that changes every series a glob (or list) names asks for
+/// `--yes` when that is more than one: the error lists them (20 at most).
+func confirmSeveral(_ names: [String], matching asked: String, verb: String, yes: Bool) throws {
+  guard names.count > 1 && !yes else { return }
+  let shown = names.prefix(20).joined(separator: "\n  ")
+  throw badValue(
+    "\(names.count) series match \(asked):\n  \(shown)\(names.count > 20 ? "\n  …" : "")\nadd --yes to \(verb) them all"
+  )
 }
 
 /// Applies a request here when this user may write the database and no

@@ -144,9 +144,7 @@ struct SeriesDrop: ParsableCommand {
     if case .names(let listed) = selection { names = Set(listed).intersection(known).sorted() }
     let asked = glob.map(ShellWord.quoted) ?? self.names ?? ""
     guard !names.isEmpty else { throw badValue("no series matches \(asked)") }
-    if names.count > 1 && !yes {
-      throw badValue("\(names.count) series match \(asked); add --yes to drop them all")
-    }
+    try confirmSeveral(names, matching: asked, verb: "drop", yes: yes)
     try store.transaction {
       for name in names { _ = try store.dropSeries(named: name) }
     }
