@@ -88,6 +88,19 @@ struct FleetTests {
     #expect(a.waitFor(seconds: 10) { RelayTests.connect(port: carbonPort).map { close($0) } != nil })
     let carbonLog = { (try? String(contentsOfFile: a.root + "/carbon-c-relay.log", encoding: .utf8)) ?? "" }
     #expect(carbon.isRunning, "carbon-c-relay stopped: \(carbonLog())")
+    // Routing before the stream: one line reaches an instance (on a loaded
+    // machine carbon-c-relay may take a while to connect), then its file
+    // is removed.
+    let probe = try #require(RelayTests.connect(port: carbonPort))
+    RelayTests.send(probe, Array("probe.ready 1 \(Self.t0)\n".utf8))
+    close(probe)
+    let routing = a.waitFor(seconds: 60) {
+      (RelayTests.spoolLines(a) + RelayTests.spoolLines(b)).contains { $0.hasPrefix("probe.ready") }
+    }
+    #expect(routing, "carbon-c-relay routes nothing: \(carbonLog())")
+    for h in [a, b] {
+      for name in h.spoolFiles() { try FileManager.default.removeItem(atPath: h.spool + "/" + name) }
+    }
 
     // The whole stream, time-ordered, in chunks with pauses: about 3 s.
     let fd = try #require(RelayTests.connect(port: carbonPort))
