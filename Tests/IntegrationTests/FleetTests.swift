@@ -36,9 +36,21 @@ struct FleetTests {
   static func carbonRelay(_ root: String, instances: [(name: String, port: UInt16)]) throws -> (
     Process, UInt16
   ) {
-    let port = RelayTests.freePort()
     try carbonConfig(instances).write(
       toFile: root + "/carbon-c-relay.conf", atomically: true, encoding: .utf8)
+    // It also binds the port for UDP and IPv6, which a free IPv4 TCP port
+    // does not promise: one that exits at once (its port taken) is started
+    // again on another.
+    for _ in 0..<3 {
+      let (process, port) = try startCarbonRelay(root)
+      usleep(1_000_000)
+      if process.isRunning { return (process, port) }
+    }
+    return try startCarbonRelay(root)
+  }
+
+  static func startCarbonRelay(_ root: String) throws -> (Process, UInt16) {
+    let port = RelayTests.freePort()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/carbon-c-relay")
     // -s: submission mode (no statistics of its own); a queue that holds
@@ -226,7 +238,14 @@ struct FleetTests {
     // A fifth week through the router: the three instances judge it as one
     // instance with everything does.
     let fifth = 4 * 2016..<5 * 2016
-    let stream = try #require(RelayTests.connect(port: routerPort))
+    #expect(router.isRunning, "carbon-c-relay stopped")
+    var routerSocket: Int32?
+    _ = c.waitFor(seconds: 20) {
+      routerSocket = RelayTests.connect(port: routerPort)
+      return routerSocket != nil
+    }
+    let stream = try #require(
+      routerSocket, "carbon-c-relay (running: \(router.isRunning)) takes no connection")
     for start in stride(from: fifth.lowerBound, to: fifth.upperBound, by: chunk) {
       let text = (start..<min(start + chunk, fifth.upperBound)).map { step in
         (0..<Self.series).map { Self.line($0, step) }.joined()
